@@ -1,0 +1,53 @@
+// ---
+// description: Delete old database snapshot files beyond the newest few, after the on-call confirms the off-site copy and approves
+// owner: dba
+// tags: [database, disk]
+// alerts:
+//   - name: SnapshotVolumeFilling
+// parameters:
+//   dir: { type: string, default: /var/tmp/runbook-demo/snapshots, from: labels.snapshot_dir, description: where the snapshots are }
+//   keep: { type: int, default: 3, description: how many of the newest snapshots to keep }
+// manual_minutes: 20
+// concurrency: "snapshots:{{ params.dir }}"
+// timeout: 2h
+// cancel_on_resolve: true
+// ---
+#load "lib/common.csx"
+
+var dir = Params.Get<string>("dir");
+var keep = Params.Get<int>("keep");
+
+var doomed = await Step("list snapshots", ct =>
+{
+    if (!Directory.Exists(dir))
+    {
+        throw new RunbookFailedException($"{dir} does not exist");
+    }
+
+    return Task.FromResult(new DirectoryInfo(dir).GetFiles()
+        .OrderByDescending(file => file.LastWriteTimeUtc)
+        .Skip(keep)
+        .Select(file => file.FullName)
+        .ToArray());
+});
+
+if (doomed.Length == 0)
+{
+    Log.Info($"{keep} or fewer snapshots in {dir}: nothing to prune");
+    return;
+}
+
+var size = FormatBytes(doomed.Sum(file => new FileInfo(file).Length));
+await Manual($"Confirm in the backup console that the newest snapshot in {dir} has been copied off-site.", manualMinutes: 5);
+await Approve($"Delete {doomed.Length} old snapshot(s) in {dir} ({size}), keeping the newest {keep}?", timeout: TimeSpan.FromMinutes(30));
+
+await Step("delete snapshots", ct =>
+{
+    foreach (var file in doomed)
+    {
+        File.Delete(file);
+    }
+
+    Log.Info($"deleted {doomed.Length} snapshot(s), {size}");
+    return Task.CompletedTask;
+}, sideEffects: true, idempotent: true);

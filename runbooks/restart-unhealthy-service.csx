@@ -1,0 +1,77 @@
+// ---
+// description: Restart a local service that stopped answering its HTTP health check, then verify it answers again
+// owner: sre
+// tags: [service, http]
+// alerts:
+//   - name: ServiceHealthCheckFailing
+//     labels: { job: "demo-.*" }
+// parameters:
+//   health_url: { type: string, default: "http://127.0.0.1:8089/", from: annotations.health_url, description: the URL that answers 2xx when healthy }
+//   pidfile: { type: string, default: /tmp/runbook-demo-service.pid, description: where the service's process id is kept }
+//   start_command: { type: string, default: "python3 -m http.server 8089 --bind 127.0.0.1", description: how to start the service }
+//   log_file: { type: string, default: /tmp/runbook-demo-service.log, description: where the started service writes its output }
+// manual_minutes: 10
+// concurrency: "service:{{ params.pidfile }}"
+// cooldown: 5m
+// timeout: 2m
+// ---
+#load "lib/common.csx"
+
+var url = Params.Get<string>("health_url");
+var pidfile = Params.Get<string>("pidfile");
+var logFile = Params.Get<string>("log_file");
+var probeTimeout = TimeSpan.FromSeconds(2);
+
+// A flapping service often answers on the second or third try: probe with backoff before restarting anything.
+try
+{
+    await Step("probe health", async ct =>
+    {
+        if (!await HttpHealthy(url, probeTimeout, ct))
+        {
+            throw new RunbookFailedException($"{url} did not answer 2xx");
+        }
+    }, retries: 2, backoff: TimeSpan.FromMilliseconds(500));
+    Log.Info($"{url} is healthy: nothing to do");
+    return;
+}
+catch (StepFailedException)
+{
+    Log.Warn($"{url} is unhealthy after 3 probes: restarting");
+}
+
+await Step("stop stale process", async ct =>
+{
+    if (!File.Exists(pidfile))
+    {
+        Log.Info($"no pidfile at {pidfile}");
+        return;
+    }
+
+    var pid = File.ReadAllText(pidfile).Trim();
+    var alive = await Shell($"kill -0 {pid}", ct, readOnly: true);
+    if (alive.ExitCode == 0)
+    {
+        await Shell($"kill -TERM {pid}", ct, check: true);
+        Log.Info($"sent TERM to {pid}");
+    }
+
+    File.Delete(pidfile);
+}, sideEffects: true, idempotent: true, timeout: TimeSpan.FromSeconds(20));
+
+await Step("start service", async ct =>
+{
+    // The command's words are passed to bash as arguments ("$@"), never pasted into the script bash runs.
+    var argv = ShellCommand.Parse(Params.Get<string>("start_command")).ToArgv();
+    var started = await Shell("bash", ["-c", "log=$1; shift; setsid \"$@\" >\"$log\" 2>&1 </dev/null & echo $!", "start", logFile, .. argv], ct, check: true);
+    File.WriteAllText(pidfile, started.StdOut.Trim());
+    Log.Info($"started process {started.StdOut.Trim()}");
+}, sideEffects: true, timeout: TimeSpan.FromSeconds(20));
+
+await Step("verify health", async ct =>
+{
+    if (!await HttpHealthy(url, probeTimeout, ct))
+    {
+        throw new RunbookFailedException($"{url} still does not answer after the restart; see {logFile}");
+    }
+}, retries: 8, backoff: TimeSpan.FromMilliseconds(250));

@@ -1,0 +1,25 @@
+using System.CommandLine;
+using RunbookEngine.Cli;
+using RunbookEngine.Cli.Commands;
+
+var root = new RootCommand("runbook: validate, scaffold, list and run RunbookEngine runbooks (C# scripts with YAML front matter).")
+{
+    ValidateCommand.Create(),
+    RunCommand.Create(),
+    ListCommand.Create(),
+    NewCommand.Create(),
+};
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors)
+    {
+        await Console.Error.WriteLineAsync($"runbook: {error.Message}");
+    }
+
+    await Console.Error.WriteLineAsync("Try 'runbook --help'.");
+    return ExitCodes.Usage;
+}
+
+return await parsed.InvokeAsync();

@@ -1,0 +1,46 @@
+using RunbookEngine.Scripting.Compilation;
+using RunbookEngine.Scripting.FrontMatter;
+using RunbookEngine.Sdk;
+using RunbookEngine.Sdk.Hosting;
+
+namespace RunbookEngine.Scripting.Execution;
+
+/// <summary>One execution of a compiled runbook, with everything it needs.</summary>
+public sealed class RunRequest
+{
+    /// <summary>The version to run.</summary>
+    public required CompiledRunbook Runbook { get; init; }
+
+    /// <summary>Its front matter (for the timeout).</summary>
+    public required RunbookDefinition Definition { get; init; }
+
+    /// <summary>The run's identity and trigger.</summary>
+    public required RunInfo Run { get; init; }
+
+    /// <summary>Bound parameters.</summary>
+    public RunbookParameters Parameters { get; init; } = new(new Dictionary<string, object?>());
+
+    /// <summary>The alert that started it, if any.</summary>
+    public RunbookAlert? Alert { get; init; }
+
+    /// <summary>Where steps are journaled.</summary>
+    public IStepJournal Journal { get; init; } = new InMemoryStepJournal();
+
+    /// <summary>Who answers human steps.</summary>
+    public IHumanGate? HumanGate { get; init; }
+
+    /// <summary>Where log lines go.</summary>
+    public IRunLogSink? LogSink { get; init; }
+
+    /// <summary>Where secrets come from.</summary>
+    public ISecretStore Secrets { get; init; } = new EnvironmentSecretStore();
+
+    /// <summary>The run's redactor, shared with the host's own logging of the run.</summary>
+    public Redactor Redactor { get; init; } = new();
+
+    /// <summary>The clock.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The first delay between step retries when a step gives none.</summary>
+    public TimeSpan DefaultStepBackoff { get; init; } = TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,15 @@
+using RunbookEngine.Sdk;
+
+namespace RunbookEngine.Scripting.Execution;
+
+/// <summary>How one execution of a run ended.</summary>
+/// <param name="Status">The terminal status (or <see cref="RunStatus.WaitingForHuman"/>).</param>
+/// <param name="Error">Why it did not succeed, redacted, with the script line when known.</param>
+/// <param name="Steps">The steps it reached, in order.</param>
+/// <param name="StartedAt">When the script started.</param>
+/// <param name="FinishedAt">When it ended.</param>
+public sealed record RunResult(RunStatus Status, string? Error, IReadOnlyList<StepOutcome> Steps, DateTimeOffset StartedAt, DateTimeOffset FinishedAt)
+{
+    /// <summary>How long the execution took.</summary>
+    public TimeSpan Duration => FinishedAt - StartedAt;
+}

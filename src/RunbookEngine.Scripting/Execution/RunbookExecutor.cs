@@ -1,0 +1,77 @@
+using RunbookEngine.Sdk;
+using RunbookEngine.Sdk.Hosting;
+
+namespace RunbookEngine.Scripting.Execution;
+
+/// <summary>
+/// Executes a compiled runbook once: builds its context, enforces the run timeout, and turns whatever the script does
+/// (finish, throw, hang, get cancelled) into a <see cref="RunResult"/>. It never throws for the script's sake.
+/// </summary>
+public static class RunbookExecutor
+{
+    /// <summary>Runs the request to its end.</summary>
+    /// <param name="request">What to run.</param>
+    /// <param name="cancellationToken">Cancels the run (a person's cancel, host shutdown).</param>
+    /// <returns>How it ended.</returns>
+    public static async Task<RunResult> ExecuteAsync(RunRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var time = request.Time;
+        var timeout = request.Definition.Timeout;
+        using var timeoutSource = new CancellationTokenSource(timeout, time);
+        using var runSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+        var context = new RunbookContext(new RunbookContextSettings
+        {
+            Run = request.Run,
+            Parameters = request.Parameters,
+            Alert = request.Alert,
+            Journal = request.Journal,
+            HumanGate = request.HumanGate,
+            LogSink = request.LogSink,
+            Secrets = request.Secrets,
+            Redactor = request.Redactor,
+            Time = time,
+            CancellationToken = runSource.Token,
+            DefaultBackoff = request.DefaultStepBackoff,
+        });
+
+        var startedAt = time.GetUtcNow();
+        RunStatus status;
+        string? error = null;
+        try
+        {
+            // Returns at the timeout even if the script ignores its token; such a script keeps a thread busy until it
+            // ends on its own, which in-process execution cannot prevent.
+            await Task.Run(() => request.Runbook.InvokeAsync(context), CancellationToken.None).WaitAsync(runSource.Token);
+            status = RunStatus.Succeeded;
+        }
+        catch (Exception) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            status = RunStatus.TimedOut;
+            error = $"the run did not finish within its timeout of {Durations.Format(timeout)}";
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            status = RunStatus.Cancelled;
+            error = "the run was cancelled";
+        }
+        catch (StepInterruptedException ex)
+        {
+            status = RunStatus.WaitingForHuman;
+            error = ex.Message;
+        }
+        catch (RunbookFailedException ex)
+        {
+            status = RunStatus.Failed;
+            error = ex.Message;
+        }
+        catch (Exception ex)
+        {
+            status = RunStatus.Failed;
+            var where = ScriptLocation.Of(ex);
+            error = $"{ex.GetType().Name}: {ex.Message}{(where is null ? "" : $" (at {where})")}";
+        }
+
+        return new RunResult(status, request.Redactor.RedactOrNull(error), context.Steps, startedAt, time.GetUtcNow());
+    }
+}

@@ -1,0 +1,114 @@
+namespace RunbookEngine.Scripting.FrontMatter;
+
+/// <summary>A runbook's front matter, validated. See the README's front matter reference for each key.</summary>
+public sealed record RunbookDefinition
+{
+    /// <summary>The run timeout when the front matter gives none.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>The delay before the first run-level retry when none is given.</summary>
+    public static readonly TimeSpan DefaultRetryBackoff = TimeSpan.FromSeconds(30);
+
+    /// <summary>What the runbook does, for people.</summary>
+    public required string Description { get; init; }
+
+    /// <summary>The team or person to ask about it.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>Free labels such as a service name, for grouping reports.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Which alerts start it: any rule that matches does.</summary>
+    public IReadOnlyList<AlertRule> Alerts { get; init; } = [];
+
+    /// <summary>When it runs on its own, if ever.</summary>
+    public CronSchedule? Schedule { get; init; }
+
+    /// <summary>Its typed parameters, in declaration order.</summary>
+    public IReadOnlyList<ParameterDefinition> Parameters { get; init; } = [];
+
+    /// <summary>What one run costs a person by hand, in minutes: the toil baseline.</summary>
+    public double? ManualMinutes { get; init; }
+
+    /// <summary>A template naming the target, e.g. <c>{{ labels.instance }}</c>: one run at a time per rendered key.</summary>
+    public string? Concurrency { get; init; }
+
+    /// <summary>What a second run for a busy concurrency key does.</summary>
+    public ConflictPolicy OnConflict { get; init; } = ConflictPolicy.Queue;
+
+    /// <summary>How long one run may take.</summary>
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+    /// <summary>How many times a failed run is retried as a whole.</summary>
+    public int Retries { get; init; }
+
+    /// <summary>The delay before the first run-level retry, doubled for each later one.</summary>
+    public TimeSpan RetryBackoff { get; init; } = DefaultRetryBackoff;
+
+    /// <summary>After a run for a target, alerts for the same runbook and target start no new run for this long.</summary>
+    public TimeSpan? Cooldown { get; init; }
+
+    /// <summary>Whether a resolved alert cancels its runs that are still queued or waiting for a person.</summary>
+    public bool CancelOnResolve { get; init; }
+
+    /// <summary>The parameter named <paramref name="name"/>, or null.</summary>
+    /// <param name="name">The parameter name.</param>
+    /// <returns>Its definition.</returns>
+    public ParameterDefinition? Parameter(string name) => Parameters.FirstOrDefault(p => p.Name == name);
+}
+
+/// <summary>What a run does when another run holds its concurrency key.</summary>
+public enum ConflictPolicy
+{
+    /// <summary>Wait in order until the key is free.</summary>
+    Queue,
+
+    /// <summary>Do not start; record why.</summary>
+    Refuse,
+}
+
+/// <summary>One <c>alerts:</c> rule: every condition it gives must hold.</summary>
+/// <param name="Name">The alert name, matched exactly; any name when null.</param>
+/// <param name="Source">The alert source (alertmanager, grafana, ...); any when null.</param>
+/// <param name="Labels">Label name to a regular expression that must match the whole value.</param>
+/// <param name="Line">Where the rule is written, for messages.</param>
+public sealed record AlertRule(string? Name, string? Source, IReadOnlyDictionary<string, string> Labels, int Line);
+
+/// <summary>One declared parameter.</summary>
+/// <param name="Name">Its name.</param>
+/// <param name="Type">Its type.</param>
+/// <param name="Required">Whether a run must supply it (directly, from the alert, or by default).</param>
+/// <param name="Default">Its default, already of <paramref name="Type"/>.</param>
+/// <param name="From">Where an alert supplies it: <c>labels.X</c>, <c>annotations.X</c> or <c>alert.name|source|severity|fingerprint|status</c>.</param>
+/// <param name="Description">What it means.</param>
+/// <param name="Secret">Whether its value is masked everywhere.</param>
+/// <param name="Values">The allowed values, when restricted.</param>
+public sealed record ParameterDefinition(
+    string Name,
+    ParameterType Type,
+    bool Required,
+    object? Default,
+    string? From,
+    string? Description,
+    bool Secret,
+    IReadOnlyList<string>? Values);
+
+/// <summary>A parameter's type.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "The names are the words front matter uses.")]
+public enum ParameterType
+{
+    /// <summary>Text.</summary>
+    String,
+
+    /// <summary>A whole number (read as <see cref="long"/>; <c>Get&lt;int&gt;</c> works).</summary>
+    Int,
+
+    /// <summary>A number with a fraction (read as <see cref="double"/>).</summary>
+    Number,
+
+    /// <summary>true or false.</summary>
+    Bool,
+
+    /// <summary>A duration such as 10m (read as <see cref="TimeSpan"/>).</summary>
+    Duration,
+}

@@ -1,0 +1,26 @@
+namespace RunbookEngine.Sdk.Hosting;
+
+/// <summary>How a host asks a person to do a manual step or approve one: a terminal prompt locally, a durable pause in the host.</summary>
+public interface IHumanGate
+{
+    /// <summary>Asks a person and waits for the answer.</summary>
+    /// <param name="request">What is asked.</param>
+    /// <param name="cancellationToken">Cancelled when the run is cancelled or the wait times out.</param>
+    /// <returns>The person's answer.</returns>
+    Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>A question for a person.</summary>
+/// <param name="RunId">The run asking.</param>
+/// <param name="Sequence">The step's position in the run.</param>
+/// <param name="Kind"><see cref="StepKind.Manual"/> (do this, then confirm) or <see cref="StepKind.Approval"/> (may the run go on?).</param>
+/// <param name="Text">The instructions or the question.</param>
+/// <param name="AskedAt">When the question was put.</param>
+public sealed record HumanRequest(string RunId, int Sequence, StepKind Kind, string Text, DateTimeOffset AskedAt);
+
+/// <summary>A person's answer.</summary>
+/// <param name="Approved">True when the step was done or approved; false when it was rejected.</param>
+/// <param name="Actor">Who answered.</param>
+/// <param name="Comment">What they wrote, if anything.</param>
+/// <param name="PickedUpAt">When they took the step on, when known.</param>
+public sealed record HumanResponse(bool Approved, string Actor, string? Comment = null, DateTimeOffset? PickedUpAt = null);

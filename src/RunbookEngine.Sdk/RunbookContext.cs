@@ -1,0 +1,524 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using RunbookEngine.Sdk.Hosting;
+
+namespace RunbookEngine.Sdk;
+
+/// <summary>
+/// Everything a runbook script sees: its members are in scope in every <c>.csx</c> runbook, so a script writes
+/// <c>await Step("restart", ct => Shell($"systemctl restart {unit}", ct));</c> directly.
+/// </summary>
+public sealed class RunbookContext
+{
+    private readonly RunbookContextSettings _settings;
+    private readonly IStepJournal _journal;
+    private readonly TimeProvider _time;
+
+    // The step whose code is running on this async flow; Shell and Log write into its output.
+    private readonly AsyncLocal<StepScope?> _currentStep = new();
+
+    // Every step this execution reached, by sequence, for the run's result.
+    private readonly ConcurrentDictionary<int, StepOutcome> _outcomes = new();
+
+    private int _sequence;
+
+    /// <summary>Creates the context for one execution of a run; hosts call this, scripts never do.</summary>
+    /// <param name="settings">The run and the services behind the SDK.</param>
+    public RunbookContext(RunbookContextSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _settings = settings;
+        _journal = settings.Journal;
+        _time = settings.Time;
+        Redactor = settings.Redactor;
+        foreach (var name in settings.Parameters.Names.Where(settings.Parameters.IsSecret))
+        {
+            Redactor.Add(settings.Parameters.Get<string>(name, ""));
+        }
+
+        Log = new RunbookLog(this);
+        Secrets = new RunbookSecrets(settings.Secrets, Redactor);
+    }
+
+    /// <summary>The run's parameters, typed as the front matter declares them.</summary>
+    public RunbookParameters Params => _settings.Parameters;
+
+    /// <summary>The alert that started the run; null for manual and scheduled runs.</summary>
+    public RunbookAlert? Alert => _settings.Alert;
+
+    /// <summary>Facts about the run: id, attempt, trigger, commit.</summary>
+    public RunInfo Run => _settings.Run;
+
+    /// <summary>The runbook's logger; lines are redacted and kept in the current step's output.</summary>
+    public RunbookLog Log { get; }
+
+    /// <summary>Secrets; every value read is redacted from the run's logs, outputs and errors.</summary>
+    public RunbookSecrets Secrets { get; }
+
+    /// <summary>Cancelled when the run is cancelled or reaches its timeout. Pass it to everything that waits.</summary>
+    public CancellationToken CancellationToken => _settings.CancellationToken;
+
+    /// <summary>The current time, from the host's clock.</summary>
+    public DateTimeOffset Now => _time.GetUtcNow();
+
+    /// <summary>True when side effects are reported instead of performed.</summary>
+    public bool DryRun => _settings.Run.DryRun;
+
+    /// <summary>The outcomes of the steps this execution has reached, in order.</summary>
+    public IReadOnlyList<StepOutcome> Steps => [.. _outcomes.Values.OrderBy(outcome => outcome.Sequence)];
+
+    /// <summary>The run's redactor.</summary>
+    internal Redactor Redactor { get; }
+
+    /// <summary>
+    /// Runs a named step: journaled before and after, retried with exponential backoff, bounded by a timeout.
+    /// On a resumed run a step that already succeeded is not run again.
+    /// </summary>
+    /// <param name="name">The step's name, shown in the timeline.</param>
+    /// <param name="action">The step's work; honour its token, which fires on timeout and cancellation.</param>
+    /// <param name="timeout">The limit for one attempt; none when null.</param>
+    /// <param name="retries">How many more attempts after a failure or timeout.</param>
+    /// <param name="backoff">The delay before the first retry, doubled for each later one (default 1s, at most 5m).</param>
+    /// <param name="sideEffects">True when the step changes something; a dry run skips it.</param>
+    /// <param name="idempotent">True when running it twice is harmless, so a run resumed after a crash may repeat it.</param>
+    /// <param name="manualMinutes">What this step would cost a person by hand, for the toil report.</param>
+    /// <returns>A task that completes when the step has succeeded.</returns>
+    /// <exception cref="StepFailedException">The last attempt failed or timed out.</exception>
+    public Task Step(
+        string name,
+        Func<CancellationToken, Task> action,
+        TimeSpan? timeout = null,
+        int retries = 0,
+        TimeSpan? backoff = null,
+        bool sideEffects = false,
+        bool idempotent = false,
+        double? manualMinutes = null)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return RunStepAsync<object?>(
+            name,
+            async token =>
+            {
+                await action(token);
+                return null;
+            },
+            new StepSpec(timeout, retries, backoff, sideEffects, idempotent, manualMinutes, HasResult: false));
+    }
+
+    /// <summary>
+    /// Runs a named step that returns a value. The value is journaled as JSON, so a resumed run gets it back without
+    /// running the step again.
+    /// </summary>
+    /// <typeparam name="T">The step's result type; it must round-trip through System.Text.Json.</typeparam>
+    /// <param name="name">The step's name, shown in the timeline.</param>
+    /// <param name="action">The step's work; honour its token, which fires on timeout and cancellation.</param>
+    /// <param name="timeout">The limit for one attempt; none when null.</param>
+    /// <param name="retries">How many more attempts after a failure or timeout.</param>
+    /// <param name="backoff">The delay before the first retry, doubled for each later one (default 1s, at most 5m).</param>
+    /// <param name="sideEffects">True when the step changes something; a dry run skips it and returns default.</param>
+    /// <param name="idempotent">True when running it twice is harmless, so a run resumed after a crash may repeat it.</param>
+    /// <param name="manualMinutes">What this step would cost a person by hand, for the toil report.</param>
+    /// <returns>The step's result.</returns>
+    /// <exception cref="StepFailedException">The last attempt failed or timed out.</exception>
+    public Task<T> Step<T>(
+        string name,
+        Func<CancellationToken, Task<T>> action,
+        TimeSpan? timeout = null,
+        int retries = 0,
+        TimeSpan? backoff = null,
+        bool sideEffects = false,
+        bool idempotent = false,
+        double? manualMinutes = null)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return RunStepAsync(name, action, new StepSpec(timeout, retries, backoff, sideEffects, idempotent, manualMinutes, HasResult: true));
+    }
+
+    /// <summary>
+    /// Runs a program. Literal text splits into arguments on spaces; each <c>{value}</c> stays one argument, so values
+    /// never become shell syntax. Output is captured into the current step. Inside a step, the step's token applies
+    /// when none is given.
+    /// </summary>
+    /// <param name="command">The command, e.g. <c>$"df --output=pcent {path}"</c>.</param>
+    /// <param name="cancellationToken">Cancels the command and kills its process tree; defaults to the step's or run's token.</param>
+    /// <param name="timeout">Kills the process tree and throws <see cref="TimeoutException"/> after this long.</param>
+    /// <param name="workingDirectory">Where the command runs; the current directory when null.</param>
+    /// <param name="environment">Extra environment variables.</param>
+    /// <param name="readOnly">True when the command only reads, so a dry run still runs it.</param>
+    /// <param name="check">True to throw <see cref="RunbookFailedException"/> on a non-zero exit code.</param>
+    /// <returns>The exit code and captured output.</returns>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "Scripts write Shell($\"...\", ct); the token belongs next to the command, options follow by name.")]
+    public Task<ShellResult> Shell(
+        ShellCommand command,
+        CancellationToken cancellationToken = default,
+        TimeSpan? timeout = null,
+        string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        bool readOnly = false,
+        bool check = false)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return ShellAsync(command.ToArgv(), timeout, workingDirectory, environment, readOnly, check, cancellationToken);
+    }
+
+    /// <summary>Runs a program with an exact argument list, with no splitting at all.</summary>
+    /// <param name="fileName">The program.</param>
+    /// <param name="arguments">Its arguments, each passed as is.</param>
+    /// <param name="cancellationToken">Cancels the command and kills its process tree; defaults to the step's or run's token.</param>
+    /// <param name="timeout">Kills the process tree and throws <see cref="TimeoutException"/> after this long.</param>
+    /// <param name="readOnly">True when the command only reads, so a dry run still runs it.</param>
+    /// <param name="check">True to throw <see cref="RunbookFailedException"/> on a non-zero exit code.</param>
+    /// <returns>The exit code and captured output.</returns>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "Same order as the other Shell overload.")]
+    public Task<ShellResult> Shell(
+        string fileName,
+        IEnumerable<string> arguments,
+        CancellationToken cancellationToken = default,
+        TimeSpan? timeout = null,
+        bool readOnly = false,
+        bool check = false) =>
+        ShellAsync(ShellCommand.FromArguments(fileName, arguments).ToArgv(), timeout, null, null, readOnly, check, cancellationToken);
+
+    /// <summary>
+    /// A step a person performs: the run waits until someone confirms it is done (or rejects it, failing the run).
+    /// The wait is measured for the toil report.
+    /// </summary>
+    /// <param name="instructions">What the person must do.</param>
+    /// <param name="timeout">How long to wait for an answer; none when null.</param>
+    /// <param name="manualMinutes">What the step costs a person, when the wait is not a fair measure.</param>
+    /// <returns>A task that completes when the step is confirmed.</returns>
+    /// <exception cref="ApprovalRejectedException">The step was rejected or nobody answered in time.</exception>
+    public Task Manual(string instructions, TimeSpan? timeout = null, double? manualMinutes = null) =>
+        HumanStepAsync(StepKind.Manual, instructions, timeout, manualMinutes);
+
+    /// <summary>A gate: the run goes on only if a person approves. Rejection (or no answer in time) fails the run.</summary>
+    /// <param name="question">What the person is asked to allow.</param>
+    /// <param name="timeout">How long to wait for an answer; none when null.</param>
+    /// <returns>A task that completes when approved.</returns>
+    /// <exception cref="ApprovalRejectedException">The request was rejected or nobody answered in time.</exception>
+    public Task Approve(string question, TimeSpan? timeout = null) =>
+        HumanStepAsync(StepKind.Approval, question, timeout, null);
+
+    internal void WriteLog(LogLevel level, string message)
+    {
+        var clean = Redactor.Redact(message);
+        var scope = _currentStep.Value;
+        scope?.Output.AppendLine(level switch
+        {
+            LogLevel.Warning => "WARN " + clean,
+            LogLevel.Error or LogLevel.Critical => "ERROR " + clean,
+            _ => clean,
+        });
+        _settings.LogSink?.Write(level, clean, scope?.Name);
+    }
+
+    private async Task<ShellResult> ShellAsync(
+        IReadOnlyList<string> argv,
+        TimeSpan? timeout,
+        string? workingDirectory,
+        IReadOnlyDictionary<string, string>? environment,
+        bool readOnly,
+        bool check,
+        CancellationToken cancellationToken)
+    {
+        var scope = _currentStep.Value;
+        var token = cancellationToken.CanBeCanceled ? cancellationToken : scope?.Token ?? CancellationToken;
+        var display = Redactor.Redact(ShellCommand.Display(argv));
+        if (DryRun && !readOnly)
+        {
+            WriteLog(LogLevel.Information, $"dry run: would run `{display}`");
+            return new ShellResult(display, 0, "", "", TimeSpan.Zero, DryRun: true);
+        }
+
+        WriteLog(LogLevel.Debug, "$ " + display);
+        var result = await ShellRunner.RunAsync(argv, display, workingDirectory, environment, timeout, _time, token);
+        result = result with { StdOut = Redactor.Redact(result.StdOut), StdErr = Redactor.Redact(result.StdErr) };
+        AppendOutput(scope, result.StdOut);
+        AppendOutput(scope, result.StdErr);
+        WriteLog(result.ExitCode == 0 ? LogLevel.Debug : LogLevel.Warning, $"`{display}` exited with {result.ExitCode} after {Durations.Format(result.Duration)}");
+        return check ? result.EnsureSuccess() : result;
+    }
+
+    private static void AppendOutput(StepScope? scope, string text)
+    {
+        if (scope is null || text.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var line in text.TrimEnd('\n').Split('\n'))
+        {
+            scope.Output.AppendLine(line);
+        }
+    }
+
+    private async Task<T> RunStepAsync<T>(string name, Func<CancellationToken, Task<T>> action, StepSpec spec)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentOutOfRangeException.ThrowIfNegative(spec.Retries);
+        EnsureNotNested(name);
+        CancellationToken.ThrowIfCancellationRequested();
+        var sequence = Interlocked.Increment(ref _sequence);
+
+        var earlier = await FindEarlierAsync(sequence, name);
+        if (earlier is { Status: StepStatus.Succeeded or StepStatus.Skipped } && (!spec.HasResult || earlier.ResultJson is not null || earlier.Status == StepStatus.Skipped))
+        {
+            _outcomes[sequence] = earlier;
+            WriteLog(LogLevel.Information, $"step {sequence} '{name}' already {earlier.Status.ToString().ToLowerInvariant()} in an earlier attempt; reusing its result");
+            return earlier.ResultJson is null ? default! : JsonSerializer.Deserialize<T>(earlier.ResultJson)!;
+        }
+
+        if (earlier is { Status: StepStatus.Running } && !spec.Idempotent)
+        {
+            throw new StepInterruptedException(sequence, name);
+        }
+
+        var scope = new StepScope(sequence, name);
+        var startedAt = _time.GetUtcNow();
+        var outcome = new StepOutcome(sequence, name, StepKind.Automated, StepStatus.Running, startedAt, null, 0, "", null,
+            StepOutcome.MachineActor, Idempotent: spec.Idempotent, ManualMinutes: spec.ManualMinutes);
+
+        if (DryRun && spec.SideEffects)
+        {
+            scope.Output.AppendLine("dry run: skipped because the step has side effects");
+            await FinishAsync(outcome with { Status = StepStatus.Skipped, FinishedAt = startedAt, Output = scope.Output.ToString() });
+            return default!;
+        }
+
+        await StartAsync(outcome);
+        _currentStep.Value = scope;
+        var attempt = 0;
+        while (true)
+        {
+            attempt++;
+            using var timeoutSource = spec.Timeout is { } limit ? new CancellationTokenSource(limit, _time) : null;
+            using var attemptSource = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken, timeoutSource?.Token ?? CancellationToken.None);
+            scope.Token = attemptSource.Token;
+            Exception? failure;
+            try
+            {
+                // WaitAsync returns at the timeout even when the step's code ignores its token.
+                var result = await action(attemptSource.Token).WaitAsync(attemptSource.Token);
+                await FinishAsync(outcome with
+                {
+                    Status = StepStatus.Succeeded,
+                    FinishedAt = _time.GetUtcNow(),
+                    Attempts = attempt,
+                    ResultJson = spec.HasResult ? SerializeResult(result, scope) : null,
+                    Output = scope.Output.ToString(),
+                });
+                return result;
+            }
+            catch (Exception ex) when (CancellationToken.IsCancellationRequested)
+            {
+                await FinishAsync(outcome with
+                {
+                    Status = StepStatus.Cancelled,
+                    FinishedAt = _time.GetUtcNow(),
+                    Attempts = attempt,
+                    Error = "the run was cancelled",
+                    Output = scope.Output.ToString(),
+                });
+                throw new OperationCanceledException($"step '{name}' was cancelled", ex, CancellationToken);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+
+            var timedOut = timeoutSource?.IsCancellationRequested == true;
+            var error = timedOut ? $"timed out after {Durations.Format(spec.Timeout!.Value)}" : Describe(failure);
+            scope.Output.AppendLine($"attempt {attempt} {(timedOut ? "timed out" : "failed")}: {error}");
+            if (attempt > spec.Retries)
+            {
+                var final = outcome with
+                {
+                    Status = timedOut ? StepStatus.TimedOut : StepStatus.Failed,
+                    FinishedAt = _time.GetUtcNow(),
+                    Attempts = attempt,
+                    Error = error,
+                    Output = scope.Output.ToString(),
+                };
+                await FinishAsync(final);
+                throw new StepFailedException(final, timedOut ? null : failure);
+            }
+
+            var delay = Backoff(attempt, spec.Backoff);
+            WriteLog(LogLevel.Warning, $"attempt {attempt} of {spec.Retries + 1} {(timedOut ? "timed out" : "failed")}; retrying in {Durations.Format(delay)}");
+            try
+            {
+                await Task.Delay(delay, _time, CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                await FinishAsync(outcome with
+                {
+                    Status = StepStatus.Cancelled,
+                    FinishedAt = _time.GetUtcNow(),
+                    Attempts = attempt,
+                    Error = "the run was cancelled while waiting to retry",
+                    Output = scope.Output.ToString(),
+                });
+                throw;
+            }
+        }
+    }
+
+    private async Task HumanStepAsync(StepKind kind, string text, TimeSpan? timeout, double? manualMinutes)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        var label = kind == StepKind.Approval ? "approve" : "manual";
+        EnsureNotNested(label);
+        CancellationToken.ThrowIfCancellationRequested();
+        var sequence = Interlocked.Increment(ref _sequence);
+        var name = Redactor.Redact(kind == StepKind.Approval ? "Approve: " + text : text);
+        if (name.Length > 200)
+        {
+            name = name[..200] + "…";
+        }
+
+        var earlier = await FindEarlierAsync(sequence, name);
+        if (earlier is { Status: StepStatus.Succeeded or StepStatus.Skipped })
+        {
+            _outcomes[sequence] = earlier;
+            return;
+        }
+
+        if (earlier is { Status: StepStatus.Failed or StepStatus.TimedOut })
+        {
+            _outcomes[sequence] = earlier;
+            throw new ApprovalRejectedException(earlier.Error ?? "the step was rejected");
+        }
+
+        var askedAt = _time.GetUtcNow();
+        var outcome = new StepOutcome(sequence, name, kind, StepStatus.WaitingForHuman, askedAt, null, 1, "", null,
+            Actor: "", Idempotent: true, ManualMinutes: manualMinutes);
+        if (DryRun)
+        {
+            await FinishAsync(outcome with { Status = StepStatus.Skipped, FinishedAt = askedAt, Actor = StepOutcome.MachineActor, Output = "dry run: nobody was asked" });
+            return;
+        }
+
+        await StartAsync(outcome);
+        if (_settings.HumanGate is not { } gate)
+        {
+            var error = "nobody can answer: this run has no way to ask a person";
+            await FinishAsync(outcome with { Status = StepStatus.Failed, FinishedAt = askedAt, Error = error });
+            throw new ApprovalRejectedException(error);
+        }
+
+        using var timeoutSource = timeout is { } limit ? new CancellationTokenSource(limit, _time) : null;
+        using var waitSource = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken, timeoutSource?.Token ?? CancellationToken.None);
+        HumanResponse response;
+        try
+        {
+            response = await gate.AskAsync(new HumanRequest(Run.Id, sequence, kind, Redactor.Redact(text), askedAt), waitSource.Token).WaitAsync(waitSource.Token);
+        }
+        catch (OperationCanceledException) when (timeoutSource?.IsCancellationRequested == true && !CancellationToken.IsCancellationRequested)
+        {
+            var error = $"nobody answered within {Durations.Format(timeout!.Value)}";
+            await FinishAsync(outcome with { Status = StepStatus.TimedOut, FinishedAt = _time.GetUtcNow(), Error = error });
+            throw new ApprovalRejectedException(error);
+        }
+        catch (OperationCanceledException)
+        {
+            await FinishAsync(outcome with { Status = StepStatus.Cancelled, FinishedAt = _time.GetUtcNow(), Error = "the run was cancelled" });
+            throw;
+        }
+
+        var answered = outcome with
+        {
+            FinishedAt = _time.GetUtcNow(),
+            Actor = Redactor.Redact(response.Actor),
+            Comment = Redactor.RedactOrNull(response.Comment),
+            PickedUpAt = response.PickedUpAt,
+        };
+        if (response.Approved)
+        {
+            await FinishAsync(answered with { Status = StepStatus.Succeeded });
+            return;
+        }
+
+        var reason = $"{(kind == StepKind.Approval ? "rejected" : "not done")} by {answered.Actor}{(answered.Comment is { Length: > 0 } c ? ": " + c : "")}";
+        await FinishAsync(answered with { Status = StepStatus.Failed, Error = reason });
+        throw new ApprovalRejectedException(reason);
+    }
+
+    private async Task<StepOutcome?> FindEarlierAsync(int sequence, string name)
+    {
+        var earlier = await _journal.FindAsync(sequence, CancellationToken);
+        if (earlier is not null && !string.Equals(earlier.Name, name, StringComparison.Ordinal))
+        {
+            throw new RunbookFailedException(
+                $"the journal holds step {sequence} '{earlier.Name}' but the runbook now reaches '{name}' there: a run resumes only on the script it started with");
+        }
+
+        return earlier;
+    }
+
+    private void EnsureNotNested(string name)
+    {
+        if (_currentStep.Value is { } outer)
+        {
+            throw new InvalidOperationException($"'{name}' was called inside step '{outer.Name}': steps cannot be nested; call them one after another");
+        }
+    }
+
+    private async Task StartAsync(StepOutcome outcome)
+    {
+        _outcomes[outcome.Sequence] = outcome;
+        await _journal.StepStartedAsync(outcome, CancellationToken.None);
+    }
+
+    private async Task FinishAsync(StepOutcome outcome)
+    {
+        outcome = outcome with { Error = Redactor.RedactOrNull(outcome.Error), Output = Redactor.Redact(outcome.Output) };
+        _outcomes[outcome.Sequence] = outcome;
+
+        // The journal entry of a step that ended is written even when the run is being cancelled.
+        await _journal.StepFinishedAsync(outcome, CancellationToken.None);
+    }
+
+    private TimeSpan Backoff(int attempt, TimeSpan? first)
+    {
+        var initial = first ?? _settings.DefaultBackoff;
+        var factor = Math.Pow(2, Math.Min(attempt - 1, 30));
+        var delay = TimeSpan.FromTicks((long)Math.Min(initial.Ticks * factor, _settings.MaxBackoff.Ticks));
+        return delay;
+    }
+
+    private static string? SerializeResult<T>(T result, StepScope scope)
+    {
+        try
+        {
+            return JsonSerializer.Serialize(result);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
+        {
+            scope.Output.AppendLine($"the result ({typeof(T).Name}) could not be journaled, so a resumed run will run this step again: {ex.Message}");
+            return null;
+        }
+    }
+
+    private string Describe(Exception exception)
+    {
+        var root = exception is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : exception;
+        var message = root is RunbookFailedException or TimeoutException ? root.Message : $"{root.GetType().Name}: {root.Message}";
+        var where = ScriptLocation.Of(root);
+        return Redactor.Redact(where is null ? message : $"{message} (at {where})");
+    }
+
+    private sealed record StepSpec(TimeSpan? Timeout, int Retries, TimeSpan? Backoff, bool SideEffects, bool Idempotent, double? ManualMinutes, bool HasResult);
+
+    private sealed class StepScope(int sequence, string name)
+    {
+        public int Sequence { get; } = sequence;
+
+        public string Name { get; } = name;
+
+        public OutputBuffer Output { get; } = new();
+
+        public CancellationToken Token { get; set; }
+    }
+}
