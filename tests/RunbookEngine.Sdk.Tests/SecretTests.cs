@@ -1,0 +1,55 @@
+namespace RunbookEngine.Sdk.Tests;
+
+public sealed class SecretTests
+{
+    private const string Token = "s3cr3t-t0ken-value";
+
+    [Fact]
+    public async Task Secrets_AreRedacted_FromLogsStepOutputAndErrors()
+    {
+        var sink = new CollectingSink();
+        var context = Some.Context(secrets: new DictionarySecrets(("api-token", Token)), sink: sink);
+
+        var token = context.Secrets.Get("api-token");
+        var error = await Assert.ThrowsAsync<StepFailedException>(() => context.Step("use token", async ct =>
+        {
+            context.Log.Info($"calling the API with {token}");
+            await context.Shell($"echo Authorization: Bearer {token}", ct);
+            throw new InvalidOperationException($"401 for token {token}");
+        }));
+
+        var outcome = context.Steps.Single();
+        var everything = string.Join('\n', sink.Lines.Append(outcome.Output).Append(outcome.Error).Append(error.Message));
+        Assert.DoesNotContain(Token, everything, StringComparison.Ordinal);
+        Assert.Contains("calling the API with ***", everything, StringComparison.Ordinal);
+        Assert.Contains("Authorization: Bearer ***", everything, StringComparison.Ordinal);
+        Assert.Contains("401 for token ***", everything, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SecretParameters_AreRedacted_WithoutBeingRead()
+    {
+        var sink = new CollectingSink();
+        var parameters = new RunbookParameters(new Dictionary<string, object?> { ["password"] = "hunter2-db-pass", ["user"] = "app" }, ["password"]);
+        var context = Some.Context(sink: sink, parameters: parameters);
+
+        await context.Step("connect", _ =>
+        {
+            context.Log.Info("psql postgres://app:hunter2-db-pass@db/app");
+            return Task.CompletedTask;
+        });
+
+        Assert.Equal("psql postgres://app:***@db/app", sink.Lines.Single());
+        Assert.Equal("password=***, user=app", parameters.ToString());
+    }
+
+    [Fact]
+    public void MissingSecret_SaysWhereToSetIt()
+    {
+        var context = Some.Context(secrets: new Hosting.EnvironmentSecretStore());
+
+        var error = Assert.Throws<RunbookFailedException>(() => context.Secrets.Get("grafana-token"));
+
+        Assert.Equal("secret 'grafana-token' is not configured; set the environment variable RUNBOOK_SECRET_GRAFANA_TOKEN", error.Message);
+    }
+}

@@ -1,0 +1,72 @@
+using RunbookEngine.Sdk;
+using RunbookEngine.Sdk.Hosting;
+
+namespace RunbookEngine.Sdk.Tests;
+
+/// <summary>Builders for test data: one place that knows how to make a valid context.</summary>
+internal static class Some
+{
+    public static RunInfo Run(bool dryRun = false) =>
+        new("run-1", "test-runbook", 1, RunTrigger.Manual, "tester", null, new string('a', 64), dryRun);
+
+    public static RunbookContext Context(
+        TimeProvider? time = null,
+        IStepJournal? journal = null,
+        IHumanGate? gate = null,
+        ISecretStore? secrets = null,
+        IRunLogSink? sink = null,
+        bool dryRun = false,
+        RunbookParameters? parameters = null,
+        CancellationToken cancellationToken = default) =>
+        new(new RunbookContextSettings
+        {
+            Run = Run(dryRun),
+            Time = time ?? TimeProvider.System,
+            Journal = journal ?? new InMemoryStepJournal(),
+            HumanGate = gate,
+            Secrets = secrets ?? new DictionarySecrets(),
+            LogSink = sink,
+            CancellationToken = cancellationToken,
+            Parameters = parameters ?? new RunbookParameters(new Dictionary<string, object?>()),
+            DefaultBackoff = TimeSpan.FromMilliseconds(1),
+        });
+}
+
+internal sealed class DictionarySecrets(params (string Name, string Value)[] secrets) : ISecretStore
+{
+    public string? Find(string name) => secrets.FirstOrDefault(s => s.Name == name).Value;
+
+    public string Describe(string name) => $"add '{name}' to the test's secrets";
+}
+
+internal sealed class CollectingSink : IRunLogSink
+{
+    public List<string> Lines { get; } = [];
+
+    public void Write(Microsoft.Extensions.Logging.LogLevel level, string message, string? stepName)
+    {
+        lock (Lines)
+        {
+            Lines.Add(message);
+        }
+    }
+}
+
+internal sealed class ScriptedGate(params HumanResponse[] answers) : IHumanGate
+{
+    private int _next;
+
+    public List<HumanRequest> Requests { get; } = [];
+
+    public Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken)
+    {
+        Requests.Add(request);
+        return Task.FromResult(answers[_next++]);
+    }
+}
+
+internal sealed class SilentGate : IHumanGate
+{
+    public Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken) =>
+        Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith<HumanResponse>(_ => throw new OperationCanceledException(cancellationToken), TaskScheduler.Default);
+}
