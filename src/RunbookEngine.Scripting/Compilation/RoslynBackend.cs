@@ -79,7 +79,9 @@ internal static class RoslynBackend
             .WithReferences(references)
             .WithImports(Imports)
             .WithMetadataResolver(resolver)
-            .WithOptimizationLevel(OptimizationLevel.Release)
+            // Debug keeps a sequence point on every statement, so errors name the exact runbook line; runbooks are glue code
+            // that waits on processes and networks, where the optimiser gains nothing measurable.
+            .WithOptimizationLevel(OptimizationLevel.Debug)
             .WithEmitDebugInformation(true)
             .WithFileEncoding(Encoding.UTF8)
             .WithAllowUnsafe(false)

@@ -83,6 +83,12 @@ public static partial class FrontMatterParser
             errors.Add(RunbookDiagnostic.Error(file, line, "RB103", $"the front matter is not valid YAML: {FirstSentence(ex.Message)}"));
             return new FrontMatterResult(null, errors);
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this, without a position, when a flow { or [ runs to the end of the block.
+            errors.Add(RunbookDiagnostic.Error(file, first + 1, "RB103", "the front matter is not valid YAML: a { or [ is not closed"));
+            return new FrontMatterResult(null, errors);
+        }
 
         var definition = reader.ReadDefinition(root);
         return new FrontMatterResult(errors.Count == 0 ? definition : null, errors);

@@ -1,0 +1,1 @@
+static string Greeting(string who) => $"hello, {who}";

@@ -1,0 +1,1 @@
+static string Outside() => "outside the runbook folder";

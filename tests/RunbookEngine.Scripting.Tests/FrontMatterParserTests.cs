@@ -1,0 +1,179 @@
+using RunbookEngine.Scripting.FrontMatter;
+
+namespace RunbookEngine.Scripting.Tests;
+
+public sealed class FrontMatterParserTests
+{
+    private const string File = "runbooks/disk-full.csx";
+
+    [Fact]
+    public void Parse_ReadsEveryKey()
+    {
+        var result = Parse("""
+            description: Free disk space when a node's filesystem fills up
+            owner: sre
+            tags: [disk, linux]
+            alerts:
+              - name: NodeFilesystemAlmostFull
+                source: alertmanager
+                labels: { severity: "critical|warning" }
+            schedule: "0 */6 * * *"
+            parameters:
+              instance: { type: string, required: true, from: "labels.instance" }
+              threshold: { type: int, default: 80 }
+              wait: duration
+              mode: { type: string, values: [fast, safe], default: safe }
+              token: { type: string, secret: true }
+            manual_minutes: 20
+            concurrency: "{{ labels.instance }}"
+            on_conflict: refuse
+            timeout: 10m
+            retries: 2
+            retry_backoff: 1m
+            cooldown: 1h30m
+            cancel_on_resolve: true
+            """);
+
+        Assert.Empty(result.Errors);
+        var definition = result.Definition!;
+        Assert.Equal("Free disk space when a node's filesystem fills up", definition.Description);
+        Assert.Equal(["disk", "linux"], definition.Tags);
+        var rule = Assert.Single(definition.Alerts);
+        Assert.Equal(("NodeFilesystemAlmostFull", "alertmanager", "critical|warning"), (rule.Name, rule.Source, rule.Labels["severity"]));
+        Assert.Equal("0 0 0,6,12,18 * * ?", definition.Schedule!.ToQuartzExpression());
+        Assert.Equal(["instance", "threshold", "wait", "mode", "token"], definition.Parameters.Select(p => p.Name));
+        Assert.Equal((ParameterType.String, true, "labels.instance"), (definition.Parameters[0].Type, definition.Parameters[0].Required, definition.Parameters[0].From));
+        Assert.Equal(80L, definition.Parameters[1].Default);
+        Assert.Equal(ParameterType.Duration, definition.Parameters[2].Type);
+        Assert.Equal(["fast", "safe"], definition.Parameters[3].Values!);
+        Assert.True(definition.Parameters[4].Secret);
+        Assert.Equal(20, definition.ManualMinutes);
+        Assert.Equal(ConflictPolicy.Refuse, definition.OnConflict);
+        Assert.Equal(TimeSpan.FromMinutes(10), definition.Timeout);
+        Assert.Equal((2, TimeSpan.FromMinutes(1)), (definition.Retries, definition.RetryBackoff));
+        Assert.Equal(TimeSpan.FromMinutes(90), definition.Cooldown);
+        Assert.True(definition.CancelOnResolve);
+    }
+
+    [Fact]
+    public void Parse_OfAMinimalRunbook_UsesDocumentedDefaults()
+    {
+        var definition = Parse("description: minimal").Definition!;
+
+        Assert.Equal((TimeSpan.FromMinutes(30), 0, ConflictPolicy.Queue, false), (definition.Timeout, definition.Retries, definition.OnConflict, definition.CancelOnResolve));
+        Assert.Null(definition.Schedule);
+        Assert.Empty(definition.Alerts);
+    }
+
+    [Theory]
+    [InlineData("timeout: 10 minutes", 7, "`timeout`: '10 minutes' is not a duration; use 10m, 1h30m or 00:10:00")]
+    [InlineData("timout: 10m", 7, "`timout`: is not a front matter key; did you mean `timeout`? known keys: description, owner, tags, alerts, schedule, parameters, manual_minutes, concurrency, on_conflict, timeout, retries, retry_backoff, cooldown, cancel_on_resolve")]
+    [InlineData("schedule: \"0 */6 * *\"", 7, "`schedule`: '0 */6 * *' has 4 fields; a schedule has 5: minute hour day-of-month month day-of-week, e.g. \"0 */6 * * *\"")]
+    [InlineData("schedule: \"61 * * * *\"", 7, "`schedule`: minute '61' is out of range 0-59")]
+    [InlineData("schedule: \"0 0 1 * MON\"", 7, "`schedule`: '0 0 1 * MON' restricts both day-of-month and day-of-week; set one of them to *")]
+    [InlineData("retries: -1", 7, "`retries`: '-1' is not a whole number from 0 to 100")]
+    [InlineData("manual_minutes: lots", 7, "`manual_minutes`: 'lots' is not a number of minutes (0 or more)")]
+    [InlineData("on_conflict: maybe", 7, "`on_conflict`: 'maybe' is not a policy; use queue (wait in order) or refuse (do not start)")]
+    [InlineData("cancel_on_resolve: yes please", 7, "`cancel_on_resolve`: 'yes please' is not true or false")]
+    [InlineData("concurrency: \"{{ lables.instance }}\"", 7, "`concurrency`: '{{ lables.instance }}' names nothing; use labels.NAME, annotations.NAME, params.NAME (a declared parameter) or alert.name")]
+    [InlineData("tags: disk", 7, "`tags`: must be a list, e.g. `[a, b]`")]
+    public void Parse_OfABadKey_NamesFileLineAndField(string line, int expectedLine, string expected)
+    {
+        var result = Parse($"description: ok\nowner: sre\n\n\n\n{line}");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Null(result.Definition);
+        Assert.Equal($"{File}:{expectedLine}: {expected}", error.ToString());
+    }
+
+    [Fact]
+    public void Parse_OfBadParameters_ReportsEachProblem()
+    {
+        var result = Parse("""
+            description: parameters gone wrong
+            parameters:
+              count: { type: integer }
+              limit: { type: int, default: ten }
+              mode: { type: string, values: [a, b], default: c }
+              host: { type: string, from: label.instance }
+              9lives: string
+              extra: { type: string, requird: true }
+            """);
+
+        Assert.Equal(
+        [
+            $"{File}:4: `parameters.count.type`: 'integer' is not a type; use string, int, number, bool or duration",
+            $"{File}:5: `parameters.limit.default`: 'ten' is not an int (a whole number)",
+            $"{File}:6: `parameters.mode.default`: 'c' is not one of its values: a, b",
+            $"{File}:7: `parameters.host.from`: 'label.instance' is not an alert field; use labels.NAME, annotations.NAME or alert.name|source|severity|fingerprint|status",
+            $"{File}:8: `parameters.9lives`: a parameter name is letters, digits and _, starting with a letter",
+            $"{File}:9: `parameters.extra.requird`: is not a front matter key; did you mean `required`? known keys: type, required, default, from, description, secret, values",
+        ], result.Errors.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void Parse_OfBadAlertRules_ReportsEachProblem()
+    {
+        var result = Parse("""
+            description: alerts gone wrong
+            alerts:
+              - name: DiskFull
+                labels: { severity: "(critical" }
+              - source: grafana
+              - NotAMapping
+            """);
+
+        Assert.Equal(3, result.Errors.Count);
+        Assert.StartsWith($"{File}:5: `alerts[0].labels.severity`: '(critical' is not a regular expression", result.Errors[0].ToString(), StringComparison.Ordinal);
+        Assert.Equal($"{File}:6: `alerts[1]`: matches every alert; give it a `name:` or `labels:`", result.Errors[1].ToString());
+        Assert.Equal($"{File}:7: `alerts[2]`: must be a rule such as `name: NodeFilesystemAlmostFull`", result.Errors[2].ToString());
+    }
+
+    [Fact]
+    public void Parse_WithoutDescription_AsksForOne()
+    {
+        var error = Assert.Single(Parse("owner: sre").Errors);
+
+        Assert.Equal($"{File}:2: `description`: is missing: say in one line what the runbook fixes", error.ToString());
+    }
+
+    [Fact]
+    public void Parse_WithoutFrontMatter_SaysHowToStartOne()
+    {
+        var result = FrontMatterParser.Parse(File, "\n\nawait Step(\"x\", ct => Task.CompletedTask);\n");
+
+        Assert.Equal($"{File}:3: no front matter: a runbook starts with a comment block between `// ---` lines, e.g. `// description: ...`", Assert.Single(result.Errors).ToString());
+    }
+
+    [Fact]
+    public void Parse_OfAnUnclosedBlock_SaysHowToCloseIt()
+    {
+        var result = FrontMatterParser.Parse(File, "// ---\n// description: x\nawait Task.CompletedTask;\n");
+
+        Assert.Equal($"{File}:1: the front matter is not closed: end it with a `// ---` line", Assert.Single(result.Errors).ToString());
+    }
+
+    [Fact]
+    public void Parse_OfBrokenYaml_PointsAtTheLine()
+    {
+        var result = Parse("description: ok\nparameters:\n  a: { type: string\nowner: x");
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith($"{File}:", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("the front matter is not valid YAML", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NeverRunsTheScript()
+    {
+        var result = FrontMatterParser.Parse(File, "// ---\n// description: harmless\n// ---\nSystem.IO.File.Delete(\"/etc/passwd\");\n");
+
+        Assert.Empty(result.Errors);
+    }
+
+    private static FrontMatterResult Parse(string yaml)
+    {
+        var header = string.Join('\n', yaml.Split('\n').Select(line => "// " + line));
+        return FrontMatterParser.Parse(File, $"// ---\n{header}\n// ---\nawait Step(\"x\", ct => Task.CompletedTask);\n");
+    }
+}
