@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RunbookEngine.Scripting.Sources;
+using RunbookEngine.Cli.Terminal;
 using Spectre.Console;
 
 namespace RunbookEngine.Cli.Commands;
@@ -7,6 +8,8 @@ namespace RunbookEngine.Cli.Commands;
 /// <summary><c>runbook list</c>: the runbooks in a folder with what triggers them (front matter only; no compile).</summary>
 internal static class ListCommand
 {
+    private static readonly IAnsiConsole Out = Consoles.StandardOutput;
+
     public static Command Create()
     {
         var dir = CommonOptions.Dir();
@@ -37,7 +40,7 @@ internal static class ListCommand
             table.AddRow(Markup.Escape(name), Markup.Escape(definition?.Description ?? ""), Markup.Escape(alerts), Markup.Escape(schedule), state);
         }
 
-        AnsiConsole.Write(table);
+        Out.Write(table);
         return ExitCodes.Ok;
     }
 }

@@ -58,15 +58,7 @@ internal static class RunCommand
     private static async Task<int> RunAsync(Invocation options, CancellationToken cancellationToken)
     {
         // With --json, standard output carries only the result document.
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(options.Json ? Console.Error : Console.Out),
-        });
-        if (Console.IsOutputRedirected || options.Json)
-        {
-            // Logs and CI capture would otherwise wrap at 80 columns mid-line.
-            console.Profile.Width = 200;
-        }
+        var console = options.Json ? Consoles.StandardError : Consoles.StandardOutput;
 
         var time = TimeProvider.System;
         var folder = new RunbookFolder(options.Dir);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using RunbookEngine.Scripting;
 using RunbookEngine.Scripting.Sources;
+using RunbookEngine.Cli.Terminal;
 using Spectre.Console;
 
 namespace RunbookEngine.Cli.Commands;
@@ -8,6 +9,8 @@ namespace RunbookEngine.Cli.Commands;
 /// <summary><c>runbook validate [DIR]</c>: front matter and compilation of every runbook; exit 1 when any is invalid.</summary>
 internal static class ValidateCommand
 {
+    private static readonly IAnsiConsole Out = Consoles.StandardOutput;
+
     public static Command Create()
     {
         var folder = new Argument<string>("DIR")
@@ -69,7 +72,7 @@ internal static class ValidateCommand
             invalid += ok ? 0 : 1;
             if (!github)
             {
-                AnsiConsole.MarkupLine(ok ? $"[green]✓[/] {Markup.Escape(name)}" : $"[red]✗[/] {Markup.Escape(name)}");
+                Out.MarkupLine(ok ? $"[green]✓[/] {Markup.Escape(name)}" : $"[red]✗[/] {Markup.Escape(name)}");
             }
 
             foreach (var diagnostic in diagnostics)
@@ -95,7 +98,7 @@ internal static class ValidateCommand
         else
         {
             var colour = diagnostic.IsError ? "red" : "yellow";
-            AnsiConsole.MarkupLine($"  [{colour}]{Markup.Escape(diagnostic.ToString())}[/]");
+            Out.MarkupLine($"  [{colour}]{Markup.Escape(diagnostic.ToString())}[/]");
         }
     }
 
@@ -107,7 +110,7 @@ internal static class ValidateCommand
         }
         else
         {
-            AnsiConsole.MarkupLine(Markup.Escape(line));
+            Out.MarkupLine(Markup.Escape(line));
         }
     }
 
