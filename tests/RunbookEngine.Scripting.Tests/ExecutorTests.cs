@@ -47,7 +47,7 @@ public sealed class ExecutorTests
     {
         using var cancel = new CancellationTokenSource();
         var waiting = new WaitingSink();
-        var request = await Prepare("await Step(\"wait\", ct => { Log.Info(\"waiting\"); return Task.Delay(Timeout.Infinite, ct); });\nawait Step(\"never\", ct => Task.CompletedTask);");
+        var request = await Prepare("await Step(\"wait\", ct => { Log.Info(\"waiting\"); var never = new TaskCompletionSource(); ct.Register(() => never.TrySetCanceled()); return never.Task; });\nawait Step(\"never\", ct => Task.CompletedTask);");
 
         var run = RunbookExecutor.ExecuteAsync(new RunRequest { Runbook = request.Runbook, Definition = request.Definition, Run = request.Run, LogSink = waiting }, cancel.Token);
         await waiting.Started.Task;

@@ -67,6 +67,16 @@ internal sealed class ScriptedGate(params HumanResponse[] answers) : IHumanGate
 
 internal sealed class SilentGate : IHumanGate
 {
-    public Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken) =>
-        Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith<HumanResponse>(_ => throw new OperationCanceledException(cancellationToken), TaskScheduler.Default);
+    public Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken) => Waiting.UntilCancelled<HumanResponse>(cancellationToken);
+}
+
+internal static class Waiting
+{
+    /// <summary>A task that only ends when the token fires: code that waits on something that never happens.</summary>
+    public static Task<T> UntilCancelled<T>(CancellationToken cancellationToken)
+    {
+        var never = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        cancellationToken.Register(() => never.TrySetCanceled(cancellationToken));
+        return never.Task;
+    }
 }

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using RunbookEngine.Sdk.Hosting;
 
 namespace RunbookEngine.Sdk.Tests;
@@ -23,7 +22,7 @@ public sealed class StepTests
     [Fact]
     public async Task Step_RetriesWithDoublingBackoff_UntilItSucceeds()
     {
-        var time = new FakeTimeProvider();
+        var time = new ObservedClock();
         var context = Some.Context(time: time);
         var attemptTimes = new List<DateTimeOffset>();
 
@@ -32,9 +31,10 @@ public sealed class StepTests
             attemptTimes.Add(time.GetUtcNow());
             return attemptTimes.Count < 3 ? throw new InvalidOperationException("not yet") : Task.FromResult("ok");
         }, retries: 3, backoff: TimeSpan.FromSeconds(10));
-        await Drive(time, step);
+        var delays = new[] { await time.AdvanceToNextTimerAsync(), await time.AdvanceToNextTimerAsync() };
 
         Assert.Equal("ok", await step);
+        Assert.Equal([TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20)], delays);
         var start = attemptTimes[0];
         Assert.Equal([TimeSpan.Zero, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)], attemptTimes.Select(t => t - start));
         Assert.Equal(3, context.Steps.Single().Attempts);
@@ -62,12 +62,12 @@ public sealed class StepTests
     [Fact]
     public async Task Step_TimesOut_EvenWhenItsCodeIgnoresTheToken()
     {
-        var time = new FakeTimeProvider();
+        var time = new ObservedClock();
         var context = Some.Context(time: time);
         var hang = new TaskCompletionSource();
 
         var step = context.Step("hangs", _ => hang.Task, timeout: TimeSpan.FromSeconds(5));
-        time.Advance(TimeSpan.FromSeconds(5));
+        await time.AdvanceToNextTimerAsync();
 
         var error = await Assert.ThrowsAsync<StepFailedException>(() => step);
         Assert.Equal(StepStatus.TimedOut, error.Outcome.Status);
@@ -84,7 +84,7 @@ public sealed class StepTests
         var step = context.Step("long", async token =>
         {
             started.SetResult();
-            await Task.Delay(Timeout.Infinite, token);
+            await Waiting.UntilCancelled<bool>(token);
         }, retries: 5);
         await started.Task;
         await cancel.CancelAsync();
@@ -201,18 +201,6 @@ public sealed class StepTests
 
     private static StepOutcome Finished(int sequence, string name, StepStatus status, string? resultJson = null) =>
         new(sequence, name, StepKind.Automated, status, DateTimeOffset.UnixEpoch, status == StepStatus.Running ? null : DateTimeOffset.UnixEpoch, 1, "", null, StepOutcome.MachineActor, resultJson);
-
-    /// <summary>Moves the fake clock a second at a time until the task ends, so timers due at any second fire in order.</summary>
-    private static async Task Drive(FakeTimeProvider time, Task task)
-    {
-        for (var i = 0; i < 600 && !task.IsCompleted; i++)
-        {
-            time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Yield();
-        }
-
-        Assert.True(task.IsCompleted, "the task did not finish within ten fake minutes");
-    }
 
     private sealed class RecordingJournal : IStepJournal
     {
