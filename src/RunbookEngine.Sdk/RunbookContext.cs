@@ -72,6 +72,17 @@ public sealed class RunbookContext
     internal Redactor Redactor { get; }
 
     /// <summary>
+    /// Records a step the host closed because the run ended while the step's code would not (it ignored its token).
+    /// Hosts call this; scripts have no use for it.
+    /// </summary>
+    /// <param name="outcome">The step's final entry.</param>
+    public void RecordClosed(StepOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        _outcomes[outcome.Sequence] = outcome;
+    }
+
+    /// <summary>
     /// Runs a named step: journaled before and after, retried with exponential backoff, bounded by a timeout.
     /// On a resumed run a step that already succeeded is not run again.
     /// </summary>
@@ -312,12 +323,13 @@ public sealed class RunbookContext
             }
             catch (Exception ex) when (CancellationToken.IsCancellationRequested)
             {
+                var runTimedOut = _settings.RunTimeoutToken.IsCancellationRequested;
                 await FinishAsync(outcome with
                 {
-                    Status = StepStatus.Cancelled,
+                    Status = runTimedOut ? StepStatus.TimedOut : StepStatus.Cancelled,
                     FinishedAt = _time.GetUtcNow(),
                     Attempts = attempt,
-                    Error = "the run was cancelled",
+                    Error = runTimedOut ? "the run reached its timeout while this step ran" : "the run was cancelled",
                     Output = scope.Output.ToString(),
                 });
                 throw new OperationCanceledException($"step '{name}' was cancelled", ex, CancellationToken);

@@ -33,13 +33,16 @@ public sealed class ExecutorTests
     public async Task Execute_OfAScriptThatIgnoresItsToken_TimesOutAtTheRunbookTimeout()
     {
         var time = new FakeTimeProvider();
-        var request = await Prepare("await Step(\"ignores cancellation\", ct => new TaskCompletionSource().Task);", "description: hangs\ntimeout: 2m", time);
+        var inStep = new WaitingSink();
+        var request = await Prepare("await Step(\"ignores cancellation\", ct => { Log.Info(\"in\"); return new TaskCompletionSource().Task; });", "description: hangs\ntimeout: 2m", time);
 
-        var run = RunbookExecutor.ExecuteAsync(request, CancellationToken.None);
+        var run = RunbookExecutor.ExecuteAsync(new RunRequest { Runbook = request.Runbook, Definition = request.Definition, Run = request.Run, Time = time, LogSink = inStep, CancellationGrace = TimeSpan.FromMilliseconds(50) }, CancellationToken.None);
+        await inStep.Started.Task;
         time.Advance(TimeSpan.FromMinutes(2));
         var result = await run;
 
         Assert.Equal((RunStatus.TimedOut, "the run did not finish within its timeout of 2m"), (result.Status, result.Error));
+        Assert.Equal(StepStatus.TimedOut, Assert.Single(result.Steps).Status);
     }
 
     [Fact]

@@ -41,6 +41,12 @@ public sealed class RunRequest
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// After a cancel or timeout, how long (wall clock) cooperative code gets to record how its steps ended before the
+    /// executor records them itself.
+    /// </summary>
+    public TimeSpan CancellationGrace { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The first delay between step retries when a step gives none.</summary>
     public TimeSpan DefaultStepBackoff { get; init; } = TimeSpan.FromSeconds(1);
 }

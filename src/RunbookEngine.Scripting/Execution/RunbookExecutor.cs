@@ -32,17 +32,19 @@ public static class RunbookExecutor
             Redactor = request.Redactor,
             Time = time,
             CancellationToken = runSource.Token,
+            RunTimeoutToken = timeoutSource.Token,
             DefaultBackoff = request.DefaultStepBackoff,
         });
 
         var startedAt = time.GetUtcNow();
         RunStatus status;
         string? error = null;
+        var script = Task.Run(() => request.Runbook.InvokeAsync(context), CancellationToken.None);
         try
         {
             // Returns at the timeout even if the script ignores its token; such a script keeps a thread busy until it
             // ends on its own, which in-process execution cannot prevent.
-            await Task.Run(() => request.Runbook.InvokeAsync(context), CancellationToken.None).WaitAsync(runSource.Token);
+            await script.WaitAsync(runSource.Token);
             status = RunStatus.Succeeded;
         }
         catch (Exception) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -72,6 +74,39 @@ public static class RunbookExecutor
             error = $"{ex.GetType().Name}: {ex.Message}{(where is null ? "" : $" (at {where})")}";
         }
 
+        if (status is RunStatus.Cancelled or RunStatus.TimedOut)
+        {
+            await CloseOpenStepsAsync(request, context, script, status);
+        }
+
         return new RunResult(status, request.Redactor.RedactOrNull(error), context.Steps, startedAt, time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Lets cooperative code record how its steps ended, then records any step still open itself, so the journal never
+    /// shows a step running in a run that has ended.
+    /// </summary>
+    private static async Task CloseOpenStepsAsync(RunRequest request, RunbookContext context, Task script, RunStatus status)
+    {
+        try
+        {
+            await script.WaitAsync(request.CancellationGrace, TimeProvider.System);
+        }
+        catch (Exception)
+        {
+            // Whatever the script ends with now, the run's status is already decided.
+        }
+
+        foreach (var open in context.Steps.Where(step => !step.IsFinished))
+        {
+            var closed = open with
+            {
+                Status = status == RunStatus.TimedOut ? StepStatus.TimedOut : StepStatus.Cancelled,
+                FinishedAt = request.Time.GetUtcNow(),
+                Error = status == RunStatus.TimedOut ? "the run reached its timeout while this step ran" : "the run was cancelled while this step ran",
+            };
+            context.RecordClosed(closed);
+            await request.Journal.StepFinishedAsync(closed, CancellationToken.None);
+        }
     }
 }

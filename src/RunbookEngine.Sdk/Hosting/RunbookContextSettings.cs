@@ -33,6 +33,9 @@ public sealed class RunbookContextSettings
     /// <summary>Cancelled when the run is cancelled or times out.</summary>
     public CancellationToken CancellationToken { get; init; }
 
+    /// <summary>Fires when the run reaches its timeout (it also cancels <see cref="CancellationToken"/>), so steps cut short say why.</summary>
+    public CancellationToken RunTimeoutToken { get; init; }
+
     /// <summary>The first retry's delay when a step gives none; later retries double it.</summary>
     public TimeSpan DefaultBackoff { get; init; } = TimeSpan.FromSeconds(1);
 
