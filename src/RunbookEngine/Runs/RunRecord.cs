@@ -1,0 +1,69 @@
+using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Sdk;
+
+namespace RunbookEngine.Runs;
+
+/// <summary>One run as the store keeps it: created Queued before it is dispatched, updated as it moves on.</summary>
+/// <param name="Id">The run id (also the scheduler's job identity).</param>
+/// <param name="Runbook">The runbook's name.</param>
+/// <param name="Commit">The Git commit of the runbook source, when known.</param>
+/// <param name="ContentHash">The hash of the source closure that runs.</param>
+/// <param name="Trigger">What started it.</param>
+/// <param name="TriggeredBy">Who or what: a user, an alert id, a schedule.</param>
+/// <param name="ParametersJson">The parameters as given (text values by name), JSON.</param>
+/// <param name="Status">Where it stands.</param>
+/// <param name="Attempt">How many executions have started (0 while queued).</param>
+/// <param name="Node">The node executing it, or that last did.</param>
+/// <param name="ConcurrencyKey">The rendered concurrency key, if the runbook has one.</param>
+/// <param name="QueuedAt">When the run was recorded.</param>
+/// <param name="StartedAt">When its first execution started.</param>
+/// <param name="FinishedAt">When it ended.</param>
+/// <param name="Error">Why it did not succeed.</param>
+/// <param name="RetryOf">The run this one retries, if any.</param>
+public sealed record RunRecord(
+    string Id,
+    string Runbook,
+    string? Commit,
+    string ContentHash,
+    RunTrigger Trigger,
+    string TriggeredBy,
+    string ParametersJson,
+    RunStatus Status,
+    int Attempt,
+    string? Node,
+    string? ConcurrencyKey,
+    DateTimeOffset QueuedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? Error,
+    string? RetryOf)
+{
+    /// <summary>Whether the run has ended for good.</summary>
+    public bool IsTerminal => Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
+}
+
+/// <summary>What a caller gives to record a new run.</summary>
+/// <param name="Runbook">The runbook's name.</param>
+/// <param name="Commit">The Git commit, when known.</param>
+/// <param name="ContentHash">The hash of the version to run.</param>
+/// <param name="Trigger">What starts it.</param>
+/// <param name="TriggeredBy">Who or what.</param>
+/// <param name="ParametersJson">The parameters as given, JSON.</param>
+/// <param name="ConcurrencyKey">The rendered concurrency key, if any.</param>
+/// <param name="RetryOf">The run this one retries, if any.</param>
+public sealed record NewRun(
+    string Runbook,
+    string? Commit,
+    string ContentHash,
+    RunTrigger Trigger,
+    string TriggeredBy,
+    string ParametersJson = "{}",
+    string? ConcurrencyKey = null,
+    string? RetryOf = null);
+
+/// <summary>A page of runs, newest first.</summary>
+/// <param name="Runbook">Only this runbook's runs.</param>
+/// <param name="Status">Only runs in this status.</param>
+/// <param name="Limit">At most this many (1 to 500).</param>
+/// <param name="Before">Only runs older than this run id (the cursor of the next page).</param>
+public sealed record RunQuery(string? Runbook = null, RunStatus? Status = null, int Limit = 50, string? Before = null);

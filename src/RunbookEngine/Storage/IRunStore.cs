@@ -1,0 +1,98 @@
+using RunbookEngine.Runs;
+using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Sdk;
+
+namespace RunbookEngine.Storage;
+
+/// <summary>
+/// Runs and their step journal. PostgreSQL and SQLite implement it and pass the same contract tests.
+/// </summary>
+public interface IRunStore
+{
+    /// <summary>Creates or upgrades the schema; refuses a schema newer than this code.</summary>
+    /// <param name="cancellationToken">Cancels the migration.</param>
+    /// <returns>A task that completes when the schema is current.</returns>
+    /// <exception cref="SchemaTooNewException">The database was migrated by a newer RunbookEngine.</exception>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records a new run, status Queued.</summary>
+    /// <param name="run">What to record.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The stored run.</returns>
+    Task<RunRecord> CreateRunAsync(NewRun run, CancellationToken cancellationToken);
+
+    /// <summary>One run, or null.</summary>
+    /// <param name="id">The run id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The run or null.</returns>
+    Task<RunRecord?> GetRunAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Runs newest first, filtered and paged by cursor.</summary>
+    /// <param name="query">Filters and page.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The page.</returns>
+    Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Moves a queued (or, when recovering, a running) run to Running on a node and counts the attempt.</summary>
+    /// <param name="id">The run id.</param>
+    /// <param name="node">The node taking it.</param>
+    /// <param name="recovering">True when the run was in flight on a node that died.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The run as started, or null when it was not in a startable state.</returns>
+    Task<RunRecord?> StartRunAsync(string id, string node, bool recovering, CancellationToken cancellationToken);
+
+    /// <summary>Records how a run ended (or that it waits for a person).</summary>
+    /// <param name="id">The run id.</param>
+    /// <param name="status">Its new status.</param>
+    /// <param name="reason">Why it did not succeed, if it did not.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>True when the run existed and was not already terminal.</returns>
+    Task<bool> FinishRunAsync(string id, RunStatus status, string? reason, CancellationToken cancellationToken);
+
+    /// <summary>Writes a step's journal entry, replacing the one at the same sequence.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="outcome">The entry.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the entry is durable.</returns>
+    Task SaveStepAsync(string runId, StepOutcome outcome, CancellationToken cancellationToken);
+
+    /// <summary>The entry at a sequence, or null.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="sequence">The step's position.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The entry or null.</returns>
+    Task<StepOutcome?> FindStepAsync(string runId, int sequence, CancellationToken cancellationToken);
+
+    /// <summary>A run's steps in order.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The steps.</returns>
+    Task<IReadOnlyList<StepOutcome>> GetStepsAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Ids of runs still Queued that were recorded before a moment, oldest first (for the sweeper).</summary>
+    /// <param name="queuedBefore">Only runs queued before this.</param>
+    /// <param name="limit">At most this many.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The ids.</returns>
+    Task<IReadOnlyList<string>> QueuedRunIdsAsync(DateTimeOffset queuedBefore, int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>The database holds a schema written by a newer RunbookEngine; running older code on it could corrupt it.</summary>
+public sealed class SchemaTooNewException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="found">The version in the database.</param>
+    /// <param name="known">The newest version this code knows.</param>
+    public SchemaTooNewException(int found, int known)
+        : base($"the database schema is at version {found}, newer than this RunbookEngine understands ({known}); upgrade RunbookEngine, or point it at another database")
+    {
+        Found = found;
+        Known = known;
+    }
+
+    /// <summary>The version in the database.</summary>
+    public int Found { get; }
+
+    /// <summary>The newest version this code knows.</summary>
+    public int Known { get; }
+}

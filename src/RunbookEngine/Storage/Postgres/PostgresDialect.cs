@@ -1,0 +1,24 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace RunbookEngine.Storage.Postgres;
+
+/// <summary>The production store, shared by every node of a cluster.</summary>
+internal sealed class PostgresDialect(NpgsqlDataSource dataSource) : SqlDialect
+{
+    // An arbitrary constant naming RunbookEngine's migration lock among the database's advisory locks.
+    private const long MigrationLockKey = 0x52554E424F4F4B;
+
+    public override string Name => "PostgreSQL";
+
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        await dataSource.OpenConnectionAsync(cancellationToken);
+
+    public override async Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT pg_advisory_xact_lock({MigrationLockKey})";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

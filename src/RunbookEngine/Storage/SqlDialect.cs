@@ -1,0 +1,16 @@
+using System.Data.Common;
+
+namespace RunbookEngine.Storage;
+
+/// <summary>What differs between the databases behind <see cref="SqlRunStore"/>: connections and the migration lock.</summary>
+internal abstract class SqlDialect
+{
+    /// <summary>For messages: "PostgreSQL" or "SQLite".</summary>
+    public abstract string Name { get; }
+
+    /// <summary>An open connection.</summary>
+    public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>Keeps two nodes starting together from migrating at once; held until the transaction ends.</summary>
+    public abstract Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken);
+}

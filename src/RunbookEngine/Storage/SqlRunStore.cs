@@ -1,0 +1,320 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using RunbookEngine.Runs;
+using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Sdk;
+using RunbookEngine.Storage.Postgres;
+using RunbookEngine.Storage.Sqlite;
+
+namespace RunbookEngine.Storage;
+
+/// <summary>The run store over plain SQL that PostgreSQL and SQLite both accept; <see cref="SqlDialect"/> holds the rest.</summary>
+public sealed class SqlRunStore : IRunStore, IAsyncDisposable
+{
+    private const string RunColumns = """
+        id AS Id, runbook AS Runbook, commit_sha AS CommitSha, content_hash AS ContentHash, trigger_kind AS TriggerKind,
+        triggered_by AS TriggeredBy, parameters AS Parameters, status AS Status, attempt AS Attempt, node AS Node,
+        concurrency_key AS ConcurrencyKey, queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt,
+        error AS Error, retry_of AS RetryOf
+        """;
+
+    private const string StepColumns = """
+        sequence AS Sequence, name AS Name, kind AS Kind, status AS Status, started_at AS StartedAt, finished_at AS FinishedAt,
+        attempts AS Attempts, output AS Output, error AS Error, actor AS Actor, result_json AS ResultJson, idempotent AS Idempotent,
+        picked_up_at AS PickedUpAt, manual_minutes AS ManualMinutes, comment AS Comment
+        """;
+
+    private readonly SqlDialect _dialect;
+    private readonly TimeProvider _time;
+    private readonly IAsyncDisposable? _owned;
+
+    private SqlRunStore(SqlDialect dialect, TimeProvider time, IAsyncDisposable? owned)
+    {
+        _dialect = dialect;
+        _time = time;
+        _owned = owned;
+    }
+
+    /// <summary>A store in a SQLite file (created if missing, with its folder).</summary>
+    /// <param name="path">The database file.</param>
+    /// <param name="time">The clock.</param>
+    /// <returns>The store; call <see cref="MigrateAsync"/> before use.</returns>
+    public static SqlRunStore Sqlite(string path, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+        return new SqlRunStore(new SqliteDialect(connectionString), time, null);
+    }
+
+    /// <summary>A store in PostgreSQL.</summary>
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="time">The clock.</param>
+    /// <returns>The store; call <see cref="MigrateAsync"/> before use.</returns>
+    public static SqlRunStore Postgres(string connectionString, TimeProvider time)
+    {
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        return new SqlRunStore(new PostgresDialect(dataSource), time, dataSource);
+    }
+
+    /// <inheritdoc />
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await _dialect.LockForMigrationAsync(connection, transaction, cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "CREATE TABLE IF NOT EXISTS runbook_schema (version INTEGER NOT NULL, applied_at BIGINT NOT NULL)", transaction: transaction, cancellationToken: cancellationToken));
+        var current = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT MAX(version) FROM runbook_schema", transaction: transaction, cancellationToken: cancellationToken)) ?? 0;
+        if (current > Migrations.Latest)
+        {
+            throw new SchemaTooNewException((int)current, Migrations.Latest);
+        }
+
+        for (var version = (int)current + 1; version <= Migrations.Latest; version++)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(Migrations.Steps[version - 1], transaction: transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO runbook_schema (version, applied_at) VALUES (@version, @now)",
+                new { version, now = Now() }, transaction, cancellationToken: cancellationToken));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<RunRecord> CreateRunAsync(NewRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        // Version 7 ids start with their creation time, so they sort roughly by age and index well.
+        var record = new RunRecord(Guid.CreateVersion7(_time.GetUtcNow()).ToString("N"), run.Runbook, run.Commit, run.ContentHash, run.Trigger, run.TriggeredBy,
+            run.ParametersJson, RunStatus.Queued, 0, null, run.ConcurrencyKey, FromMs(Now()), null, null, null, run.RetryOf);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO runbook_runs (id, runbook, commit_sha, content_hash, trigger_kind, triggered_by, parameters, status, attempt,
+                                      node, concurrency_key, queued_at, started_at, finished_at, error, retry_of)
+            VALUES (@Id, @Runbook, @Commit, @ContentHash, @Trigger, @TriggeredBy, @ParametersJson, @Status, 0,
+                    NULL, @ConcurrencyKey, @QueuedAt, NULL, NULL, NULL, @RetryOf)
+            """,
+            new
+            {
+                record.Id,
+                record.Runbook,
+                record.Commit,
+                record.ContentHash,
+                Trigger = record.Trigger.ToString(),
+                record.TriggeredBy,
+                record.ParametersJson,
+                Status = record.Status.ToString(),
+                record.ConcurrencyKey,
+                QueuedAt = record.QueuedAt.ToUnixTimeMilliseconds(),
+                record.RetryOf,
+            },
+            cancellationToken: cancellationToken));
+        return record;
+    }
+
+    /// <inheritdoc />
+    public async Task<RunRecord?> GetRunAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<RunRow>(new CommandDefinition(
+            $"SELECT {RunColumns} FROM runbook_runs WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = Math.Clamp(query.Limit, 1, 500);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        long? cursorTime = null;
+        if (query.Before is not null)
+        {
+            cursorTime = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT queued_at FROM runbook_runs WHERE id = @id", new { id = query.Before }, cancellationToken: cancellationToken));
+            if (cursorTime is null)
+            {
+                return [];
+            }
+        }
+
+        var sql = $"""
+            SELECT {RunColumns} FROM runbook_runs
+            WHERE (@runbook IS NULL OR runbook = @runbook)
+              AND (@status IS NULL OR status = @status)
+              AND (@cursorTime IS NULL OR queued_at < @cursorTime OR (queued_at = @cursorTime AND id < @cursorId))
+            ORDER BY queued_at DESC, id DESC
+            LIMIT @limit
+            """;
+        var rows = await connection.QueryAsync<RunRow>(new CommandDefinition(
+            sql,
+            new { runbook = query.Runbook, status = query.Status?.ToString(), cursorTime, cursorId = query.Before, limit },
+            cancellationToken: cancellationToken));
+        return [.. rows.Select(row => row.ToRecord())];
+    }
+
+    /// <inheritdoc />
+    public async Task<RunRecord?> StartRunAsync(string id, string node, bool recovering, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var now = Now();
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE runbook_runs
+            SET status = 'Running', node = @node, attempt = attempt + 1, started_at = COALESCE(started_at, @now)
+            WHERE id = @id AND (status = 'Queued' OR (@recovering = 1 AND status = 'Running'))
+            """,
+            new { id, node, now, recovering = recovering ? 1 : 0 },
+            cancellationToken: cancellationToken));
+        return changed == 0 ? null : await GetRunAsync(id, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> FinishRunAsync(string id, RunStatus status, string? reason, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var terminal = status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE runbook_runs SET status = @status, error = @error, finished_at = @finishedAt
+            WHERE id = @id AND status NOT IN ('Succeeded', 'Failed', 'Cancelled', 'TimedOut')
+            """,
+            new { id, status = status.ToString(), error = reason, finishedAt = terminal ? Now() : (long?)null },
+            cancellationToken: cancellationToken));
+        return changed == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task SaveStepAsync(string runId, StepOutcome outcome, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        var step = outcome;
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO runbook_steps (run_id, sequence, name, kind, status, started_at, finished_at, attempts, output, error, actor,
+                                       result_json, idempotent, picked_up_at, manual_minutes, comment)
+            VALUES (@runId, @Sequence, @Name, @Kind, @Status, @StartedAt, @FinishedAt, @Attempts, @Output, @Error, @Actor,
+                    @ResultJson, @Idempotent, @PickedUpAt, @ManualMinutes, @Comment)
+            ON CONFLICT (run_id, sequence) DO UPDATE SET
+                name = excluded.name, kind = excluded.kind, status = excluded.status, started_at = excluded.started_at,
+                finished_at = excluded.finished_at, attempts = excluded.attempts, output = excluded.output, error = excluded.error,
+                actor = excluded.actor, result_json = excluded.result_json, idempotent = excluded.idempotent,
+                picked_up_at = excluded.picked_up_at, manual_minutes = excluded.manual_minutes, comment = excluded.comment
+            """,
+            new
+            {
+                runId,
+                step.Sequence,
+                step.Name,
+                Kind = step.Kind.ToString(),
+                Status = step.Status.ToString(),
+                StartedAt = step.StartedAt.ToUnixTimeMilliseconds(),
+                FinishedAt = step.FinishedAt?.ToUnixTimeMilliseconds(),
+                step.Attempts,
+                step.Output,
+                step.Error,
+                step.Actor,
+                step.ResultJson,
+                Idempotent = step.Idempotent ? 1 : 0,
+                PickedUpAt = step.PickedUpAt?.ToUnixTimeMilliseconds(),
+                step.ManualMinutes,
+                step.Comment,
+            },
+            cancellationToken: cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<StepOutcome?> FindStepAsync(string runId, int sequence, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<StepRow>(new CommandDefinition(
+            $"SELECT {StepColumns} FROM runbook_steps WHERE run_id = @runId AND sequence = @sequence", new { runId, sequence }, cancellationToken: cancellationToken));
+        return row?.ToOutcome();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StepOutcome>> GetStepsAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<StepRow>(new CommandDefinition(
+            $"SELECT {StepColumns} FROM runbook_steps WHERE run_id = @runId ORDER BY sequence", new { runId }, cancellationToken: cancellationToken));
+        return [.. rows.Select(row => row.ToOutcome())];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> QueuedRunIdsAsync(DateTimeOffset queuedBefore, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var ids = await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT id FROM runbook_runs WHERE status = 'Queued' AND queued_at < @before ORDER BY queued_at LIMIT @limit",
+            new { before = queuedBefore.ToUnixTimeMilliseconds(), limit }, cancellationToken: cancellationToken));
+        return [.. ids];
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _owned?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private static DateTimeOffset? FromMs(long? ms) => ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
+
+    // Dapper fills these by column alias; numbers arrive as long from SQLite and int or long from PostgreSQL.
+    private sealed class RunRow
+    {
+        public string Id { get; set; } = "";
+        public string Runbook { get; set; } = "";
+        public string? CommitSha { get; set; }
+        public string ContentHash { get; set; } = "";
+        public string TriggerKind { get; set; } = "";
+        public string TriggeredBy { get; set; } = "";
+        public string Parameters { get; set; } = "{}";
+        public string Status { get; set; } = "";
+        public long Attempt { get; set; }
+        public string? Node { get; set; }
+        public string? ConcurrencyKey { get; set; }
+        public long QueuedAt { get; set; }
+        public long? StartedAt { get; set; }
+        public long? FinishedAt { get; set; }
+        public string? Error { get; set; }
+        public string? RetryOf { get; set; }
+
+        public RunRecord ToRecord() => new(Id, Runbook, CommitSha, ContentHash, Enum.Parse<RunTrigger>(TriggerKind), TriggeredBy, Parameters,
+            Enum.Parse<RunStatus>(Status), (int)Attempt, Node, ConcurrencyKey, FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt), Error, RetryOf);
+    }
+
+    private sealed class StepRow
+    {
+        public long Sequence { get; set; }
+        public string Name { get; set; } = "";
+        public string Kind { get; set; } = "";
+        public string Status { get; set; } = "";
+        public long StartedAt { get; set; }
+        public long? FinishedAt { get; set; }
+        public long Attempts { get; set; }
+        public string Output { get; set; } = "";
+        public string? Error { get; set; }
+        public string Actor { get; set; } = "";
+        public string? ResultJson { get; set; }
+        public long Idempotent { get; set; }
+        public long? PickedUpAt { get; set; }
+        public double? ManualMinutes { get; set; }
+        public string? Comment { get; set; }
+
+        public StepOutcome ToOutcome() => new((int)Sequence, Name, Enum.Parse<StepKind>(Kind), Enum.Parse<StepStatus>(Status), FromMs(StartedAt), FromMs(FinishedAt),
+            (int)Attempts, Output, Error, Actor, ResultJson, Idempotent != 0, FromMs(PickedUpAt), ManualMinutes, Comment);
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace RunbookEngine.TestSupport;
+
+/// <summary>
+/// A PostgreSQL server for tests: the one named by RUNBOOKENGINE_TEST_POSTGRES (a connection string whose user may create
+/// databases), or else a throwaway cluster started from the local binaries in a temporary folder on a free loopback port,
+/// stopped when the test process exits. Each test class takes its own database.
+/// </summary>
+public sealed class PostgresServer
+{
+    /// <summary>The environment variable that points the tests at an existing server.</summary>
+    public const string EnvironmentVariable = "RUNBOOKENGINE_TEST_POSTGRES";
+
+    private static readonly Lazy<Task<PostgresServer>> Instance = new(StartAsync);
+
+    private readonly string _adminConnectionString;
+
+    private PostgresServer(string adminConnectionString) => _adminConnectionString = adminConnectionString;
+
+    /// <summary>The server shared by every test in the process.</summary>
+    public static Task<PostgresServer> SharedAsync() => Instance.Value;
+
+    /// <summary>Creates an empty database with a unique name and returns its connection string.</summary>
+    /// <param name="purpose">A word for the name, such as the test class.</param>
+    /// <returns>The connection string.</returns>
+    public async Task<string> CreateDatabaseAsync(string purpose)
+    {
+        var name = $"rb_{new string(purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(24).ToArray())}_{Guid.NewGuid():N}";
+        await using var connection = new NpgsqlConnection(_adminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true }.ToString();
+    }
+
+    private static async Task<PostgresServer> StartAsync()
+    {
+        var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return new PostgresServer(configured);
+        }
+
+        var bin = FindBinaries();
+        var data = Directory.CreateTempSubdirectory("runbook-pg-").FullName;
+        var asRoot = Environment.UserName == "root";
+        if (asRoot)
+        {
+            // PostgreSQL refuses to run as root; the Debian package's postgres account runs it instead.
+            await RunAsync("chown", ["-R", "postgres:postgres", data]);
+        }
+
+        await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
+        var port = FreePort();
+        var options = $"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
+        await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-w", "-t", "60", "-l", Path.Combine(data, "server.log"), "-o", options, "start"], asRoot);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(bin, data, asRoot);
+        return new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=30");
+    }
+
+    private static void Stop(string bin, string data, bool asRoot)
+    {
+        try
+        {
+            RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"], asRoot).GetAwaiter().GetResult();
+            Directory.Delete(data, recursive: true);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            // The process is exiting; a leftover temp folder is harmless.
+        }
+    }
+
+    private static string FindBinaries()
+    {
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault(directory => File.Exists(Path.Combine(directory, "initdb")));
+        if (onPath is not null)
+        {
+            return onPath;
+        }
+
+        var debian = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(v => Path.Combine(v, "bin")).Where(b => File.Exists(Path.Combine(b, "initdb"))).Order().LastOrDefault()
+            : null;
+        return debian ?? throw new InvalidOperationException(
+            $"PostgreSQL server binaries (initdb, pg_ctl) were not found on PATH or under /usr/lib/postgresql; install postgresql (apt-get install -y postgresql) or set {EnvironmentVariable}");
+    }
+
+    private static async Task RunAsync(string program, string[] arguments, bool asPostgres = false)
+    {
+        var start = new ProcessStartInfo(asPostgres ? "runuser" : program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (asPostgres)
+        {
+            foreach (var prefix in new[] { "-u", "postgres", "--", program })
+            {
+                start.ArgumentList.Add(prefix);
+            }
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error}{await output}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,182 @@
+using Microsoft.Extensions.Time.Testing;
+using RunbookEngine.Runs;
+using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Sdk;
+using RunbookEngine.Storage;
+
+namespace RunbookEngine.Tests.Storage;
+
+/// <summary>What every run store must do; each backend runs these against a real database of its kind.</summary>
+public abstract class RunStoreContract : IAsyncLifetime
+{
+    protected FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-23T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+
+    protected SqlRunStore Store { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Store = await CreateStoreAsync();
+        await Store.MigrateAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync() => await Store.DisposeAsync();
+
+    [Fact]
+    public async Task CreateRun_IsQueued_AndReadsBackAsWritten()
+    {
+        var created = await Store.CreateRunAsync(new NewRun("disk-cleanup", "abc123", "hash1", RunTrigger.Alert, "alert-42", "{\"path\":\"/var\"}", "disk:/var"), default);
+
+        var read = await Store.GetRunAsync(created.Id, default);
+
+        Assert.Equal(created, read);
+        Assert.Equal((RunStatus.Queued, 0, Time.GetUtcNow()), (read!.Status, read.Attempt, read.QueuedAt));
+    }
+
+    [Fact]
+    public async Task GetRun_OfAnUnknownId_IsNull()
+    {
+        Assert.Null(await Store.GetRunAsync("no-such-run", default));
+    }
+
+    [Fact]
+    public async Task ListRuns_PagesNewestFirst_WithoutGapsOrRepeats()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            ids.Add((await Store.CreateRunAsync(Some("pager"), default)).Id);
+            if (i % 2 == 0)
+            {
+                Time.Advance(TimeSpan.FromSeconds(1));
+            }
+        }
+
+        var seen = new List<string>();
+        string? cursor = null;
+        while (true)
+        {
+            var page = await Store.ListRunsAsync(new RunQuery(Runbook: "pager", Limit: 3, Before: cursor), default);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            seen.AddRange(page.Select(r => r.Id));
+            cursor = page[^1].Id;
+        }
+
+        Assert.Equal(ids.Order(), seen.Order());
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        Assert.Contains(seen[0], ids[^2..]);
+    }
+
+    [Fact]
+    public async Task ListRuns_FiltersByRunbookAndStatus()
+    {
+        var done = await Store.CreateRunAsync(Some("a"), default);
+        await Store.CreateRunAsync(Some("a"), default);
+        await Store.CreateRunAsync(Some("b"), default);
+        await Store.StartRunAsync(done.Id, "node-1", recovering: false, default);
+        await Store.FinishRunAsync(done.Id, RunStatus.Succeeded, null, default);
+
+        var succeeded = await Store.ListRunsAsync(new RunQuery(Runbook: "a", Status: RunStatus.Succeeded), default);
+        var ofA = await Store.ListRunsAsync(new RunQuery(Runbook: "a"), default);
+
+        Assert.Equal([done.Id], succeeded.Select(r => r.Id));
+        Assert.Equal(2, ofA.Count);
+    }
+
+    [Fact]
+    public async Task StartRun_TakesAQueuedRunOnce_AndARunningOneOnlyWhenRecovering()
+    {
+        var run = await Store.CreateRunAsync(Some("start"), default);
+
+        var first = await Store.StartRunAsync(run.Id, "node-1", recovering: false, default);
+        var again = await Store.StartRunAsync(run.Id, "node-2", recovering: false, default);
+        Time.Advance(TimeSpan.FromSeconds(5));
+        var recovered = await Store.StartRunAsync(run.Id, "node-2", recovering: true, default);
+
+        Assert.Equal((RunStatus.Running, 1, "node-1"), (first!.Status, first.Attempt, first.Node));
+        Assert.Null(again);
+        Assert.Equal((2, "node-2", first.StartedAt), (recovered!.Attempt, recovered.Node, recovered.StartedAt));
+    }
+
+    [Fact]
+    public async Task FinishRun_IsFinal()
+    {
+        var run = await Store.CreateRunAsync(Some("finish"), default);
+        await Store.StartRunAsync(run.Id, "node-1", recovering: false, default);
+
+        var failed = await Store.FinishRunAsync(run.Id, RunStatus.Failed, "step 'x' failed: boom", default);
+        var overwritten = await Store.FinishRunAsync(run.Id, RunStatus.Succeeded, null, default);
+        var read = await Store.GetRunAsync(run.Id, default);
+
+        Assert.True(failed);
+        Assert.False(overwritten);
+        Assert.Equal((RunStatus.Failed, "step 'x' failed: boom", Time.GetUtcNow()), (read!.Status, read.Error, read.FinishedAt));
+    }
+
+    [Fact]
+    public async Task WaitingForHuman_IsNotFinal()
+    {
+        var run = await Store.CreateRunAsync(Some("human"), default);
+
+        await Store.FinishRunAsync(run.Id, RunStatus.WaitingForHuman, "step 2 was in flight", default);
+        var resumed = await Store.FinishRunAsync(run.Id, RunStatus.Succeeded, null, default);
+
+        Assert.True(resumed);
+        Assert.Null((await Store.GetRunAsync(run.Id, default))!.Error);
+    }
+
+    [Fact]
+    public async Task Steps_RoundTripEveryField_AndUpsertBySequence()
+    {
+        var run = await Store.CreateRunAsync(Some("steps"), default);
+        var started = Time.GetUtcNow();
+        var running = new StepOutcome(1, "measure", StepKind.Automated, StepStatus.Running, started, null, 0, "", null, StepOutcome.MachineActor, Idempotent: true);
+        var approval = new StepOutcome(2, "Approve: go?", StepKind.Approval, StepStatus.Succeeded, started, started.AddMinutes(3), 1, "", null,
+            "alice", null, true, started.AddMinutes(1), 5.5, "fine");
+
+        await Store.SaveStepAsync(run.Id, running, default);
+        await Store.SaveStepAsync(run.Id, approval, default);
+        var finished = running with { Status = StepStatus.Succeeded, FinishedAt = started.AddSeconds(2), Attempts = 2, Output = "93%\n", ResultJson = "93" };
+        await Store.SaveStepAsync(run.Id, finished, default);
+
+        Assert.Equal([finished, approval], await Store.GetStepsAsync(run.Id, default));
+        Assert.Equal(approval, await Store.FindStepAsync(run.Id, 2, default));
+        Assert.Null(await Store.FindStepAsync(run.Id, 3, default));
+    }
+
+    [Fact]
+    public async Task QueuedRunIds_AreTheOldQueuedOnes_OldestFirst()
+    {
+        var old = await Store.CreateRunAsync(Some("sweep"), default);
+        var started = await Store.CreateRunAsync(Some("sweep"), default);
+        await Store.StartRunAsync(started.Id, "node-1", recovering: false, default);
+        Time.Advance(TimeSpan.FromMinutes(1));
+        var fresh = await Store.CreateRunAsync(Some("sweep"), default);
+
+        var ids = await Store.QueuedRunIdsAsync(Time.GetUtcNow().AddSeconds(-30), 10, default);
+
+        Assert.Contains(old.Id, ids);
+        Assert.DoesNotContain(started.Id, ids);
+        Assert.DoesNotContain(fresh.Id, ids);
+    }
+
+    [Fact]
+    public async Task Migrate_IsIdempotent_AndRefusesANewerSchema()
+    {
+        await Store.MigrateAsync(default);
+        await MarkSchemaVersionAsync(99);
+
+        var error = await Assert.ThrowsAsync<SchemaTooNewException>(() => Store.MigrateAsync(default));
+
+        Assert.Equal("the database schema is at version 99, newer than this RunbookEngine understands (1); upgrade RunbookEngine, or point it at another database", error.Message);
+    }
+
+    protected abstract Task<SqlRunStore> CreateStoreAsync();
+
+    protected abstract Task MarkSchemaVersionAsync(int version);
+
+    private static NewRun Some(string runbook) => new(runbook, null, "hash", RunTrigger.Manual, "tester");
+}
