@@ -1,0 +1,158 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using RunbookEngine.Catalog;
+using RunbookEngine.Runs;
+using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Scripting.Parameters;
+using RunbookEngine.Sdk;
+using RunbookEngine.Storage;
+
+namespace RunbookEngine.Host.Api;
+
+/// <summary>The runbooks and runs API; documented in docs/api.md.</summary>
+internal static class RunbookApi
+{
+    public static void MapRunbookApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api");
+        api.MapGet("/runbooks", (RunbookCatalog catalog, TimeProvider time) => TypedResults.Ok(catalog.Entries.Select(e => RunbookView.Of(e, time))));
+        api.MapGet("/runbooks/{name}", Results<Ok<RunbookView>, NotFound<ApiError>> (string name, RunbookCatalog catalog, TimeProvider time) =>
+            catalog.Find(name) is { } entry ? TypedResults.Ok(RunbookView.Of(entry, time)) : TypedResults.NotFound(new ApiError($"no runbook '{name}'")));
+        api.MapPost("/runbooks/{name}/runs", TriggerAsync);
+        api.MapGet("/runs", ListRunsAsync);
+        api.MapGet("/runs/{id}", GetRunAsync);
+        api.MapPost("/runs/{id}/cancel", CancelAsync);
+        api.MapPost("/runs/{id}/retry", RetryAsync);
+    }
+
+    private static async Task<IResult> TriggerAsync(string name, HttpRequest request, RunService runs, CancellationToken cancellationToken)
+    {
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+                if (body.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    return TypedResults.BadRequest(new ApiError("the body must be a JSON object such as {\"parameters\": {\"path\": \"/var/log\"}}"));
+                }
+
+                if (body.RootElement.TryGetProperty("parameters", out var given))
+                {
+                    if (given.ValueKind != JsonValueKind.Object)
+                    {
+                        return TypedResults.BadRequest(new ApiError("\"parameters\" must be an object of name: value"));
+                    }
+
+                    foreach (var parameter in given.EnumerateObject())
+                    {
+                        parameters[parameter.Name] = parameter.Value.ValueKind == JsonValueKind.String ? parameter.Value.GetString()! : parameter.Value.GetRawText();
+                    }
+                }
+            }
+            catch (JsonException ex)
+            {
+                return TypedResults.BadRequest(new ApiError($"the body is not valid JSON: {ex.Message}"));
+            }
+        }
+
+        var result = await runs.TriggerAsync(name, parameters, RunTrigger.Manual, "api", null, cancellationToken);
+        return Respond(result, name);
+    }
+
+    private static async Task<IResult> RetryAsync(string id, RunService runs, CancellationToken cancellationToken) =>
+        Respond(await runs.RetryAsync(id, "api", cancellationToken), id);
+
+    private static IResult Respond(TriggerResult result, string subject) => result.Problem switch
+    {
+        TriggerProblem.None => TypedResults.Accepted($"/api/runs/{result.Run!.Id}", new { runId = result.Run.Id, status = result.Run.Status }),
+        TriggerProblem.NotFound => TypedResults.NotFound(new ApiError($"no runbook or run '{subject}'")),
+        TriggerProblem.InvalidParameters => TypedResults.BadRequest(new ApiError("invalid parameters", result.Errors)),
+        _ => TypedResults.UnprocessableEntity(new ApiError($"runbook '{subject}' cannot run: it is invalid", result.Errors)),
+    };
+
+    private static async Task<IResult> ListRunsAsync(IRunStore store, string? runbook, string? status, int? limit, string? before, CancellationToken cancellationToken)
+    {
+        RunStatus? wanted = null;
+        if (status is not null)
+        {
+            if (!Enum.TryParse<RunStatus>(status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+            {
+                return TypedResults.BadRequest(new ApiError($"status '{status}' is not one of {string.Join(", ", Enum.GetNames<RunStatus>())}"));
+            }
+
+            wanted = parsed;
+        }
+
+        if (limit is < 1 or > 500)
+        {
+            return TypedResults.BadRequest(new ApiError("limit must be between 1 and 500"));
+        }
+
+        var page = await store.ListRunsAsync(new RunQuery(runbook, wanted, limit ?? 50, before), cancellationToken);
+        var next = page.Count == (limit ?? 50) ? page[^1].Id : null;
+        return TypedResults.Ok(new { runs = page, next });
+    }
+
+    private static async Task<IResult> GetRunAsync(string id, IRunStore store, CancellationToken cancellationToken)
+    {
+        var run = await store.GetRunAsync(id, cancellationToken);
+        if (run is null)
+        {
+            return TypedResults.NotFound(new ApiError($"no run '{id}'"));
+        }
+
+        var steps = await store.GetStepsAsync(id, cancellationToken);
+        return TypedResults.Ok(new { run, steps });
+    }
+
+    private static async Task<IResult> CancelAsync(string id, RunService runs, CancellationToken cancellationToken) =>
+        await runs.CancelAsync(id, cancellationToken) switch
+        {
+            CancelOutcome.NotFound => TypedResults.NotFound(new ApiError($"no run '{id}'")),
+            CancelOutcome.AlreadyEnded => TypedResults.Conflict(new ApiError($"run '{id}' has already ended")),
+            CancelOutcome.Requested => TypedResults.Accepted($"/api/runs/{id}", new { runId = id, cancel = "requested" }),
+            _ => TypedResults.Ok(new { runId = id, status = RunStatus.Cancelled }),
+        };
+}
+
+/// <summary>An error answer: what is wrong, and each problem when there are several.</summary>
+/// <param name="Error">What is wrong.</param>
+/// <param name="Errors">Each problem.</param>
+internal sealed record ApiError(string Error, IReadOnlyList<string>? Errors = null);
+
+/// <summary>A runbook as the API shows it.</summary>
+internal sealed record RunbookView(
+    string Name,
+    string? Description,
+    bool Valid,
+    string Version,
+    IReadOnlyList<string> Alerts,
+    string? Schedule,
+    DateTimeOffset? NextScheduledAt,
+    string? Timeout,
+    double? ManualMinutes,
+    IReadOnlyList<ParameterView> Parameters,
+    IReadOnlyList<string> Errors)
+{
+    public static RunbookView Of(CatalogEntry entry, TimeProvider time)
+    {
+        var d = entry.Definition;
+        return new RunbookView(
+            entry.Name,
+            d?.Description,
+            entry.IsValid,
+            entry.ContentHash,
+            d?.Alerts.Select(a => a.Name ?? "(labels)").ToList() ?? [],
+            d?.Schedule?.Expression,
+            d?.Schedule?.NextOccurrence(time.GetUtcNow()),
+            d is null ? null : Durations.Format(d.Timeout),
+            d?.ManualMinutes,
+            d?.Parameters.Select(p => new ParameterView(p.Name, ParameterValue.Name(p.Type), p.Required, p.Secret ? null : p.Default?.ToString(), p.From, p.Description, p.Values)).ToList() ?? [],
+            [.. entry.Diagnostics.Where(x => x.IsError).Select(x => x.ToString())]);
+    }
+}
+
+/// <summary>A declared parameter as the API shows it (secret defaults hidden).</summary>
+internal sealed record ParameterView(string Name, string Type, bool Required, string? Default, string? From, string? Description, IReadOnlyList<string>? Values);

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Quartz;
+using RunbookEngine.Catalog;
+using RunbookEngine.Runs;
+using RunbookEngine.Scheduling;
+using RunbookEngine.Scripting.Compilation;
+using RunbookEngine.Storage;
+
+namespace RunbookEngine.Hosting;
+
+/// <summary>Registers the engine: <c>services.AddRunbookEngine(configuration)</c>.</summary>
+public static class RunbookEngineServiceCollectionExtensions
+{
+    /// <summary>Adds the run store, catalog, scheduler and run services, configured from the <c>RunbookEngine</c> section.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The configuration root.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddRunbookEngine(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RunbookEngineOptions>()
+            .Bind(configuration.GetSection(RunbookEngineOptions.Section))
+            .Validate(o => o.Storage is "sqlite" or "postgres", "RunbookEngine:Storage must be sqlite or postgres")
+            .Validate(o => !o.UsesPostgres || !string.IsNullOrWhiteSpace(o.ConnectionString), "RunbookEngine:Storage is postgres, so RunbookEngine:ConnectionString must be set")
+            .Validate(o => o.MaxConcurrentRuns is > 0 and <= 1000, "RunbookEngine:MaxConcurrentRuns must be between 1 and 1000")
+            .ValidateOnStart();
+
+        var options = configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
+        var nodeId = string.IsNullOrWhiteSpace(options.NodeId) ? $"{Environment.MachineName}-{Environment.ProcessId}" : options.NodeId;
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new NodeIdentity(nodeId));
+        services.AddSingleton<IRunStore>(provider =>
+        {
+            var o = provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value;
+            var time = provider.GetRequiredService<TimeProvider>();
+            return o.UsesPostgres ? SqlRunStore.Postgres(o.ConnectionString!, time) : SqlRunStore.Sqlite(Path.Combine(o.DataPath, "runs.db"), time);
+        });
+        services.AddSingleton(provider => new RunbookCompiler(Path.Combine(provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath, "compiled")));
+        services.AddSingleton(provider => new RunbookCatalog(
+            provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.RunbooksPath,
+            provider.GetRequiredService<RunbookCompiler>()));
+        services.AddSingleton<RunEvents>();
+        services.AddSingleton<RunService>();
+        services.AddSingleton<EngineStartup>();
+        services.AddHostedService(provider => provider.GetRequiredService<EngineStartup>());
+
+        services.AddQuartz(q =>
+        {
+            q.ConfigureScheduler(o =>
+            {
+                o.InstanceName = "runbookengine";
+                o.InstanceId = nodeId;
+
+                // Quartz's default idle wait is 30 s: a run scheduled by another node would wait up to that long.
+                o.IdleWaitTime = TimeSpan.FromSeconds(1);
+            });
+            q.UseDefaultThreadPool(options.MaxConcurrentRuns);
+            q.UsePersistentStore(store =>
+            {
+                if (options.UsesPostgres)
+                {
+                    store.UsePostgres(options.ConnectionString!);
+
+                    // Check in every second and declare a node dead after two missed check-ins, so its runs are
+                    // recovered in about 3 s instead of Quartz's default 15 s.
+                    store.UseClustering(c =>
+                    {
+                        c.CheckinInterval = TimeSpan.FromSeconds(1);
+                        c.CheckinMisfireThreshold = TimeSpan.FromSeconds(2);
+                    });
+                }
+                else
+                {
+                    Directory.CreateDirectory(options.DataPath);
+                    store.UseSqlite($"Data Source={Path.Combine(options.DataPath, "scheduler.db")}");
+                }
+
+                store.ProvisionSchema();
+            });
+        });
+        services.AddQuartzHostedService(o =>
+        {
+            o.WaitForJobsToComplete = true;
+            o.AwaitApplicationStarted = true;
+        });
+        services.AddHostedService<QueuedRunSweeper>();
+        return services;
+    }
+}

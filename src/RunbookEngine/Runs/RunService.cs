@@ -1,0 +1,176 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Quartz;
+using RunbookEngine.Catalog;
+using RunbookEngine.Scripting;
+using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Scripting.Parameters;
+using RunbookEngine.Scheduling;
+using RunbookEngine.Sdk;
+using RunbookEngine.Storage;
+
+namespace RunbookEngine.Runs;
+
+/// <summary>
+/// Starts, cancels and retries runs. A run is always recorded before it is dispatched, so a crash between the two
+/// leaves a Queued run that the sweeper dispatches, never a job with no run.
+/// </summary>
+public sealed partial class RunService(IRunStore store, RunbookCatalog catalog, ISchedulerFactory schedulers, ILogger<RunService> logger)
+{
+    /// <summary>Records a run and hands it to the scheduler.</summary>
+    /// <param name="runbook">The runbook's name.</param>
+    /// <param name="parameters">Parameter values as text.</param>
+    /// <param name="trigger">What starts it.</param>
+    /// <param name="triggeredBy">Who or what.</param>
+    /// <param name="retryOf">The run this one retries, if any.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The run, or why none was started.</returns>
+    public async Task<TriggerResult> TriggerAsync(
+        string runbook,
+        IReadOnlyDictionary<string, string> parameters,
+        RunTrigger trigger,
+        string triggeredBy,
+        string? retryOf,
+        CancellationToken cancellationToken)
+    {
+        var entry = catalog.Find(runbook);
+        if (entry is null)
+        {
+            return TriggerResult.NotFound;
+        }
+
+        if (!entry.IsValid)
+        {
+            return new TriggerResult(null, TriggerProblem.RunbookInvalid, [.. entry.Diagnostics.Where(d => d.IsError).Select(d => d.ToString())]);
+        }
+
+        var bound = ParameterBinder.Bind(entry.Definition!, parameters, alert: null);
+        if (bound.Parameters is null)
+        {
+            return new TriggerResult(null, TriggerProblem.InvalidParameters, bound.Errors);
+        }
+
+        var run = await store.CreateRunAsync(
+            new NewRun(runbook, null, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), null, retryOf),
+            cancellationToken);
+        LogQueued(run.Id, runbook, trigger, triggeredBy);
+        await DispatchAsync(run.Id, cancellationToken);
+        return new TriggerResult(run, TriggerProblem.None, []);
+    }
+
+    /// <summary>Schedules a recorded run; scheduling it twice is harmless.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the scheduler holds the run.</returns>
+    public async Task DispatchAsync(string runId, CancellationToken cancellationToken)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var job = JobBuilder.Create<RunJob>()
+            .WithIdentity(RunJob.Key(runId))
+            .RequestRecovery()
+            .Build();
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity(runId, RunJob.Group)
+            .StartNow()
+            .Build();
+        try
+        {
+            await scheduler.ScheduleJob(job, trigger, default, cancellationToken);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+            // Already dispatched (by the sweeper or a retried request): the job identity is the run id.
+        }
+    }
+
+    /// <summary>Cancels a run: a queued one never starts, a running one is interrupted, wherever it runs.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>What happened.</returns>
+    public async Task<CancelOutcome> CancelAsync(string runId, CancellationToken cancellationToken)
+    {
+        var run = await store.GetRunAsync(runId, cancellationToken);
+        if (run is null)
+        {
+            return CancelOutcome.NotFound;
+        }
+
+        if (run.IsTerminal)
+        {
+            return CancelOutcome.AlreadyEnded;
+        }
+
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        if (run.Status == RunStatus.Running)
+        {
+            await scheduler.Interrupt(RunJob.Key(runId), cancellationToken);
+            return CancelOutcome.Requested;
+        }
+
+        await store.FinishRunAsync(runId, RunStatus.Cancelled, "cancelled before it started", cancellationToken);
+        await scheduler.DeleteJob(RunJob.Key(runId), cancellationToken);
+        return CancelOutcome.Cancelled;
+    }
+
+    /// <summary>Starts a new run with the same runbook and parameters, linked to the old one.</summary>
+    /// <param name="runId">The run to retry.</param>
+    /// <param name="triggeredBy">Who asks.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The new run, or why none was started.</returns>
+    public async Task<TriggerResult> RetryAsync(string runId, string triggeredBy, CancellationToken cancellationToken)
+    {
+        var run = await store.GetRunAsync(runId, cancellationToken);
+        if (run is null)
+        {
+            return TriggerResult.NotFound;
+        }
+
+        var parameters = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
+        return await TriggerAsync(run.Runbook, parameters, RunTrigger.Retry, triggeredBy, run.Id, cancellationToken);
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Run {RunId} of {Runbook} queued ({Trigger} by {TriggeredBy})")]
+    private partial void LogQueued(string runId, string runbook, RunTrigger trigger, string triggeredBy);
+}
+
+/// <summary>The outcome of a trigger request.</summary>
+/// <param name="Run">The run started, or null.</param>
+/// <param name="Problem">Why none was started.</param>
+/// <param name="Errors">Each problem, for the person who asked.</param>
+public sealed record TriggerResult(Runs.RunRecord? Run, TriggerProblem Problem, IReadOnlyList<string> Errors)
+{
+    /// <summary>No such runbook.</summary>
+    public static readonly TriggerResult NotFound = new(null, TriggerProblem.NotFound, []);
+}
+
+/// <summary>Why a trigger started no run.</summary>
+public enum TriggerProblem
+{
+    /// <summary>A run was started.</summary>
+    None,
+
+    /// <summary>No runbook of that name (or no run of that id, for a retry).</summary>
+    NotFound,
+
+    /// <summary>The runbook does not compile or its front matter is invalid.</summary>
+    RunbookInvalid,
+
+    /// <summary>A parameter is missing or wrong.</summary>
+    InvalidParameters,
+}
+
+/// <summary>What a cancel request did.</summary>
+public enum CancelOutcome
+{
+    /// <summary>No such run.</summary>
+    NotFound,
+
+    /// <summary>It had already ended.</summary>
+    AlreadyEnded,
+
+    /// <summary>It was queued or waiting and is now cancelled.</summary>
+    Cancelled,
+
+    /// <summary>It is running; its node has been asked to interrupt it.</summary>
+    Requested,
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Quartz;
+using RunbookEngine.Catalog;
+using RunbookEngine.Runs;
+using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Scripting.Parameters;
+using RunbookEngine.Sdk;
+using RunbookEngine.Storage;
+
+namespace RunbookEngine.Scheduling;
+
+/// <summary>
+/// The Quartz job that executes one run. It carries nothing but its identity (the run id); everything else is read
+/// from the run store, so a node that recovers the job after a crash has all it needs.
+/// </summary>
+internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, RunEvents events, NodeIdentity node, TimeProvider time, ILogger<RunJob> logger) : IJob
+{
+    public const string Group = "runs";
+
+    public static JobKey Key(string runId) => new(runId, Group);
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        var runId = context.JobDetail.Key.Name;
+        var run = await store.StartRunAsync(runId, node.Id, context.Recovering, cancellationToken);
+        if (run is null)
+        {
+            LogNotStartable(runId);
+            return;
+        }
+
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = run.Id, ["Runbook"] = run.Runbook, ["Version"] = run.ContentHash[..12] });
+        var entry = catalog.Find(run.Runbook);
+        if (entry?.Compiled is null || entry.Definition is null || entry.ContentHash != run.ContentHash)
+        {
+            await EndAsync(run.Id, RunStatus.Failed, $"version {run.ContentHash[..12]} of runbook '{run.Runbook}' is not loaded on node {node.Id}");
+            return;
+        }
+
+        var supplied = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
+        var bound = ParameterBinder.Bind(entry.Definition, supplied, alert: null);
+        if (bound.Parameters is null)
+        {
+            await EndAsync(run.Id, RunStatus.Failed, string.Join("; ", bound.Errors));
+            return;
+        }
+
+        LogStarting(run.Id, run.Runbook, run.Attempt, context.Recovering);
+        var result = await RunbookExecutor.ExecuteAsync(
+            new RunRequest
+            {
+                Runbook = entry.Compiled,
+                Definition = entry.Definition,
+                Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
+                Parameters = bound.Parameters,
+                Journal = new StoreJournal(store, run.Id, null),
+                LogSink = new LoggerSink(logger),
+                Time = time,
+            },
+            cancellationToken);
+        await EndAsync(run.Id, result.Status, result.Error);
+    }
+
+    private async Task EndAsync(string runId, RunStatus status, string? error)
+    {
+        // Recorded even when the node is shutting down: the outcome is the one thing that must not be lost.
+        await store.FinishRunAsync(runId, status, error, CancellationToken.None);
+        LogEnded(runId, status, error);
+        events.Ended(runId, status);
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Run {RunId} of {Runbook} starting (attempt {Attempt}, recovering: {Recovering})")]
+    private partial void LogStarting(string runId, string runbook, int attempt, bool recovering);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Run {RunId} ended {Status}: {Error}")]
+    private partial void LogEnded(string runId, RunStatus status, string? error);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Debug, Message = "Run {RunId} was not startable (cancelled or already taken)")]
+    private partial void LogNotStartable(string runId);
+
+    /// <summary>Sends the runbook's own log lines to the host's logger, tagged with the step.</summary>
+    private sealed class LoggerSink(ILogger logger) : RunbookEngine.Sdk.Hosting.IRunLogSink
+    {
+        public void Write(LogLevel level, string message, string? stepName)
+        {
+            using var scope = stepName is null ? null : logger.BeginScope(new Dictionary<string, object> { ["Step"] = stepName });
+#pragma warning disable CA2254 // The runbook's message is the data here, already redacted.
+            logger.Log(level, message);
+#pragma warning restore CA2254
+        }
+    }
+}
+
+/// <summary>This node's identity in the cluster and on every run it executes.</summary>
+/// <param name="Id">The node id.</param>
+public sealed record NodeIdentity(string Id);
