@@ -10,6 +10,7 @@
 //   threshold_percent: { type: int, default: 80, description: act only when the filesystem is fuller than this }
 //   older_than: { type: duration, default: 7d, description: delete only files last written longer ago than this }
 //   pattern: { type: string, default: "*.log", description: which files may be deleted }
+//   allowed_roots: { type: string, default: "/var/log,/var/tmp,/tmp", description: comma-separated folders the path must lie under; an alert cannot point the cleanup elsewhere }
 // manual_minutes: 15
 // concurrency: "disk:{{ params.path }}"
 // timeout: 10m
@@ -26,6 +27,14 @@ if (!Directory.Exists(path))
     throw new RunbookFailedException($"{path} does not exist; check the alert's cleanup_path annotation or pass --param path=...");
 }
 
+// The path may come from an alert annotation: resolve links and insist it lies under an allowed root.
+var realPath = RealDirectory(path);
+var roots = Params.Get<string>("allowed_roots").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+if (!roots.Any(root => Directory.Exists(root) && (realPath == RealDirectory(root) || realPath.StartsWith(RealDirectory(root) + "/"))))
+{
+    throw new RunbookFailedException($"{path} is not under any allowed root ({string.Join(", ", roots)}); refusing to delete there");
+}
+
 var before = await Step("measure usage", async ct =>
     ParseDfPercent((await Shell($"df --output=pcent {path}", ct, readOnly: true, check: true)).StdOut));
 Log.Info($"{path} is on a filesystem {before}% full (threshold {threshold}%)");
@@ -36,12 +45,15 @@ if (before < threshold)
 }
 
 var cutoff = Now - olderThan;
+// Symbolic links (to files or folders) are skipped: following one could delete outside the path.
+var walk = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
 var candidates = await Step("find old files", ct => Task.FromResult(
-    Directory.EnumerateFiles(path, pattern, SearchOption.AllDirectories)
-        .Where(file => File.GetLastWriteTimeUtc(file) < cutoff.UtcDateTime)
+    new DirectoryInfo(realPath).EnumerateFiles(pattern, walk)
+        .Where(file => file.LastWriteTimeUtc < cutoff.UtcDateTime)
+        .Select(file => file.FullName)
         .Order()
         .ToArray()));
-var bytes = candidates.Sum(file => new FileInfo(file).Length);
+var bytes = candidates.Sum(file => File.Exists(file) ? new FileInfo(file).Length : 0);
 Log.Info($"{candidates.Length} file(s) matching {pattern} older than {olderThan.TotalDays:0.#} days: {FormatBytes(bytes)}");
 
 await Step("delete old files", ct =>
@@ -49,6 +61,8 @@ await Step("delete old files", ct =>
     foreach (var file in candidates)
     {
         ct.ThrowIfCancellationRequested();
+
+        // Log rotation may have removed it meanwhile; File.Delete of a missing file is not an error.
         File.Delete(file);
     }
 

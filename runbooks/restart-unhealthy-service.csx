@@ -49,6 +49,14 @@ await Step("stop stale process", async ct =>
     }
 
     var pid = File.ReadAllText(pidfile).Trim();
+    if (!int.TryParse(pid, out var number) || number <= 1)
+    {
+        // 0, -1 or 1 would signal a process group, everything, or init.
+        Log.Warn($"{pidfile} holds '{pid}', not a process id; ignoring it");
+        File.Delete(pidfile);
+        return;
+    }
+
     var alive = await Shell($"kill -0 {pid}", ct, readOnly: true);
     if (alive.ExitCode == 0)
     {

@@ -40,3 +40,21 @@ static async Task<bool> HttpHealthy(string url, TimeSpan timeout, CancellationTo
         return false;
     }
 }
+
+/// <summary>The directory with every symbolic link along its path resolved.</summary>
+static string RealDirectory(string path)
+{
+    var full = Path.GetFullPath(path);
+    if (full == "/")
+    {
+        return full;
+    }
+
+    var info = new DirectoryInfo(full.TrimEnd('/'));
+    if (info.LinkTarget is not null)
+    {
+        return RealDirectory(info.ResolveLinkTarget(returnFinalTarget: true)!.FullName);
+    }
+
+    return Path.Combine(RealDirectory(Path.GetDirectoryName(info.FullName)!), info.Name);
+}

@@ -22,4 +22,6 @@ if (parsed.Errors.Count > 0)
     return ExitCodes.Usage;
 }
 
-return await parsed.InvokeAsync();
+// Ctrl+C cancels the run; the executor then gives the script up to 5 s to record how its steps ended, so the
+// process waits longer than that before giving up on it.
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) });

@@ -6,6 +6,9 @@ namespace RunbookEngine.Sdk;
 /// <summary>Short, readable durations for messages: <c>850ms</c>, <c>12s</c>, <c>10m</c>, <c>1h30m</c>.</summary>
 public static partial class Durations
 {
+    /// <summary>The longest timeout the runtime can arm (timers count milliseconds in 32 bits); longer ones are refused.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(30);
+
     /// <summary>What a person should write instead of a duration that did not parse.</summary>
     public const string Hint = "use 10m, 1h30m or 00:10:00";
 
@@ -34,9 +37,16 @@ public static partial class Durations
         }
 
         double Part(string group) => match.Groups[group].Success ? double.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture) : 0;
-        value = TimeSpan.FromDays(Part("d")) + TimeSpan.FromHours(Part("h")) + TimeSpan.FromMinutes(Part("m"))
-            + TimeSpan.FromSeconds(Part("s")) + TimeSpan.FromMilliseconds(Part("ms"));
-        return true;
+        try
+        {
+            value = TimeSpan.FromDays(Part("d")) + TimeSpan.FromHours(Part("h")) + TimeSpan.FromMinutes(Part("m"))
+                + TimeSpan.FromSeconds(Part("s")) + TimeSpan.FromMilliseconds(Part("ms"));
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
     }
 
     [GeneratedRegex(@"^(?:(?<d>\d+)d)?(?:(?<h>\d+)h)?(?:(?<m>\d+)m(?!s))?(?:(?<s>\d+(?:\.\d+)?)s)?(?:(?<ms>\d+)ms)?$", RegexOptions.CultureInvariant)]

@@ -21,6 +21,10 @@ public sealed class RunbookContext
     // Every step this execution reached, by sequence, for the run's result.
     private readonly ConcurrentDictionary<int, StepOutcome> _outcomes = new();
 
+    // Per run, not JsonSerializerOptions.Default: the default's cache would hold script-defined result types, and with
+    // them the runbook's collectible load context, forever.
+    private readonly JsonSerializerOptions _json = new(JsonSerializerDefaults.General);
+
     private int _sequence;
 
     /// <summary>Creates the context for one execution of a run; hosts call this, scripts never do.</summary>
@@ -235,7 +239,8 @@ public sealed class RunbookContext
     {
         var scope = _currentStep.Value;
         var token = cancellationToken.CanBeCanceled ? cancellationToken : scope?.Token ?? CancellationToken;
-        var display = Redactor.Redact(ShellCommand.Display(argv));
+        // Each argument is masked before quoting: quoting first would turn a secret holding ' into text no longer matching it.
+        var display = ShellCommand.Display([.. argv.Select(Redactor.Redact)]);
         if (DryRun && !readOnly)
         {
             WriteLog(LogLevel.Information, $"dry run: would run `{display}`");
@@ -243,10 +248,12 @@ public sealed class RunbookContext
         }
 
         WriteLog(LogLevel.Debug, "$ " + display);
+        CheckTimeout(timeout, "Shell");
         var result = await ShellRunner.RunAsync(argv, display, workingDirectory, environment, timeout, _time, token);
-        result = result with { StdOut = Redactor.Redact(result.StdOut), StdErr = Redactor.Redact(result.StdErr) };
-        AppendOutput(scope, result.StdOut);
-        AppendOutput(scope, result.StdErr);
+
+        // The script gets the output as it is (it may parse it); what is kept or shown is masked.
+        AppendOutput(scope, Redactor.Redact(result.StdOut));
+        AppendOutput(scope, Redactor.Redact(result.StdErr));
         WriteLog(result.ExitCode == 0 ? LogLevel.Debug : LogLevel.Warning, $"`{display}` exited with {result.ExitCode} after {Durations.Format(result.Duration)}");
         return check ? result.EnsureSuccess() : result;
     }
@@ -268,6 +275,8 @@ public sealed class RunbookContext
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentOutOfRangeException.ThrowIfNegative(spec.Retries);
+        CheckTimeout(spec.Timeout, $"step '{name}'");
+        name = Redactor.Redact(name);
         EnsureNotNested(name);
         CancellationToken.ThrowIfCancellationRequested();
         var sequence = Interlocked.Increment(ref _sequence);
@@ -277,7 +286,7 @@ public sealed class RunbookContext
         {
             _outcomes[sequence] = earlier;
             WriteLog(LogLevel.Information, $"step {sequence} '{name}' already {earlier.Status.ToString().ToLowerInvariant()} in an earlier attempt; reusing its result");
-            return earlier.ResultJson is null ? default! : JsonSerializer.Deserialize<T>(earlier.ResultJson)!;
+            return earlier.ResultJson is null ? default! : JsonSerializer.Deserialize<T>(earlier.ResultJson, _json)!;
         }
 
         if (earlier is { Status: StepStatus.Running } && !spec.Idempotent)
@@ -316,7 +325,7 @@ public sealed class RunbookContext
                     Status = StepStatus.Succeeded,
                     FinishedAt = _time.GetUtcNow(),
                     Attempts = attempt,
-                    ResultJson = spec.HasResult ? SerializeResult(result, scope) : null,
+                    ResultJson = spec.HasResult ? SerializeResult(result, scope, _json) : null,
                     Output = scope.Output.ToString(),
                 });
                 return result;
@@ -380,6 +389,7 @@ public sealed class RunbookContext
     private async Task HumanStepAsync(StepKind kind, string text, TimeSpan? timeout, double? manualMinutes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        CheckTimeout(timeout, kind == StepKind.Approval ? "Approve" : "Manual");
         var label = kind == StepKind.Approval ? "approve" : "manual";
         EnsureNotNested(label);
         CancellationToken.ThrowIfCancellationRequested();
@@ -457,6 +467,15 @@ public sealed class RunbookContext
         throw new ApprovalRejectedException(reason);
     }
 
+    /// <summary>Refuses timeouts the runtime cannot arm (zero, negative, or past ~49 days) before anything is journaled.</summary>
+    private static void CheckTimeout(TimeSpan? timeout, string what)
+    {
+        if (timeout is { } value && (value <= TimeSpan.Zero || value > Durations.MaxTimeout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), value, $"the timeout of {what} must be more than zero and at most {Durations.Format(Durations.MaxTimeout)}");
+        }
+    }
+
     private async Task<StepOutcome?> FindEarlierAsync(int sequence, string name)
     {
         var earlier = await _journal.FindAsync(sequence, CancellationToken);
@@ -500,11 +519,11 @@ public sealed class RunbookContext
         return delay;
     }
 
-    private static string? SerializeResult<T>(T result, StepScope scope)
+    private static string? SerializeResult<T>(T result, StepScope scope, JsonSerializerOptions json)
     {
         try
         {
-            return JsonSerializer.Serialize(result);
+            return JsonSerializer.Serialize(result, json);
         }
         catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
         {

@@ -28,6 +28,33 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_DiskCleanup_DoesNotFollowLinksOutOfItsPath()
+    {
+        var victim = OldFiles("victim", ("important.log", 30));
+        var target = OldFiles("logs", ("old.log", 10));
+        Directory.CreateSymbolicLink(Path.Combine(target, "link"), victim);
+        File.CreateSymbolicLink(Path.Combine(target, "file-link.log"), Path.Combine(victim, "important.log"));
+
+        var result = await _workspace.RunAsync("run", "disk-cleanup", "-p", $"path={target}", "-p", "threshold_percent=0", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(File.Exists(Path.Combine(victim, "important.log")));
+        Assert.False(File.Exists(Path.Combine(target, "old.log")));
+    }
+
+    [Fact]
+    public async Task Run_DiskCleanup_RefusesAPathOutsideItsAllowedRoots()
+    {
+        var target = OldFiles("logs", ("old.log", 10));
+
+        var result = await _workspace.RunAsync("run", "disk-cleanup", "-p", $"path={target}", "-p", "threshold_percent=0", "-p", "allowed_roots=/var/log", "--json");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("is not under any allowed root (/var/log); refusing to delete there", result.StdOut, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(target, "old.log")));
+    }
+
+    [Fact]
     public async Task Run_WithDryRun_ReportsTheDeletionWithoutDoingIt()
     {
         var target = OldFiles("logs", ("old.log", 10));

@@ -92,6 +92,54 @@ public sealed class CompilerTests
     }
 
     [Fact]
+    public async Task Compile_WithLoad_ThroughALinkedFolder_IsAnError()
+    {
+        var outside = Directory.CreateTempSubdirectory("runbook-outside-").FullName;
+        File.WriteAllText(Path.Combine(outside, "evil.csx"), "static string Evil() => \"outside\";");
+        var (root, path) = Fixture.Runbook("#load \"lib/evil.csx\"\nLog.Info(Evil());");
+        Directory.CreateSymbolicLink(Path.Combine(root, "lib"), outside);
+        using var compiler = new RunbookCompiler(null);
+
+        var result = await compiler.CompileAsync(RunbookSource.Load(root, path));
+
+        Assert.Equal("RB200", Assert.Single(result.Errors).Code);
+    }
+
+    [Fact]
+    public async Task Compile_WithADamagedCachedImage_CompilesAgain()
+    {
+        var cache = Fixture.TempCache();
+        var (root, path) = Fixture.Runbook($"// {Guid.NewGuid()}\nawait Task.CompletedTask;");
+        using var compiler = new RunbookCompiler(cache);
+        await compiler.CompileAsync(RunbookSource.Load(root, path));
+        foreach (var image in Directory.GetFiles(cache, "*.dll"))
+        {
+            File.WriteAllText(image, "not a dll");
+        }
+
+        var again = await compiler.CompileAsync(RunbookSource.Load(root, path));
+
+        Assert.True(again.Success);
+        Assert.False(again.FromCache);
+    }
+
+    [Fact]
+    public async Task Dispose_OfAVersionWhoseStepReturnedAScriptType_StillUnloads()
+    {
+        var (root, path) = Fixture.Runbook($"record Disk(string Mount, int Percent);\nvar d = await Step(\"measure\", ct => Task.FromResult(new Disk(\"/{Guid.NewGuid()}\", 93)));");
+        using var compiler = new RunbookCompiler(null);
+
+        var (weak, _) = await CompileRunAndDispose(compiler, root, path);
+        for (var i = 0; i < 20 && weak.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(weak.IsAlive, "a script-defined result type kept the load context alive");
+    }
+
+    [Fact]
     public async Task Compile_WithADamagedCacheEntry_CompilesAgain()
     {
         var cache = Fixture.TempCache();

@@ -25,6 +25,7 @@ public sealed class DurationTests
     [InlineData("m")]
     [InlineData("")]
     [InlineData("-5m")]
+    [InlineData("99999999999d")]
     public void TryParse_RefusesAnythingElse(string text)
     {
         Assert.False(Durations.TryParse(text, out _));

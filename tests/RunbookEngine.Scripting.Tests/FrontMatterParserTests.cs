@@ -77,6 +77,8 @@ public sealed class FrontMatterParserTests
     [InlineData("cancel_on_resolve: yes please", 7, "`cancel_on_resolve`: 'yes please' is not true or false")]
     [InlineData("concurrency: \"{{ lables.instance }}\"", 7, "`concurrency`: '{{ lables.instance }}' names nothing; use labels.NAME, annotations.NAME, params.NAME (a declared parameter) or alert.name")]
     [InlineData("tags: disk", 7, "`tags`: must be a list, e.g. `[a, b]`")]
+    [InlineData("timeout: 60d", 7, "`timeout`: '60d' is longer than 30d, the longest this setting can be")]
+    [InlineData("schedule: \"0 0 30 2 *\"", 7, "`schedule`: '0 0 30 2 *' never fires (no such date)")]
     public void Parse_OfABadKey_NamesFileLineAndField(string line, int expectedLine, string expected)
     {
         var result = Parse($"description: ok\nowner: sre\n\n\n\n{line}");
@@ -135,6 +137,22 @@ public sealed class FrontMatterParserTests
         var error = Assert.Single(Parse("owner: sre").Errors);
 
         Assert.Equal($"{File}:2: `description`: is missing: say in one line what the runbook fixes", error.ToString());
+    }
+
+    [Fact]
+    public void Parse_WithAnEmptyDescription_AsksForOne()
+    {
+        var error = Assert.Single(Parse("description:\nowner: sre").Errors);
+
+        Assert.Equal($"{File}:2: `description`: is empty: say in one line what the runbook fixes", error.ToString());
+    }
+
+    [Fact]
+    public void Parse_WithAListAsAKey_ReportsItInsteadOfCrashing()
+    {
+        var result = Parse("description: ok\n[a, b]: c");
+
+        Assert.Contains(result.Errors, e => e.Message.Contains("a key must be a plain name", StringComparison.Ordinal));
     }
 
     [Fact]

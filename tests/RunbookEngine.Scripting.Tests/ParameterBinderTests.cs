@@ -35,6 +35,16 @@ public sealed class ParameterBinderTests
     }
 
     [Fact]
+    public void Bind_NeverEchoesASecretValue()
+    {
+        var definition = FrontMatterParser.Parse("x.csx", "// ---\n// description: s\n// parameters:\n//   pin: { type: int, secret: true }\n// ---\n").Definition!;
+
+        var result = ParameterBinder.Bind(definition, new Dictionary<string, string> { ["pin"] = "s3cr3t-password" }, alert: null);
+
+        Assert.Equal("parameter 'pin': the value is not an int (a whole number)", Assert.Single(result.Errors));
+    }
+
+    [Fact]
     public void Bind_NamesEveryInvalidParameter()
     {
         var result = ParameterBinder.Bind(Definition, new Dictionary<string, string>

@@ -44,6 +44,34 @@ public sealed class SecretTests
     }
 
     [Fact]
+    public async Task SecretsWithQuotes_AndInStepNames_AreRedactedToo()
+    {
+        const string quoted = "Tr0ub4dor'&3x";
+        var sink = new CollectingSink();
+        var context = Some.Context(secrets: new DictionarySecrets(("db", quoted)), sink: sink, dryRun: true);
+
+        var secret = context.Secrets.Get("db");
+        var dry = await context.Shell($"mysql --password={secret}");
+        await context.Step($"log in with {secret}", _ => Task.CompletedTask);
+
+        Assert.DoesNotContain(quoted, dry.CommandLine, StringComparison.Ordinal);
+        Assert.DoesNotContain("Tr0ub4dor", string.Join('\n', sink.Lines), StringComparison.Ordinal);
+        Assert.Equal("log in with ***", context.Steps.Single().Name);
+    }
+
+    [Fact]
+    public async Task Shell_ReturnsTheRealOutputToTheScript_ButKeepsItMaskedInTheStep()
+    {
+        var context = Some.Context(secrets: new DictionarySecrets(("token", "abc-secret-123")));
+        var token = context.Secrets.Get("token");
+
+        var result = await context.Step("echo", ct => context.Shell($"echo {token}", ct));
+
+        Assert.Equal("abc-secret-123\n", result.StdOut);
+        Assert.DoesNotContain("abc-secret-123", context.Steps.Single().Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MissingSecret_SaysWhereToSetIt()
     {
         var context = Some.Context(secrets: new Hosting.EnvironmentSecretStore());

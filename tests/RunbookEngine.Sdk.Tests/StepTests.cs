@@ -95,6 +95,18 @@ public sealed class StepTests
     }
 
     [Fact]
+    public async Task Step_WithATimeoutTheRuntimeCannotArm_IsRefusedBeforeItIsJournaled()
+    {
+        var journal = new RecordingJournal();
+        var context = Some.Context(journal: journal);
+
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => context.Step("forever", _ => Task.CompletedTask, timeout: TimeSpan.FromDays(60)));
+
+        Assert.Contains("at most 30d", error.Message, StringComparison.Ordinal);
+        Assert.Empty(journal.Writes);
+    }
+
+    [Fact]
     public async Task Step_InsideAStep_IsRefused()
     {
         var context = Some.Context();

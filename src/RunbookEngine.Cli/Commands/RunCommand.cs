@@ -102,7 +102,7 @@ internal static class RunCommand
             {
                 alert = AlertFile.Read(alertFile.FullName, time);
             }
-            catch (Exception ex) when (ex is IOException or JsonException or FormatException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or JsonException or FormatException or UnauthorizedAccessException or InvalidOperationException or KeyNotFoundException)
             {
                 await Console.Error.WriteLineAsync($"runbook: cannot read the alert in {alertFile}: {ex.Message}");
                 return ExitCodes.Usage;

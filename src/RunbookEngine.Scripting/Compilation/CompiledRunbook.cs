@@ -108,6 +108,7 @@ public sealed class CompiledRunbook : IDisposable
         {
             _context = null;
             _factory = null;
+            ReflectionCaches.Clear();
             context.Unload();
         }
     }

@@ -140,8 +140,16 @@ public sealed class RunbookCompiler : IDisposable
             return null;
         }
 
-        var runbook = CompiledRunbook.Load(source.Name, source.ContentHash, image, entry.EntryType, entry.EntryMethod);
-        return new CompileResult(runbook, entry.Warnings, true, Stopwatch.GetElapsedTime(started));
+        try
+        {
+            var runbook = CompiledRunbook.Load(source.Name, source.ContentHash, image, entry.EntryType, entry.EntryMethod);
+            return new CompileResult(runbook, entry.Warnings, true, Stopwatch.GetElapsedTime(started));
+        }
+        catch (Exception ex) when (ex is BadImageFormatException or FileLoadException or TypeLoadException or InvalidOperationException or MissingMethodException)
+        {
+            // A damaged image is a miss: the runbook compiles again and the entry is rewritten.
+            return null;
+        }
     }
 
     private static string CacheKey(RunbookSource source)

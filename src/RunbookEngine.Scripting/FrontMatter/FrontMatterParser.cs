@@ -128,7 +128,7 @@ public static partial class FrontMatterParser
             var definition = new RunbookDefinition { Description = "" };
             foreach (var (keyNode, value) in root.Children)
             {
-                var key = ((YamlScalarNode)keyNode).Value ?? "";
+                var key = KeyOf(keyNode);
                 switch (key)
                 {
                     case "description":
@@ -181,10 +181,8 @@ public static partial class FrontMatterParser
 
             if (string.IsNullOrWhiteSpace(description))
             {
-                if (!root.Children.ContainsKey(new YamlScalarNode("description")))
-                {
-                    Error(root, "description", "is missing: say in one line what the runbook fixes");
-                }
+                Error(root.Children.TryGetValue(new YamlScalarNode("description"), out var given) ? given : root, "description",
+                    description is null ? "is missing: say in one line what the runbook fixes" : "is empty: say in one line what the runbook fixes");
             }
 
             CheckConcurrency(root, definition);
@@ -241,7 +239,7 @@ public static partial class FrontMatterParser
                 var labels = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (var (keyNode, child) in item.Children)
                 {
-                    var key = ((YamlScalarNode)keyNode).Value ?? "";
+                    var key = KeyOf(keyNode);
                     switch (key)
                     {
                         case "name":
@@ -281,7 +279,7 @@ public static partial class FrontMatterParser
 
             foreach (var (keyNode, child) in mapping.Children)
             {
-                var label = ((YamlScalarNode)keyNode).Value ?? "";
+                var label = KeyOf(keyNode);
                 var pattern = String($"{field}.{label}", child);
                 if (pattern is null)
                 {
@@ -313,7 +311,7 @@ public static partial class FrontMatterParser
 
             foreach (var (keyNode, child) in mapping.Children)
             {
-                var name = ((YamlScalarNode)keyNode).Value ?? "";
+                var name = KeyOf(keyNode);
                 var field = $"parameters.{name}";
                 if (!IdentifierPattern().IsMatch(name))
                 {
@@ -358,7 +356,7 @@ public static partial class FrontMatterParser
             List<string>? values = null;
             foreach (var (keyNode, node) in settings.Children)
             {
-                var key = ((YamlScalarNode)keyNode).Value ?? "";
+                var key = KeyOf(keyNode);
                 switch (key)
                 {
                     case "type":
@@ -414,6 +412,17 @@ public static partial class FrontMatterParser
             return new ParameterDefinition(name, type, required, defaultValue, from, description, secret, values);
         }
 
+        private string KeyOf(YamlNode keyNode)
+        {
+            if (keyNode is YamlScalarNode { Value: { } key })
+            {
+                return key;
+            }
+
+            Error(keyNode, "(key)", "a key must be a plain name, not a list or mapping");
+            return "";
+        }
+
         private static bool IsAlertReference(string reference)
         {
             var dot = reference.IndexOf('.', StringComparison.Ordinal);
@@ -439,6 +448,12 @@ public static partial class FrontMatterParser
 
             if (CronSchedule.TryParse(text, out var schedule, out var error))
             {
+                if (schedule!.NextOccurrence(DateTimeOffset.UnixEpoch.AddYears(56)) is null && schedule.NextOccurrence(DateTimeOffset.UnixEpoch.AddYears(58)) is null)
+                {
+                    Error(value, field, $"'{text}' never fires (no such date)");
+                    return null;
+                }
+
                 return schedule;
             }
 
@@ -473,7 +488,13 @@ public static partial class FrontMatterParser
 
             if (Durations.TryParse(text, out var duration) && duration > TimeSpan.Zero)
             {
-                return duration;
+                if (duration <= Durations.MaxTimeout)
+                {
+                    return duration;
+                }
+
+                Error(value, field, $"'{text}' is longer than {Durations.Format(Durations.MaxTimeout)}, the longest this setting can be");
+                return null;
             }
 
             Error(value, field, $"'{text}' is not a duration; {Durations.Hint}");
@@ -556,6 +577,11 @@ public static partial class FrontMatterParser
         private void Unknown(string field, YamlNode keyNode, string[] known)
         {
             var key = field.Split('.')[^1];
+            if (key.Length == 0)
+            {
+                return;
+            }
+
             var suggestion = known.OrderBy(k => Distance(k, key)).First();
             var hint = Distance(suggestion, key) <= 2 ? $"did you mean `{suggestion}`? " : "";
             Error(keyNode, field, $"is not a front matter key; {hint}known keys: {string.Join(", ", known)}");

@@ -54,9 +54,11 @@ public static class ParameterBinder
                 continue;
             }
 
+            // A secret's value never appears in an error, even a wrong one.
+            var shown = parameter.Secret ? "the value" : $"'{text}'";
             if (parameter.Values is { } allowed && !allowed.Contains(text))
             {
-                errors.Add($"parameter '{parameter.Name}': '{text}' is not one of {string.Join(", ", allowed)}");
+                errors.Add($"parameter '{parameter.Name}': {shown} is not one of {string.Join(", ", allowed)}");
             }
             else if (ParameterValue.TryConvert(parameter.Type, text, out var value, out var error))
             {
@@ -64,7 +66,7 @@ public static class ParameterBinder
             }
             else
             {
-                errors.Add($"parameter '{parameter.Name}': {error}");
+                errors.Add($"parameter '{parameter.Name}': {(parameter.Secret ? error!.Replace($"'{text}'", shown, StringComparison.Ordinal) : error)}");
             }
         }
 

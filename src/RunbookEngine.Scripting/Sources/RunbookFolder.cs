@@ -47,7 +47,7 @@ public sealed partial class RunbookFolder
         }
 
         var path = Path.Combine(Root, name + ".csx");
-        return File.Exists(path) && RunbookSource.IsInside(Root, Path.GetFullPath(path)) ? path : null;
+        return File.Exists(path) && RunbookSource.IsInside(RealPath.Of(Root), RealPath.Of(path)) ? path : null;
     }
 
     /// <summary>Reads a runbook's source closure and front matter, without compiling it.</summary>

@@ -49,6 +49,7 @@ public sealed partial class RunbookSource
     {
         var fullRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         var mainPath = Path.GetFullPath(path);
+        var realRoot = RealPath.Of(fullRoot);
         var diagnostics = new List<RunbookDiagnostic>();
         var files = new List<SourceFile>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -63,18 +64,14 @@ public sealed partial class RunbookSource
             foreach (var (target, line) in LoadDirectives(text))
             {
                 var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(current)!, target));
-                if (!IsInside(fullRoot, resolved))
+                if (!IsInside(realRoot, RealPath.Of(resolved)))
                 {
                     diagnostics.Add(RunbookDiagnostic.Error(current, line, "RB200",
-                        $"#load \"{target}\" points outside the runbook folder {RunbookDiagnostic.DisplayPath(fullRoot)}/; helpers must live inside it"));
+                        $"#load \"{target}\" points outside the runbook folder {RunbookDiagnostic.DisplayPath(fullRoot)}/ (symbolic links included); helpers must live inside it"));
                 }
                 else if (!File.Exists(resolved))
                 {
                     diagnostics.Add(RunbookDiagnostic.Error(current, line, "RB201", $"#load \"{target}\": no such file ({RunbookDiagnostic.DisplayPath(resolved)})"));
-                }
-                else if (new FileInfo(resolved).ResolveLinkTarget(returnFinalTarget: true) is { } link && !IsInside(fullRoot, link.FullName))
-                {
-                    diagnostics.Add(RunbookDiagnostic.Error(current, line, "RB200", $"#load \"{target}\" is a link to {link.FullName}, outside the runbook folder"));
                 }
                 else if (seen.Add(resolved))
                 {

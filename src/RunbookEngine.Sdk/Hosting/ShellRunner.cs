@@ -81,6 +81,9 @@ internal static class ShellRunner
         }
         catch (TimeoutException)
         {
+            // Closing our ends stops the readers; the background process gets a broken pipe if it writes again.
+            process.StandardOutput.Dispose();
+            process.StandardError.Dispose();
             stderr.Append("\n[stopped reading: a background process still holds this command's output open]\n");
         }
 
