@@ -95,8 +95,28 @@ internal static class RunbookApi
         return TypedResults.Ok(new { runs = page, next });
     }
 
-    private static async Task<IResult> GetRunAsync(string id, IRunStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetRunAsync(string id, string? wait, IRunStore store, RunEvents events, CancellationToken cancellationToken)
     {
+        // ?wait=30s holds the answer until the run ends (or the wait is up), so callers need not poll.
+        if (wait is not null)
+        {
+            if (!Durations.TryParse(wait, out var limit) || limit > TimeSpan.FromMinutes(5))
+            {
+                return TypedResults.BadRequest(new ApiError($"wait '{wait}' is not a duration of at most 5m, e.g. 30s"));
+            }
+
+            using var waitLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            waitLimit.CancelAfter(limit);
+            try
+            {
+                await events.WhenEndedAsync(id, waitLimit.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The wait is up; answer with the run as it stands.
+            }
+        }
+
         var run = await store.GetRunAsync(id, cancellationToken);
         if (run is null)
         {

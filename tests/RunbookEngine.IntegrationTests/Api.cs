@@ -1,0 +1,36 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace RunbookEngine.IntegrationTests;
+
+/// <summary>Small helpers over the host's HTTP API.</summary>
+internal static class Api
+{
+    public static async Task<(int Status, JsonElement Body)> SendAsync(this HttpClient http, HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    public static async Task<string> TriggerAsync(this HttpClient http, string runbook, object parameters)
+    {
+        var (status, body) = await http.SendAsync(HttpMethod.Post, $"/api/runbooks/{runbook}/runs", new { parameters });
+        Assert.True(status == 202, $"trigger answered {status}: {body}");
+        return body.GetProperty("runId").GetString()!;
+    }
+
+    /// <summary>The run once it has ended: the host holds the answer until then.</summary>
+    public static async Task<JsonElement> EndedRunAsync(this HttpClient http, string runId)
+    {
+        var (status, body) = await http.SendAsync(HttpMethod.Get, $"/api/runs/{runId}?wait=2m");
+        Assert.Equal(200, status);
+        return body;
+    }
+
+    public static string Status(this JsonElement runAndSteps) => runAndSteps.GetProperty("run").GetProperty("status").GetString()!;
+
+    public static IReadOnlyList<(string Name, string Status, string Output)> Steps(this JsonElement runAndSteps) =>
+        [.. runAndSteps.GetProperty("steps").EnumerateArray().Select(s => (s.GetProperty("name").GetString()!, s.GetProperty("status").GetString()!, s.GetProperty("output").GetString()!))];
+}

@@ -1,0 +1,43 @@
+using RunbookEngine.TestSupport;
+
+namespace RunbookEngine.IntegrationTests;
+
+/// <summary>A scratch folder holding the test runbooks, a host running in it, and a client for its API.</summary>
+internal sealed class HostWorkspace : IAsyncDisposable
+{
+    private HostWorkspace(string root, HostProcess host)
+    {
+        Root = root;
+        Host = host;
+        Http = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromMinutes(3) };
+    }
+
+    public string Root { get; }
+
+    public HostProcess Host { get; }
+
+    public HttpClient Http { get; }
+
+    public static async Task<HostWorkspace> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var root = Directory.CreateTempSubdirectory("runbook-host-").FullName;
+        var runbooks = Path.Combine(root, "runbooks");
+        Directory.CreateDirectory(runbooks);
+        foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Runbooks")))
+        {
+            File.Copy(file, Path.Combine(runbooks, Path.GetFileName(file)));
+        }
+
+        var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+        {
+            ["RUNBOOKENGINE_CACHE"] = Path.Combine(root, "cache"),
+        };
+        return new HostWorkspace(root, await HostProcess.StartAsync(root, environment));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Host.DisposeAsync();
+    }
+}

@@ -1,0 +1,4 @@
+// ---
+// description: Does not compile
+// ---
+await Step("oops", ct => Task.FromResult(undefinedName));

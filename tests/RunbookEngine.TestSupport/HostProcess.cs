@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace RunbookEngine.TestSupport;
+
+/// <summary>
+/// The real host, started as its own process in a scratch folder on a free loopback port, so tests see what an
+/// operator sees (and can kill it with SIGKILL). It is ready when it logs that the application started.
+/// </summary>
+public sealed class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private HostProcess(Process process, Uri address, string workingDirectory)
+    {
+        _process = process;
+        Address = address;
+        WorkingDirectory = workingDirectory;
+    }
+
+    /// <summary>Where the host answers.</summary>
+    public Uri Address { get; }
+
+    /// <summary>The host's working directory (runbooks/ and data/ live here).</summary>
+    public string WorkingDirectory { get; }
+
+    /// <summary>What the host has logged so far.</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts a host and waits until it serves.</summary>
+    /// <param name="workingDirectory">Its working directory, holding runbooks/.</param>
+    /// <param name="settings">Configuration as environment variables, e.g. RUNBOOKENGINE__STORAGE=postgres.</param>
+    /// <returns>The running host.</returns>
+    public static async Task<HostProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "RunbookEngine.Host.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var host = new HostProcess(new Process { StartInfo = start, EnableRaisingEvents = true }, new Uri($"http://127.0.0.1:{port}"), workingDirectory);
+        host._process.OutputDataReceived += (_, e) => host.Record(e.Data);
+        host._process.ErrorDataReceived += (_, e) => host.Record(e.Data);
+        host._process.Exited += (_, _) => host._started.TrySetException(new InvalidOperationException($"the host exited before it started:\n{host.Log}"));
+        host._process.Start();
+        host._process.BeginOutputReadLine();
+        host._process.BeginErrorReadLine();
+        await host._started.Task.WaitAsync(TimeSpan.FromMinutes(2));
+        return host;
+    }
+
+    /// <summary>Kills the host at once, as a crash would (SIGKILL).</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Record(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+
+        if (line.Contains("Application started", StringComparison.Ordinal))
+        {
+            _started.TrySetResult();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
