@@ -8,6 +8,8 @@ var root = new RootCommand("runbook: validate, scaffold, list and run RunbookEng
     RunCommand.Create(),
     ListCommand.Create(),
     NewCommand.Create(),
+    TriggerCommand.Create(),
+    RunsCommand.Create(),
 };
 
 var parsed = root.Parse(args);

@@ -1,0 +1,51 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace RunbookEngine.Cli.Commands;
+
+/// <summary>Talks to a RunbookEngine host's API for the commands that take --server.</summary>
+internal sealed class HostClient(Uri server) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = server, Timeout = TimeSpan.FromMinutes(6) };
+
+    public static System.CommandLine.Option<string> ServerOption()
+    {
+        var option = new System.CommandLine.Option<string>("--server", "-s")
+        {
+            Description = "The host's address; default $RUNBOOKENGINE_SERVER, else http://127.0.0.1:5080.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RUNBOOKENGINE_SERVER") is { Length: > 0 } s ? s : "http://127.0.0.1:5080",
+        };
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                result.AddError($"--server '{value}' is not an http(s) address such as http://127.0.0.1:5080");
+            }
+        });
+        return option;
+    }
+
+    public async Task<(int Status, JsonElement Body)> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        using var response = await _http.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return ((int)response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    public static string Describe(JsonElement error)
+    {
+        if (error.ValueKind != JsonValueKind.Object)
+        {
+            return "no details";
+        }
+
+        var message = error.TryGetProperty("error", out var e) ? e.GetString() : error.ToString();
+        return error.TryGetProperty("errors", out var list) && list.ValueKind == JsonValueKind.Array
+            ? $"{message}\n  {string.Join("\n  ", list.EnumerateArray().Select(x => x.GetString()))}"
+            : message ?? "";
+    }
+
+    public void Dispose() => _http.Dispose();
+}

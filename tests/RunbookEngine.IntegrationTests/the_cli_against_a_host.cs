@@ -1,0 +1,64 @@
+using System.Diagnostics;
+
+namespace RunbookEngine.IntegrationTests;
+
+/// <summary>`runbook trigger` and `runbook runs` against a running host.</summary>
+public sealed class the_cli_against_a_host : IAsyncLifetime
+{
+    private HostWorkspace _workspace = null!;
+
+    public async Task InitializeAsync() => _workspace = await HostWorkspace.StartAsync();
+
+    public async Task DisposeAsync() => await _workspace.DisposeAsync();
+
+    [Fact]
+    public async Task trigger_with_wait_follows_the_steps_and_exits_zero_on_success()
+    {
+        var (exit, output) = await RunCliAsync("trigger", "hello", "--server", _workspace.Host.Address.ToString(), "-p", "who=cli", "--wait");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("✓ 1. compose", output, StringComparison.Ordinal);
+        Assert.Contains("✓ 2. say it", output, StringComparison.Ordinal);
+        Assert.Contains("Succeeded", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task trigger_with_bad_parameters_exits_two_and_names_them()
+    {
+        var (exit, output) = await RunCliAsync("trigger", "hello", "--server", _workspace.Host.Address.ToString(), "-p", "times=lots");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("parameter 'who': required", output, StringComparison.Ordinal);
+        Assert.Contains("parameter 'times': 'lots' is not an int", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task runs_lists_what_ran()
+    {
+        var runId = await _workspace.Http.TriggerAsync("hello", new { who = "listed" });
+        await _workspace.Http.EndedRunAsync(runId);
+
+        var (exit, output) = await RunCliAsync("runs", "--server", _workspace.Host.Address.ToString());
+
+        Assert.True(exit == 0, output);
+        Assert.Contains(runId, output, StringComparison.Ordinal);
+        Assert.Contains("Succeeded", output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Exit, string Output)> RunCliAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "runbook.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
