@@ -46,7 +46,7 @@ public sealed class RunbookCatalog : IDisposable
     {
         if (!_folder.Exists)
         {
-            throw new DirectoryNotFoundException($"the runbook folder {_folder.Root} does not exist; create it or set RunbookEngine:Runbooks:Path");
+            throw new DirectoryNotFoundException($"the runbook folder {_folder.Root} does not exist; create it, start the host from the folder that holds runbooks/, or set RunbookEngine:RunbooksPath");
         }
 
         foreach (var name in _folder.Names())
