@@ -19,17 +19,28 @@ public sealed class RunEvents(IRunStore store)
     public async Task<RunStatus> WhenEndedAsync(string runId, CancellationToken cancellationToken)
     {
         var waiter = _waiters.GetOrAdd(runId, _ => new TaskCompletionSource<RunStatus>(TaskCreationOptions.RunContinuationsAsynchronously));
-
-        // Subscribed first, then read: an end between the two is seen by one or the other.
-        var run = await store.GetRunAsync(runId, cancellationToken);
-        if (run is { IsTerminal: true } or { Status: RunStatus.WaitingForHuman })
+        while (true)
         {
-            _waiters.TryRemove(runId, out _);
-            return run.Status;
-        }
+            // Subscribed first, then read: an end between the two is seen by one or the other.
+            var run = await store.GetRunAsync(runId, cancellationToken);
+            if (run is null || run.IsTerminal || run.Status == RunStatus.WaitingForHuman)
+            {
+                _waiters.TryRemove(runId, out _);
+                return run?.Status ?? RunStatus.Failed;
+            }
 
-        return await waiter.Task.WaitAsync(cancellationToken);
+            try
+            {
+                // A run executing on another node ends without an event here, so the store is read again each second.
+                return await waiter.Task.WaitAsync(StoreRecheck, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
     }
+
+    private static readonly TimeSpan StoreRecheck = TimeSpan.FromSeconds(1);
 
     internal void Ended(string runId, RunStatus status)
     {
