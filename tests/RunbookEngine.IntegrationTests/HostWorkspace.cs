@@ -18,7 +18,7 @@ internal sealed class HostWorkspace : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<HostWorkspace> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<HostWorkspace> StartAsync(IReadOnlyDictionary<string, string>? settings = null, IReadOnlyDictionary<string, string>? extraRunbooks = null)
     {
         var root = Directory.CreateTempSubdirectory("runbook-host-").FullName;
         var runbooks = Path.Combine(root, "runbooks");
@@ -26,6 +26,11 @@ internal sealed class HostWorkspace : IAsyncDisposable
         foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Runbooks")))
         {
             File.Copy(file, Path.Combine(runbooks, Path.GetFileName(file)));
+        }
+
+        foreach (var (name, text) in extraRunbooks ?? new Dictionary<string, string>())
+        {
+            File.WriteAllText(Path.Combine(runbooks, name + ".csx"), text);
         }
 
         var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())

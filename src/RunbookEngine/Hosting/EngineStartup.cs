@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RunbookEngine.Catalog;
+using RunbookEngine.Scheduling;
 using RunbookEngine.Scripting.Compilation;
 using RunbookEngine.Storage;
 
@@ -11,7 +12,7 @@ namespace RunbookEngine.Hosting;
 /// Hosted services start in registration order and the scheduler starts after the host has started, so no run is
 /// picked up before its runbook is loaded.
 /// </summary>
-internal sealed partial class EngineStartup(IRunStore store, RunbookCompiler compiler, RunbookCatalog catalog, ILogger<EngineStartup> logger) : IHostedService
+internal sealed partial class EngineStartup(IRunStore store, RunbookCompiler compiler, RunbookCatalog catalog, ScheduleSync schedules, ILogger<EngineStartup> logger) : IHostedService
 {
     public bool IsReady { get; private set; }
 
@@ -25,6 +26,8 @@ internal sealed partial class EngineStartup(IRunStore store, RunbookCompiler com
         {
             LogInvalid(entry.Name, string.Join("; ", entry.Diagnostics.Where(d => d.IsError)));
         }
+
+        await schedules.SyncAsync(cancellationToken);
 
         // Later compiles (new commits) then cost milliseconds instead of Roslyn's first-use second.
         _ = compiler.WarmUpAsync(CancellationToken.None);

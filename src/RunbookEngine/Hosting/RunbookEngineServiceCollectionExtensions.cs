@@ -43,6 +43,7 @@ public static class RunbookEngineServiceCollectionExtensions
             provider.GetRequiredService<RunbookCompiler>()));
         services.AddSingleton<RunEvents>();
         services.AddSingleton<RunService>();
+        services.AddSingleton<ScheduleSync>();
         services.AddSingleton<EngineStartup>();
         services.AddHostedService(provider => provider.GetRequiredService<EngineStartup>());
 
