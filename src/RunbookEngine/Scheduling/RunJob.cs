@@ -59,8 +59,37 @@ internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, Ru
                 Time = time,
             },
             cancellationToken);
+        if (result.Status is RunStatus.Failed or RunStatus.TimedOut && run.Attempt <= entry.Definition.Retries && !cancellationToken.IsCancellationRequested)
+        {
+            await RetryLaterAsync(context, run.Id, run.Attempt, entry.Definition.RetryBackoff, result.Error, cancellationToken);
+            return;
+        }
+
         await EndAsync(run.Id, result.Status, result.Error);
     }
+
+    /// <summary>
+    /// Queues the next attempt of the same run after a doubling backoff. The next attempt replays the journal, so it
+    /// resumes at the step that failed instead of repeating the ones that succeeded.
+    /// </summary>
+    private async Task RetryLaterAsync(IJobExecutionContext context, string runId, int attempt, TimeSpan backoff, string? error, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromTicks((long)Math.Min(backoff.Ticks * Math.Pow(2, attempt - 1), TimeSpan.FromHours(1).Ticks));
+        var at = time.GetUtcNow() + delay;
+        await store.RequeueRunAsync(runId, $"attempt {attempt} failed ({error}); attempt {attempt + 1} at {at:HH:mm:ss} UTC", CancellationToken.None);
+
+        // A second trigger on the same job: the job outlives this execution because a trigger still points at it.
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity($"{runId}-attempt-{attempt + 1}", Group)
+            .ForJob(Key(runId))
+            .StartAt(at)
+            .Build();
+        await context.Scheduler.ScheduleTrigger(trigger, default, cancellationToken);
+        LogRetrying(runId, attempt, Durations.Format(delay), error);
+    }
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Run {RunId} attempt {Attempt} failed; retrying in {Delay}: {Error}")]
+    private partial void LogRetrying(string runId, int attempt, string delay, string? error);
 
     private async Task EndAsync(string runId, RunStatus status, string? error)
     {

@@ -49,6 +49,13 @@ public interface IRunStore
     /// <returns>True when the run existed and was not already terminal.</returns>
     Task<bool> FinishRunAsync(string id, RunStatus status, string? reason, CancellationToken cancellationToken);
 
+    /// <summary>Puts a running run back to Queued for a later attempt, recording why the last one failed.</summary>
+    /// <param name="id">The run id.</param>
+    /// <param name="reason">Why the attempt failed and when the next one starts.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>True when the run was running.</returns>
+    Task<bool> RequeueRunAsync(string id, string reason, CancellationToken cancellationToken);
+
     /// <summary>Writes a step's journal entry, replacing the one at the same sequence.</summary>
     /// <param name="runId">The run.</param>
     /// <param name="outcome">The entry.</param>

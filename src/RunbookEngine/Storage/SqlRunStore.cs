@@ -196,6 +196,16 @@ public sealed class SqlRunStore : IRunStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public async Task<bool> RequeueRunAsync(string id, string reason, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE runbook_runs SET status = 'Queued', error = @reason WHERE id = @id AND status = 'Running'",
+            new { id, reason }, cancellationToken: cancellationToken));
+        return changed == 1;
+    }
+
+    /// <inheritdoc />
     public async Task SaveStepAsync(string runId, StepOutcome outcome, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
