@@ -40,6 +40,27 @@ internal sealed class HostWorkspace : IAsyncDisposable
         return new HostWorkspace(root, await HostProcess.StartAsync(root, environment));
     }
 
+    /// <summary>Hosts in cluster mode on one fresh PostgreSQL database, named node-0, node-1, ...</summary>
+    public static async Task<List<HostWorkspace>> StartClusterAsync(string purpose, int nodes, IReadOnlyDictionary<string, string>? extraRunbooks = null)
+    {
+        var server = await PostgresServer.SharedAsync();
+        var database = await server.CreateDatabaseAsync(purpose);
+        var started = new List<HostWorkspace>();
+        for (var i = 0; i < nodes; i++)
+        {
+            started.Add(await StartAsync(
+                new Dictionary<string, string>
+                {
+                    ["RunbookEngine__Storage"] = "postgres",
+                    ["RunbookEngine__ConnectionString"] = database,
+                    ["RunbookEngine__NodeId"] = $"node-{i}",
+                },
+                extraRunbooks));
+        }
+
+        return started;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -1,5 +1,3 @@
-using RunbookEngine.TestSupport;
-
 namespace RunbookEngine.IntegrationTests;
 
 /// <summary>Two hosts on one PostgreSQL database; the one running a run is killed with SIGKILL.</summary>
@@ -7,20 +5,7 @@ public sealed class a_cluster_that_loses_a_node : IAsyncLifetime
 {
     private readonly List<HostWorkspace> _nodes = [];
 
-    public async Task InitializeAsync()
-    {
-        var server = await PostgresServer.SharedAsync();
-        var database = await server.CreateDatabaseAsync(nameof(a_cluster_that_loses_a_node));
-        for (var i = 0; i < 2; i++)
-        {
-            _nodes.Add(await HostWorkspace.StartAsync(new Dictionary<string, string>
-            {
-                ["RunbookEngine__Storage"] = "postgres",
-                ["RunbookEngine__ConnectionString"] = database,
-                ["RunbookEngine__NodeId"] = $"node-{i}",
-            }));
-        }
-    }
+    public async Task InitializeAsync() => _nodes.AddRange(await HostWorkspace.StartClusterAsync(nameof(a_cluster_that_loses_a_node), 2));
 
     public async Task DisposeAsync()
     {

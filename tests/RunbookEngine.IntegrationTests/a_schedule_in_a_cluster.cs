@@ -1,6 +1,4 @@
 using System.Text.Json;
-using RunbookEngine.TestSupport;
-
 namespace RunbookEngine.IntegrationTests;
 
 /// <summary>A runbook with a cron schedule, loaded by two clustered nodes.</summary>
@@ -16,22 +14,7 @@ public sealed class a_schedule_in_a_cluster : IAsyncLifetime
 
     private readonly List<HostWorkspace> _nodes = [];
 
-    public async Task InitializeAsync()
-    {
-        var server = await PostgresServer.SharedAsync();
-        var database = await server.CreateDatabaseAsync(nameof(a_schedule_in_a_cluster));
-        for (var i = 0; i < 2; i++)
-        {
-            _nodes.Add(await HostWorkspace.StartAsync(
-                new Dictionary<string, string>
-                {
-                    ["RunbookEngine__Storage"] = "postgres",
-                    ["RunbookEngine__ConnectionString"] = database,
-                    ["RunbookEngine__NodeId"] = $"node-{i}",
-                },
-                new Dictionary<string, string> { ["every-minute"] = EveryMinute }));
-        }
-    }
+    public async Task InitializeAsync() => _nodes.AddRange(await HostWorkspace.StartClusterAsync(nameof(a_schedule_in_a_cluster), 2, new Dictionary<string, string> { ["every-minute"] = EveryMinute }));
 
     public async Task DisposeAsync()
     {

@@ -1,5 +1,3 @@
-using RunbookEngine.TestSupport;
-
 namespace RunbookEngine.IntegrationTests;
 
 /// <summary>Two hosts in cluster mode on one PostgreSQL database, both taking runs.</summary>
@@ -7,20 +5,7 @@ public sealed class two_nodes_sharing_a_database : IAsyncLifetime
 {
     private readonly List<HostWorkspace> _nodes = [];
 
-    public async Task InitializeAsync()
-    {
-        var server = await PostgresServer.SharedAsync();
-        var database = await server.CreateDatabaseAsync(nameof(two_nodes_sharing_a_database));
-        for (var i = 0; i < 2; i++)
-        {
-            _nodes.Add(await HostWorkspace.StartAsync(new Dictionary<string, string>
-            {
-                ["RunbookEngine__Storage"] = "postgres",
-                ["RunbookEngine__ConnectionString"] = database,
-                ["RunbookEngine__NodeId"] = $"node-{i}",
-            }));
-        }
-    }
+    public async Task InitializeAsync() => _nodes.AddRange(await HostWorkspace.StartClusterAsync(nameof(two_nodes_sharing_a_database), 2));
 
     public async Task DisposeAsync()
     {

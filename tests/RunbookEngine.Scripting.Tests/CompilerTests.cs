@@ -130,11 +130,7 @@ public sealed class CompilerTests
         using var compiler = new RunbookCompiler(null);
 
         var (weak, _) = await CompileRunAndDispose(compiler, root, path);
-        for (var i = 0; i < 20 && weak.IsAlive; i++)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-        }
+        CollectUntilDead(weak);
 
         Assert.False(weak.IsAlive, "a script-defined result type kept the load context alive");
     }
@@ -164,11 +160,7 @@ public sealed class CompilerTests
         using var compiler = new RunbookCompiler(null);
 
         var (weak, name) = await CompileRunAndDispose(compiler, root, path);
-        for (var i = 0; i < 20 && weak.IsAlive; i++)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-        }
+        CollectUntilDead(weak);
 
         Assert.False(weak.IsAlive, "the load context is still referenced after unload");
         Assert.DoesNotContain(AssemblyLoadContext.All, context => context.Name == name);
@@ -189,6 +181,15 @@ public sealed class CompilerTests
         Assert.True(stillLoaded);
         Assert.True(runbook.IsUnloaded);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => runbook.InvokeAsync(Context()));
+    }
+
+    private static void CollectUntilDead(WeakReference weak)
+    {
+        for (var i = 0; i < 20 && weak.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
