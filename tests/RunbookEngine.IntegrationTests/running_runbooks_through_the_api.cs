@@ -25,6 +25,22 @@ public sealed class running_runbooks_through_the_api : IAsyncLifetime
     }
 
     [Fact]
+    public async Task secret_parameters_never_come_back_from_the_api()
+    {
+        const string token = "tok-9f8e7d6c5b4a";
+        var runId = await Http.TriggerAsync("secretive", new { token });
+
+        var run = await Http.EndedRunAsync(runId);
+        var (_, list) = await Http.SendAsync(HttpMethod.Get, "/api/runs?runbook=secretive");
+
+        Assert.Equal("Succeeded", run.Status());
+        Assert.DoesNotContain(token, run.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(token, list.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Authorization: Bearer ***", run.Steps().Single().Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, _workspace.Host.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task bad_requests_get_a_clear_4xx()
     {
         var badParameters = await Http.SendAsync(HttpMethod.Post, "/api/runbooks/hello/runs", new { parameters = new { times = "many", colour = "blue" } });
@@ -54,7 +70,7 @@ public sealed class running_runbooks_through_the_api : IAsyncLifetime
         var (_, broken) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/broken");
 
         Assert.Equal(200, status);
-        Assert.Equal(["broken", "count", "flaky", "hello", "slow", "two-phase"], runbooks.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        Assert.Equal(["broken", "count", "flaky", "hello", "secretive", "slow", "two-phase"], runbooks.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
         Assert.False(broken.GetProperty("valid").GetBoolean());
         Assert.Contains("The name 'undefinedName' does not exist", broken.GetProperty("errors")[0].GetString(), StringComparison.Ordinal);
     }

@@ -72,7 +72,7 @@ internal static class RunbookApi
         _ => TypedResults.UnprocessableEntity(new ApiError($"runbook '{subject}' cannot run: it is invalid", result.Errors)),
     };
 
-    private static async Task<IResult> ListRunsAsync(IRunStore store, string? runbook, string? status, int? limit, string? before, CancellationToken cancellationToken)
+    private static async Task<IResult> ListRunsAsync(IRunStore store, RunbookCatalog catalog, string? runbook, string? status, int? limit, string? before, CancellationToken cancellationToken)
     {
         RunStatus? wanted = null;
         if (status is not null)
@@ -92,10 +92,10 @@ internal static class RunbookApi
 
         var page = await store.ListRunsAsync(new RunQuery(runbook, wanted, limit ?? 50, before), cancellationToken);
         var next = page.Count == (limit ?? 50) ? page[^1].Id : null;
-        return TypedResults.Ok(new { runs = page, next });
+        return TypedResults.Ok(new { runs = page.Select(run => MaskSecrets(run, catalog)), next });
     }
 
-    private static async Task<IResult> GetRunAsync(string id, string? wait, IRunStore store, RunEvents events, CancellationToken cancellationToken)
+    private static async Task<IResult> GetRunAsync(string id, string? wait, IRunStore store, RunEvents events, RunbookCatalog catalog, CancellationToken cancellationToken)
     {
         // ?wait=30s holds the answer until the run ends (or the wait is up), so callers need not poll.
         if (wait is not null)
@@ -124,7 +124,28 @@ internal static class RunbookApi
         }
 
         var steps = await store.GetStepsAsync(id, cancellationToken);
-        return TypedResults.Ok(new { run, steps });
+        return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps });
+    }
+
+    /// <summary>
+    /// The run with the values of secret parameters replaced by ***. The store keeps them (a recovered run needs
+    /// them); the API never shows them.
+    /// </summary>
+    private static RunRecord MaskSecrets(RunRecord run, RunbookCatalog catalog)
+    {
+        var secrets = catalog.Find(run.Runbook)?.Definition?.Parameters.Where(p => p.Secret).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        if (secrets is not { Count: > 0 })
+        {
+            return run;
+        }
+
+        var parameters = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
+        foreach (var name in parameters.Keys.Where(secrets.Contains).ToList())
+        {
+            parameters[name] = RunbookEngine.Sdk.Hosting.Redactor.Mask;
+        }
+
+        return run with { ParametersJson = JsonSerializer.Serialize(parameters) };
     }
 
     private static async Task<IResult> CancelAsync(string id, RunService runs, CancellationToken cancellationToken) =>
