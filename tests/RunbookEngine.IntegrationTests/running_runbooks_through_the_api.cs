@@ -70,7 +70,7 @@ public sealed class running_runbooks_through_the_api : IAsyncLifetime
         var (_, broken) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/broken");
 
         Assert.Equal(200, status);
-        Assert.Equal(["broken", "count", "flaky", "hello", "secretive", "slow", "two-phase"], runbooks.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        Assert.Equal(["broken", "count", "exclusive", "flaky", "hello", "secretive", "serial", "slow", "two-phase"], runbooks.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
         Assert.False(broken.GetProperty("valid").GetBoolean());
         Assert.Contains("The name 'undefinedName' does not exist", broken.GetProperty("errors")[0].GetString(), StringComparison.Ordinal);
     }

@@ -69,6 +69,7 @@ internal static class RunbookApi
         TriggerProblem.None => TypedResults.Accepted($"/api/runs/{result.Run!.Id}", new { runId = result.Run.Id, status = result.Run.Status }),
         TriggerProblem.NotFound => TypedResults.NotFound(new ApiError($"no runbook or run '{subject}'")),
         TriggerProblem.InvalidParameters => TypedResults.BadRequest(new ApiError("invalid parameters", result.Errors)),
+        TriggerProblem.Busy => TypedResults.Conflict(new ApiError("the target is busy", result.Errors)),
         _ => TypedResults.UnprocessableEntity(new ApiError($"runbook '{subject}' cannot run: it is invalid", result.Errors)),
     };
 

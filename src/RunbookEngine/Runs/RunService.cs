@@ -4,6 +4,7 @@ using Quartz;
 using RunbookEngine.Catalog;
 using RunbookEngine.Scripting;
 using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Scripting.FrontMatter;
 using RunbookEngine.Scripting.Parameters;
 using RunbookEngine.Scheduling;
 using RunbookEngine.Sdk;
@@ -50,8 +51,18 @@ public sealed partial class RunService(IRunStore store, RunbookCatalog catalog, 
             return new TriggerResult(null, TriggerProblem.InvalidParameters, bound.Errors);
         }
 
+        string? key = null;
+        if (entry.Definition!.Concurrency is { } template)
+        {
+            key = ConcurrencyKey.Render(runbook, template, bound.Parameters.ToDisplay(), alert: null);
+            if (entry.Definition.OnConflict == ConflictPolicy.Refuse && await store.ActiveRunForKeyAsync(key, cancellationToken) is { } holder)
+            {
+                return new TriggerResult(null, TriggerProblem.Busy, [$"run {holder} holds concurrency key {key}; this runbook refuses a second run for it"]);
+            }
+        }
+
         var run = await store.CreateRunAsync(
-            new NewRun(runbook, null, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), null, retryOf),
+            new NewRun(runbook, null, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), key, retryOf),
             cancellationToken);
         LogQueued(run.Id, runbook, trigger, triggeredBy);
         await DispatchAsync(run.Id, cancellationToken);
@@ -157,6 +168,9 @@ public enum TriggerProblem
 
     /// <summary>A parameter is missing or wrong.</summary>
     InvalidParameters,
+
+    /// <summary>Another run holds the concurrency key and the runbook refuses a second one.</summary>
+    Busy,
 }
 
 /// <summary>What a cancel request did.</summary>

@@ -4,6 +4,7 @@ using Quartz;
 using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
 using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Scripting.FrontMatter;
 using RunbookEngine.Scripting.Parameters;
 using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
@@ -23,8 +24,14 @@ internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, Ru
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         var runId = context.JobDetail.Key.Name;
-        var run = await store.StartRunAsync(runId, node.Id, context.Recovering, cancellationToken);
-        if (run is null)
+        var started = await store.StartRunAsync(runId, node.Id, context.Recovering, cancellationToken);
+        if (started.BlockedBy is { } holder)
+        {
+            await WaitForKeyAsync(context, runId, holder, cancellationToken);
+            return;
+        }
+
+        if (started.Run is not { } run)
         {
             LogNotStartable(runId);
             return;
@@ -67,6 +74,34 @@ internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, Ru
 
         await EndAsync(run.Id, result.Status, result.Error);
     }
+
+    /// <summary>
+    /// Another run holds this run's concurrency key: with <c>on_conflict: refuse</c> the run ends, otherwise it looks
+    /// again in a second, keeping its place in line (the store lets runs start in the order they were queued).
+    /// </summary>
+    private async Task WaitForKeyAsync(IJobExecutionContext context, string runId, string holder, CancellationToken cancellationToken)
+    {
+        var run = await store.GetRunAsync(runId, cancellationToken);
+        var policy = run is null ? ConflictPolicy.Queue : catalog.Find(run.Runbook)?.Definition?.OnConflict ?? ConflictPolicy.Queue;
+        if (policy == ConflictPolicy.Refuse)
+        {
+            await EndAsync(runId, RunStatus.Cancelled, $"refused: run {holder} holds concurrency key {run?.ConcurrencyKey}");
+            return;
+        }
+
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity($"{runId}-wait-{time.GetUtcNow().ToUnixTimeMilliseconds()}", Group)
+            .ForJob(Key(runId))
+            .StartAt(time.GetUtcNow() + KeyRecheck)
+            .Build();
+        await context.Scheduler.ScheduleTrigger(trigger, default, cancellationToken);
+        LogWaitingForKey(runId, holder);
+    }
+
+    private static readonly TimeSpan KeyRecheck = TimeSpan.FromSeconds(1);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Run {RunId} waits: run {Holder} holds its concurrency key")]
+    private partial void LogWaitingForKey(string runId, string holder);
 
     /// <summary>
     /// Queues the next attempt of the same run after a doubling backoff. The next attempt replays the journal, so it

@@ -33,13 +33,22 @@ public interface IRunStore
     /// <returns>The page.</returns>
     Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Moves a queued (or, when recovering, a running) run to Running on a node and counts the attempt.</summary>
+    /// <summary>
+    /// Moves a queued (or, when recovering, a running) run to Running on a node and counts the attempt, unless another
+    /// run holds its concurrency key or was queued for the key before it. The check and the claim are one atomic step.
+    /// </summary>
     /// <param name="id">The run id.</param>
     /// <param name="node">The node taking it.</param>
     /// <param name="recovering">True when the run was in flight on a node that died.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
-    /// <returns>The run as started, or null when it was not in a startable state.</returns>
-    Task<RunRecord?> StartRunAsync(string id, string node, bool recovering, CancellationToken cancellationToken);
+    /// <returns>The run as started; or no run and the id of the run that holds the key; or neither when it was not startable.</returns>
+    Task<StartResult> StartRunAsync(string id, string node, bool recovering, CancellationToken cancellationToken);
+
+    /// <summary>The id of an unfinished run that holds or waits for a concurrency key, or null.</summary>
+    /// <param name="concurrencyKey">The key.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>A run id or null.</returns>
+    Task<string?> ActiveRunForKeyAsync(string concurrencyKey, CancellationToken cancellationToken);
 
     /// <summary>Records how a run ended (or that it waits for a person).</summary>
     /// <param name="id">The run id.</param>
@@ -83,6 +92,11 @@ public interface IRunStore
     /// <returns>The ids.</returns>
     Task<IReadOnlyList<string>> QueuedRunIdsAsync(DateTimeOffset queuedBefore, int limit, CancellationToken cancellationToken);
 }
+
+/// <summary>What <see cref="IRunStore.StartRunAsync"/> did.</summary>
+/// <param name="Run">The run as started, or null.</param>
+/// <param name="BlockedBy">The run holding (or first in line for) the same concurrency key, when that kept this one from starting.</param>
+public sealed record StartResult(RunRecord? Run, string? BlockedBy);
 
 /// <summary>The database holds a schema written by a newer RunbookEngine; running older code on it could corrupt it.</summary>
 public sealed class SchemaTooNewException : Exception

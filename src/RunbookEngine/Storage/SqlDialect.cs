@@ -13,4 +13,7 @@ internal abstract class SqlDialect
 
     /// <summary>Keeps two nodes starting together from migrating at once; held until the transaction ends.</summary>
     public abstract Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken);
+
+    /// <summary>Serialises claims on one concurrency key across nodes; held until the transaction ends.</summary>
+    public abstract Task LockKeyAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken);
 }

@@ -165,19 +165,55 @@ public sealed class SqlRunStore : IRunStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task<RunRecord?> StartRunAsync(string id, string node, bool recovering, CancellationToken cancellationToken)
+    public async Task<StartResult> StartRunAsync(string id, string node, bool recovering, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var now = Now();
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var run = await connection.QuerySingleOrDefaultAsync<RunRow>(new CommandDefinition(
+            $"SELECT {RunColumns} FROM runbook_runs WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+        if (run is null)
+        {
+            return new StartResult(null, null);
+        }
+
+        if (run.ConcurrencyKey is { } key)
+        {
+            await _dialect.LockKeyAsync(connection, transaction, key, cancellationToken);
+            var holder = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                """
+                SELECT id FROM runbook_runs
+                WHERE concurrency_key = @key AND id <> @id
+                  AND (status IN ('Running', 'WaitingForHuman') OR (status = 'Queued' AND (queued_at < @queuedAt OR (queued_at = @queuedAt AND id < @id))))
+                ORDER BY queued_at, id
+                LIMIT 1
+                """,
+                new { key, id, queuedAt = run.QueuedAt }, transaction, cancellationToken: cancellationToken));
+            if (holder is not null)
+            {
+                return new StartResult(null, holder);
+            }
+        }
+
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             """
             UPDATE runbook_runs
             SET status = 'Running', node = @node, attempt = attempt + 1, started_at = COALESCE(started_at, @now)
             WHERE id = @id AND (status = 'Queued' OR (@recovering = 1 AND status = 'Running'))
             """,
-            new { id, node, now, recovering = recovering ? 1 : 0 },
+            new { id, node, now = Now(), recovering = recovering ? 1 : 0 },
+            transaction,
             cancellationToken: cancellationToken));
-        return changed == 0 ? null : await GetRunAsync(id, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return changed == 0 ? new StartResult(null, null) : new StartResult(await GetRunAsync(id, cancellationToken), null);
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> ActiveRunForKeyAsync(string concurrencyKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT id FROM runbook_runs WHERE concurrency_key = @key AND status IN ('Queued', 'Running', 'WaitingForHuman') ORDER BY queued_at LIMIT 1",
+            new { key = concurrencyKey }, cancellationToken: cancellationToken));
     }
 
     /// <inheritdoc />

@@ -91,14 +91,38 @@ public abstract class RunStoreContract : IAsyncLifetime
     {
         var run = await Store.CreateRunAsync(Some("start"), default);
 
-        var first = await Store.StartRunAsync(run.Id, "node-1", recovering: false, default);
-        var again = await Store.StartRunAsync(run.Id, "node-2", recovering: false, default);
+        var first = (await Store.StartRunAsync(run.Id, "node-1", recovering: false, default)).Run;
+        var again = (await Store.StartRunAsync(run.Id, "node-2", recovering: false, default)).Run;
         Time.Advance(TimeSpan.FromSeconds(5));
-        var recovered = await Store.StartRunAsync(run.Id, "node-2", recovering: true, default);
+        var recovered = (await Store.StartRunAsync(run.Id, "node-2", recovering: true, default)).Run;
 
         Assert.Equal((RunStatus.Running, 1, "node-1"), (first!.Status, first.Attempt, first.Node));
         Assert.Null(again);
         Assert.Equal((2, "node-2", first.StartedAt), (recovered!.Attempt, recovered.Node, recovered.StartedAt));
+    }
+
+    [Fact]
+    public async Task StartRun_WaitsInOrder_WhileAnotherRunHoldsItsConcurrencyKey()
+    {
+        var first = await Store.CreateRunAsync(Some("keyed") with { ConcurrencyKey = "keyed:web-1" }, default);
+        Time.Advance(TimeSpan.FromMilliseconds(5));
+        var second = await Store.CreateRunAsync(Some("keyed") with { ConcurrencyKey = "keyed:web-1" }, default);
+        var other = await Store.CreateRunAsync(Some("keyed") with { ConcurrencyKey = "keyed:web-2" }, default);
+
+        var secondFirst = await Store.StartRunAsync(second.Id, "node-1", recovering: false, default);
+        var firstStarts = await Store.StartRunAsync(first.Id, "node-1", recovering: false, default);
+        var otherStarts = await Store.StartRunAsync(other.Id, "node-1", recovering: false, default);
+        var secondWhileHeld = await Store.StartRunAsync(second.Id, "node-1", recovering: false, default);
+        await Store.FinishRunAsync(first.Id, RunStatus.Succeeded, null, default);
+        var secondAfter = await Store.StartRunAsync(second.Id, "node-1", recovering: false, default);
+
+        Assert.Equal((null, first.Id), (secondFirst.Run, secondFirst.BlockedBy));
+        Assert.NotNull(firstStarts.Run);
+        Assert.NotNull(otherStarts.Run);
+        Assert.Equal(first.Id, secondWhileHeld.BlockedBy);
+        Assert.Equal(RunStatus.Running, secondAfter.Run!.Status);
+        Assert.Null(await Store.ActiveRunForKeyAsync("keyed:web-9", default));
+        Assert.Equal(second.Id, await Store.ActiveRunForKeyAsync("keyed:web-1", default));
     }
 
     [Fact]

@@ -14,6 +14,19 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource) : SqlDialect
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await dataSource.OpenConnectionAsync(cancellationToken);
 
+    public override async Task LockKeyAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken)
+    {
+        // Two nodes claiming runs for one key must not both see it free under READ COMMITTED.
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT pg_advisory_xact_lock(hashtext(@key))";
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "key";
+        parameter.Value = key;
+        command.Parameters.Add(parameter);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public override async Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();

@@ -20,4 +20,7 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
 
     // SQLite transactions from Microsoft.Data.Sqlite start IMMEDIATE, which already excludes other writers.
     public override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // The same holds for concurrency claims: one writer at a time.
+    public override Task LockKeyAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken) => Task.CompletedTask;
 }
