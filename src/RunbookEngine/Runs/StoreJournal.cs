@@ -5,20 +5,14 @@ using RunbookEngine.Storage;
 namespace RunbookEngine.Runs;
 
 /// <summary>The step journal of one run, written to the run store before and after every step.</summary>
-internal sealed class StoreJournal(IRunStore store, string runId, Action<StepOutcome>? observe) : IStepJournal
+internal sealed class StoreJournal(IRunStore store, string runId) : IStepJournal
 {
     public async ValueTask<StepOutcome?> FindAsync(int sequence, CancellationToken cancellationToken) =>
         await store.FindStepAsync(runId, sequence, cancellationToken);
 
-    public async ValueTask StepStartedAsync(StepOutcome outcome, CancellationToken cancellationToken)
-    {
+    public async ValueTask StepStartedAsync(StepOutcome outcome, CancellationToken cancellationToken) =>
         await store.SaveStepAsync(runId, outcome, cancellationToken);
-        observe?.Invoke(outcome);
-    }
 
-    public async ValueTask StepFinishedAsync(StepOutcome outcome, CancellationToken cancellationToken)
-    {
+    public async ValueTask StepFinishedAsync(StepOutcome outcome, CancellationToken cancellationToken) =>
         await store.SaveStepAsync(runId, outcome, cancellationToken);
-        observe?.Invoke(outcome);
-    }
 }

@@ -61,7 +61,7 @@ internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, Ru
                 Definition = entry.Definition,
                 Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
                 Parameters = bound.Parameters,
-                Journal = new StoreJournal(store, run.Id, null),
+                Journal = new StoreJournal(store, run.Id),
                 LogSink = new LoggerSink(logger),
                 Time = time,
             },
