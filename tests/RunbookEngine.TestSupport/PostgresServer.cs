@@ -15,7 +15,7 @@ public sealed class PostgresServer
     /// <summary>The environment variable that points the tests at an existing server.</summary>
     public const string EnvironmentVariable = "RUNBOOKENGINE_TEST_POSTGRES";
 
-    private static readonly Lazy<Task<PostgresServer>> Instance = new(StartAsync);
+    private static readonly Lazy<Task<PostgresServer>> Instance = new(() => StartAsync(durable: false));
 
     private readonly string _adminConnectionString;
 
@@ -23,6 +23,12 @@ public sealed class PostgresServer
 
     /// <summary>The server shared by every test in the process.</summary>
     public static Task<PostgresServer> SharedAsync() => Instance.Value;
+
+    /// <summary>
+    /// A server of its own with fsync and synchronous commit on, as in production, for benchmarks; tests use the shared
+    /// one, which skips fsync. RUNBOOKENGINE_TEST_POSTGRES is honoured here too.
+    /// </summary>
+    public static Task<PostgresServer> StartDurableAsync() => StartAsync(durable: true);
 
     /// <summary>Creates an empty database with a unique name and returns its connection string.</summary>
     /// <param name="purpose">A word for the name, such as the test class.</param>
@@ -37,7 +43,7 @@ public sealed class PostgresServer
         return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true }.ToString();
     }
 
-    private static async Task<PostgresServer> StartAsync()
+    private static async Task<PostgresServer> StartAsync(bool durable)
     {
         var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(configured))
@@ -56,7 +62,8 @@ public sealed class PostgresServer
 
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
         var port = FreePort();
-        var options = $"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
+        var safety = durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        var options = $"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c max_connections=300{safety}";
         await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-w", "-t", "60", "-l", Path.Combine(data, "server.log"), "-o", options, "start"], asRoot);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(bin, data, asRoot);
         return new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=30");
