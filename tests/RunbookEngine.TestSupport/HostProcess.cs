@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace RunbookEngine.TestSupport;
@@ -46,7 +44,7 @@ public sealed class HostProcess : IAsyncDisposable
     /// <returns>The running host.</returns>
     public static async Task<HostProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -107,12 +105,5 @@ public sealed class HostProcess : IAsyncDisposable
         {
             _started.TrySetResult();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace RunbookEngine.TestSupport;
@@ -61,7 +59,7 @@ public sealed class PostgresServer
         }
 
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var safety = durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
         var options = $"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c max_connections=300{safety}";
         await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-w", "-t", "60", "-l", Path.Combine(data, "server.log"), "-o", options, "start"], asRoot);
@@ -122,12 +120,5 @@ public sealed class PostgresServer
         {
             throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error}{await output}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -82,17 +82,10 @@ internal static class RunCommand
             return ExitCodes.Failed;
         }
 
-        var supplied = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in options.Parameters)
+        if (!CommonOptions.TryParseParameters(options.Parameters, out var supplied, out var parameterError))
         {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0)
-            {
-                await Console.Error.WriteLineAsync($"runbook: --param '{pair}' is not name=value");
-                return ExitCodes.Usage;
-            }
-
-            supplied[pair[..equals]] = pair[(equals + 1)..];
+            await Console.Error.WriteLineAsync($"runbook: {parameterError}");
+            return ExitCodes.Usage;
         }
 
         RunbookAlert? alert = null;

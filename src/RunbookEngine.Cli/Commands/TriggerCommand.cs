@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net.Http;
 using System.Text.Json;
 using RunbookEngine.Cli.Terminal;
+using RunbookEngine.Sdk;
 using Spectre.Console;
 
 namespace RunbookEngine.Cli.Commands;
@@ -22,17 +23,10 @@ internal static class TriggerCommand
 
     private static async Task<int> RunAsync(string name, string[] pairs, bool wait, Uri server, CancellationToken cancellationToken)
     {
-        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in pairs)
+        if (!CommonOptions.TryParseParameters(pairs, out var parameters, out var parameterError))
         {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0)
-            {
-                await Console.Error.WriteLineAsync($"runbook: --param '{pair}' is not name=value");
-                return ExitCodes.Usage;
-            }
-
-            parameters[pair[..equals]] = pair[(equals + 1)..];
+            await Console.Error.WriteLineAsync($"runbook: {parameterError}");
+            return ExitCodes.Usage;
         }
 
         var console = Consoles.StandardOutput;
@@ -81,7 +75,8 @@ internal static class TriggerCommand
 
                 shown[sequence] = state;
                 var error = step.TryGetProperty("error", out var e) ? ": " + Markup.Escape(e.GetString() ?? "") : "";
-                console.MarkupLine($"  {Icon(state)} {sequence}. {Markup.Escape(step.GetProperty("name").GetString()!)} [grey]({state.ToLowerInvariant()})[/]{error}");
+                var stepStatus = Enum.Parse<StepStatus>(state);
+                console.MarkupLine($"  {TerminalJournal.Icon(stepStatus)} {sequence}. {Markup.Escape(step.GetProperty("name").GetString()!)} [grey]({TerminalJournal.Status(stepStatus)})[/]{error}");
             }
 
             var run = body.GetProperty("run");
@@ -96,13 +91,4 @@ internal static class TriggerCommand
             return status == "Succeeded" ? ExitCodes.Ok : ExitCodes.Failed;
         }
     }
-
-    private static string Icon(string status) => status switch
-    {
-        "Succeeded" => "[green]✓[/]",
-        "Running" or "WaitingForHuman" => "[blue]▶[/]",
-        "Skipped" => "[grey]↷[/]",
-        "Cancelled" => "[yellow]■[/]",
-        _ => "[red]✗[/]",
-    };
 }
