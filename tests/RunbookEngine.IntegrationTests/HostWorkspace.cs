@@ -61,6 +61,15 @@ internal sealed class HostWorkspace : IAsyncDisposable
         return started;
     }
 
+    /// <summary>Stops every node of a cluster.</summary>
+    public static async Task DisposeAllAsync(IEnumerable<HostWorkspace> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -7,13 +7,7 @@ public sealed class a_cluster_that_loses_a_node : IAsyncLifetime
 
     public async Task InitializeAsync() => _nodes.AddRange(await HostWorkspace.StartClusterAsync(nameof(a_cluster_that_loses_a_node), 2));
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => HostWorkspace.DisposeAllAsync(_nodes);
 
     [Fact]
     public async Task its_run_resumes_on_the_other_node_without_repeating_completed_steps()

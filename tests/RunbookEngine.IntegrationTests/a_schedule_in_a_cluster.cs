@@ -16,13 +16,7 @@ public sealed class a_schedule_in_a_cluster : IAsyncLifetime
 
     public async Task InitializeAsync() => _nodes.AddRange(await HostWorkspace.StartClusterAsync(nameof(a_schedule_in_a_cluster), 2, new Dictionary<string, string> { ["every-minute"] = EveryMinute }));
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => HostWorkspace.DisposeAllAsync(_nodes);
 
     [Fact]
     public async Task fires_once_per_occurrence_whichever_node_takes_it()

@@ -7,13 +7,7 @@ public sealed class two_nodes_sharing_a_database : IAsyncLifetime
 
     public async Task InitializeAsync() => _nodes.AddRange(await HostWorkspace.StartClusterAsync(nameof(two_nodes_sharing_a_database), 2));
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => HostWorkspace.DisposeAllAsync(_nodes);
 
     [Fact]
     public async Task five_hundred_runs_triggered_through_both_nodes_each_execute_exactly_once()

@@ -30,11 +30,27 @@ internal sealed partial class EngineStartup(IRunStore store, RunbookCompiler com
         await schedules.SyncAsync(cancellationToken);
 
         // Later compiles (new commits) then cost milliseconds instead of Roslyn's first-use second.
-        _ = compiler.WarmUpAsync(CancellationToken.None);
+        _ = WarmUpAsync();
         IsReady = true;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task WarmUpAsync()
+    {
+        try
+        {
+            await compiler.WarmUpAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            // A cold compiler only makes the next compile slower; say so and carry on.
+            LogWarmUpFailed(ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Warming up the runbook compiler failed; the next compile will be slower")]
+    private partial void LogWarmUpFailed(Exception exception);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Loaded {Valid} of {Total} runbooks from {Folder}")]
     private partial void LogLoaded(int valid, int total, string folder);
