@@ -1,4 +1,5 @@
 using RunbookEngine.Host.Api;
+using RunbookEngine;
 using RunbookEngine.Hosting;
 using Serilog;
 
@@ -6,6 +7,11 @@ using Serilog;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddSerilog((services, logger) => logger.ReadFrom.Configuration(builder.Configuration).ReadFrom.Services(services));
 builder.Services.AddRunbookEngine(builder.Configuration);
+
+// The hard stop must come after the runs' shutdown grace plus the seconds an interrupted run needs to record its
+// steps and go back to the queue; otherwise the grace is a promise the host cannot keep.
+var grace = builder.Configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>()?.ShutdownGrace ?? new RunbookEngineOptions().ShutdownGrace;
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(15));
 builder.Services.AddRunbookApi();
 
 var app = builder.Build();

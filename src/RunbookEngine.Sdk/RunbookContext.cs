@@ -289,7 +289,7 @@ public sealed class RunbookContext
             return earlier.ResultJson is null ? default! : JsonSerializer.Deserialize<T>(earlier.ResultJson, _json)!;
         }
 
-        if (earlier is { Status: StepStatus.Running } && !spec.Idempotent)
+        if (earlier is { Status: StepStatus.Running or StepStatus.Interrupted } && !spec.Idempotent)
         {
             throw new StepInterruptedException(sequence, name);
         }
@@ -332,13 +332,13 @@ public sealed class RunbookContext
             }
             catch (Exception ex) when (CancellationToken.IsCancellationRequested)
             {
-                var runTimedOut = _settings.RunTimeoutToken.IsCancellationRequested;
+                var (cutStatus, cutError) = CutShort("while this step ran");
                 await FinishAsync(outcome with
                 {
-                    Status = runTimedOut ? StepStatus.TimedOut : StepStatus.Cancelled,
+                    Status = cutStatus,
                     FinishedAt = _time.GetUtcNow(),
                     Attempts = attempt,
-                    Error = runTimedOut ? "the run reached its timeout while this step ran" : "the run was cancelled",
+                    Error = cutError,
                     Output = scope.Output.ToString(),
                 });
                 throw new OperationCanceledException($"step '{name}' was cancelled", ex, CancellationToken);
@@ -373,12 +373,13 @@ public sealed class RunbookContext
             }
             catch (OperationCanceledException)
             {
+                var (cutStatus, cutError) = CutShort("while this step waited to retry");
                 await FinishAsync(outcome with
                 {
-                    Status = StepStatus.Cancelled,
+                    Status = cutStatus,
                     FinishedAt = _time.GetUtcNow(),
                     Attempts = attempt,
-                    Error = "the run was cancelled while waiting to retry",
+                    Error = cutError,
                     Output = scope.Output.ToString(),
                 });
                 throw;
@@ -445,7 +446,8 @@ public sealed class RunbookContext
         }
         catch (OperationCanceledException)
         {
-            await FinishAsync(outcome with { Status = StepStatus.Cancelled, FinishedAt = _time.GetUtcNow(), Error = "the run was cancelled" });
+            var (status, error) = CutShort("while this step waited for a person");
+            await FinishAsync(outcome with { Status = status, FinishedAt = _time.GetUtcNow(), Error = error });
             throw;
         }
 
@@ -466,6 +468,12 @@ public sealed class RunbookContext
         await FinishAsync(answered with { Status = StepStatus.Failed, Error = reason });
         throw new ApprovalRejectedException(reason);
     }
+
+    /// <summary>Why a step ended early once the run's token fired: its timeout, a host shutdown, or a person's cancel.</summary>
+    private (StepStatus Status, string Error) CutShort(string when) =>
+        _settings.RunTimeoutToken.IsCancellationRequested ? (StepStatus.TimedOut, $"the run reached its timeout {when}")
+        : _settings.InterruptToken.IsCancellationRequested ? (StepStatus.Interrupted, $"the host shut down {when}; the run resumes on the next node")
+        : (StepStatus.Cancelled, $"the run was cancelled {when}");
 
     /// <summary>Refuses timeouts the runtime cannot arm (zero, negative, or past ~49 days) before anything is journaled.</summary>
     private static void CheckTimeout(TimeSpan? timeout, string what)

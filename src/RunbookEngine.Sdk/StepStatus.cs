@@ -23,4 +23,10 @@ public enum StepStatus
 
     /// <summary>The step did not run: a dry run skipped its side effects.</summary>
     Skipped,
+
+    /// <summary>
+    /// The host shut down while the step ran. The run goes back to the queue; when it resumes, the step runs again only
+    /// if it is idempotent, otherwise the run waits for a person.
+    /// </summary>
+    Interrupted,
 }

@@ -41,21 +41,21 @@ internal sealed class HostWorkspace : IAsyncDisposable
     }
 
     /// <summary>Hosts in cluster mode on one fresh PostgreSQL database, named node-0, node-1, ...</summary>
-    public static async Task<List<HostWorkspace>> StartClusterAsync(string purpose, int nodes, IReadOnlyDictionary<string, string>? extraRunbooks = null)
+    public static async Task<List<HostWorkspace>> StartClusterAsync(
+        string purpose, int nodes, IReadOnlyDictionary<string, string>? extraRunbooks = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         var server = await PostgresServer.SharedAsync();
         var database = await server.CreateDatabaseAsync(purpose);
         var started = new List<HostWorkspace>();
         for (var i = 0; i < nodes; i++)
         {
-            started.Add(await StartAsync(
-                new Dictionary<string, string>
-                {
-                    ["RunbookEngine__Storage"] = "postgres",
-                    ["RunbookEngine__ConnectionString"] = database,
-                    ["RunbookEngine__NodeId"] = $"node-{i}",
-                },
-                extraRunbooks));
+            var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+            {
+                ["RunbookEngine__Storage"] = "postgres",
+                ["RunbookEngine__ConnectionString"] = database,
+                ["RunbookEngine__NodeId"] = $"node-{i}",
+            };
+            started.Add(await StartAsync(environment, extraRunbooks));
         }
 
         return started;

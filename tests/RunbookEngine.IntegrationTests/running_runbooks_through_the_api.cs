@@ -76,6 +76,27 @@ public sealed class running_runbooks_through_the_api : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_step_past_its_timeout_fails_the_run_even_when_its_code_ignores_the_token()
+    {
+        var run = await Http.EndedRunAsync(await Http.TriggerAsync("overdue", new { stuck = "step" }));
+
+        Assert.Equal("Failed", run.Status());
+        var step = run.Steps().Single();
+        Assert.Equal(("hangs", "TimedOut"), (step.Name, step.Status));
+        Assert.Contains("timed out after 500ms", run.GetProperty("run").GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_run_past_the_runbooks_timeout_ends_timed_out_with_its_open_step_closed()
+    {
+        var run = await Http.EndedRunAsync(await Http.TriggerAsync("overdue", new { stuck = "run" }));
+
+        Assert.Equal("TimedOut", run.Status());
+        Assert.Equal([("outlives the run", "TimedOut")], run.Steps().Select(s => (s.Name, s.Status)));
+        Assert.Equal("the run did not finish within its timeout of 3s", run.GetProperty("run").GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task cancelling_a_running_run_interrupts_it()
     {
         var marker = Path.Combine(_workspace.Root, $"started-{Guid.NewGuid():N}");

@@ -71,6 +71,21 @@ public sealed class HostProcess : IAsyncDisposable
         return host;
     }
 
+    /// <summary>Asks the host to stop as a service manager would (SIGTERM) and waits for it to exit.</summary>
+    /// <param name="timeout">How long to wait for the exit.</param>
+    /// <returns>The exit code.</returns>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            using var signal = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await signal.WaitForExitAsync();
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+        }
+
+        return _process.ExitCode;
+    }
+
     /// <summary>Kills the host at once, as a crash would (SIGKILL).</summary>
     public void Kill()
     {

@@ -31,7 +31,7 @@ internal sealed class TerminalJournal(IAnsiConsole console) : IStepJournal
     {
         StepStatus.Succeeded => "[green]✓[/]",
         StepStatus.Skipped => "[grey]↷[/]",
-        StepStatus.Cancelled => "[yellow]■[/]",
+        StepStatus.Cancelled or StepStatus.Interrupted => "[yellow]■[/]",
         StepStatus.TimedOut => "[red]⏱[/]",
         StepStatus.Running or StepStatus.WaitingForHuman => "[blue]…[/]",
         _ => "[red]✗[/]",

@@ -47,6 +47,13 @@ public sealed class RunRequest
     /// </summary>
     public TimeSpan CancellationGrace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Fires when the host stops waiting for the run to finish on shutdown. Unlike a cancel, the run ends
+    /// <see cref="RunStatus.Queued"/> so it can resume, and the step it cut short is recorded as
+    /// <see cref="StepStatus.Interrupted"/>.
+    /// </summary>
+    public CancellationToken InterruptToken { get; init; }
+
     /// <summary>The first delay between step retries when a step gives none.</summary>
     public TimeSpan DefaultStepBackoff { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -3,7 +3,10 @@ using RunbookEngine.Sdk;
 namespace RunbookEngine.Scripting.Execution;
 
 /// <summary>How one execution of a run ended.</summary>
-/// <param name="Status">The terminal status (or <see cref="RunStatus.WaitingForHuman"/>).</param>
+/// <param name="Status">
+/// The terminal status, <see cref="RunStatus.WaitingForHuman"/>, or <see cref="RunStatus.Queued"/> when the host
+/// interrupted the run to shut down and it should resume elsewhere.
+/// </param>
 /// <param name="Error">Why it did not succeed, redacted, with the script line when known.</param>
 /// <param name="Steps">The steps it reached, in order.</param>
 /// <param name="StartedAt">When the script started.</param>

@@ -19,7 +19,7 @@ public static class RunbookExecutor
         var time = request.Time;
         var timeout = request.Definition.Timeout;
         using var timeoutSource = new CancellationTokenSource(timeout, time);
-        using var runSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+        using var runSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token, request.InterruptToken);
         var context = new RunbookContext(new RunbookContextSettings
         {
             Run = request.Run,
@@ -33,6 +33,7 @@ public static class RunbookExecutor
             Time = time,
             CancellationToken = runSource.Token,
             RunTimeoutToken = timeoutSource.Token,
+            InterruptToken = request.InterruptToken,
             DefaultBackoff = request.DefaultStepBackoff,
         });
 
@@ -47,7 +48,7 @@ public static class RunbookExecutor
             await script.WaitAsync(runSource.Token);
             status = RunStatus.Succeeded;
         }
-        catch (Exception) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !request.InterruptToken.IsCancellationRequested)
         {
             status = RunStatus.TimedOut;
             error = $"the run did not finish within its timeout of {Durations.Format(timeout)}";
@@ -56,6 +57,11 @@ public static class RunbookExecutor
         {
             status = RunStatus.Cancelled;
             error = "the run was cancelled";
+        }
+        catch (Exception) when (request.InterruptToken.IsCancellationRequested)
+        {
+            status = RunStatus.Queued;
+            error = "the host shut down during the run; it goes back to the queue";
         }
         catch (StepInterruptedException ex)
         {
@@ -74,7 +80,7 @@ public static class RunbookExecutor
             error = $"{ex.GetType().Name}: {ex.Message}{(where is null ? "" : $" (at {where})")}";
         }
 
-        if (status is RunStatus.Cancelled or RunStatus.TimedOut)
+        if (status is RunStatus.Cancelled or RunStatus.TimedOut or RunStatus.Queued)
         {
             await CloseOpenStepsAsync(request, context, script, status);
         }
@@ -101,9 +107,14 @@ public static class RunbookExecutor
         {
             var closed = open with
             {
-                Status = status == RunStatus.TimedOut ? StepStatus.TimedOut : StepStatus.Cancelled,
+                Status = status switch { RunStatus.TimedOut => StepStatus.TimedOut, RunStatus.Queued => StepStatus.Interrupted, _ => StepStatus.Cancelled },
                 FinishedAt = request.Time.GetUtcNow(),
-                Error = status == RunStatus.TimedOut ? "the run reached its timeout while this step ran" : "the run was cancelled while this step ran",
+                Error = status switch
+                {
+                    RunStatus.TimedOut => "the run reached its timeout while this step ran",
+                    RunStatus.Queued => "the host shut down while this step ran; the run resumes on the next node",
+                    _ => "the run was cancelled while this step ran",
+                },
             };
             context.RecordClosed(closed);
             await request.Journal.StepFinishedAsync(closed, CancellationToken.None);

@@ -36,6 +36,12 @@ public sealed class RunbookContextSettings
     /// <summary>Fires when the run reaches its timeout (it also cancels <see cref="CancellationToken"/>), so steps cut short say why.</summary>
     public CancellationToken RunTimeoutToken { get; init; }
 
+    /// <summary>
+    /// Fires when the host interrupts the run to shut down (it also cancels <see cref="CancellationToken"/>), so steps
+    /// cut short are recorded as <see cref="StepStatus.Interrupted"/> and the run can resume elsewhere.
+    /// </summary>
+    public CancellationToken InterruptToken { get; init; }
+
     /// <summary>The first retry's delay when a step gives none; later retries double it.</summary>
     public TimeSpan DefaultBackoff { get; init; } = TimeSpan.FromSeconds(1);
 

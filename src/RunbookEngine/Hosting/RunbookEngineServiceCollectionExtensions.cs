@@ -24,6 +24,7 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(o => o.Storage is "sqlite" or "postgres", "RunbookEngine:Storage must be sqlite or postgres")
             .Validate(o => !o.UsesPostgres || !string.IsNullOrWhiteSpace(o.ConnectionString), "RunbookEngine:Storage is postgres, so RunbookEngine:ConnectionString must be set")
             .Validate(o => o.MaxConcurrentRuns is > 0 and <= 1000, "RunbookEngine:MaxConcurrentRuns must be between 1 and 1000")
+            .Validate(o => o.ShutdownGrace >= TimeSpan.Zero && o.ShutdownGrace <= TimeSpan.FromHours(1), "RunbookEngine:ShutdownGrace must be between 0 and 1 hour")
             .ValidateOnStart();
 
         var options = configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
@@ -42,6 +43,7 @@ public static class RunbookEngineServiceCollectionExtensions
             provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.RunbooksPath,
             provider.GetRequiredService<RunbookCompiler>()));
         services.AddSingleton<RunEvents>();
+        services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<RunService>();
         services.AddSingleton<ScheduleSync>();
         services.AddSingleton<EngineStartup>();

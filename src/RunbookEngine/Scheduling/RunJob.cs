@@ -15,7 +15,7 @@ namespace RunbookEngine.Scheduling;
 /// The Quartz job that executes one run. It carries nothing but its identity (the run id); everything else is read
 /// from the run store, so a node that recovers the job after a crash has all it needs.
 /// </summary>
-internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, RunEvents events, NodeIdentity node, TimeProvider time, ILogger<RunJob> logger) : IJob
+internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger) : IJob
 {
     public const string Group = "runs";
 
@@ -64,8 +64,15 @@ internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, Ru
                 Journal = new StoreJournal(store, run.Id),
                 LogSink = new LoggerSink(logger),
                 Time = time,
+                InterruptToken = drain.Token,
             },
             cancellationToken);
+        if (result.Status == RunStatus.Queued)
+        {
+            await ResumeElsewhereAsync(context, run.Id, run.Attempt, result.Error);
+            return;
+        }
+
         if (result.Status is RunStatus.Failed or RunStatus.TimedOut && run.Attempt <= entry.Definition.Retries && !cancellationToken.IsCancellationRequested)
         {
             await RetryLaterAsync(context, run.Id, run.Attempt, entry.Definition.RetryBackoff, result.Error, cancellationToken);
@@ -122,6 +129,37 @@ internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, Ru
         await context.Scheduler.ScheduleTrigger(trigger, default, cancellationToken);
         LogRetrying(runId, attempt, Durations.Format(delay), error);
     }
+
+    /// <summary>
+    /// The node is shutting down and the run did not finish within the grace period: put it back in the queue and give
+    /// it a trigger that fires at once, so another node (or this one, restarted) resumes it from its journal.
+    /// </summary>
+    private async Task ResumeElsewhereAsync(IJobExecutionContext context, string runId, int attempt, string? reason)
+    {
+        await store.RequeueRunAsync(runId, reason ?? "interrupted by shutdown", CancellationToken.None);
+        try
+        {
+            var trigger = TriggerBuilder.Create()
+                .WithIdentity($"{runId}-resume-{attempt + 1}", Group)
+                .ForJob(Key(runId))
+                .StartNow()
+                .Build();
+            await context.Scheduler.ScheduleTrigger(trigger, default, CancellationToken.None);
+            LogHandedBack(runId);
+        }
+        catch (SchedulerException ex)
+        {
+            // The scheduler may already refuse new triggers this late in shutdown; the queued-run sweeper of the next
+            // node to run (or of this one, restarted) dispatches the run instead.
+            LogHandedToSweeper(runId, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Run {RunId} was interrupted by shutdown and goes back to the queue")]
+    private partial void LogHandedBack(string runId);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Run {RunId} was interrupted by shutdown and is queued; the sweeper will dispatch it ({Reason})")]
+    private partial void LogHandedToSweeper(string runId, string reason);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Run {RunId} attempt {Attempt} failed; retrying in {Delay}: {Error}")]
     private partial void LogRetrying(string runId, int attempt, string delay, string? error);
