@@ -1,0 +1,22 @@
+namespace RunbookEngine.Alerts.Sources;
+
+/// <summary>The alert sources the engine accepts webhooks from.</summary>
+public static class AlertSources
+{
+    /// <summary>One of each source: alertmanager, grafana, pagerduty, datadog, opsgenie and generic. Sources are stateless, so these are shared.</summary>
+    public static IReadOnlyList<IAlertSource> All { get; } =
+    [
+        new AlertmanagerSource(),
+        new GrafanaSource(),
+        new PagerDutySource(),
+        new DatadogSource(),
+        new OpsgenieSource(),
+        new GenericSource(),
+    ];
+
+    /// <summary>The source with this name, ignoring case (it usually comes from a URL path).</summary>
+    /// <param name="name">The source name, e.g. <c>alertmanager</c>.</param>
+    /// <returns>The source, or null when there is none by that name.</returns>
+    public static IAlertSource? Find(string name) =>
+        All.FirstOrDefault(source => string.Equals(source.Name, name, StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,162 @@
+using RunbookEngine.Alerts.Sources;
+using RunbookEngine.Sdk;
+using static RunbookEngine.Tests.Alerts.Webhook;
+
+namespace RunbookEngine.Tests.Alerts;
+
+public sealed class DatadogSourceTests
+{
+    private const string Relay = "datadog/relay-default-payload-service-check-triggered.json";
+    private const string Template = "datadog/docs-default-payload-template.json";
+
+    [Fact]
+    public void RealDefaultPayload_IsOneFiringAlert_NamedWithoutTheTransitionPrefix()
+    {
+        var parsed = Webhook.Single("datadog", Fixture(Relay));
+
+        var alert = parsed.Alert;
+        Assert.Equal(("datadog", "[TEST] Host Cluster Alert", AlertStatus.Firing), (alert.Source, alert.Name, alert.Status));
+        Assert.Null(alert.Severity);
+        Assert.Equal("5485379890863845239", alert.Fingerprint);
+        Assert.Equal("5485379890863845239", alert.DeliveryId);
+        Assert.Equal(new Dictionary<string, string> { ["event_type"] = "service_check" }, alert.Labels);
+        Assert.Equal("[Triggered] [TEST] Host Cluster Alert", alert.Annotation("title"));
+        Assert.Equal("Puppet", alert.Annotation("org"));
+        Assert.StartsWith("%%%\n@webhook-relay-test", alert.Annotation("body"), StringComparison.Ordinal);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1591216985000), alert.StartsAt);
+        Assert.Null(alert.EndsAt);
+        Assert.Equal("datadog:5485379890863845239", parsed.DedupKey);
+    }
+
+    [Fact]
+    public void UnsubstitutedTemplate_IsAccepted_AndDatedOnArrival()
+    {
+        // Datadog leaves unknown $VARIABLES in place; the dates are then not timestamps, so the arrival time stands in.
+        var parsed = Webhook.Single("datadog", Fixture(Template));
+
+        Assert.Equal(("$EVENT_TITLE", AlertStatus.Firing, "$ID"), (parsed.Alert.Name, parsed.Alert.Status, parsed.Alert.Fingerprint));
+        Assert.Equal(ReceivedAt, parsed.Alert.StartsAt);
+        Assert.Null(parsed.Alert.EndsAt);
+        Assert.Equal("datadog:$ID", parsed.DedupKey);
+    }
+
+    [Fact]
+    public void RecoveredTitle_Resolves_AtLastUpdated()
+    {
+        var body = Edit(
+            Relay,
+            ("\"[Triggered] [TEST] Host Cluster Alert\"", "\"[Recovered] [TEST] Host Cluster Alert\""),
+            ("\"last_updated\": \"1591216985000\"", "\"last_updated\": \"1591217285000\""));
+
+        var alert = Webhook.Single("datadog", body).Alert;
+
+        Assert.Equal(("[TEST] Host Cluster Alert", AlertStatus.Resolved), (alert.Name, alert.Status));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1591217285000), alert.EndsAt);
+    }
+
+    [Theory]
+    [InlineData("[Triggered on {host:web-1}] Disk full", "Disk full", AlertStatus.Firing)]
+    [InlineData("[P1] [Recovered on {host:web-1,env:prod}] Disk full", "Disk full", AlertStatus.Resolved)]
+    [InlineData("[Re-No Data] Disk full", "Disk full", AlertStatus.Firing)]
+    [InlineData("[Warn] Disk full", "Disk full", AlertStatus.Firing)]
+    [InlineData("Disk full", "Disk full", AlertStatus.Firing)]
+    [InlineData("[Recovered]", "[Recovered]", AlertStatus.Resolved)]
+    public void TitlePrefix_GivesTheStatus_AndIsStripped(string title, string name, AlertStatus status)
+    {
+        var alert = Webhook.Single("datadog", Edit(Relay, ("\"[Triggered] [TEST] Host Cluster Alert\"", $"\"{title}\""))).Alert;
+
+        Assert.Equal((name, status), (alert.Name, alert.Status));
+    }
+
+    [Fact]
+    public void CustomPayload_WithTheCommonFields_UsesThemAll()
+    {
+        const string Body = """
+            {"id": "7001", "title": "[Recovered] CPU high on web-1", "alert_title": "CPU high", "alert_transition": "Recovered",
+             "alert_id": 18692904, "alert_cycle_key": "cycle-42", "aggreg_key": "agg-9", "alert_priority": "P2",
+             "tags": "env:prod, service:web,role:db,role:cache,canary", "date": 1591216985, "last_updated": "1591217285",
+             "event_type": "metric_alert_monitor", "link": "https://app.datadoghq.com/event/event?id=7001", "org": {"id": 415600, "name": "Puppet"}}
+            """;
+
+        var parsed = Assert.Single(Accept("datadog", Body).Alerts);
+
+        var alert = parsed.Alert;
+        Assert.Equal(("CPU high", AlertStatus.Resolved, "P2", "cycle-42"), (alert.Name, alert.Status, alert.Severity, alert.Fingerprint));
+        Assert.Equal(
+            new Dictionary<string, string>
+            {
+                ["env"] = "prod",
+                ["service"] = "web",
+                ["role"] = "db,cache",
+                ["canary"] = "",
+                ["event_type"] = "metric_alert_monitor",
+                ["alert_id"] = "18692904",
+                ["priority"] = "P2",
+            },
+            alert.Labels);
+        Assert.Equal("https://app.datadoghq.com/event/event?id=7001", alert.Annotation("link"));
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1591216985), alert.StartsAt);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1591217285), alert.EndsAt);
+        Assert.Equal(("7001", "datadog:7001"), (alert.DeliveryId, parsed.DedupKey));
+    }
+
+    [Theory]
+    [InlineData("\"aggreg_key\": \"agg-9\", \"alert_id\": \"5\"", "agg-9")]
+    [InlineData("\"alert_cycle_key\": \"\", \"alert_id\": \"5\"", "5")]
+    [InlineData("\"priority\": \"P4\"", "5485379890863845239")]
+    public void Fingerprint_PrefersTheCycleKey_ThenAggregationKey_ThenMonitor_ThenEvent(string fields, string fingerprint)
+    {
+        var body = Edit(Relay, ("\"id\": \"5485379890863845239\"", $"\"id\": \"5485379890863845239\", {fields}"));
+
+        Assert.Equal(fingerprint, Webhook.Single("datadog", body).Alert.Fingerprint);
+    }
+
+    [Fact]
+    public void TagsAsAnArray_AreLabelsToo()
+    {
+        var body = Edit(Relay, ("\"event_type\": \"service_check\",", "\"event_type\": \"service_check\", \"tags\": [\"env:prod\", \"k8s\"],"));
+
+        var labels = Webhook.Single("datadog", body).Alert.Labels;
+
+        Assert.Equal(("prod", ""), (labels["env"], labels["k8s"]));
+    }
+
+    [Theory]
+    [InlineData("\"alert_transition\": \"Flapping\"", "alert_transition: unknown transition \"Flapping\"")]
+    [InlineData("\"tags\": {\"env\": \"prod\"}", "tags: expected a string or an array, got an object")]
+    [InlineData("\"tags\": [\"env:prod\", 3]", "tags[1]: expected a string, got a number")]
+    [InlineData("\"alert_id\": true", "alert_id: expected a string or a number, got a boolean")]
+    public void WrongCustomField_IsRejected_NamingIt(string field, string reason)
+    {
+        var body = Edit(Relay, ("\"event_type\": \"service_check\",", $"\"event_type\": \"service_check\", {field},"));
+
+        Assert.Equal(new WebhookRejected(400, reason), Reject("datadog", body));
+    }
+
+    [Theory]
+    [InlineData("\"date\": \"1591216985000\"", "\"date\": {\"ms\": 1}", "date: expected a timestamp number or string, got an object")]
+    [InlineData("\"id\": \"5485379890863845239\"", "\"id\": null", "id: missing")]
+    [InlineData("\"title\": \"[Triggered] [TEST] Host Cluster Alert\"", "\"title\": 7", "title: expected a string, got a number")]
+    public void WrongDefaultField_IsRejected_NamingIt(string find, string replace, string reason)
+    {
+        Assert.Equal(new WebhookRejected(400, reason), Reject("datadog", Edit(Relay, (find, replace))));
+    }
+
+    [Fact]
+    public void NoTitleAtAll_IsRejected()
+    {
+        Assert.Equal(new WebhookRejected(400, "title: missing"), Reject("datadog", "{\"id\": \"1\", \"body\": \"x\"}"));
+    }
+
+    [Theory]
+    [InlineData("1591216985", 1591216985000)]
+    [InlineData("1591216985000", 1591216985000)]
+    [InlineData("\"1591216985\"", 1591216985000)]
+    [InlineData("\"2020-06-03T20:43:05Z\"", 1591216985000)]
+    public void Date_IsEpochSecondsOrMilliseconds_ByMagnitude_OrRfc3339(string date, long expectedMilliseconds)
+    {
+        var body = Edit(Relay, ("\"date\": \"1591216985000\"", $"\"date\": {date}"));
+
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(expectedMilliseconds), Webhook.Single("datadog", body).Alert.StartsAt);
+    }
+}
