@@ -1,12 +1,28 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using RunbookEngine.Benchmarks.Runs;
 using RunbookEngine.TestSupport;
 
-// Run benchmarks for docs/benchmarks.md: a real host process on a PostgreSQL started here with fsync on.
-// `dotnet run -c Release --project bench/RunbookEngine.Benchmarks.Runs` prints a Markdown table.
+// Run benchmarks for docs/benchmarks.md, side by side in one process run on one PostgreSQL (started here, fsync on):
+// raw Quartz no-op jobs/s, then real host processes: latency same node and cross node, runs/s on one and two nodes,
+// and recovery time after a kill -9. `dotnet run -c Release --project bench/RunbookEngine.Benchmarks.Runs`.
+const int Runs = 1000;
+const int Senders = 16;
+const int Threads = 10;
+var rows = new List<(string Figure, string Value)>();
+string F(double v) => v.ToString("0.0", CultureInfo.InvariantCulture);
+void Report(string figure, string value)
+{
+    rows.Add((figure, value));
+    Console.Error.WriteLine($"{figure}: {value}");
+}
+
 var server = await PostgresServer.StartDurableAsync();
+
+var (quartzRate, quartzSeconds) = await RawQuartz.MeasureAsync(await server.CreateDatabaseAsync("bench_quartz"), Runs, Senders, Threads);
+Report($"raw Quartz no-op jobs/s, {Runs} jobs from {Senders} senders, {Threads} threads, one node", $"{quartzRate:0} ({F(quartzSeconds)} s)");
+
 var database = await server.CreateDatabaseAsync("bench_runs");
 var work = Directory.CreateTempSubdirectory("runbook-bench-runs-").FullName;
 Directory.CreateDirectory(Path.Combine(work, "runbooks"));
@@ -18,78 +34,162 @@ File.WriteAllText(Path.Combine(work, "runbooks", "noop3.csx"), """
     await Step("two", ct => Task.CompletedTask);
     await Step("three", ct => Task.CompletedTask);
     """);
-await using var host = await HostProcess.StartAsync(work, new Dictionary<string, string>
+File.WriteAllText(Path.Combine(work, "runbooks", "hold.csx"), """
+    // ---
+    // description: Holds in a step until the file it names exists
+    // parameters:
+    //   release: { type: string, required: true }
+    // ---
+    await Step("hold", async ct =>
+    {
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        while (!File.Exists(Params.Get<string>("release")) && await tick.WaitForNextTickAsync(ct))
+        {
+        }
+    }, idempotent: true);
+    """);
+
+Task<HostProcess> StartNodeAsync(string id, bool executes = true) => HostProcess.StartAsync(work, new Dictionary<string, string>
 {
     ["RunbookEngine__Storage"] = "postgres",
     ["RunbookEngine__ConnectionString"] = database,
-    ["RunbookEngine__NodeId"] = "bench-0",
+    ["RunbookEngine__NodeId"] = id,
+    ["RunbookEngine__ExecutesRuns"] = executes ? "true" : "false",
+    ["RunbookEngine__MaxConcurrentRuns"] = Threads.ToString(CultureInfo.InvariantCulture),
     ["RUNBOOKENGINE_CACHE"] = Path.Combine(work, "cache"),
     ["Serilog__MinimumLevel__Override__RunbookEngine"] = "Warning",
 });
-using var http = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromMinutes(5) };
 
-async Task<string> TriggerAsync()
+var nodeA = await StartNodeAsync("bench-a");
+using var httpA = Client(nodeA);
+
+await WarmUpAsync(httpA);
+var same = await LatenciesAsync(httpA, 200);
+Report("trigger to first step, same node, via the API (ms): p50 / p99 / max, n=200", Percentiles(same));
+Report($"runs/s, 3 journaled no-op steps, {Runs} runs from {Senders} senders, one node", await ThroughputAsync([httpA]));
+
+// A node that records and schedules runs but never executes them: every run it takes is picked up by node A.
+var front = await StartNodeAsync("bench-front", executes: false);
+using var httpFront = Client(front);
+await WarmUpAsync(httpFront);
+var cross = await LatenciesAsync(httpFront, 100);
+Report("trigger to first step, cross node (API on a non-executing node, run on node A) (ms): p50 / p99 / max, n=100", Percentiles(cross));
+
+var nodeB = await StartNodeAsync("bench-b");
+using var httpB = Client(nodeB);
+await WarmUpAsync(httpB);
+Report($"runs/s, 3 journaled no-op steps, {Runs} runs from {Senders} senders, two executing nodes", await ThroughputAsync([httpA, httpB]));
+
+// Recovery: a run holds in an idempotent step; kill -9 its node; time from the kill to the step starting again on the other.
+var nodes = new Dictionary<string, HostProcess> { ["bench-a"] = nodeA, ["bench-b"] = nodeB };
+var recoveries = new List<double>();
+for (var i = 0; i < 3; i++)
 {
-    using var response = await http.PostAsJsonAsync("/api/runbooks/noop3/runs", new { parameters = new { } });
+    var release = Path.Combine(work, $"release-{i}");
+    var runId = await TriggerAsync(httpFront, "hold", new { release });
+    JsonElement run;
+    do
+    {
+        run = await httpFront.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}");
+    }
+    while (run.GetProperty("steps").GetArrayLength() == 0);
+    var victim = run.GetProperty("run").GetProperty("node").GetString()!;
+    nodes[victim].Kill();
+    var killedAt = TimeProvider.System.GetUtcNow();
+    DateTimeOffset restarted;
+    while (true)
+    {
+        run = await httpFront.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}");
+        if (run.GetProperty("run").GetProperty("attempt").GetInt32() == 2 && run.GetProperty("steps").GetArrayLength() > 0
+            && run.GetProperty("steps")[0].GetProperty("startedAt").GetDateTimeOffset() is var at && at > killedAt)
+        {
+            restarted = at;
+            break;
+        }
+
+        await Task.Delay(20);
+    }
+
+    recoveries.Add((restarted - killedAt).TotalMilliseconds);
+    File.WriteAllText(release, "go");
+    await httpFront.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}?wait=2m");
+    await nodes[victim].DisposeAsync();
+    nodes[victim] = await StartNodeAsync(victim);
+}
+
+Report("recovery: kill -9 of the executing node to its run's step starting again on the other node (ms), 3 kills", string.Join(" / ", recoveries.Select(F)));
+
+await front.DisposeAsync();
+foreach (var node in nodes.Values)
+{
+    await node.DisposeAsync();
+}
+
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; PostgreSQL 15 with fsync on, started by the benchmark; {Threads} run threads per node");
+Console.WriteLine("| figure | value |");
+Console.WriteLine("|---|---|");
+foreach (var (figure, value) in rows)
+{
+    Console.WriteLine($"| {figure} | {value} |");
+}
+
+Console.WriteLine($"| our runs/s on one node ÷ raw Quartz jobs/s | {F(OneNodeRate() / quartzRate)} |");
+return 0;
+
+double OneNodeRate() => double.Parse(rows.First(r => r.Figure.StartsWith("runs/s", StringComparison.Ordinal)).Value.Split(' ')[0], CultureInfo.InvariantCulture);
+
+static HttpClient Client(HostProcess host) => new() { BaseAddress = host.Address, Timeout = TimeSpan.FromMinutes(5) };
+
+static async Task<string> TriggerAsync(HttpClient http, string runbook, object parameters)
+{
+    using var response = await http.PostAsJsonAsync($"/api/runbooks/{runbook}/runs", new { parameters });
     response.EnsureSuccessStatusCode();
     return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
 }
 
-async Task<JsonElement> EndedAsync(string id) => await http.GetFromJsonAsync<JsonElement>($"/api/runs/{id}?wait=2m");
+static async Task<JsonElement> EndedAsync(HttpClient http, string id) => await http.GetFromJsonAsync<JsonElement>($"/api/runs/{id}?wait=2m");
 
-// Warm up: compile caches, JIT, connection pools.
-for (var i = 0; i < 30; i++)
+static async Task WarmUpAsync(HttpClient http)
 {
-    await EndedAsync(await TriggerAsync());
+    for (var i = 0; i < 30; i++)
+    {
+        await EndedAsync(http, await TriggerAsync(http, "noop3", new { }));
+    }
 }
 
-// Latency: one run at a time; from just before the POST to the first step's recorded start (same machine clock).
-var latencies = new List<double>();
-for (var i = 0; i < 200; i++)
+// One run at a time; from just before the POST to the first step's recorded start (all processes share the clock).
+static async Task<List<double>> LatenciesAsync(HttpClient http, int count)
 {
-    var sent = TimeProvider.System.GetUtcNow();
-    var run = await EndedAsync(await TriggerAsync());
-    var firstStep = run.GetProperty("steps")[0].GetProperty("startedAt").GetDateTimeOffset();
-    latencies.Add((firstStep - sent).TotalMilliseconds);
+    var latencies = new List<double>();
+    for (var i = 0; i < count; i++)
+    {
+        var sent = TimeProvider.System.GetUtcNow();
+        var run = await EndedAsync(http, await TriggerAsync(http, "noop3", new { }));
+        latencies.Add((run.GetProperty("steps")[0].GetProperty("startedAt").GetDateTimeOffset() - sent).TotalMilliseconds);
+    }
+
+    latencies.Sort();
+    return latencies;
 }
 
-// Throughput: 1,000 runs posted by 16 concurrent senders; from the first queuedAt to the last finishedAt.
-const int runs = 1000;
-using var senders = new SemaphoreSlim(16);
-var ids = await Task.WhenAll(Enumerable.Range(0, runs).Select(async _ =>
+static string Percentiles(List<double> sorted)
 {
-    await senders.WaitAsync();
-    try
-    {
-        return await TriggerAsync();
-    }
-    finally
-    {
-        senders.Release();
-    }
-}));
-var ended = await Task.WhenAll(ids.Select(async id =>
-{
-    await senders.WaitAsync();
-    try
-    {
-        return await EndedAsync(id);
-    }
-    finally
-    {
-        senders.Release();
-    }
-}));
-var first = ended.Min(r => r.GetProperty("run").GetProperty("queuedAt").GetDateTimeOffset());
-var last = ended.Max(r => r.GetProperty("run").GetProperty("finishedAt").GetDateTimeOffset());
-var succeeded = ended.Count(r => r.GetProperty("run").GetProperty("status").GetString() == "Succeeded");
+    double P(double q) => sorted[(int)Math.Ceiling(sorted.Count * q) - 1];
+    return $"{P(0.5).ToString("0.0", CultureInfo.InvariantCulture)} / {P(0.99).ToString("0.0", CultureInfo.InvariantCulture)} / {sorted[^1].ToString("0.0", CultureInfo.InvariantCulture)}";
+}
 
-latencies.Sort();
-string F(double v) => v.ToString("0.0", CultureInfo.InvariantCulture);
-double P(double q) => latencies[(int)Math.Ceiling(latencies.Count * q) - 1];
-Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; PostgreSQL with fsync on; one host node");
-Console.WriteLine("| figure | value |");
-Console.WriteLine("|---|---|");
-Console.WriteLine($"| trigger to first step, same node, via the API (ms): p50 / p99 / max, n=200 | {F(P(0.5))} / {F(P(0.99))} / {F(latencies[^1])} |");
-Console.WriteLine($"| runs/s, 3 journaled no-op steps, {runs} runs from 16 senders | {runs / (last - first).TotalSeconds:0} ({succeeded} succeeded, {F((last - first).TotalSeconds)} s) |");
-return 0;
+// Runs posted by concurrent senders (spread over the given nodes' APIs); from the first queuedAt to the last finishedAt.
+static async Task<string> ThroughputAsync(HttpClient[] apis)
+{
+    var ids = new string[Runs];
+    await Parallel.ForEachAsync(Enumerable.Range(0, Runs), new ParallelOptions { MaxDegreeOfParallelism = Senders }, async (i, _) =>
+        ids[i] = await TriggerAsync(apis[i % apis.Length], "noop3", new { }));
+    var ended = new JsonElement[Runs];
+    await Parallel.ForEachAsync(Enumerable.Range(0, Runs), new ParallelOptions { MaxDegreeOfParallelism = Senders }, async (i, _) =>
+        ended[i] = await EndedAsync(apis[i % apis.Length], ids[i]));
+    var first = ended.Min(r => r.GetProperty("run").GetProperty("queuedAt").GetDateTimeOffset());
+    var last = ended.Max(r => r.GetProperty("run").GetProperty("finishedAt").GetDateTimeOffset());
+    var succeeded = ended.Count(r => r.GetProperty("run").GetProperty("status").GetString() == "Succeeded");
+    var seconds = (last - first).TotalSeconds;
+    return $"{Runs / seconds:0} ({succeeded} succeeded, {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s)";
+}

@@ -27,6 +27,12 @@ public sealed class RunbookEngineOptions
     /// <summary>How long a node waits for running steps to finish on shutdown before interrupting them. Default 30s.</summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Whether this node executes runs. A node set to false still records, schedules, cancels and serves runs (an API
+    /// or webhook front end in a cluster); the other nodes execute them. Default true.
+    /// </summary>
+    public bool ExecutesRuns { get; set; } = true;
+
     /// <summary>True when the PostgreSQL store is selected.</summary>
     public bool UsesPostgres => string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase);
 }

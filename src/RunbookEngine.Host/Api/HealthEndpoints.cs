@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Quartz;
 using RunbookEngine.Catalog;
 using RunbookEngine.Storage;
@@ -10,7 +11,7 @@ internal static class HealthEndpoints
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" }));
-        app.MapGet("/readyz", async (IRunStore store, ISchedulerFactory schedulers, RunbookCatalog catalog, CancellationToken cancellationToken) =>
+        app.MapGet("/readyz", async (IRunStore store, ISchedulerFactory schedulers, RunbookCatalog catalog, IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken) =>
         {
             var problems = new List<string>();
             try
@@ -23,7 +24,7 @@ internal static class HealthEndpoints
             }
 
             var scheduler = await schedulers.GetScheduler(cancellationToken);
-            if (await scheduler.GetStatus(cancellationToken) != SchedulerStatus.Running)
+            if (options.Value.ExecutesRuns && await scheduler.GetStatus(cancellationToken) != SchedulerStatus.Running)
             {
                 problems.Add("scheduler: not running");
             }

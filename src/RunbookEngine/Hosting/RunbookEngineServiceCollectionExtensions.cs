@@ -66,6 +66,10 @@ public static class RunbookEngineServiceCollectionExtensions
                 {
                     store.UsePostgres(options.ConnectionString!);
 
+                    // Each run is a new job and trigger under its own unique key, so inserting them needs no
+                    // cluster-wide lock; taking it queued every dispatch behind trigger acquisition.
+                    store.ConfigureStore(o => o.LockOnInsert = false);
+
                     // Check in every second and declare a node dead after two missed check-ins, so its runs are
                     // recovered in about 3 s instead of Quartz's default 15 s.
                     store.UseClustering(c =>
@@ -83,11 +87,18 @@ public static class RunbookEngineServiceCollectionExtensions
                 store.ProvisionSchema();
             });
         });
-        services.AddQuartzHostedService(o =>
+        if (options.ExecutesRuns)
         {
-            o.WaitForJobsToComplete = true;
-            o.AwaitApplicationStarted = true;
-        });
+            services.AddQuartzHostedService(o =>
+            {
+                o.WaitForJobsToComplete = true;
+                o.AwaitApplicationStarted = true;
+            });
+        }
+
+        // Otherwise the scheduler is never started: it still writes jobs and triggers to the shared store, and the
+        // started nodes run them.
+
         services.AddHostedService<QueuedRunSweeper>();
         return services;
     }
