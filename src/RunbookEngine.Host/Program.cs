@@ -17,6 +17,8 @@ builder.Services.AddRunbookApi();
 var app = builder.Build();
 app.MapHealthEndpoints();
 app.MapRunbookApi();
+app.MapAlertApi();
+app.MapWebhookEndpoints();
 app.Run();
 
 /// <summary>The host's entry point, visible to the integration tests' WebApplicationFactory.</summary>

@@ -33,6 +33,81 @@ public sealed class RunbookEngineOptions
     /// </summary>
     public bool ExecutesRuns { get; set; } = true;
 
+    /// <summary>Alert webhooks: body limit, credentials per source, circuit breakers.</summary>
+    public AlertOptions Alerts { get; set; } = new();
+
     /// <summary>True when the PostgreSQL store is selected.</summary>
     public bool UsesPostgres => string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>Alert webhook settings, section <c>RunbookEngine:Alerts</c>.</summary>
+public sealed class AlertOptions
+{
+    /// <summary>The largest webhook body accepted; larger ones get 413. Default 1 MiB.</summary>
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Credentials by source name (<c>alertmanager</c>, <c>grafana</c>, <c>pagerduty</c>, <c>datadog</c>,
+    /// <c>opsgenie</c>, <c>generic</c>). A source with none accepts requests from loopback only.
+    /// </summary>
+    public Dictionary<string, WebhookSourceOptions> Sources { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>How far a signed timestamp (Grafana's) may be from now. Default 5 minutes.</summary>
+    public TimeSpan SignatureTolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>When a runbook stops being started by alerts.</summary>
+    public BreakerOptions Breaker { get; set; } = new();
+
+    /// <summary>How many alerts are matched at once on a node. Default 4.</summary>
+    public int MatchingConcurrency { get; set; } = 4;
+}
+
+/// <summary>How one alert source authenticates. Every credential given must check out.</summary>
+public sealed class WebhookSourceOptions
+{
+    /// <summary>Expect <c>Authorization: Bearer TOKEN</c>.</summary>
+    public string? BearerToken { get; set; }
+
+    /// <summary>Expect HTTP basic authentication with this user (and <see cref="BasicPassword"/>).</summary>
+    public string? BasicUser { get; set; }
+
+    /// <summary>The basic authentication password.</summary>
+    public string? BasicPassword { get; set; }
+
+    /// <summary>
+    /// The HMAC secret of a signing source: Grafana (<c>X-Grafana-Alerting-Signature</c>) or PagerDuty
+    /// (<c>X-PagerDuty-Signature</c>). During a PagerDuty secret rotation, list both in <see cref="Secrets"/>.
+    /// </summary>
+    public string? Secret { get; set; }
+
+    /// <summary>More HMAC secrets accepted at once, for rotation.</summary>
+    public List<string> Secrets { get; set; } = [];
+
+    /// <summary>Grafana only: the header carrying the signed timestamp, when Grafana is set to send one.</summary>
+    public string? TimestampHeader { get; set; }
+
+    /// <summary>Whether any credential is configured.</summary>
+    public bool HasCredential => BearerToken is { Length: > 0 } || BasicUser is { Length: > 0 } || HmacSecrets.Count > 0;
+
+    /// <summary>The HMAC secrets, <see cref="Secret"/> first.</summary>
+    public IReadOnlyList<string> HmacSecrets => [.. new[] { Secret }.Concat(Secrets).Where(s => !string.IsNullOrEmpty(s)).Select(s => s!)];
+}
+
+/// <summary>
+/// Per runbook: more than <see cref="MaxRuns"/> alert-started runs, or <see cref="MaxFailures"/> failed ones, within
+/// <see cref="Window"/> opens the breaker for <see cref="OpenFor"/> (or until a person resets it).
+/// </summary>
+public sealed class BreakerOptions
+{
+    /// <summary>Alert-started runs allowed in the window. Default 10.</summary>
+    public int MaxRuns { get; set; } = 10;
+
+    /// <summary>Failed (or timed out) alert-started runs that open the breaker. Default 3.</summary>
+    public int MaxFailures { get; set; } = 3;
+
+    /// <summary>The window. Default 15 minutes.</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long an opened breaker stays open. Default 30 minutes.</summary>
+    public TimeSpan OpenFor { get; set; } = TimeSpan.FromMinutes(30);
 }

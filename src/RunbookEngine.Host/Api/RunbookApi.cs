@@ -70,6 +70,7 @@ internal static class RunbookApi
         TriggerProblem.NotFound => TypedResults.NotFound(new ApiError($"no runbook or run '{subject}'")),
         TriggerProblem.InvalidParameters => TypedResults.BadRequest(new ApiError("invalid parameters", result.Errors)),
         TriggerProblem.Busy => TypedResults.Conflict(new ApiError("the target is busy", result.Errors)),
+        TriggerProblem.Cooldown => TypedResults.Conflict(new ApiError("the target is cooling down", result.Errors)),
         _ => TypedResults.UnprocessableEntity(new ApiError($"runbook '{subject}' cannot run: it is invalid", result.Errors)),
     };
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Quartz;
+using RunbookEngine.Alerts;
 using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
 using RunbookEngine.Scheduling;
@@ -24,6 +25,15 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(o => o.Storage is "sqlite" or "postgres", "RunbookEngine:Storage must be sqlite or postgres")
             .Validate(o => !o.UsesPostgres || !string.IsNullOrWhiteSpace(o.ConnectionString), "RunbookEngine:Storage is postgres, so RunbookEngine:ConnectionString must be set")
             .Validate(o => o.MaxConcurrentRuns is > 0 and <= 1000, "RunbookEngine:MaxConcurrentRuns must be between 1 and 1000")
+            .Validate(o => o.Alerts.MaxBodyBytes is >= 1024 and <= 64L * 1024 * 1024, "RunbookEngine:Alerts:MaxBodyBytes must be between 1 KiB and 64 MiB")
+            .Validate(
+                o => o.Alerts.Sources.All(s => s.Value.HmacSecrets.Count == 0 || s.Key is "grafana" or "pagerduty"),
+                "RunbookEngine:Alerts:Sources: only grafana and pagerduty sign their webhooks; use BearerToken or BasicUser for the others")
+            .Validate(
+                o => o.Alerts.Sources.Keys.All(k => Alerts.Sources.AlertSources.Find(k) is not null),
+                "RunbookEngine:Alerts:Sources: unknown source; use alertmanager, grafana, pagerduty, datadog, opsgenie or generic")
+            .Validate(o => o.Alerts.Breaker.MaxRuns > 0 && o.Alerts.Breaker.MaxFailures > 0 && o.Alerts.Breaker.Window > TimeSpan.Zero && o.Alerts.Breaker.OpenFor > TimeSpan.Zero,
+                "RunbookEngine:Alerts:Breaker: MaxRuns, MaxFailures, Window and OpenFor must be positive")
             .Validate(o => o.ShutdownGrace >= TimeSpan.Zero && o.ShutdownGrace <= TimeSpan.FromHours(1), "RunbookEngine:ShutdownGrace must be between 0 and 1 hour")
             .ValidateOnStart();
 
@@ -38,6 +48,7 @@ public static class RunbookEngineServiceCollectionExtensions
             var time = provider.GetRequiredService<TimeProvider>();
             return o.UsesPostgres ? SqlRunStore.Postgres(o.ConnectionString!, time) : SqlRunStore.Sqlite(Path.Combine(o.DataPath, "runs.db"), time);
         });
+        services.AddSingleton<IAlertStore>(provider => (IAlertStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton(provider => new RunbookCompiler(Path.Combine(provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath, "compiled")));
         services.AddSingleton(provider => new RunbookCatalog(
             provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.RunbooksPath,
@@ -100,6 +111,10 @@ public static class RunbookEngineServiceCollectionExtensions
         // started nodes run them.
 
         services.AddHostedService<QueuedRunSweeper>();
+        services.AddSingleton<CircuitBreakers>();
+        services.AddSingleton<AlertDispatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<AlertDispatcher>());
+        services.AddSingleton<AlertIngest>();
         return services;
     }
 }

@@ -20,6 +20,8 @@ namespace RunbookEngine.Runs;
 /// <param name="FinishedAt">When it ended.</param>
 /// <param name="Error">Why it did not succeed.</param>
 /// <param name="RetryOf">The run this one retries, if any.</param>
+/// <param name="AlertId">The alert that started it, if any.</param>
+/// <param name="Target">What the run acts on, for cooldowns: its concurrency key, else the alert's fingerprint.</param>
 public sealed record RunRecord(
     string Id,
     string Runbook,
@@ -36,7 +38,9 @@ public sealed record RunRecord(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     string? Error,
-    string? RetryOf)
+    string? RetryOf,
+    string? AlertId = null,
+    string? Target = null)
 {
     /// <summary>Whether the run has ended for good.</summary>
     public bool IsTerminal => Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
@@ -51,6 +55,8 @@ public sealed record RunRecord(
 /// <param name="ParametersJson">The parameters as given, JSON.</param>
 /// <param name="ConcurrencyKey">The rendered concurrency key, if any.</param>
 /// <param name="RetryOf">The run this one retries, if any.</param>
+/// <param name="AlertId">The alert that starts it, if any; one alert starts at most one run of each runbook.</param>
+/// <param name="Target">What the run acts on, for cooldowns.</param>
 public sealed record NewRun(
     string Runbook,
     string? Commit,
@@ -59,7 +65,9 @@ public sealed record NewRun(
     string TriggeredBy,
     string ParametersJson = "{}",
     string? ConcurrencyKey = null,
-    string? RetryOf = null);
+    string? RetryOf = null,
+    string? AlertId = null,
+    string? Target = null);
 
 /// <summary>A page of runs, newest first.</summary>
 /// <param name="Runbook">Only this runbook's runs.</param>

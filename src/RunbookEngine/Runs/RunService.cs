@@ -16,7 +16,7 @@ namespace RunbookEngine.Runs;
 /// Starts, cancels and retries runs. A run is always recorded before it is dispatched, so a crash between the two
 /// leaves a Queued run that the sweeper dispatches, never a job with no run.
 /// </summary>
-public sealed partial class RunService(IRunStore store, RunbookCatalog catalog, ISchedulerFactory schedulers, ILogger<RunService> logger)
+public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, ISchedulerFactory schedulers, TimeProvider time, ILogger<RunService> logger)
 {
     /// <summary>Records a run and hands it to the scheduler.</summary>
     /// <param name="runbook">The runbook's name.</param>
@@ -25,6 +25,7 @@ public sealed partial class RunService(IRunStore store, RunbookCatalog catalog, 
     /// <param name="triggeredBy">Who or what.</param>
     /// <param name="retryOf">The run this one retries, if any.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
+    /// <param name="alert">The alert that starts it (its id and content), if any: parameters with <c>from:</c> bind from it.</param>
     /// <returns>The run, or why none was started.</returns>
     public async Task<TriggerResult> TriggerAsync(
         string runbook,
@@ -32,7 +33,8 @@ public sealed partial class RunService(IRunStore store, RunbookCatalog catalog, 
         RunTrigger trigger,
         string triggeredBy,
         string? retryOf,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        (string Id, RunbookAlert Alert)? alert = null)
     {
         var entry = catalog.Find(runbook);
         if (entry is null)
@@ -45,6 +47,22 @@ public sealed partial class RunService(IRunStore store, RunbookCatalog catalog, 
             return new TriggerResult(null, TriggerProblem.RunbookInvalid, [.. entry.Diagnostics.Where(d => d.IsError).Select(d => d.ToString())]);
         }
 
+        // Values taken from the alert are stored with the run as if they had been given, so the run shows what it ran
+        // with and a retry or a recovery binds exactly the same values.
+        if (alert is { Alert: var source })
+        {
+            var withAlert = new Dictionary<string, string>(parameters, StringComparer.Ordinal);
+            foreach (var parameter in entry.Definition!.Parameters)
+            {
+                if (!withAlert.ContainsKey(parameter.Name) && parameter.From is { } from && ParameterBinder.FromAlert(source, from) is { } value)
+                {
+                    withAlert[parameter.Name] = value;
+                }
+            }
+
+            parameters = withAlert;
+        }
+
         var bound = ParameterBinder.Bind(entry.Definition!, parameters, alert: null);
         if (bound.Parameters is null)
         {
@@ -54,15 +72,25 @@ public sealed partial class RunService(IRunStore store, RunbookCatalog catalog, 
         string? key = null;
         if (entry.Definition!.Concurrency is { } template)
         {
-            key = ConcurrencyKey.Render(runbook, template, bound.Parameters.ToDisplay(), alert: null);
+            key = ConcurrencyKey.Render(runbook, template, bound.Parameters.ToDisplay(), alert?.Alert);
             if (entry.Definition.OnConflict == ConflictPolicy.Refuse && await store.ActiveRunForKeyAsync(key, cancellationToken) is { } holder)
             {
                 return new TriggerResult(null, TriggerProblem.Busy, [$"run {holder} holds concurrency key {key}; this runbook refuses a second run for it"]);
             }
         }
 
+        // A cooldown holds back alerts only: a person who starts a run by hand has decided it is needed.
+        var target = key ?? (alert is { Alert: var a } ? $"{a.Source}:{a.Fingerprint}" : null);
+        if (alert is not null && entry.Definition.Cooldown is { } cooldown && target is not null
+            && await alerts.RecentRunForTargetAsync(runbook, target, time.GetUtcNow() - cooldown, cancellationToken) is { } recent)
+        {
+            var when = recent.FinishedAt is { } finished ? $"ended {finished:HH:mm:ss} UTC" : "is still active";
+            return new TriggerResult(null, TriggerProblem.Cooldown, [$"run {recent.Id} for {target} {when}; cooldown {Durations.Format(cooldown)}"]);
+        }
+
         var run = await store.CreateRunAsync(
-            new NewRun(runbook, null, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), key, retryOf),
+            new NewRun(runbook, null, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), key, retryOf,
+                alert?.Id, target),
             cancellationToken);
         LogQueued(run.Id, runbook, trigger, triggeredBy);
         await DispatchAsync(run.Id, cancellationToken);
@@ -171,6 +199,9 @@ public enum TriggerProblem
 
     /// <summary>Another run holds the concurrency key and the runbook refuses a second one.</summary>
     Busy,
+
+    /// <summary>An alert-started run for the same target ran within the runbook's cooldown.</summary>
+    Cooldown,
 }
 
 /// <summary>What a cancel request did.</summary>

@@ -15,7 +15,7 @@ namespace RunbookEngine.Scheduling;
 /// The Quartz job that executes one run. It carries nothing but its identity (the run id); everything else is read
 /// from the run store, so a node that recovers the job after a crash has all it needs.
 /// </summary>
-internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger) : IJob
+internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger) : IJob
 {
     public const string Group = "runs";
 
@@ -53,6 +53,8 @@ internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, Ru
             return;
         }
 
+        // The script sees the alert that started the run as data (Alert.Labels, ...), never as code.
+        var alert = run.AlertId is { } alertId ? (await alerts.GetAlertAsync(alertId, cancellationToken))?.Alert : null;
         LogStarting(run.Id, run.Runbook, run.Attempt, context.Recovering);
         var result = await RunbookExecutor.ExecuteAsync(
             new RunRequest
@@ -61,6 +63,7 @@ internal sealed partial class RunJob(IRunStore store, RunbookCatalog catalog, Ru
                 Definition = entry.Definition,
                 Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
                 Parameters = bound.Parameters,
+                Alert = alert,
                 Journal = new StoreJournal(store, run.Id),
                 LogSink = new LoggerSink(logger),
                 Time = time,

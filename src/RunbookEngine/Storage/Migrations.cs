@@ -50,6 +50,68 @@ internal static class Migrations
             PRIMARY KEY (run_id, sequence)
         );
         """,
+        """
+        ALTER TABLE runbook_runs ADD COLUMN alert_id TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN target TEXT NULL;
+        CREATE UNIQUE INDEX ux_runbook_runs_alert ON runbook_runs (alert_id, runbook) WHERE alert_id IS NOT NULL AND retry_of IS NULL;
+        CREATE INDEX ix_runbook_runs_target ON runbook_runs (runbook, target, queued_at);
+        CREATE INDEX ix_runbook_runs_trigger ON runbook_runs (runbook, trigger_kind, queued_at);
+        CREATE TABLE runbook_deliveries (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            received_at BIGINT NOT NULL,
+            source_delivery_id TEXT NULL,
+            payload TEXT NOT NULL,
+            alerts INTEGER NOT NULL
+        );
+        CREATE TABLE runbook_alerts (
+            id TEXT PRIMARY KEY,
+            delivery TEXT NOT NULL REFERENCES runbook_deliveries (id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            severity TEXT NULL,
+            labels TEXT NOT NULL,
+            annotations TEXT NOT NULL,
+            starts_at BIGINT NOT NULL,
+            ends_at BIGINT NULL,
+            fingerprint TEXT NOT NULL,
+            source_delivery_id TEXT NULL,
+            dedup_key TEXT NOT NULL,
+            received_at BIGINT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NULL,
+            duplicate_of TEXT NULL,
+            claimed_by TEXT NULL,
+            claimed_at BIGINT NULL,
+            resolved_at BIGINT NULL
+        );
+        CREATE INDEX ix_runbook_alerts_newest ON runbook_alerts (received_at DESC, id DESC);
+        CREATE INDEX ix_runbook_alerts_outcome ON runbook_alerts (outcome, received_at);
+        CREATE INDEX ix_runbook_alerts_fingerprint ON runbook_alerts (source, fingerprint, status);
+        CREATE INDEX ix_runbook_alerts_name ON runbook_alerts (name, received_at);
+        CREATE TABLE runbook_alert_keys (
+            dedup_key TEXT PRIMARY KEY,
+            alert_id TEXT NOT NULL
+        );
+        CREATE TABLE runbook_alert_decisions (
+            alert_id TEXT NOT NULL REFERENCES runbook_alerts (id) ON DELETE CASCADE,
+            runbook TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            run_id TEXT NULL,
+            reason TEXT NULL,
+            decided_at BIGINT NOT NULL,
+            PRIMARY KEY (alert_id, runbook)
+        );
+        CREATE TABLE runbook_breakers (
+            runbook TEXT PRIMARY KEY,
+            opened_at BIGINT NULL,
+            open_until BIGINT NULL,
+            reason TEXT NULL,
+            reset_by TEXT NULL,
+            reset_at BIGINT NULL
+        );
+        """,
     ];
 
     public static int Latest => Steps.Count;

@@ -11,13 +11,13 @@ using RunbookEngine.Storage.Sqlite;
 namespace RunbookEngine.Storage;
 
 /// <summary>The run store over plain SQL that PostgreSQL and SQLite both accept; <see cref="SqlDialect"/> holds the rest.</summary>
-public sealed class SqlRunStore : IRunStore, IAsyncDisposable
+public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposable
 {
     private const string RunColumns = """
         id AS Id, runbook AS Runbook, commit_sha AS CommitSha, content_hash AS ContentHash, trigger_kind AS TriggerKind,
         triggered_by AS TriggeredBy, parameters AS Parameters, status AS Status, attempt AS Attempt, node AS Node,
         concurrency_key AS ConcurrencyKey, queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt,
-        error AS Error, retry_of AS RetryOf
+        error AS Error, retry_of AS RetryOf, alert_id AS AlertId, target AS Target
         """;
 
     private const string StepColumns = """
@@ -96,14 +96,14 @@ public sealed class SqlRunStore : IRunStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(run);
         // Version 7 ids start with their creation time, so they sort roughly by age and index well.
         var record = new RunRecord(Guid.CreateVersion7(_time.GetUtcNow()).ToString("N"), run.Runbook, run.Commit, run.ContentHash, run.Trigger, run.TriggeredBy,
-            run.ParametersJson, RunStatus.Queued, 0, null, run.ConcurrencyKey, FromMs(Now()), null, null, null, run.RetryOf);
+            run.ParametersJson, RunStatus.Queued, 0, null, run.ConcurrencyKey, FromMs(Now()), null, null, null, run.RetryOf, run.AlertId, run.Target);
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO runbook_runs (id, runbook, commit_sha, content_hash, trigger_kind, triggered_by, parameters, status, attempt,
-                                      node, concurrency_key, queued_at, started_at, finished_at, error, retry_of)
+                                      node, concurrency_key, queued_at, started_at, finished_at, error, retry_of, alert_id, target)
             VALUES (@Id, @Runbook, @Commit, @ContentHash, @Trigger, @TriggeredBy, @ParametersJson, @Status, 0,
-                    NULL, @ConcurrencyKey, @QueuedAt, NULL, NULL, NULL, @RetryOf)
+                    NULL, @ConcurrencyKey, @QueuedAt, NULL, NULL, NULL, @RetryOf, @AlertId, @Target)
             """,
             new
             {
@@ -118,6 +118,8 @@ public sealed class SqlRunStore : IRunStore, IAsyncDisposable
                 record.ConcurrencyKey,
                 QueuedAt = record.QueuedAt.ToUnixTimeMilliseconds(),
                 record.RetryOf,
+                record.AlertId,
+                record.Target,
             },
             cancellationToken: cancellationToken));
         return record;
@@ -338,8 +340,12 @@ public sealed class SqlRunStore : IRunStore, IAsyncDisposable
         public string? Error { get; set; }
         public string? RetryOf { get; set; }
 
+        public string? AlertId { get; set; }
+
+        public string? Target { get; set; }
+
         public RunRecord ToRecord() => new(Id, Runbook, CommitSha, ContentHash, Enum.Parse<RunTrigger>(TriggerKind), TriggeredBy, Parameters,
-            Enum.Parse<RunStatus>(Status), (int)Attempt, Node, ConcurrencyKey, FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt), Error, RetryOf);
+            Enum.Parse<RunStatus>(Status), (int)Attempt, Node, ConcurrencyKey, FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt), Error, RetryOf, AlertId, Target);
     }
 
     private sealed class StepRow

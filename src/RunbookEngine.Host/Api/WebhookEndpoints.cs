@@ -1,0 +1,67 @@
+using System.Buffers;
+using System.Net;
+using RunbookEngine.Alerts;
+using RunbookEngine.Alerts.Sources;
+
+namespace RunbookEngine.Host.Api;
+
+/// <summary><c>POST /hooks/{source}</c>: alert webhooks from Alertmanager, Grafana, PagerDuty, Datadog, Opsgenie and the generic shape.</summary>
+internal static class WebhookEndpoints
+{
+    public static void MapWebhookEndpoints(this IEndpointRouteBuilder app) =>
+        app.MapPost("/hooks/{source}", ReceiveAsync).DisableAntiforgery();
+
+    private static async Task<IResult> ReceiveAsync(string source, HttpContext http, AlertIngest ingest, CancellationToken cancellationToken)
+    {
+        if (AlertSources.Find(source) is not { } alertSource)
+        {
+            return Answer(new IngestResponse(404, new { error = $"no alert source '{source}'; use {string.Join(", ", AlertSources.All.Select(s => s.Name))}" }));
+        }
+
+        var limit = ingest.MaxBodyBytes;
+        if (http.Request.ContentLength > limit)
+        {
+            return Answer(new IngestResponse(413, new { error = $"the body is {http.Request.ContentLength} bytes; the limit is {limit}" }));
+        }
+
+        var body = await ReadBoundedAsync(http.Request.Body, limit, cancellationToken);
+        if (body is null)
+        {
+            return Answer(new IngestResponse(413, new { error = $"the body is larger than the limit of {limit} bytes" }));
+        }
+
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in http.Request.Headers)
+        {
+            headers[name] = values.ToString();
+        }
+
+        var request = new WebhookRequest(body, http.Request.ContentType, headers);
+        var remote = http.Connection.RemoteIpAddress;
+        var refused = ingest.Authenticate(alertSource, request, remote is not null && IPAddress.IsLoopback(remote));
+        return Answer(refused ?? await ingest.IngestAsync(alertSource, request, cancellationToken));
+    }
+
+    private static IResult Answer(IngestResponse response) => Results.Json(response.Body, statusCode: response.StatusCode);
+
+    /// <summary>Reads the body but never more than the limit, whatever Content-Length claims (or a chunked body hides).</summary>
+    private static async Task<byte[]?> ReadBoundedAsync(Stream body, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        while (true)
+        {
+            var memory = buffer.GetMemory(8192);
+            var read = await body.ReadAsync(memory, cancellationToken);
+            if (read == 0)
+            {
+                return buffer.WrittenSpan.ToArray();
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > limit)
+            {
+                return null;
+            }
+        }
+    }
+}

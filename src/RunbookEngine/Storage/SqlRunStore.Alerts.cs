@@ -1,0 +1,374 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using RunbookEngine.Alerts;
+using RunbookEngine.Runs;
+using RunbookEngine.Sdk;
+
+namespace RunbookEngine.Storage;
+
+/// <summary>The alert half of the store: deliveries, alerts, decisions and breakers, on the same two databases.</summary>
+public sealed partial class SqlRunStore
+{
+    private const string AlertColumns = """
+        id AS Id, delivery AS Delivery, source AS Source, name AS Name, status AS Status, severity AS Severity, labels AS Labels,
+        annotations AS Annotations, starts_at AS StartsAt, ends_at AS EndsAt, fingerprint AS Fingerprint,
+        source_delivery_id AS SourceDeliveryId, dedup_key AS DedupKey, received_at AS ReceivedAt, outcome AS Outcome,
+        detail AS Detail, duplicate_of AS DuplicateOf, resolved_at AS ResolvedAt
+        """;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredAlert>> IngestAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        var now = Now();
+        var deliveryId = NewId();
+        var ids = delivery.Alerts.Select(_ => NewId()).ToArray();
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // One statement per table, whatever the number of alerts: a storm of large groups costs a few round trips each.
+        var keys = new StringBuilder("INSERT INTO runbook_alert_keys (dedup_key, alert_id) VALUES ");
+        var keyParameters = new DynamicParameters();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            keys.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ", ")}(@k{i}, @a{i})");
+            keyParameters.Add($"k{i}", delivery.Alerts[i].DedupKey);
+            keyParameters.Add($"a{i}", ids[i]);
+        }
+
+        keys.Append(" ON CONFLICT (dedup_key) DO NOTHING");
+        await connection.ExecuteAsync(new CommandDefinition(keys.ToString(), keyParameters, transaction, cancellationToken: cancellationToken));
+
+        // Whoever owns each key now (this request or an earlier one) is the original; everyone else is a resend.
+        var owners = (await connection.QueryAsync<(string DedupKey, string AlertId)>(new CommandDefinition(
+            "SELECT dedup_key, alert_id FROM runbook_alert_keys WHERE dedup_key IN @keys",
+            new { keys = delivery.Alerts.Select(a => a.DedupKey).Distinct().ToArray() }, transaction, cancellationToken: cancellationToken)))
+            .ToDictionary(o => o.DedupKey, o => o.AlertId, StringComparer.Ordinal);
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO runbook_deliveries (id, source, received_at, source_delivery_id, payload, alerts) VALUES (@deliveryId, @Source, @now, @SourceDeliveryId, @Payload, @count)",
+            new { deliveryId, delivery.Source, now, delivery.SourceDeliveryId, delivery.Payload, count = ids.Length }, transaction, cancellationToken: cancellationToken));
+
+        var stored = new List<StoredAlert>(ids.Length);
+        var rows = new StringBuilder("""
+            INSERT INTO runbook_alerts (id, delivery, source, name, status, severity, labels, annotations, starts_at, ends_at, fingerprint,
+                                        source_delivery_id, dedup_key, received_at, outcome, detail, duplicate_of)
+            VALUES
+            """);
+        var rowParameters = new DynamicParameters(new { deliveryId, now });
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var (alert, key) = (delivery.Alerts[i].Alert, delivery.Alerts[i].DedupKey);
+            var original = owners.GetValueOrDefault(key);
+            var duplicateOf = original == ids[i] ? null : original;
+            var outcome = duplicateOf is not null ? AlertOutcome.Duplicate : AlertOutcome.Pending;
+            stored.Add(new StoredAlert(ids[i], duplicateOf, alert.Status));
+            rows.Append(CultureInfo.InvariantCulture, $"""
+                {(i == 0 ? "" : ",")}
+                (@id{i}, @deliveryId, @source{i}, @name{i}, @status{i}, @severity{i}, @labels{i}, @annotations{i}, @starts{i}, @ends{i}, @fingerprint{i},
+                 @sdid{i}, @key{i}, @now, @outcome{i}, @detail{i}, @dup{i})
+                """);
+            rowParameters.Add($"id{i}", ids[i]);
+            rowParameters.Add($"source{i}", alert.Source);
+            rowParameters.Add($"name{i}", alert.Name);
+            rowParameters.Add($"status{i}", alert.Status.ToString());
+            rowParameters.Add($"severity{i}", alert.Severity);
+            rowParameters.Add($"labels{i}", JsonSerializer.Serialize(alert.Labels));
+            rowParameters.Add($"annotations{i}", JsonSerializer.Serialize(alert.Annotations));
+            rowParameters.Add($"starts{i}", alert.StartsAt.ToUnixTimeMilliseconds());
+            rowParameters.Add($"ends{i}", alert.EndsAt?.ToUnixTimeMilliseconds());
+            rowParameters.Add($"fingerprint{i}", alert.Fingerprint);
+            rowParameters.Add($"sdid{i}", alert.DeliveryId ?? delivery.SourceDeliveryId);
+            rowParameters.Add($"key{i}", key);
+            rowParameters.Add($"outcome{i}", outcome.ToString());
+            rowParameters.Add($"detail{i}", duplicateOf is null ? null : $"a resend of alert {duplicateOf}");
+            rowParameters.Add($"dup{i}", duplicateOf);
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(rows.ToString(), rowParameters, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return stored;
+    }
+
+    /// <inheritdoc />
+    public async Task<AlertRecord?> ClaimAlertAsync(string alertId, string node, DateTimeOffset staleBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE runbook_alerts SET outcome = 'Matching', claimed_by = @node, claimed_at = @now
+            WHERE id = @alertId AND (outcome = 'Pending' OR (outcome = 'Matching' AND claimed_at < @stale))
+            """,
+            new { alertId, node, now = Now(), stale = staleBefore.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
+        return changed == 1 ? await GetAlertAsync(alertId, cancellationToken) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> UnmatchedAlertIdsAsync(DateTimeOffset pendingBefore, DateTimeOffset staleBefore, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var ids = await connection.QueryAsync<string>(new CommandDefinition(
+            """
+            SELECT id FROM runbook_alerts
+            WHERE (outcome = 'Pending' AND received_at < @pending) OR (outcome = 'Matching' AND claimed_at < @stale)
+            ORDER BY received_at LIMIT @limit
+            """,
+            new { pending = pendingBefore.ToUnixTimeMilliseconds(), stale = staleBefore.ToUnixTimeMilliseconds(), limit }, cancellationToken: cancellationToken));
+        return [.. ids];
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> AddDecisionAsync(string alertId, AlertDecision decision, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO runbook_alert_decisions (alert_id, runbook, decision, run_id, reason, decided_at)
+            VALUES (@alertId, @Runbook, @kind, @RunId, @Reason, @at)
+            ON CONFLICT (alert_id, runbook) DO NOTHING
+            """,
+            new { alertId, decision.Runbook, kind = decision.Decision.ToString(), decision.RunId, decision.Reason, at = decision.DecidedAt.ToUnixTimeMilliseconds() },
+            cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task SetOutcomeAsync(string alertId, AlertOutcome outcome, string? detail, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE runbook_alerts SET outcome = @outcome, detail = @detail WHERE id = @alertId",
+            new { alertId, outcome = outcome.ToString(), detail }, cancellationToken: cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ResolveAlertsAsync(string source, string fingerprint, DateTimeOffset? startsAt, DateTimeOffset resolvedAt, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var filter = new { source, fingerprint, starts = startsAt?.ToUnixTimeMilliseconds(), resolved = resolvedAt.ToUnixTimeMilliseconds() };
+        var ids = (await connection.QueryAsync<string>(new CommandDefinition(
+            """
+            SELECT id FROM runbook_alerts
+            WHERE source = @source AND fingerprint = @fingerprint AND status = 'Firing' AND resolved_at IS NULL AND outcome <> 'Duplicate'
+              AND (@starts IS NULL OR starts_at = @starts)
+            """,
+            filter, transaction, cancellationToken: cancellationToken))).ToArray();
+        if (ids.Length > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE runbook_alerts SET resolved_at = @resolved WHERE id IN @ids", new { filter.resolved, ids }, transaction, cancellationToken: cancellationToken));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return ids;
+    }
+
+    /// <inheritdoc />
+    public async Task<AlertRecord?> GetAlertAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<AlertRow>(new CommandDefinition(
+            $"SELECT {AlertColumns} FROM runbook_alerts WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> GetPayloadAsync(string deliveryRowId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT payload FROM runbook_deliveries WHERE id = @deliveryRowId", new { deliveryRowId }, cancellationToken: cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AlertDecision>> GetDecisionsAsync(string alertId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Runbook, string Decision, string? RunId, string? Reason, long DecidedAt)>(new CommandDefinition(
+            "SELECT runbook, decision, run_id, reason, decided_at FROM runbook_alert_decisions WHERE alert_id = @alertId ORDER BY runbook",
+            new { alertId }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new AlertDecision(r.Runbook, Enum.Parse<AlertDecisionKind>(r.Decision), r.RunId, r.Reason, FromMs(r.DecidedAt)))];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AlertRecord>> ListAlertsAsync(AlertQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = Math.Clamp(query.Limit, 1, 500);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        long? cursorTime = null;
+        if (query.Before is not null)
+        {
+            cursorTime = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT received_at FROM runbook_alerts WHERE id = @id", new { id = query.Before }, cancellationToken: cancellationToken));
+            if (cursorTime is null)
+            {
+                return [];
+            }
+        }
+
+        string[]? outcomes = query.Matched switch
+        {
+            true => [nameof(AlertOutcome.Started), nameof(AlertOutcome.Guarded)],
+            false => [nameof(AlertOutcome.Unautomated)],
+            null => null,
+        };
+        if (query.Outcome is { } outcome)
+        {
+            outcomes = outcomes is null ? [outcome.ToString()] : [.. outcomes.Where(o => o == outcome.ToString())];
+        }
+
+        var rows = await connection.QueryAsync<AlertRow>(new CommandDefinition(
+            $"""
+            SELECT {AlertColumns} FROM runbook_alerts
+            WHERE (@status IS NULL OR status = @status)
+              AND (@source IS NULL OR source = @source)
+              AND (@anyOutcome = 1 OR outcome IN @outcomes)
+              AND (@cursorTime IS NULL OR received_at < @cursorTime OR (received_at = @cursorTime AND id < @cursorId))
+            ORDER BY received_at DESC, id DESC
+            LIMIT @limit
+            """,
+            new
+            {
+                status = query.Status?.ToString(),
+                source = query.Source,
+                anyOutcome = outcomes is null ? 1 : 0,
+                outcomes = outcomes is null || outcomes.Length == 0 ? ["-"] : outcomes,
+                cursorTime,
+                cursorId = query.Before,
+                limit,
+            },
+            cancellationToken: cancellationToken));
+        return [.. rows.Select(r => r.ToRecord())];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunRecord>> RunsForAlertAsync(string alertId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<RunRow>(new CommandDefinition(
+            $"SELECT {RunColumns} FROM runbook_runs WHERE alert_id = @alertId ORDER BY queued_at", new { alertId }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => r.ToRecord())];
+    }
+
+    /// <inheritdoc />
+    public async Task<RunRecord?> RecentRunForTargetAsync(string runbook, string target, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QueryFirstOrDefaultAsync<RunRow>(new CommandDefinition(
+            $"""
+            SELECT {RunColumns} FROM runbook_runs
+            WHERE runbook = @runbook AND target = @target AND (finished_at IS NULL OR finished_at >= @since)
+            ORDER BY queued_at DESC LIMIT 1
+            """,
+            new { runbook, target, since = since.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    /// <inheritdoc />
+    public async Task<(int Runs, int Failures)> AlertRunCountsAsync(string runbook, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var counts = await connection.QuerySingleAsync<(long Runs, long Failures)>(new CommandDefinition(
+            """
+            SELECT COUNT(*), COALESCE(SUM(CASE WHEN status IN ('Failed', 'TimedOut') THEN 1 ELSE 0 END), 0)
+            FROM runbook_runs WHERE runbook = @runbook AND trigger_kind = 'Alert' AND queued_at >= @since
+            """,
+            new { runbook, since = since.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
+        return ((int)counts.Runs, (int)counts.Failures);
+    }
+
+    /// <inheritdoc />
+    public async Task<BreakerRecord?> GetBreakerAsync(string runbook, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<BreakerRow>(new CommandDefinition(
+            "SELECT runbook AS Runbook, opened_at AS OpenedAt, open_until AS OpenUntil, reason AS Reason, reset_by AS ResetBy, reset_at AS ResetAt FROM runbook_breakers WHERE runbook = @runbook",
+            new { runbook }, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<BreakerRecord>> ListBreakersAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<BreakerRow>(new CommandDefinition(
+            "SELECT runbook AS Runbook, opened_at AS OpenedAt, open_until AS OpenUntil, reason AS Reason, reset_by AS ResetBy, reset_at AS ResetAt FROM runbook_breakers ORDER BY runbook",
+            cancellationToken: cancellationToken));
+        return [.. rows.Select(r => r.ToRecord())];
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> OpenBreakerAsync(string runbook, DateTimeOffset until, string reason, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO runbook_breakers (runbook, opened_at, open_until, reason) VALUES (@runbook, @now, @until, @reason)
+            ON CONFLICT (runbook) DO UPDATE SET opened_at = excluded.opened_at, open_until = excluded.open_until, reason = excluded.reason
+            WHERE runbook_breakers.open_until IS NULL OR runbook_breakers.open_until <= @now
+            """,
+            new { runbook, now, until = until.ToUnixTimeMilliseconds(), reason }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task ResetBreakerAsync(string runbook, string by, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO runbook_breakers (runbook, reset_by, reset_at) VALUES (@runbook, @by, @now)
+            ON CONFLICT (runbook) DO UPDATE SET open_until = NULL, reset_by = excluded.reset_by, reset_at = excluded.reset_at
+            """,
+            new { runbook, by, now }, cancellationToken: cancellationToken));
+    }
+
+    private string NewId() => Guid.CreateVersion7(_time.GetUtcNow()).ToString("N");
+
+    private sealed class AlertRow
+    {
+        public string Id { get; set; } = "";
+        public string Delivery { get; set; } = "";
+        public string Source { get; set; } = "";
+        public string Name { get; set; } = "";
+        public string Status { get; set; } = "";
+        public string? Severity { get; set; }
+        public string Labels { get; set; } = "{}";
+        public string Annotations { get; set; } = "{}";
+        public long StartsAt { get; set; }
+        public long? EndsAt { get; set; }
+        public string Fingerprint { get; set; } = "";
+        public string? SourceDeliveryId { get; set; }
+        public string DedupKey { get; set; } = "";
+        public long ReceivedAt { get; set; }
+        public string Outcome { get; set; } = "";
+        public string? Detail { get; set; }
+        public string? DuplicateOf { get; set; }
+        public long? ResolvedAt { get; set; }
+
+        public AlertRecord ToRecord() => new(
+            Id,
+            new RunbookAlert(Source, Name, Enum.Parse<AlertStatus>(Status), Severity,
+                JsonSerializer.Deserialize<Dictionary<string, string>>(Labels) ?? [],
+                JsonSerializer.Deserialize<Dictionary<string, string>>(Annotations) ?? [],
+                FromMs(StartsAt), FromMs(EndsAt), Fingerprint, SourceDeliveryId),
+            Delivery, DedupKey, FromMs(ReceivedAt), Enum.Parse<AlertOutcome>(Outcome), Detail, DuplicateOf, FromMs(ResolvedAt));
+    }
+
+    private sealed class BreakerRow
+    {
+        public string Runbook { get; set; } = "";
+        public long? OpenedAt { get; set; }
+        public long? OpenUntil { get; set; }
+        public string? Reason { get; set; }
+        public string? ResetBy { get; set; }
+        public long? ResetAt { get; set; }
+
+        public BreakerRecord ToRecord() => new(Runbook, FromMs(OpenedAt), FromMs(OpenUntil), Reason, ResetBy, FromMs(ResetAt));
+    }
+}
