@@ -1,0 +1,7 @@
+// ---
+// description: Started by a flapping alert until its circuit breaker opens
+// alerts:
+//   - name: Flapping
+//     source: generic
+// ---
+await Step("act", ct => Task.CompletedTask);

@@ -1,0 +1,227 @@
+using System.Text;
+using System.Text.Json;
+
+namespace RunbookEngine.IntegrationTests;
+
+/// <summary>One host on SQLite receiving alert webhooks; each test uses its own alert names or fingerprints.</summary>
+public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFixture fixture) : IClassFixture<alerts_arriving_by_webhook.HostFixture>
+{
+    private HttpClient Http => fixture.Workspace.Http;
+
+    [Fact]
+    public async Task a_matching_alert_starts_its_runbook_with_parameters_from_the_alert()
+    {
+        var work = Directory.CreateTempSubdirectory("runbook-alert-").FullName;
+        var ids = await Http.PostGenericAsync(new
+        {
+            name = "DiskFull",
+            labels = new { instance = "db-7:9100", severity = "critical" },
+            annotations = new { work },
+            startsAt = "2026-11-24T01:00:00Z",
+        });
+
+        var alert = await Http.SettledAlertAsync(ids.Single());
+        var decision = alert.Decisions().Single();
+        var run = await Http.EndedRunAsync(decision.RunId!);
+
+        Assert.Equal("Started", alert.Outcome());
+        Assert.Equal("on-disk-full", decision.Runbook);
+        Assert.Equal("Succeeded", run.Status());
+        Assert.Equal("DiskFull", File.ReadAllText(Path.Combine(work, "cleaned-db-7_9100")));
+        Assert.Equal(ids.Single(), run.GetProperty("run").GetProperty("alertId").GetString());
+    }
+
+    [Fact]
+    public async Task a_storm_of_the_same_alert_starts_one_run()
+    {
+        var body = File.ReadAllBytes(AlertWebhooks.Fixture("alertmanager", "live-firing-grouped.json"));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Http.PostHookAsync("alertmanager", body)));
+
+        Assert.All(answers, a => Assert.Equal(202, a.Status));
+        var stored = answers.SelectMany(a => a.Body.GetProperty("alerts").EnumerateArray()).ToList();
+        var originals = stored.Where(a => !a.TryGetProperty("duplicateOf", out _)).Select(a => a.GetProperty("id").GetString()!).ToList();
+        Assert.Equal(60, stored.Count);
+        Assert.Equal(3, originals.Count);
+        foreach (var id in originals)
+        {
+            var alert = await Http.SettledAlertAsync(id);
+            Assert.Equal("on-high-latency", alert.Decisions().Single().Runbook);
+            Assert.Single(alert.GetProperty("runs").EnumerateArray());
+        }
+    }
+
+    [Fact]
+    public async Task an_alert_no_runbook_matches_is_kept_as_unautomated()
+    {
+        var ids = await Http.PostGenericAsync(new { name = "CertificateExpiresSoon", labels = new { host = "edge-1" } });
+
+        var alert = await Http.SettledAlertAsync(ids.Single());
+
+        Assert.Equal("Unautomated", alert.Outcome());
+        Assert.Empty(alert.Decisions());
+        var (_, unautomated) = await Http.SendAsync(HttpMethod.Get, "/api/alerts?matched=false");
+        Assert.Contains(unautomated.GetProperty("alerts").EnumerateArray(), a => a.GetProperty("id").GetString() == ids.Single());
+    }
+
+    [Fact]
+    public async Task a_second_alert_for_the_same_target_within_the_cooldown_starts_nothing()
+    {
+        var first = await Http.PostGenericAsync(new { name = "CoolMe", fingerprint = "cool-1", startsAt = "2026-11-24T01:00:00Z" });
+        var started = await Http.SettledAlertAsync(first.Single());
+        await Http.EndedRunAsync(started.Decisions().Single().RunId!);
+
+        var again = await Http.PostGenericAsync(new { name = "CoolMe", fingerprint = "cool-1", startsAt = "2026-11-24T01:30:00Z" });
+        var cooled = await Http.SettledAlertAsync(again.Single());
+        var other = await Http.SettledAlertAsync((await Http.PostGenericAsync(new { name = "CoolMe", fingerprint = "cool-2" })).Single());
+
+        Assert.Equal("Guarded", cooled.Outcome());
+        var decision = cooled.Decisions().Single();
+        Assert.Equal("Cooldown", decision.Decision);
+        Assert.Contains("cooldown 1h", decision.Reason, StringComparison.Ordinal);
+        Assert.Equal("Started", other.Outcome());
+    }
+
+    [Fact]
+    public async Task an_open_breaker_suppresses_alerts_and_says_so_until_a_person_resets_it()
+    {
+        // The fixture's host allows 3 alert-started runs per runbook in the window.
+        for (var i = 0; i < 3; i++)
+        {
+            var ran = await Http.SettledAlertAsync((await Http.PostGenericAsync(new { name = "Flapping", fingerprint = $"flap-{i}" })).Single());
+            Assert.Equal("Started", ran.Outcome());
+        }
+
+        var suppressed = await Http.SettledAlertAsync((await Http.PostGenericAsync(new { name = "Flapping", fingerprint = "flap-3" })).Single());
+        var (_, breakers) = await Http.SendAsync(HttpMethod.Get, "/api/breakers");
+        var breaker = breakers.EnumerateArray().Single(b => b.GetProperty("runbook").GetString() == "on-flapping");
+        var (resetStatus, reset) = await Http.SendAsync(HttpMethod.Post, "/api/breakers/on-flapping/reset?by=alice");
+        var after = await Http.SettledAlertAsync((await Http.PostGenericAsync(new { name = "Flapping", fingerprint = "flap-4" })).Single());
+
+        Assert.Equal("Guarded", suppressed.Outcome());
+        Assert.Equal("Suppressed", suppressed.Decisions().Single().Decision);
+        Assert.Contains("3 alert-started runs within 15m (limit 3)", suppressed.Decisions().Single().Reason, StringComparison.Ordinal);
+        Assert.Equal("open", breaker.GetProperty("state").GetString());
+        Assert.Equal(200, resetStatus);
+        Assert.Equal("closed", reset.GetProperty("state").GetString());
+        Assert.Equal("alice", reset.GetProperty("resetBy").GetString());
+        Assert.Equal("Started", after.Outcome());
+    }
+
+    [Fact]
+    public async Task a_resolution_records_the_end_and_cancels_a_queued_run_when_the_runbook_says_so()
+    {
+        var work = Directory.CreateTempSubdirectory("runbook-resolve-").FullName;
+        var holding = await Http.SettledAlertAsync((await Http.PostGenericAsync(
+            new { name = "SlowFix", fingerprint = "slow-a", labels = new { instance = "web-3" }, annotations = new { work } })).Single());
+        var holdingRun = holding.Decisions().Single().RunId!;
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(Path.Combine(work, "started-" + holdingRun)), TimeSpan.FromMinutes(1)), "the first run never started");
+        var queued = await Http.SettledAlertAsync((await Http.PostGenericAsync(
+            new { name = "SlowFix", fingerprint = "slow-b", labels = new { instance = "web-3" }, annotations = new { work } })).Single());
+        var queuedRun = queued.Decisions().Single().RunId!;
+
+        var resolution = await Http.SettledAlertAsync((await Http.PostGenericAsync(new
+        {
+            name = "SlowFix",
+            status = "resolved",
+            fingerprint = "slow-b",
+            labels = new { instance = "web-3" },
+            endsAt = "2026-11-24T02:00:00Z",
+        })).Single());
+        var cancelled = await Http.EndedRunAsync(queuedRun);
+        File.WriteAllText(Path.Combine(work, "release"), "go");
+        var finished = await Http.EndedRunAsync(holdingRun);
+        var closed = await Http.SettledAlertAsync(queued.GetProperty("alert").GetProperty("id").GetString()!);
+
+        Assert.Equal("Resolution", resolution.Outcome());
+        Assert.Equal("Cancelled", cancelled.Status());
+        Assert.Equal("Succeeded", finished.Status());
+        Assert.Equal(DateTimeOffset.Parse("2026-11-24T02:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
+            closed.GetProperty("alert").GetProperty("resolvedAt").GetDateTimeOffset());
+        Assert.False(File.Exists(Path.Combine(work, "started-" + queuedRun)));
+    }
+
+    [Theory]
+    [InlineData("truncated JSON", "alertmanager", "{\"version\":\"4\",\"alerts\":[", "application/json", 400)]
+    [InlineData("labels of the wrong type", "alertmanager", "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":[{\"status\":\"firing\",\"labels\":[\"a\"],\"annotations\":{},\"startsAt\":\"2026-11-24T01:00:00Z\"}]}", "application/json", 400)]
+    [InlineData("no alerts", "alertmanager", "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":[]}", "application/json", 400)]
+    [InlineData("a generic alert without a name", "generic", "{\"labels\":{}}", "application/json", 400)]
+    [InlineData("the wrong content type", "generic", "{\"name\":\"X\"}", "text/plain", 415)]
+    [InlineData("an unknown source", "nagios", "{\"name\":\"X\"}", "application/json", 404)]
+    public async Task bad_input_gets_its_4xx_and_stores_nothing(string why, string source, string body, string contentType, int expected)
+    {
+        var before = await Http.AlertCountAsync();
+
+        var (status, answer) = await Http.PostHookAsync(source, Encoding.UTF8.GetBytes(body), contentType);
+
+        Assert.True(expected == status, $"{why}: expected {expected}, got {status}: {answer}");
+        Assert.False(string.IsNullOrEmpty(answer.GetProperty("error").GetString()), why);
+        Assert.Equal(before, await Http.AlertCountAsync());
+    }
+
+    [Fact]
+    public async Task a_body_over_the_limit_gets_413_and_stores_nothing()
+    {
+        var before = await Http.AlertCountAsync();
+        var twoMiB = Encoding.UTF8.GetBytes("{\"name\":\"Big\",\"annotations\":{\"x\":\"" + new string('x', 2 * 1024 * 1024) + "\"}}");
+
+        var (status, _) = await Http.PostHookAsync("generic", twoMiB);
+
+        Assert.Equal(413, status);
+        Assert.Equal(before, await Http.AlertCountAsync());
+    }
+
+    [Fact]
+    public async Task signed_sources_accept_the_right_signature_and_refuse_a_wrong_or_missing_one()
+    {
+        var grafana = File.ReadAllBytes(AlertWebhooks.Fixture("grafana", "alerting-test-default-payload-firing.json"));
+        var pagerduty = File.ReadAllBytes(AlertWebhooks.Fixture("pagerduty", "zulip-incident-triggered-v3.json"));
+        var before = await Http.AlertCountAsync();
+
+        var missing = await Http.PostHookAsync("grafana", grafana);
+        var wrong = await Http.PostHookAsync("grafana", grafana, headers: new Dictionary<string, string> { ["X-Grafana-Alerting-Signature"] = new string('0', 64) });
+        var tampered = await Http.PostHookAsync("pagerduty", [.. pagerduty, (byte)' '], headers: PagerDutyRotation);
+        Assert.Equal((401, 403, 403), (missing.Status, wrong.Status, tampered.Status));
+        Assert.Equal(before, await Http.AlertCountAsync());
+
+        var signed = await Http.PostHookAsync("grafana", grafana, headers: new Dictionary<string, string>
+        {
+            ["X-Grafana-Alerting-Signature"] = "74b350fc266820c7843141914c06bb146de23620832cb88f517556cd43fcd711",
+        });
+        var rotated = await Http.PostHookAsync("pagerduty", pagerduty, headers: PagerDutyRotation);
+        Assert.Equal((202, 202), (signed.Status, rotated.Status));
+    }
+
+    [Fact]
+    public async Task a_source_with_a_bearer_token_refuses_requests_without_it()
+    {
+        var body = File.ReadAllBytes(AlertWebhooks.Fixture("opsgenie", "zulip-create.json"));
+
+        var missing = await Http.PostHookAsync("opsgenie", body);
+        var wrong = await Http.PostHookAsync("opsgenie", body, headers: new Dictionary<string, string> { ["Authorization"] = "Bearer nope" });
+        var right = await Http.PostHookAsync("opsgenie", body, headers: new Dictionary<string, string> { ["Authorization"] = "Bearer opsgenie-token" });
+
+        Assert.Equal((401, 403, 202), (missing.Status, wrong.Status, right.Status));
+    }
+
+    private static Dictionary<string, string> PagerDutyRotation => new()
+    {
+        ["X-PagerDuty-Signature"] = "v1=125b4142693b9b96f6a5790faff6b5ad6728d691afb3f55beef7e5423f4c8d89,v1=386b3c86a0bd514ef7fdb42e256d3432a5ad365b4b93f5b09e67dfd15a48c4c5",
+    };
+
+    /// <summary>The shared host: secrets for the signing sources, a token for Opsgenie, a small breaker.</summary>
+    public sealed class HostFixture : IAsyncLifetime
+    {
+        internal HostWorkspace Workspace { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Workspace = await HostWorkspace.StartAsync(new Dictionary<string, string>
+        {
+            ["RunbookEngine__Alerts__Sources__grafana__Secret"] = "grafana-hmac-secret",
+            ["RunbookEngine__Alerts__Sources__pagerduty__Secrets__0"] = "pd-secret-old",
+            ["RunbookEngine__Alerts__Sources__pagerduty__Secrets__1"] = "pd-secret-new",
+            ["RunbookEngine__Alerts__Sources__opsgenie__BearerToken"] = "opsgenie-token",
+            ["RunbookEngine__Alerts__Breaker__MaxRuns"] = "3",
+        });
+
+        public async Task DisposeAsync() => await Workspace.DisposeAsync();
+    }
+}
