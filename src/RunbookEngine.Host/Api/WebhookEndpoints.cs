@@ -11,7 +11,7 @@ internal static class WebhookEndpoints
     public static void MapWebhookEndpoints(this IEndpointRouteBuilder app) =>
         app.MapPost("/hooks/{source}", ReceiveAsync).DisableAntiforgery();
 
-    private static async Task<IResult> ReceiveAsync(string source, HttpContext http, AlertIngest ingest, CancellationToken cancellationToken)
+    private static async Task<IResult> ReceiveAsync(string source, HttpContext http, AlertIngest ingest, WebhookAuthenticator authenticator, CancellationToken cancellationToken)
     {
         if (AlertSources.Find(source) is not { } alertSource)
         {
@@ -38,7 +38,7 @@ internal static class WebhookEndpoints
 
         var request = new WebhookRequest(body, http.Request.ContentType, headers);
         var remote = http.Connection.RemoteIpAddress;
-        var refused = ingest.Authenticate(alertSource, request, remote is not null && IPAddress.IsLoopback(remote));
+        var refused = authenticator.Authenticate(alertSource, request, remote is not null && IPAddress.IsLoopback(remote));
         return Answer(refused ?? await ingest.IngestAsync(alertSource, request, cancellationToken));
     }
 

@@ -115,6 +115,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<AlertDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<AlertDispatcher>());
         services.AddSingleton<AlertIngest>();
+        services.AddSingleton<WebhookAuthenticator>();
         return services;
     }
 }

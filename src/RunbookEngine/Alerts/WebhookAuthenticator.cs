@@ -1,0 +1,141 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RunbookEngine.Alerts.Sources;
+
+namespace RunbookEngine.Alerts;
+
+/// <summary>
+/// Checks a webhook's credentials as configured for its source: bearer token, basic authentication, or the source's own
+/// HMAC signature, all compared in constant time. A source with no credential configured accepts loopback senders only.
+/// Missing credentials get 401, wrong ones 403.
+/// </summary>
+public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<WebhookAuthenticator> logger)
+{
+    /// <summary>Checks the request's credentials for a source, before its body is parsed.</summary>
+    /// <param name="source">The source.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="fromLoopback">Whether the sender is on this machine.</param>
+    /// <returns>Null when allowed; otherwise the refusal.</returns>
+    public IngestResponse? Authenticate(IAlertSource source, WebhookRequest request, bool fromLoopback)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(request);
+        var settings = options.Value.Alerts.Sources.GetValueOrDefault(source.Name);
+        if (settings is null || !settings.HasCredential)
+        {
+            return fromLoopback ? null : Refuse(401, $"no credential is configured for {source.Name} webhooks, so only this machine may post them; configure RunbookEngine:Alerts:Sources:{source.Name}");
+        }
+
+        var authorization = Header(request, "Authorization");
+        if (settings.BearerToken is { Length: > 0 } token)
+        {
+            if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                return Refuse(401, "a bearer token is required");
+            }
+
+            if (!SameSecret(authorization["Bearer ".Length..].Trim(), token))
+            {
+                return Refuse(403, "the bearer token is wrong");
+            }
+        }
+
+        if (settings.BasicUser is { Length: > 0 } user)
+        {
+            if (authorization is null || !authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+            {
+                return Refuse(401, "basic authentication is required");
+            }
+
+            string given;
+            try
+            {
+                given = Encoding.UTF8.GetString(Convert.FromBase64String(authorization["Basic ".Length..].Trim()));
+            }
+            catch (FormatException)
+            {
+                return Refuse(401, "the basic authentication header is malformed");
+            }
+
+            if (!SameSecret(given, $"{user}:{settings.BasicPassword}"))
+            {
+                return Refuse(403, "the user or password is wrong");
+            }
+        }
+
+        if (settings.HmacSecrets.Count > 0)
+        {
+            var body = request.Body.Span;
+            switch (source.Name)
+            {
+                case "grafana":
+                    var signature = Header(request, "X-Grafana-Alerting-Signature");
+                    if (signature is null)
+                    {
+                        return Refuse(401, "the X-Grafana-Alerting-Signature header is missing");
+                    }
+
+                    var timestamp = settings.TimestampHeader is { Length: > 0 } header ? Header(request, header) : null;
+                    if (settings.TimestampHeader is { Length: > 0 } && timestamp is null)
+                    {
+                        return Refuse(401, $"the {settings.TimestampHeader} header is missing");
+                    }
+
+                    var now = time.GetUtcNow();
+                    var tolerance = timestamp is null ? (TimeSpan?)null : options.Value.Alerts.SignatureTolerance;
+                    var verified = false;
+                    foreach (var secret in settings.HmacSecrets)
+                    {
+                        verified |= WebhookSignatures.VerifyGrafana(secret, body, signature, timestamp, now, tolerance);
+                    }
+
+                    if (!verified)
+                    {
+                        return Refuse(403, timestamp is null ? "the signature does not match the body" : "the signature does not match, or its timestamp is too old");
+                    }
+
+                    break;
+                case "pagerduty":
+                    var signatures = Header(request, "X-PagerDuty-Signature");
+                    if (signatures is null)
+                    {
+                        return Refuse(401, "the X-PagerDuty-Signature header is missing");
+                    }
+
+                    if (!WebhookSignatures.VerifyPagerDuty(settings.HmacSecrets, body, signatures))
+                    {
+                        return Refuse(403, "no v1 signature matches the body");
+                    }
+
+                    break;
+                default:
+                    // Options validation refuses a secret for a source that does not sign; this is a second guard.
+                    return Refuse(500, $"{source.Name} webhooks are not signed; configure a bearer token or basic authentication instead");
+            }
+        }
+
+        return null;
+    }
+
+    private IngestResponse Refuse(int status, string reason)
+    {
+        LogRefused(status, reason);
+        return new IngestResponse(status, new { error = reason });
+    }
+
+    private static string? Header(WebhookRequest request, string name) =>
+        request.Headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+
+    private static bool SameSecret(string given, string expected)
+    {
+        // Hash both so the comparison takes the same time whatever the lengths.
+        var a = SHA256.HashData(Encoding.UTF8.GetBytes(given));
+        var b = SHA256.HashData(Encoding.UTF8.GetBytes(expected));
+        return CryptographicOperations.FixedTimeEquals(a, b);
+    }
+
+    [LoggerMessage(EventId = 412, Level = LogLevel.Warning, Message = "Refused a webhook with {Status}: {Reason}")]
+    private partial void LogRefused(int status, string reason);
+}

@@ -1,0 +1,71 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using RunbookEngine.Alerts;
+using RunbookEngine.Alerts.Sources;
+
+namespace RunbookEngine.Tests.Alerts;
+
+public sealed class WebhookAuthenticatorTests
+{
+    private static readonly IAlertSource Alertmanager = AlertSources.Find("alertmanager")!;
+    private static readonly IAlertSource Grafana = AlertSources.Find("grafana")!;
+
+    private static WebhookAuthenticator Authenticator(string source, WebhookSourceOptions settings, DateTimeOffset? now = null)
+    {
+        var options = new RunbookEngineOptions();
+        options.Alerts.Sources[source] = settings;
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(now ?? Webhook.ReceivedAt);
+        return new WebhookAuthenticator(Options.Create(options), time, NullLogger<WebhookAuthenticator>.Instance);
+    }
+
+    private static int? Status(IngestResponse? response) => response?.StatusCode;
+
+    [Fact]
+    public void without_a_credential_only_loopback_senders_are_let_in()
+    {
+        var authenticator = Authenticator("grafana", new WebhookSourceOptions());
+        var request = Webhook.Request(Encoding.UTF8.GetBytes("{}"));
+
+        Assert.Null(authenticator.Authenticate(Alertmanager, request, fromLoopback: true));
+        Assert.Equal(401, Status(authenticator.Authenticate(Alertmanager, request, fromLoopback: false)));
+    }
+
+    [Fact]
+    public void a_bearer_token_is_required_and_compared()
+    {
+        var authenticator = Authenticator("alertmanager", new WebhookSourceOptions { BearerToken = "s3cret" });
+        var body = Encoding.UTF8.GetBytes("{}");
+
+        Assert.Equal(401, Status(authenticator.Authenticate(Alertmanager, Webhook.Request(body), fromLoopback: true)));
+        Assert.Equal(403, Status(authenticator.Authenticate(Alertmanager, Webhook.Request(body, "application/json", ("Authorization", "Bearer s3cre")), fromLoopback: true)));
+        Assert.Null(authenticator.Authenticate(Alertmanager, Webhook.Request(body, "application/json", ("Authorization", "Bearer s3cret")), fromLoopback: false));
+    }
+
+    [Fact]
+    public void basic_authentication_checks_user_and_password()
+    {
+        var authenticator = Authenticator("alertmanager", new WebhookSourceOptions { BasicUser = "am", BasicPassword = "pw" });
+        var body = Encoding.UTF8.GetBytes("{}");
+        string Basic(string pair) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(pair));
+
+        Assert.Null(authenticator.Authenticate(Alertmanager, Webhook.Request(body, "application/json", ("Authorization", Basic("am:pw"))), false));
+        Assert.Equal(403, Status(authenticator.Authenticate(Alertmanager, Webhook.Request(body, "application/json", ("Authorization", Basic("am:nope"))), false)));
+        Assert.Equal(401, Status(authenticator.Authenticate(Alertmanager, Webhook.Request(body, "application/json", ("Authorization", "Basic !!!")), false)));
+    }
+
+    [Fact]
+    public void grafana_signatures_with_a_timestamp_must_be_recent()
+    {
+        var body = Webhook.Fixture("grafana/alerting-test-default-payload-firing.json");
+        var signed = Webhook.Request(body, "application/json",
+            ("X-Grafana-Alerting-Signature", "576eba2781e60b88a6b8b220af61c641a4704d915e757a95f3a221df401459bb"),
+            ("X-Grafana-Alerting-Timestamp", "1700000000"));
+        var settings = new WebhookSourceOptions { Secret = "grafana-hmac-secret", TimestampHeader = "X-Grafana-Alerting-Timestamp" };
+
+        Assert.Null(Authenticator("grafana", settings, DateTimeOffset.FromUnixTimeSeconds(1700000060)).Authenticate(Grafana, signed, false));
+        Assert.Equal(403, Status(Authenticator("grafana", settings, DateTimeOffset.FromUnixTimeSeconds(1700000000 + 3600)).Authenticate(Grafana, signed, false)));
+        Assert.Equal(401, Status(Authenticator("grafana", settings).Authenticate(Grafana,
+            Webhook.Request(body, "application/json", ("X-Grafana-Alerting-Signature", "576eba2781e60b88a6b8b220af61c641a4704d915e757a95f3a221df401459bb")), false)));
+    }
+}
