@@ -16,8 +16,35 @@ public sealed class PostgresServer
     private static readonly Lazy<Task<PostgresServer>> Instance = new(() => StartAsync(durable: false));
 
     private readonly string _adminConnectionString;
+    private readonly (string Bin, string Data, bool AsRoot, string Options)? _local;
 
-    private PostgresServer(string adminConnectionString) => _adminConnectionString = adminConnectionString;
+    private PostgresServer(string adminConnectionString, (string Bin, string Data, bool AsRoot, string Options)? local = null)
+    {
+        _adminConnectionString = adminConnectionString;
+        _local = local;
+    }
+
+    /// <summary>
+    /// A throwaway server of its own that a test may stop and start again (to see what a host does when its database goes
+    /// away). Needs the local binaries: a server named by RUNBOOKENGINE_TEST_POSTGRES cannot be stopped by a test.
+    /// </summary>
+    public static Task<PostgresServer> StartOwnAsync() => StartAsync(durable: false, own: true);
+
+    /// <summary>Stops an own server at once, as a crash or a network cut would look to its clients.</summary>
+    /// <returns>A task.</returns>
+    public Task StopAsync()
+    {
+        var (bin, data, asRoot, _) = _local ?? throw new InvalidOperationException("only a server from StartOwnAsync can be stopped");
+        return RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-w", "-m", "immediate", "stop"], asRoot);
+    }
+
+    /// <summary>Starts a stopped own server again on the same port with the same data.</summary>
+    /// <returns>A task.</returns>
+    public Task RestartAsync()
+    {
+        var (bin, data, asRoot, options) = _local ?? throw new InvalidOperationException("only a server from StartOwnAsync can be restarted");
+        return RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-w", "-t", "60", "-l", Path.Combine(data, "server.log"), "-o", options, "start"], asRoot);
+    }
 
     /// <summary>The server shared by every test in the process.</summary>
     public static Task<PostgresServer> SharedAsync() => Instance.Value;
@@ -41,10 +68,10 @@ public sealed class PostgresServer
         return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true }.ToString();
     }
 
-    private static async Task<PostgresServer> StartAsync(bool durable)
+    private static async Task<PostgresServer> StartAsync(bool durable, bool own = false)
     {
         var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(configured))
+        if (!own && !string.IsNullOrWhiteSpace(configured))
         {
             return new PostgresServer(configured);
         }
@@ -64,7 +91,7 @@ public sealed class PostgresServer
         var options = $"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c max_connections=300{safety}";
         await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-w", "-t", "60", "-l", Path.Combine(data, "server.log"), "-o", options, "start"], asRoot);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(bin, data, asRoot);
-        return new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=30");
+        return new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=30", (bin, data, asRoot, options));
     }
 
     private static void Stop(string bin, string data, bool asRoot)

@@ -42,9 +42,11 @@ public sealed partial class SqlRunStore
         await connection.ExecuteAsync(new CommandDefinition(keys.ToString(), keyParameters, transaction, cancellationToken: cancellationToken));
 
         // Whoever owns each key now (this request or an earlier one) is the original; everyone else is a resend.
+        var ownerParameters = new DynamicParameters();
+        var ownerKeys = InList("k", delivery.Alerts.Select(a => a.DedupKey).Distinct(StringComparer.Ordinal), ownerParameters);
         var owners = (await connection.QueryAsync<(string DedupKey, string AlertId)>(new CommandDefinition(
-            "SELECT dedup_key, alert_id FROM runbook_alert_keys WHERE dedup_key IN @keys",
-            new { keys = delivery.Alerts.Select(a => a.DedupKey).Distinct().ToArray() }, transaction, cancellationToken: cancellationToken)))
+            $"SELECT dedup_key, alert_id FROM runbook_alert_keys WHERE dedup_key IN {ownerKeys}",
+            ownerParameters, transaction, cancellationToken: cancellationToken)))
             .ToDictionary(o => o.DedupKey, o => o.AlertId, StringComparer.Ordinal);
 
         await connection.ExecuteAsync(new CommandDefinition(
@@ -158,8 +160,9 @@ public sealed partial class SqlRunStore
             filter, transaction, cancellationToken: cancellationToken))).ToArray();
         if (ids.Length > 0)
         {
+            var parameters = new DynamicParameters(new { filter.resolved });
             await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE runbook_alerts SET resolved_at = @resolved WHERE id IN @ids", new { filter.resolved, ids }, transaction, cancellationToken: cancellationToken));
+                $"UPDATE runbook_alerts SET resolved_at = @resolved WHERE id IN {InList("i", ids, parameters)}", parameters, transaction, cancellationToken: cancellationToken));
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -221,26 +224,27 @@ public sealed partial class SqlRunStore
             outcomes = outcomes is null ? [outcome.ToString()] : [.. outcomes.Where(o => o == outcome.ToString())];
         }
 
+        var parameters = new DynamicParameters(new
+        {
+            status = query.Status?.ToString(),
+            source = query.Source,
+            anyOutcome = outcomes is null ? 1 : 0,
+            cursorTime,
+            cursorId = query.Before,
+            limit,
+        });
+        var outcomeList = InList("o", outcomes is null || outcomes.Length == 0 ? ["-"] : outcomes, parameters);
         var rows = await connection.QueryAsync<AlertRow>(new CommandDefinition(
             $"""
             SELECT {AlertColumns} FROM runbook_alerts
             WHERE (@status IS NULL OR status = @status)
               AND (@source IS NULL OR source = @source)
-              AND (@anyOutcome = 1 OR outcome IN @outcomes)
+              AND (@anyOutcome = 1 OR outcome IN {outcomeList})
               AND (@cursorTime IS NULL OR received_at < @cursorTime OR (received_at = @cursorTime AND id < @cursorId))
             ORDER BY received_at DESC, id DESC
             LIMIT @limit
             """,
-            new
-            {
-                status = query.Status?.ToString(),
-                source = query.Source,
-                anyOutcome = outcomes is null ? 1 : 0,
-                outcomes = outcomes is null || outcomes.Length == 0 ? ["-"] : outcomes,
-                cursorTime,
-                cursorId = query.Before,
-                limit,
-            },
+            parameters,
             cancellationToken: cancellationToken));
         return [.. rows.Select(r => r.ToRecord())];
     }
@@ -326,6 +330,23 @@ public sealed partial class SqlRunStore
             ON CONFLICT (runbook) DO UPDATE SET open_until = NULL, reset_by = excluded.reset_by, reset_at = excluded.reset_at
             """,
             new { runbook, by, now }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// <c>(@p0, @p1, ...)</c> with the values added as parameters. Dapper's own <c>IN @list</c> expansion is not used:
+    /// with Npgsql it sends a single array parameter, which <c>IN</c> does not accept.
+    /// </summary>
+    private static string InList(string prefix, IEnumerable<string> values, DynamicParameters parameters)
+    {
+        var names = new List<string>();
+        foreach (var value in values)
+        {
+            var name = $"{prefix}{names.Count}";
+            parameters.Add(name, value);
+            names.Add("@" + name);
+        }
+
+        return $"({string.Join(", ", names)})";
     }
 
     private string NewId() => Guid.CreateVersion7(_time.GetUtcNow()).ToString("N");
