@@ -10,6 +10,7 @@ var root = new RootCommand("runbook: validate, scaffold, list and run RunbookEng
     NewCommand.Create(),
     TriggerCommand.Create(),
     RunsCommand.Create(),
+    VersionsCommand.Create(),
 };
 
 var parsed = root.Parse(args);

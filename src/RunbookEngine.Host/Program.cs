@@ -18,6 +18,7 @@ var app = builder.Build();
 app.MapHealthEndpoints();
 app.MapRunbookApi();
 app.MapAlertApi();
+app.MapCatalogApi();
 app.MapWebhookEndpoints();
 app.Run();
 

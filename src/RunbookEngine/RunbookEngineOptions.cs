@@ -33,6 +33,9 @@ public sealed class RunbookEngineOptions
     /// </summary>
     public bool ExecutesRuns { get; set; } = true;
 
+    /// <summary>Where runbooks come from: the local folder (default) or a Git remote.</summary>
+    public CatalogOptions Catalog { get; set; } = new();
+
     /// <summary>Alert webhooks: body limit, credentials per source, circuit breakers.</summary>
     public AlertOptions Alerts { get; set; } = new();
 
@@ -110,4 +113,45 @@ public sealed class BreakerOptions
 
     /// <summary>How long an opened breaker stays open. Default 30 minutes.</summary>
     public TimeSpan OpenFor { get; set; } = TimeSpan.FromMinutes(30);
+}
+
+/// <summary>The runbook catalog's source, section <c>RunbookEngine:Catalog</c>.</summary>
+public sealed class CatalogOptions
+{
+    /// <summary><c>folder</c> (default: <see cref="RunbookEngineOptions.RunbooksPath"/>, watched for changes) or <c>git</c>.</summary>
+    public string Source { get; set; } = "folder";
+
+    /// <summary>How long the folder must be quiet after a change before it is reloaded. Default 300 ms.</summary>
+    public TimeSpan WatchDebounce { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>The Git remote to follow, for <c>Source = git</c>.</summary>
+    public GitCatalogOptions Git { get; set; } = new();
+}
+
+/// <summary>A Git remote the catalog follows. Credentials are handed to git through its askpass hook, never on a command line or in a log.</summary>
+public sealed class GitCatalogOptions
+{
+    /// <summary>The clone URL (https, ssh, or a path on disk).</summary>
+    public string? Url { get; set; }
+
+    /// <summary>The branch to follow. Default <c>main</c>.</summary>
+    public string Branch { get; set; } = "main";
+
+    /// <summary>The folder inside the repository that holds the runbooks. Default: the repository root.</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>The user for an https remote.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>The password or token for an https remote.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>A file holding the password or token (a mounted secret), read at each fetch.</summary>
+    public string? PasswordFile { get; set; }
+
+    /// <summary>How often to fetch. Default 60 s.</summary>
+    public TimeSpan FetchInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The secret of the GitHub webhook (<c>X-Hub-Signature-256</c>) that triggers a fetch on push.</summary>
+    public string? WebhookSecret { get; set; }
 }

@@ -126,7 +126,7 @@ internal static class RunbookApi
         }
 
         var steps = await store.GetStepsAsync(id, cancellationToken);
-        return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps });
+        return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source" });
     }
 
     /// <summary>
@@ -177,7 +177,9 @@ internal sealed record RunbookView(
     string? Timeout,
     double? ManualMinutes,
     IReadOnlyList<ParameterView> Parameters,
-    IReadOnlyList<string> Errors)
+    IReadOnlyList<string> Errors,
+    string? Commit,
+    PendingVersionView? FailingVersion)
 {
     public static RunbookView Of(CatalogEntry entry, TimeProvider time)
     {
@@ -193,9 +195,16 @@ internal sealed record RunbookView(
             d is null ? null : Durations.Format(d.Timeout),
             d?.ManualMinutes,
             d?.Parameters.Select(p => new ParameterView(p.Name, ParameterValue.Name(p.Type), p.Required, p.Secret ? null : p.Default?.ToString(), p.From, p.Description, p.Values)).ToList() ?? [],
-            [.. entry.Diagnostics.Where(x => x.IsError).Select(x => x.ToString())]);
+            [.. entry.Diagnostics.Where(x => x.IsError).Select(x => x.ToString())],
+            entry.Commit,
+            entry.Problem is { } problem
+                ? new PendingVersionView(problem.ContentHash, problem.Commit, [.. problem.Diagnostics.Where(x => x.IsError).Select(x => x.ToString())])
+                : null);
     }
 }
+
+/// <summary>A newer version that does not compile, shown beside the version that keeps serving.</summary>
+internal sealed record PendingVersionView(string Version, string? Commit, IReadOnlyList<string> Errors);
 
 /// <summary>A declared parameter as the API shows it (secret defaults hidden).</summary>
 internal sealed record ParameterView(string Name, string Type, bool Required, string? Default, string? From, string? Description, IReadOnlyList<string>? Values);

@@ -34,6 +34,10 @@ public static class RunbookEngineServiceCollectionExtensions
                 "RunbookEngine:Alerts:Sources: unknown source; use alertmanager, grafana, pagerduty, datadog, opsgenie or generic")
             .Validate(o => o.Alerts.Breaker.MaxRuns > 0 && o.Alerts.Breaker.MaxFailures > 0 && o.Alerts.Breaker.Window > TimeSpan.Zero && o.Alerts.Breaker.OpenFor > TimeSpan.Zero,
                 "RunbookEngine:Alerts:Breaker: MaxRuns, MaxFailures, Window and OpenFor must be positive")
+            .Validate(o => o.Catalog.Source is "folder" or "git", "RunbookEngine:Catalog:Source must be folder or git")
+            .Validate(o => o.Catalog.Source != "git" || !string.IsNullOrWhiteSpace(o.Catalog.Git.Url), "RunbookEngine:Catalog:Source is git, so RunbookEngine:Catalog:Git:Url must be set")
+            .Validate(o => o.Catalog.Git.FetchInterval >= TimeSpan.FromSeconds(1), "RunbookEngine:Catalog:Git:FetchInterval must be at least 1 second")
+            .Validate(o => !o.Catalog.Git.Path.Contains("..", StringComparison.Ordinal) && !Path.IsPathRooted(o.Catalog.Git.Path), "RunbookEngine:Catalog:Git:Path must be a folder inside the repository")
             .Validate(o => o.ShutdownGrace >= TimeSpan.Zero && o.ShutdownGrace <= TimeSpan.FromHours(1), "RunbookEngine:ShutdownGrace must be between 0 and 1 hour")
             .ValidateOnStart();
 
@@ -50,9 +54,24 @@ public static class RunbookEngineServiceCollectionExtensions
         });
         services.AddSingleton<IAlertStore>(provider => (IAlertStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton(provider => new RunbookCompiler(Path.Combine(provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath, "compiled")));
+        services.AddSingleton<IVersionStore>(provider => (IVersionStore)provider.GetRequiredService<IRunStore>());
+        services.AddSingleton<IRunbookSourceProvider>(provider =>
+        {
+            var o = provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value;
+            var git = new GitCli(GitCli.WriteAskPass(Path.Combine(o.DataPath, "git")), () => (o.Catalog.Git.Username,
+                o.Catalog.Git.PasswordFile is { Length: > 0 } file ? File.ReadAllText(file).Trim() : o.Catalog.Git.Password));
+            return string.Equals(o.Catalog.Source, "git", StringComparison.OrdinalIgnoreCase)
+                ? new GitRemoteSource(o.Catalog.Git, o.DataPath, git)
+                : new FolderSource(Path.GetFullPath(o.RunbooksPath), git);
+        });
         services.AddSingleton(provider => new RunbookCatalog(
-            provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.RunbooksPath,
-            provider.GetRequiredService<RunbookCompiler>()));
+            provider.GetRequiredService<IRunbookSourceProvider>(),
+            provider.GetRequiredService<RunbookCompiler>(),
+            provider.GetRequiredService<IVersionStore>(),
+            provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunbookCatalog>>()));
+        services.AddSingleton<CatalogFollower>();
         services.AddSingleton<RunEvents>();
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<RunService>();
@@ -111,6 +130,7 @@ public static class RunbookEngineServiceCollectionExtensions
         // started nodes run them.
 
         services.AddHostedService<QueuedRunSweeper>();
+        services.AddHostedService(provider => provider.GetRequiredService<CatalogFollower>());
         services.AddSingleton<CircuitBreakers>();
         services.AddSingleton<AlertDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<AlertDispatcher>());

@@ -89,7 +89,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
         }
 
         var run = await store.CreateRunAsync(
-            new NewRun(runbook, null, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), key, retryOf,
+            new NewRun(runbook, entry.Commit, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), key, retryOf,
                 alert?.Id, target),
             cancellationToken);
         LogQueued(run.Id, runbook, trigger, triggeredBy);

@@ -38,15 +38,16 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         }
 
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = run.Id, ["Runbook"] = run.Runbook, ["Version"] = run.ContentHash[..12] });
-        var entry = catalog.Find(run.Runbook);
-        if (entry?.Compiled is null || entry.Definition is null || entry.ContentHash != run.ContentHash)
+        // Exactly the version the run was queued with, whatever the catalog serves now and whichever node this is.
+        using var version = await catalog.ResolveAsync(run.Runbook, run.ContentHash, cancellationToken);
+        if (version is not { Definition: { } definition, Compiled: { } compiled })
         {
-            await EndAsync(run.Id, RunStatus.Failed, $"version {run.ContentHash[..12]} of runbook '{run.Runbook}' is not loaded on node {node.Id}");
+            await EndAsync(run.Id, RunStatus.Failed, version.Error);
             return;
         }
 
         var supplied = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
-        var bound = ParameterBinder.Bind(entry.Definition, supplied, alert: null);
+        var bound = ParameterBinder.Bind(definition, supplied, alert: null);
         if (bound.Parameters is null)
         {
             await EndAsync(run.Id, RunStatus.Failed, string.Join("; ", bound.Errors));
@@ -59,8 +60,8 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         var result = await RunbookExecutor.ExecuteAsync(
             new RunRequest
             {
-                Runbook = entry.Compiled,
-                Definition = entry.Definition,
+                Runbook = compiled,
+                Definition = definition,
                 Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
                 Parameters = bound.Parameters,
                 Alert = alert,
@@ -76,9 +77,9 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
             return;
         }
 
-        if (result.Status is RunStatus.Failed or RunStatus.TimedOut && run.Attempt <= entry.Definition.Retries && !cancellationToken.IsCancellationRequested)
+        if (result.Status is RunStatus.Failed or RunStatus.TimedOut && run.Attempt <= definition.Retries && !cancellationToken.IsCancellationRequested)
         {
-            await RetryLaterAsync(context, run.Id, run.Attempt, entry.Definition.RetryBackoff, result.Error, cancellationToken);
+            await RetryLaterAsync(context, run.Id, run.Attempt, definition.RetryBackoff, result.Error, cancellationToken);
             return;
         }
 

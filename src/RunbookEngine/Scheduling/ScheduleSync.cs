@@ -45,11 +45,20 @@ internal sealed partial class ScheduleSync(ISchedulerFactory schedulers, Runbook
             await scheduler.ScheduleJob(job, [trigger], new ScheduleJobOptions { Replace = true }, cancellationToken);
             LogScheduled(entry.Name, schedule.Expression);
         }
+
+        // A runbook removed from the source takes its schedule with it.
+        foreach (var jobKey in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken))
+        {
+            if (catalog.Find(jobKey.Name) is null && await scheduler.DeleteJob(jobKey, cancellationToken))
+            {
+                LogRemoved(jobKey.Name);
+            }
+        }
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Runbook {Runbook} scheduled: {Schedule} (UTC)")]
+    [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "Runbook {Runbook} scheduled: {Schedule} (UTC)")]
     private partial void LogScheduled(string runbook, string schedule);
 
-    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Runbook {Runbook} no longer has a schedule; its trigger was removed")]
+    [LoggerMessage(EventId = 701, Level = LogLevel.Information, Message = "Runbook {Runbook} no longer has a schedule; its trigger was removed")]
     private partial void LogRemoved(string runbook);
 }

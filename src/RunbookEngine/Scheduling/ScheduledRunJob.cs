@@ -20,6 +20,6 @@ internal sealed partial class ScheduledRunJob(RunService runs, ILogger<Scheduled
         }
     }
 
-    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Scheduled run of {Runbook} at {Occurrence} did not start: {Reason}")]
+    [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "Scheduled run of {Runbook} at {Occurrence} did not start: {Reason}")]
     private partial void LogNotStarted(string runbook, string occurrence, string reason);
 }

@@ -112,6 +112,28 @@ internal static class Migrations
             reset_at BIGINT NULL
         );
         """,
+        """
+        CREATE TABLE runbook_versions (
+            runbook TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            commit_sha TEXT NULL,
+            author TEXT NULL,
+            committed_at BIGINT NULL,
+            message TEXT NULL,
+            valid INTEGER NOT NULL,
+            errors TEXT NOT NULL,
+            files TEXT NOT NULL,
+            first_seen_at BIGINT NOT NULL,
+            PRIMARY KEY (runbook, content_hash)
+        );
+        CREATE INDEX ix_runbook_versions_seen ON runbook_versions (runbook, first_seen_at DESC);
+        CREATE TABLE runbook_catalog_state (
+            id INTEGER PRIMARY KEY,
+            commit_sha TEXT NOT NULL,
+            node TEXT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        """,
     ];
 
     public static int Latest => Steps.Count;

@@ -1,0 +1,172 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RunbookEngine.Scheduling;
+using RunbookEngine.Storage;
+
+namespace RunbookEngine.Catalog;
+
+/// <summary>
+/// Keeps the catalog current. A local folder is watched and reloaded once it has been quiet for the debounce; a Git
+/// remote is fetched on an interval and on request (a push webhook, the sync API). In a cluster, the node that moves to a
+/// new commit records it, and the others follow that commit within seconds, so every node serves the same one.
+/// </summary>
+public sealed partial class CatalogFollower(
+    RunbookCatalog catalog,
+    IVersionStore versions,
+    NodeIdentity node,
+    IOptions<RunbookEngineOptions> options,
+    IServiceProvider services,
+    TimeProvider time,
+    ILogger<CatalogFollower> logger) : BackgroundService
+{
+    private static readonly TimeSpan ClusterPoll = TimeSpan.FromSeconds(2);
+
+    private readonly Channel<TaskCompletionSource<CatalogChange>?> _requests = Channel.CreateUnbounded<TaskCompletionSource<CatalogChange>?>();
+
+    /// <summary>Asks for a sync soon (a push webhook); returns at once.</summary>
+    public void RequestSync() => _requests.Writer.TryWrite(null);
+
+    /// <summary>Syncs now and says what changed.</summary>
+    /// <param name="cancellationToken">Cancels the wait (not the sync).</param>
+    /// <returns>What changed.</returns>
+    public async Task<CatalogChange> SyncNowAsync(CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<CatalogChange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _requests.Writer.TryWrite(done);
+        return await done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value.Catalog;
+        using var watcher = catalog.SourceKind == "folder" ? Watch(catalog.Root) : null;
+        var tasks = new List<Task> { ServeRequestsAsync(stoppingToken) };
+        if (catalog.SourceKind == "git")
+        {
+            tasks.Add(FetchPeriodicallyAsync(settings.Git.FetchInterval, stoppingToken));
+            tasks.Add(FollowClusterAsync(stoppingToken));
+        }
+
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ServeRequestsAsync(CancellationToken stoppingToken)
+    {
+        var debounce = options.Value.Catalog.WatchDebounce;
+        while (await _requests.Reader.WaitToReadAsync(stoppingToken))
+        {
+            // Let a burst of file events (an editor's save, a checkout) settle, then serve every request with one sync.
+            if (catalog.SourceKind == "folder" && debounce > TimeSpan.Zero)
+            {
+                await Task.Delay(debounce, time, stoppingToken);
+            }
+
+            var waiting = new List<TaskCompletionSource<CatalogChange>>();
+            while (_requests.Reader.TryRead(out var request))
+            {
+                if (request is not null)
+                {
+                    waiting.Add(request);
+                }
+            }
+
+            var change = await SyncAndApplyAsync(() => catalog.SyncAsync(stoppingToken), stoppingToken);
+            foreach (var request in waiting)
+            {
+                request.TrySetResult(change);
+            }
+        }
+    }
+
+    private async Task FetchPeriodicallyAsync(TimeSpan interval, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            RequestSync();
+        }
+    }
+
+    private async Task FollowClusterAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(ClusterPoll, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                if (await versions.GetCatalogCommitAsync(stoppingToken) is { } commit && commit != catalog.Revision?.Commit)
+                {
+                    await SyncAndApplyAsync(() => catalog.FollowAsync(commit, stoppingToken), stoppingToken);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogFollowFailed(ex);
+            }
+        }
+    }
+
+    private async Task<CatalogChange> SyncAndApplyAsync(Func<Task<CatalogChange>> sync, CancellationToken stoppingToken)
+    {
+        CatalogChange change;
+        try
+        {
+            change = await sync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogFollowFailed(ex);
+            return CatalogChange.None(catalog.Revision?.Commit, ex.Message);
+        }
+
+        // Schedules follow the runbooks; a removed runbook takes its cron trigger with it.
+        if (change.Changed && services.GetService(typeof(ScheduleSync)) is ScheduleSync schedules)
+        {
+            await schedules.SyncAsync(stoppingToken);
+        }
+
+        if (catalog.SourceKind == "git" && change.Error is null && change.Commit is { } commit)
+        {
+            await versions.SetCatalogCommitAsync(commit, node.Id, stoppingToken);
+        }
+
+        return change;
+    }
+
+    private FileSystemWatcher? Watch(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            return null;
+        }
+
+        var watcher = new FileSystemWatcher(root)
+        {
+            IncludeSubdirectories = true,
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+        };
+        FileSystemEventHandler changed = (_, _) => RequestSync();
+        watcher.Changed += changed;
+        watcher.Created += changed;
+        watcher.Deleted += changed;
+        watcher.Renamed += (_, _) => RequestSync();
+        watcher.Error += (_, e) => LogWatchFailed(e.GetException());
+        watcher.EnableRaisingEvents = true;
+        return watcher;
+    }
+
+    [LoggerMessage(EventId = 610, Level = LogLevel.Error, Message = "Following the runbook source failed; the current versions keep serving")]
+    private partial void LogFollowFailed(Exception exception);
+
+    [LoggerMessage(EventId = 611, Level = LogLevel.Warning, Message = "The runbook folder watcher failed; changes are picked up at the next sync")]
+    private partial void LogWatchFailed(Exception exception);
+}

@@ -1,0 +1,30 @@
+namespace RunbookEngine.Catalog;
+
+/// <summary>One state of the runbook source: the folder to read and, when it is in Git, the commit it holds.</summary>
+/// <param name="Root">The folder holding the runbooks.</param>
+/// <param name="Commit">The commit (with <c>-dirty</c> when the folder differs from it), or null outside Git.</param>
+/// <param name="Author">The commit's author.</param>
+/// <param name="CommittedAt">When it was committed.</param>
+/// <param name="Message">Its subject line.</param>
+public sealed record CatalogRevision(string Root, string? Commit, string? Author = null, DateTimeOffset? CommittedAt = null, string? Message = null);
+
+/// <summary>Where the catalog reads runbooks from.</summary>
+public interface IRunbookSourceProvider
+{
+    /// <summary>A word for logs and the API: <c>folder</c> or <c>git</c>.</summary>
+    string Kind { get; }
+
+    /// <summary>Where it reads from, for people (a folder, or a URL without credentials and its branch).</summary>
+    string Description { get; }
+
+    /// <summary>Brings the source up to date (a fetch, for Git) and says what it holds now.</summary>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>The revision to load.</returns>
+    Task<CatalogRevision> RefreshAsync(CancellationToken cancellationToken);
+
+    /// <summary>Moves to a given commit that another node has validated, fetching it if needed.</summary>
+    /// <param name="commit">The commit.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>The revision, or null when this source cannot follow commits (a local folder).</returns>
+    Task<CatalogRevision?> CheckoutAsync(string commit, CancellationToken cancellationToken);
+}

@@ -1,0 +1,38 @@
+using RunbookEngine.Catalog;
+
+namespace RunbookEngine.Storage;
+
+/// <summary>Every runbook version the catalog has seen, with its source, and the commit the cluster follows.</summary>
+public interface IVersionStore
+{
+    /// <summary>Records a version the first time it is seen; later sightings keep the first commit.</summary>
+    /// <param name="version">The version.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>True when it was new.</returns>
+    Task<bool> RecordVersionAsync(RunbookVersion version, CancellationToken cancellationToken);
+
+    /// <summary>A runbook's versions, newest first, without their source.</summary>
+    /// <param name="runbook">The runbook.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The versions.</returns>
+    Task<IReadOnlyList<RunbookVersion>> ListVersionsAsync(string runbook, CancellationToken cancellationToken);
+
+    /// <summary>One version with its source files, or null.</summary>
+    /// <param name="runbook">The runbook.</param>
+    /// <param name="contentHash">The version's content hash.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The version.</returns>
+    Task<RunbookVersion?> GetVersionAsync(string runbook, string contentHash, CancellationToken cancellationToken);
+
+    /// <summary>The commit the cluster's catalog follows, or null before any node has synced one.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The commit.</returns>
+    Task<string?> GetCatalogCommitAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records that a node has validated and switched to a commit, for the other nodes to follow.</summary>
+    /// <param name="commit">The commit.</param>
+    /// <param name="node">The node.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task.</returns>
+    Task SetCatalogCommitAsync(string commit, string node, CancellationToken cancellationToken);
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Dapper;
+using RunbookEngine.Catalog;
+
+namespace RunbookEngine.Storage;
+
+/// <summary>The version half of the store: every runbook version seen, with its source, and the cluster's commit.</summary>
+public sealed partial class SqlRunStore : IVersionStore
+{
+    private const string VersionColumns = """
+        runbook AS Runbook, content_hash AS ContentHash, commit_sha AS CommitSha, author AS Author, committed_at AS CommittedAt,
+        message AS Message, valid AS Valid, errors AS Errors, first_seen_at AS FirstSeenAt
+        """;
+
+    /// <inheritdoc />
+    public async Task<bool> RecordVersionAsync(RunbookVersion version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO runbook_versions (runbook, content_hash, commit_sha, author, committed_at, message, valid, errors, files, first_seen_at)
+            VALUES (@Runbook, @ContentHash, @Commit, @Author, @committedAt, @Message, @valid, @errors, @files, @seen)
+            ON CONFLICT (runbook, content_hash) DO NOTHING
+            """,
+            new
+            {
+                version.Runbook,
+                version.ContentHash,
+                version.Commit,
+                version.Author,
+                committedAt = version.CommittedAt?.ToUnixTimeMilliseconds(),
+                version.Message,
+                valid = version.Valid ? 1 : 0,
+                errors = JsonSerializer.Serialize(version.Errors),
+                files = JsonSerializer.Serialize(version.Files),
+                seen = version.FirstSeenAt.ToUnixTimeMilliseconds(),
+            },
+            cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunbookVersion>> ListVersionsAsync(string runbook, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<VersionRow>(new CommandDefinition(
+            $"SELECT {VersionColumns}, '[]' AS Files FROM runbook_versions WHERE runbook = @runbook ORDER BY first_seen_at DESC, content_hash",
+            new { runbook }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => r.ToVersion())];
+    }
+
+    /// <inheritdoc />
+    public async Task<RunbookVersion?> GetVersionAsync(string runbook, string contentHash, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<VersionRow>(new CommandDefinition(
+            $"SELECT {VersionColumns}, files AS Files FROM runbook_versions WHERE runbook = @runbook AND content_hash = @contentHash",
+            new { runbook, contentHash }, cancellationToken: cancellationToken));
+        return row?.ToVersion();
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> GetCatalogCommitAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT commit_sha FROM runbook_catalog_state WHERE id = 1", cancellationToken: cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task SetCatalogCommitAsync(string commit, string node, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO runbook_catalog_state (id, commit_sha, node, updated_at) VALUES (1, @commit, @node, @now)
+            ON CONFLICT (id) DO UPDATE SET commit_sha = excluded.commit_sha, node = excluded.node, updated_at = excluded.updated_at
+            """,
+            new { commit, node, now = Now() }, cancellationToken: cancellationToken));
+    }
+
+    private sealed class VersionRow
+    {
+        public string Runbook { get; set; } = "";
+        public string ContentHash { get; set; } = "";
+        public string? CommitSha { get; set; }
+        public string? Author { get; set; }
+        public long? CommittedAt { get; set; }
+        public string? Message { get; set; }
+        public long Valid { get; set; }
+        public string Errors { get; set; } = "[]";
+        public string Files { get; set; } = "[]";
+        public long FirstSeenAt { get; set; }
+
+        public RunbookVersion ToVersion() => new(Runbook, ContentHash, CommitSha, Author, FromMs(CommittedAt), Message, Valid != 0,
+            JsonSerializer.Deserialize<List<string>>(Errors) ?? [], JsonSerializer.Deserialize<List<VersionFile>>(Files) ?? [], FromMs(FirstSeenAt));
+    }
+}
