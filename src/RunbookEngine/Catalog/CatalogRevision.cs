@@ -6,7 +6,8 @@ namespace RunbookEngine.Catalog;
 /// <param name="Author">The commit's author.</param>
 /// <param name="CommittedAt">When it was committed.</param>
 /// <param name="Message">Its subject line.</param>
-public sealed record CatalogRevision(string Root, string? Commit, string? Author = null, DateTimeOffset? CommittedAt = null, string? Message = null);
+/// <param name="RepositoryRoot">For a followed remote, the clone's work tree: errors name files relative to it, as in the repository.</param>
+public sealed record CatalogRevision(string Root, string? Commit, string? Author = null, DateTimeOffset? CommittedAt = null, string? Message = null, string? RepositoryRoot = null);
 
 /// <summary>Where the catalog reads runbooks from.</summary>
 public interface IRunbookSourceProvider

@@ -59,7 +59,7 @@ internal sealed class GitRemoteSource : IRunbookSourceProvider
         await _git.RunAsync(_workTree, cancellationToken, "clean", "--quiet", "-fdx");
         var parts = (await _git.RunAsync(_workTree, cancellationToken, "log", "-1", "--format=%H%x00%an <%ae>%x00%cI%x00%s", commit)).Split('\0');
         var root = _subfolder.Length == 0 ? _workTree : Path.Combine(_workTree, _subfolder);
-        return new CatalogRevision(root, parts[0], parts[1], DateTimeOffset.Parse(parts[2], CultureInfo.InvariantCulture), parts[3]);
+        return new CatalogRevision(root, parts[0], parts[1], DateTimeOffset.Parse(parts[2], CultureInfo.InvariantCulture), parts[3], _workTree);
     }
 
     private async Task EnsureRepositoryAsync(CancellationToken cancellationToken)

@@ -215,6 +215,12 @@ public sealed partial class RunbookCatalog : IDisposable
             diagnostics = result.Diagnostics;
         }
 
+        if (revision.RepositoryRoot is { } repository)
+        {
+            var prefix = RunbookDiagnostic.DisplayPath(repository) + "/";
+            diagnostics = [.. diagnostics.Select(d => d.File.StartsWith(prefix, StringComparison.Ordinal) ? d with { File = d.File[prefix.Length..] } : d)];
+        }
+
         var hash = document.Source.ContentHash;
         await _versions.RecordVersionAsync(
             new RunbookVersion(document.Name, hash, revision.Commit, revision.Author, revision.CommittedAt, revision.Message, compiled is not null,

@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace RunbookEngine.IntegrationTests;
+
+/// <summary>A host following the main branch of a bare repository on disk, told about pushes by signed GitHub webhooks.</summary>
+public sealed class runbooks_from_git : IAsyncLifetime
+{
+    private const string Secret = "runbook-sync-secret";
+    private GitRemote _remote = null!;
+    private HostWorkspace _host = null!;
+    private string _firstCommit = "";
+
+    private HttpClient Http => _host.Http;
+
+    public async Task InitializeAsync()
+    {
+        _remote = await GitRemote.CreateAsync();
+        _firstCommit = await _remote.CommitAsync("First runbooks", new Dictionary<string, string?>
+        {
+            ["runbooks/greet.csx"] = Runbook("greet", "v1"),
+            ["runbooks/lib/words.csx"] = "string Word() => \"hello\";\n",
+            ["README.md"] = "runbooks live in runbooks/\n",
+        });
+        _host = await HostWorkspace.StartAsync(new Dictionary<string, string>
+        {
+            ["RunbookEngine__Catalog__Source"] = "git",
+            ["RunbookEngine__Catalog__Git__Url"] = _remote.Bare,
+            ["RunbookEngine__Catalog__Git__Branch"] = "main",
+            ["RunbookEngine__Catalog__Git__Path"] = "runbooks",
+            ["RunbookEngine__Catalog__Git__WebhookSecret"] = Secret,
+            ["RunbookEngine__Catalog__Git__FetchInterval"] = "01:00:00",
+        });
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private static string Runbook(string description, string marker, string extra = "") => $$"""
+        // ---
+        // description: {{description}}
+        // parameters:
+        //   hold: { type: string, default: "" }
+        // ---
+        #load "lib/words.csx"
+        await Step("say", async ct =>
+        {
+            var hold = Params.Get<string>("hold");
+            using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+            while (hold.Length > 0 && !File.Exists(hold) && await tick.WaitForNextTickAsync(ct))
+            {
+            }
+
+            Log.Info($"{Word()} from {{marker}}");
+        });
+        {{extra}}
+        """;
+
+    [Fact]
+    public async Task the_clone_serves_the_branch_and_runs_record_the_commit_and_link_their_source()
+    {
+        var run = await Http.EndedRunAsync(await Http.TriggerAsync("greet", new { }));
+
+        Assert.Equal("Succeeded", run.Status());
+        Assert.Equal(_firstCommit, run.GetProperty("run").GetProperty("commit").GetString());
+        using var source = await Http.GetAsync(run.GetProperty("source").GetString()!);
+        var text = await source.Content.ReadAsStringAsync();
+        Assert.Equal(200, (int)source.StatusCode);
+        Assert.Contains("hello from v1", run.Steps().Single().Output, StringComparison.Ordinal);
+        Assert.Contains("from v1", text, StringComparison.Ordinal);
+        Assert.Contains("// ===== lib/words.csx =====", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_pushed_runbook_is_live_within_5_seconds_of_the_signed_webhook()
+    {
+        var commit = await _remote.CommitAsync("Add a runbook", new Dictionary<string, string?> { ["runbooks/fresh.csx"] = Runbook("fresh", "fresh") });
+        var clock = Stopwatch.StartNew();
+        var (status, _) = await PushHookAsync(commit, "refs/heads/main");
+
+        await UntilAsync(async () => (await Http.SendAsync(HttpMethod.Get, "/api/runbooks/fresh")).Status == 200);
+        var live = clock.Elapsed;
+        var run = await Http.EndedRunAsync(await Http.TriggerAsync("fresh", new { }));
+
+        Assert.Equal(202, status);
+        Assert.True(live < TimeSpan.FromSeconds(5), $"live after {live}");
+        Assert.Equal(commit, run.GetProperty("run").GetProperty("commit").GetString());
+        var (_, versions) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/fresh/versions");
+        var version = versions.EnumerateArray().Single();
+        Assert.Equal((commit, "Ada Lovelace <ada@example.com>", "Add a runbook", true),
+            (version.GetProperty("commit").GetString(), version.GetProperty("author").GetString(), version.GetProperty("message").GetString(), version.GetProperty("valid").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task a_broken_commit_keeps_the_last_good_version_serving_and_shows_its_errors()
+    {
+        var (_, before) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/greet");
+        var broken = await _remote.CommitAsync("Break greet", new Dictionary<string, string?> { ["runbooks/greet.csx"] = Runbook("greet", "v2", "undefinedName();") });
+        await PushHookAsync(broken, "refs/heads/main");
+
+        var after = await UntilAsync(async () => (await Http.SendAsync(HttpMethod.Get, "/api/runbooks/greet")).Body, b => b.TryGetProperty("failingVersion", out _));
+        var run = await Http.EndedRunAsync(await Http.TriggerAsync("greet", new { }));
+
+        Assert.True(after.GetProperty("valid").GetBoolean());
+        Assert.Equal(before.GetProperty("version").GetString(), after.GetProperty("version").GetString());
+        var failing = after.GetProperty("failingVersion");
+        Assert.Equal(broken, failing.GetProperty("commit").GetString());
+        Assert.Contains(failing.GetProperty("errors").EnumerateArray(), e => e.GetString()!.StartsWith("runbooks/greet.csx:17:", StringComparison.Ordinal) && e.GetString()!.Contains("undefinedName", StringComparison.Ordinal));
+        Assert.Equal("Succeeded", run.Status());
+        Assert.Equal(before.GetProperty("version").GetString(), run.GetProperty("run").GetProperty("contentHash").GetString());
+    }
+
+    [Fact]
+    public async Task a_removed_runbook_stops_being_offered_and_its_history_stays()
+    {
+        var runId = (await Http.EndedRunAsync(await Http.TriggerAsync("greet", new { }))).GetProperty("run").GetProperty("id").GetString()!;
+        var removal = await _remote.CommitAsync("Remove greet", new Dictionary<string, string?> { ["runbooks/greet.csx"] = null });
+        await PushHookAsync(removal, "refs/heads/main");
+
+        await UntilAsync(async () => (await Http.SendAsync(HttpMethod.Get, "/api/runbooks/greet")).Status == 404);
+        var (triggerStatus, _) = await Http.SendAsync(HttpMethod.Post, "/api/runbooks/greet/runs", new { parameters = new { } });
+        var (runStatus, _) = await Http.SendAsync(HttpMethod.Get, $"/api/runs/{runId}");
+        var (versionsStatus, versions) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/greet/versions");
+
+        Assert.Equal(404, triggerStatus);
+        Assert.Equal(200, runStatus);
+        Assert.Equal(200, versionsStatus);
+        Assert.NotEmpty(versions.EnumerateArray());
+    }
+
+    [Fact]
+    public async Task a_run_in_flight_during_a_swap_finishes_on_the_version_it_started_with()
+    {
+        var hold = Path.Combine(Directory.CreateTempSubdirectory("runbook-swap-").FullName, "release");
+        var runId = await Http.TriggerAsync("greet", new { hold });
+        var (_, queued) = await Http.SendAsync(HttpMethod.Get, $"/api/runs/{runId}");
+        var v2 = await _remote.CommitAsync("greet v2", new Dictionary<string, string?> { ["runbooks/greet.csx"] = Runbook("greet", "v2") });
+        await PushHookAsync(v2, "refs/heads/main");
+        await UntilAsync(async () => (await Http.SendAsync(HttpMethod.Get, "/api/runbooks/greet")).Body, b => b.GetProperty("commit").GetString() == v2);
+
+        File.WriteAllText(hold, "go");
+        var run = await Http.EndedRunAsync(runId);
+        var after = await Http.EndedRunAsync(await Http.TriggerAsync("greet", new { }));
+
+        Assert.Equal("Succeeded", run.Status());
+        Assert.Contains("hello from v1", run.Steps().Single().Output, StringComparison.Ordinal);
+        Assert.Equal(queued.GetProperty("run").GetProperty("contentHash").GetString(), run.GetProperty("run").GetProperty("contentHash").GetString());
+        Assert.Contains("hello from v2", after.Steps().Single().Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task the_push_webhook_refuses_bad_signatures_and_ignores_other_branches_deletions_and_replays()
+    {
+        var fixture = File.ReadAllBytes(AlertWebhooks.Fixture("github", "push-new-branch-with-commit.json"));
+        var ping = File.ReadAllBytes(AlertWebhooks.Fixture("github", "ping.json"));
+
+        var unsigned = await PostGitHubAsync("push", fixture, signature: null);
+        var wrong = await PostGitHubAsync("push", fixture, "sha256=" + new string('0', 64));
+        var vector = await PostGitHubAsync("push", fixture, "sha256=6c31baef14c480a62f238ca6fe987c304b808053595f77813ec6fe8a5777ff02");
+        var pong = await PostGitHubAsync("ping", ping, Sign(ping));
+        var deletion = Encoding.UTF8.GetBytes("""{"ref":"refs/heads/main","after":"0000000000000000000000000000000000000000","deleted":true}""");
+        var deleted = await PostGitHubAsync("push", deletion, Sign(deletion));
+        var push = Encoding.UTF8.GetBytes("""{"ref":"refs/heads/main","after":"abc","deleted":false}""");
+        var first = await PostGitHubAsync("push", push, Sign(push), delivery: "delivery-1");
+        var replay = await PostGitHubAsync("push", push, Sign(push), delivery: "delivery-1");
+
+        Assert.Equal((401, 403), (unsigned.Status, wrong.Status));
+        Assert.Equal(200, vector.Status);
+        Assert.Contains("refs/heads/master", vector.Body.GetProperty("ignored").GetString(), StringComparison.Ordinal);
+        Assert.Equal(200, pong.Status);
+        Assert.Equal("the branch was deleted", deleted.Body.GetProperty("ignored").GetString());
+        Assert.Equal(202, first.Status);
+        Assert.Equal(200, replay.Status);
+        Assert.Contains("already handled", replay.Body.GetProperty("ignored").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/api/runbooks/..%2F..%2Fetc%2Fpasswd")]
+    [InlineData("/api/runbooks/%2Fetc%2Fpasswd/versions")]
+    public async Task names_that_try_to_leave_the_folder_are_not_found(string path) =>
+        Assert.Equal(404, (await Http.SendAsync(HttpMethod.Get, path)).Status);
+
+    [Fact]
+    public async Task a_load_outside_the_runbook_folder_is_refused_with_the_commit()
+    {
+        var commit = await _remote.CommitAsync("Escape", new Dictionary<string, string?>
+        {
+            ["outside.csx"] = "var stolen = 1;\n",
+            ["runbooks/escape.csx"] = "// ---\n// description: tries to load a file outside the folder\n// ---\n#load \"../outside.csx\"\nawait Step(\"x\", ct => Task.CompletedTask);\n",
+        });
+        await PushHookAsync(commit, "refs/heads/main");
+
+        var escape = await UntilAsync(async () => (await Http.SendAsync(HttpMethod.Get, "/api/runbooks/escape")).Body, b => b.ValueKind == JsonValueKind.Object && b.TryGetProperty("valid", out _));
+
+        Assert.False(escape.GetProperty("valid").GetBoolean());
+        Assert.Contains(escape.GetProperty("errors").EnumerateArray(), e => e.GetString()!.Contains("points outside the runbook folder", StringComparison.Ordinal));
+        Assert.Equal(commit, escape.GetProperty("commit").GetString());
+    }
+
+    private static string Sign(byte[] body) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body));
+
+    private Task<(int Status, JsonElement Body)> PushHookAsync(string after, string reference)
+    {
+        var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { @ref = reference, after, deleted = false }));
+        return PostGitHubAsync("push", body, Sign(body), delivery: Guid.NewGuid().ToString());
+    }
+
+    private async Task<(int Status, JsonElement Body)> PostGitHubAsync(string githubEvent, byte[] body, string? signature, string? delivery = null)
+    {
+        var headers = new Dictionary<string, string> { ["X-GitHub-Event"] = githubEvent, ["X-GitHub-Delivery"] = delivery ?? Guid.NewGuid().ToString() };
+        if (signature is not null)
+        {
+            headers["X-Hub-Signature-256"] = signature;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/github") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    private static Task<JsonElement> UntilAsync(Func<Task<bool>> condition) => UntilAsync(async () => await condition() ? JsonDocument.Parse("true").RootElement : default, r => r.ValueKind == JsonValueKind.True);
+
+    private static async Task<JsonElement> UntilAsync(Func<Task<JsonElement>> read, Func<JsonElement, bool> done)
+    {
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var value = await read();
+            if (done(value))
+            {
+                return value;
+            }
+
+            Assert.True(TimeProvider.System.GetUtcNow() < deadline, $"never reached the expected state; last: {value}");
+            await tick.WaitForNextTickAsync();
+        }
+    }
+}
