@@ -97,6 +97,33 @@ public sealed class running_runbooks_through_the_api : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_runbook_saved_in_the_folder_is_live_within_2_seconds_and_a_deleted_one_goes()
+    {
+        var path = Path.Combine(_workspace.Root, "runbooks", "hot-reloaded.csx");
+        var started = TimeProvider.System.GetTimestamp();
+        File.WriteAllText(path, "// ---\n// description: Appears while the host runs\n// ---\nawait Step(\"appear\", ct => Task.CompletedTask);\n");
+
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(25));
+        while ((await Http.SendAsync(HttpMethod.Get, "/api/runbooks/hot-reloaded")).Status != 200)
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(30), "the new runbook was never picked up");
+            await tick.WaitForNextTickAsync();
+        }
+
+        var live = TimeProvider.System.GetElapsedTime(started);
+        var run = await Http.EndedRunAsync(await Http.TriggerAsync("hot-reloaded", new { }));
+        File.Delete(path);
+        while ((await Http.SendAsync(HttpMethod.Get, "/api/runbooks/hot-reloaded")).Status != 404)
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(30), "the deleted runbook was never dropped");
+            await tick.WaitForNextTickAsync();
+        }
+
+        Assert.True(live < TimeSpan.FromSeconds(2), $"live after {live}");
+        Assert.Equal("Succeeded", run.Status());
+    }
+
+    [Fact]
     public async Task cancelling_a_running_run_interrupts_it()
     {
         var marker = Path.Combine(_workspace.Root, $"started-{Guid.NewGuid():N}");
