@@ -11,6 +11,10 @@ namespace RunbookEngine.Storage;
 /// <summary>The alert half of the store: deliveries, alerts, decisions and breakers, on the same two databases.</summary>
 public sealed partial class SqlRunStore
 {
+    // Rows per multi-row INSERT: far below both databases' parameter limits (SQLite 32,766, PostgreSQL 65,535) at 15
+    // parameters a row, and small enough that SQLite's cost per named parameter stays flat.
+    private const int RowsPerStatement = 50;
+
     private const string AlertColumns = """
         id AS Id, delivery AS Delivery, source AS Source, name AS Name, status AS Status, severity AS Severity, labels AS Labels,
         annotations AS Annotations, starts_at AS StartsAt, ends_at AS EndsAt, fingerprint AS Fingerprint,
@@ -28,68 +32,87 @@ public sealed partial class SqlRunStore
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        // One statement per table, whatever the number of alerts: a storm of large groups costs a few round trips each.
-        var keys = new StringBuilder("INSERT INTO runbook_alert_keys (dedup_key, alert_id) VALUES ");
-        var keyParameters = new DynamicParameters();
+        // Keys are claimed in one order (sorted), so two deliveries carrying the same keys in a different order never
+        // deadlock; a key belongs to the first alert of this delivery that carries it.
+        var firstWithKey = new SortedDictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < ids.Length; i++)
         {
-            keys.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ", ")}(@k{i}, @a{i})");
-            keyParameters.Add($"k{i}", delivery.Alerts[i].DedupKey);
-            keyParameters.Add($"a{i}", ids[i]);
+            firstWithKey.TryAdd(delivery.Alerts[i].DedupKey, ids[i]);
         }
 
-        keys.Append(" ON CONFLICT (dedup_key) DO NOTHING");
-        await connection.ExecuteAsync(new CommandDefinition(keys.ToString(), keyParameters, transaction, cancellationToken: cancellationToken));
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var chunk in firstWithKey.Chunk(RowsPerStatement))
+        {
+            var keys = new StringBuilder("INSERT INTO runbook_alert_keys (dedup_key, alert_id) VALUES ");
+            var keyParameters = new DynamicParameters();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                keys.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ", ")}(@k{i}, @a{i})");
+                keyParameters.Add($"k{i}", chunk[i].Key);
+                keyParameters.Add($"a{i}", chunk[i].Value);
+            }
 
-        // Whoever owns each key now (this request or an earlier one) is the original; everyone else is a resend.
-        var ownerParameters = new DynamicParameters();
-        var ownerKeys = InList("k", delivery.Alerts.Select(a => a.DedupKey).Distinct(StringComparer.Ordinal), ownerParameters);
-        var owners = (await connection.QueryAsync<(string DedupKey, string AlertId)>(new CommandDefinition(
-            $"SELECT dedup_key, alert_id FROM runbook_alert_keys WHERE dedup_key IN {ownerKeys}",
-            ownerParameters, transaction, cancellationToken: cancellationToken)))
-            .ToDictionary(o => o.DedupKey, o => o.AlertId, StringComparer.Ordinal);
+            keys.Append(" ON CONFLICT (dedup_key) DO NOTHING");
+            await connection.ExecuteAsync(new CommandDefinition(keys.ToString(), keyParameters, transaction, cancellationToken: cancellationToken));
+
+            // Whoever owns each key now (this request or an earlier one) is the original; everyone else is a resend.
+            var ownerParameters = new DynamicParameters();
+            var ownerKeys = InList("k", chunk.Select(c => c.Key), ownerParameters);
+            foreach (var (key, alertId) in await connection.QueryAsync<(string DedupKey, string AlertId)>(new CommandDefinition(
+                $"SELECT dedup_key, alert_id FROM runbook_alert_keys WHERE dedup_key IN {ownerKeys}",
+                ownerParameters, transaction, cancellationToken: cancellationToken)))
+            {
+                owners[key] = alertId;
+            }
+        }
 
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO runbook_deliveries (id, source, received_at, source_delivery_id, payload, alerts) VALUES (@deliveryId, @Source, @now, @SourceDeliveryId, @Payload, @count)",
             new { deliveryId, delivery.Source, now, delivery.SourceDeliveryId, delivery.Payload, count = ids.Length }, transaction, cancellationToken: cancellationToken));
 
         var stored = new List<StoredAlert>(ids.Length);
-        var rows = new StringBuilder("""
-            INSERT INTO runbook_alerts (id, delivery, source, name, status, severity, labels, annotations, starts_at, ends_at, fingerprint,
-                                        source_delivery_id, dedup_key, received_at, outcome, detail, duplicate_of)
-            VALUES
-            """);
-        var rowParameters = new DynamicParameters(new { deliveryId, now });
-        for (var i = 0; i < ids.Length; i++)
+        for (var offset = 0; offset < ids.Length; offset += RowsPerStatement)
         {
-            var (alert, key) = (delivery.Alerts[i].Alert, delivery.Alerts[i].DedupKey);
-            var original = owners.GetValueOrDefault(key);
-            var duplicateOf = original == ids[i] ? null : original;
-            var outcome = duplicateOf is not null ? AlertOutcome.Duplicate : AlertOutcome.Pending;
-            stored.Add(new StoredAlert(ids[i], duplicateOf, alert.Status));
-            rows.Append(CultureInfo.InvariantCulture, $"""
-                {(i == 0 ? "" : ",")}
-                (@id{i}, @deliveryId, @source{i}, @name{i}, @status{i}, @severity{i}, @labels{i}, @annotations{i}, @starts{i}, @ends{i}, @fingerprint{i},
-                 @sdid{i}, @key{i}, @now, @outcome{i}, @detail{i}, @dup{i})
+            var count = Math.Min(RowsPerStatement, ids.Length - offset);
+            var rows = new StringBuilder("""
+                INSERT INTO runbook_alerts (id, delivery, source, name, status, severity, labels, annotations, starts_at, ends_at, fingerprint,
+                                            source_delivery_id, dedup_key, received_at, outcome, detail, duplicate_of)
+                VALUES
                 """);
-            rowParameters.Add($"id{i}", ids[i]);
-            rowParameters.Add($"source{i}", alert.Source);
-            rowParameters.Add($"name{i}", alert.Name);
-            rowParameters.Add($"status{i}", alert.Status.ToString());
-            rowParameters.Add($"severity{i}", alert.Severity);
-            rowParameters.Add($"labels{i}", JsonSerializer.Serialize(alert.Labels));
-            rowParameters.Add($"annotations{i}", JsonSerializer.Serialize(alert.Annotations));
-            rowParameters.Add($"starts{i}", alert.StartsAt.ToUnixTimeMilliseconds());
-            rowParameters.Add($"ends{i}", alert.EndsAt?.ToUnixTimeMilliseconds());
-            rowParameters.Add($"fingerprint{i}", alert.Fingerprint);
-            rowParameters.Add($"sdid{i}", alert.DeliveryId ?? delivery.SourceDeliveryId);
-            rowParameters.Add($"key{i}", key);
-            rowParameters.Add($"outcome{i}", outcome.ToString());
-            rowParameters.Add($"detail{i}", duplicateOf is null ? null : $"a resend of alert {duplicateOf}");
-            rowParameters.Add($"dup{i}", duplicateOf);
+            var rowParameters = new DynamicParameters(new { deliveryId, now });
+            for (var j = 0; j < count; j++)
+            {
+                var i = offset + j;
+                var (alert, key) = (delivery.Alerts[i].Alert, delivery.Alerts[i].DedupKey);
+                var original = owners.GetValueOrDefault(key);
+                var duplicateOf = original == ids[i] ? null : original;
+                var outcome = duplicateOf is not null ? AlertOutcome.Duplicate : AlertOutcome.Pending;
+                stored.Add(new StoredAlert(ids[i], duplicateOf, alert.Status));
+                rows.Append(CultureInfo.InvariantCulture, $"""
+                    {(j == 0 ? "" : ",")}
+                    (@id{j}, @deliveryId, @source{j}, @name{j}, @status{j}, @severity{j}, @labels{j}, @annotations{j}, @starts{j}, @ends{j}, @fingerprint{j},
+                     @sdid{j}, @key{j}, @now, @outcome{j}, @detail{j}, @dup{j})
+                    """);
+                rowParameters.Add($"id{j}", ids[i]);
+                rowParameters.Add($"source{j}", alert.Source);
+                rowParameters.Add($"name{j}", alert.Name);
+                rowParameters.Add($"status{j}", alert.Status.ToString());
+                rowParameters.Add($"severity{j}", alert.Severity);
+                rowParameters.Add($"labels{j}", JsonSerializer.Serialize(alert.Labels));
+                rowParameters.Add($"annotations{j}", JsonSerializer.Serialize(alert.Annotations));
+                rowParameters.Add($"starts{j}", alert.StartsAt.ToUnixTimeMilliseconds());
+                rowParameters.Add($"ends{j}", alert.EndsAt?.ToUnixTimeMilliseconds());
+                rowParameters.Add($"fingerprint{j}", alert.Fingerprint);
+                rowParameters.Add($"sdid{j}", alert.DeliveryId ?? delivery.SourceDeliveryId);
+                rowParameters.Add($"key{j}", key);
+                rowParameters.Add($"outcome{j}", outcome.ToString());
+                rowParameters.Add($"detail{j}", duplicateOf is null ? null : $"a resend of alert {duplicateOf}");
+                rowParameters.Add($"dup{j}", duplicateOf);
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(rows.ToString(), rowParameters, transaction, cancellationToken: cancellationToken));
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(rows.ToString(), rowParameters, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return stored;
     }
@@ -148,25 +171,18 @@ public sealed partial class SqlRunStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<string>> ResolveAlertsAsync(string source, string fingerprint, DateTimeOffset? startsAt, DateTimeOffset resolvedAt, CancellationToken cancellationToken)
     {
+        // One statement that both closes and reports: two resolutions arriving together cannot both claim an alert.
         await using var connection = await _dialect.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var filter = new { source, fingerprint, starts = startsAt?.ToUnixTimeMilliseconds(), resolved = resolvedAt.ToUnixTimeMilliseconds() };
-        var ids = (await connection.QueryAsync<string>(new CommandDefinition(
+        var ids = await connection.QueryAsync<string>(new CommandDefinition(
             """
-            SELECT id FROM runbook_alerts
+            UPDATE runbook_alerts SET resolved_at = @resolved
             WHERE source = @source AND fingerprint = @fingerprint AND status = 'Firing' AND resolved_at IS NULL AND outcome <> 'Duplicate'
               AND (@starts IS NULL OR starts_at = @starts)
+            RETURNING id
             """,
-            filter, transaction, cancellationToken: cancellationToken))).ToArray();
-        if (ids.Length > 0)
-        {
-            var parameters = new DynamicParameters(new { filter.resolved });
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"UPDATE runbook_alerts SET resolved_at = @resolved WHERE id IN {InList("i", ids, parameters)}", parameters, transaction, cancellationToken: cancellationToken));
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return ids;
+            new { source, fingerprint, starts = startsAt?.ToUnixTimeMilliseconds(), resolved = resolvedAt.ToUnixTimeMilliseconds() },
+            cancellationToken: cancellationToken));
+        return [.. ids];
     }
 
     /// <inheritdoc />

@@ -120,14 +120,28 @@ public abstract class AlertStoreContract : IAsyncLifetime
     public async Task Ingest_OfTheSameKeysInAnotherOrderAtOnce_NeitherFailsNorStoresTwoOriginals()
     {
         // Two senders listing the same alerts in a different order (the other instance of an HA pair, a second Grafana).
+        var alerts = Enumerable.Range(0, 100).Select(i => Parsed($"order-{i}", $"fp-{i}")).ToArray();
+        var reversed = alerts.Reverse().ToArray();
+
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
-            Task.Run(() => Store.IngestAsync(i % 2 == 0
-                ? Delivery(Parsed("order-a", "fp-a"), Parsed("order-b", "fp-b"))
-                : Delivery(Parsed("order-b", "fp-b"), Parsed("order-a", "fp-a")), default))));
+            Task.Run(() => Store.IngestAsync(Delivery(i % 2 == 0 ? alerts : reversed), default))));
 
         var all = results.SelectMany(r => r).ToList();
-        Assert.Equal(2, all.Count(a => a.DuplicateOf is null));
-        Assert.Equal(14, all.Count(a => a.DuplicateOf is not null));
+        Assert.Equal(100, all.Count(a => a.DuplicateOf is null));
+        Assert.Equal(700, all.Count(a => a.DuplicateOf is not null));
+    }
+
+    [Fact]
+    public async Task Ingest_OfAHugeGroup_StoresEveryAlert()
+    {
+        // One Alertmanager group during a wide outage: a node-level alert firing on thousands of hosts at once.
+        var alerts = Enumerable.Range(0, 5000).Select(i => Parsed($"huge-{i}", $"fp-{i}")).ToArray();
+
+        var stored = await Store.IngestAsync(Delivery(alerts), default);
+
+        Assert.Equal(5000, stored.Count);
+        Assert.All(stored, a => Assert.Null(a.DuplicateOf));
+        Assert.Equal(500, (await Store.ListAlertsAsync(new AlertQuery(Limit: 500), default)).Count);
     }
 
     [Fact]
@@ -254,7 +268,7 @@ public abstract class AlertStoreContract : IAsyncLifetime
         var closedAgain = await Store.ResolveAlertsAsync(Alertmanager, "fp-1", null, resolvedAt.AddMinutes(1), default);
 
         Assert.Equal(firing.Id, resend.DuplicateOf);
-        Assert.Equal([firing.Id, again.Id], closed.Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { firing.Id, again.Id }.Order(StringComparer.Ordinal), closed.Order(StringComparer.Ordinal));
         Assert.Empty(closedAgain);
         Assert.Equal(resolvedAt, (await GetAsync(firing.Id)).ResolvedAt);
         Assert.Equal(resolvedAt, (await GetAsync(again.Id)).ResolvedAt);
@@ -265,6 +279,19 @@ public abstract class AlertStoreContract : IAsyncLifetime
 
         Assert.Equal([otherSource.Id], await Store.ResolveAlertsAsync("grafana", "fp-1", null, resolvedAt, default));
         Assert.Empty(await Store.ResolveAlertsAsync(Alertmanager, "fp-unknown", null, resolvedAt, default));
+    }
+
+    [Fact]
+    public async Task ResolveAlerts_ByManyNodesAtOnce_ClosesEachFiringAlertOnce()
+    {
+        // Resolved notifications of one alert with different dedup keys (a new endsAt), matched on several nodes at once.
+        var firing = await Store.IngestAsync(Delivery([.. Enumerable.Range(0, 50).Select(i => Parsed($"f{i}", "fp-1", startsAt: Now.AddMinutes(-i - 1)))]), default);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            Task.Run(() => Store.ResolveAlertsAsync(Alertmanager, "fp-1", null, Now.AddSeconds(-i), default))));
+
+        var closed = results.SelectMany(r => r).ToList();
+        Assert.Equal(firing.Select(a => a.Id).Order(StringComparer.Ordinal), closed.Order(StringComparer.Ordinal));
     }
 
     [Fact]
