@@ -32,6 +32,18 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
     }
 
     [Fact]
+    public async Task one_alert_can_start_several_runbooks()
+    {
+        var alert = await Http.SettledAlertAsync((await Http.PostGenericAsync(new { name = "NeedsTwoFixes", fingerprint = "two-1" })).Single());
+
+        Assert.Equal([("on-two-a", "Started"), ("on-two-b", "Started")], alert.Decisions().Select(d => (d.Runbook, d.Decision)));
+        foreach (var decision in alert.Decisions())
+        {
+            Assert.Equal("Succeeded", (await Http.EndedRunAsync(decision.RunId!)).Status());
+        }
+    }
+
+    [Fact]
     public async Task a_storm_of_the_same_alert_starts_one_run()
     {
         var body = File.ReadAllBytes(AlertWebhooks.Fixture("alertmanager", "live-firing-grouped.json"));
