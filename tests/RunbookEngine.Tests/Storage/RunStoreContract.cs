@@ -195,7 +195,7 @@ public abstract class RunStoreContract : IAsyncLifetime
 
         var error = await Assert.ThrowsAsync<SchemaTooNewException>(() => Store.MigrateAsync(default));
 
-        Assert.Equal("the database schema is at version 99, newer than this RunbookEngine understands (1); upgrade RunbookEngine, or point it at another database", error.Message);
+        Assert.Equal($"the database schema is at version 99, newer than this RunbookEngine understands ({Migrations.Latest}); upgrade RunbookEngine, or point it at another database", error.Message);
     }
 
     protected abstract Task<SqlRunStore> CreateStoreAsync();
