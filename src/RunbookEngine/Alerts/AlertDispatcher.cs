@@ -101,9 +101,19 @@ public sealed partial class AlertDispatcher(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The alert stays claimed; once the claim is stale a sweep matches it again, and the decisions already
-            // recorded (and the one-run-per-alert-and-runbook rule) keep that from starting anything twice.
             LogMatchFailed(ex, alertId);
+
+            // Hand the alert back so the next sweep (seconds away) matches it again; the decisions already recorded,
+            // and the one-run-per-alert-and-runbook rule, keep that from starting anything twice. If the store is
+            // still unreachable the claim goes stale instead and is taken over after a minute.
+            try
+            {
+                await store.SetOutcomeAsync(alertId, AlertOutcome.Pending, $"matching failed ({ex.Message}); it is retried", CancellationToken.None);
+            }
+            catch (Exception again) when (again is not OperationCanceledException)
+            {
+                LogMatchFailed(again, alertId);
+            }
         }
     }
 
