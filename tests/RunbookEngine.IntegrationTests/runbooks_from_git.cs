@@ -232,7 +232,7 @@ public sealed class runbooks_from_git(ITestOutputHelper output) : IAsyncLifetime
     private static async Task<JsonElement> UntilAsync(Func<Task<JsonElement>> read, Func<JsonElement, bool> done)
     {
         using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(30);
+        var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromMinutes(2);
         while (true)
         {
             var value = await read();
