@@ -181,7 +181,7 @@ public sealed partial class CatalogFollower(
 
             return listing.ToString();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
             return "";
         }

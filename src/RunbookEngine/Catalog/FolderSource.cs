@@ -14,6 +14,11 @@ internal sealed class FolderSource(string root, GitCli git) : IRunbookSourceProv
 
     public async Task<CatalogRevision> RefreshAsync(CancellationToken cancellationToken)
     {
+        if (!InsideARepository(root))
+        {
+            return new CatalogRevision(root, null);
+        }
+
         try
         {
             var inside = await git.RunAsync(root, cancellationToken, "rev-parse", "--is-inside-work-tree");
@@ -32,6 +37,20 @@ internal sealed class FolderSource(string root, GitCli git) : IRunbookSourceProv
             // Not a Git work tree, a repository without commits, or no git at all: versions are content hashes alone.
             return new CatalogRevision(root, null);
         }
+    }
+
+    // Looked up without starting git, so a plain folder (the common case in tests and quick starts) costs no process.
+    private static bool InsideARepository(string folder)
+    {
+        for (var directory = new DirectoryInfo(folder); directory is not null; directory = directory.Parent)
+        {
+            if (Directory.Exists(Path.Combine(directory.FullName, ".git")) || File.Exists(Path.Combine(directory.FullName, ".git")))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public Task<CatalogRevision?> CheckoutAsync(string commit, CancellationToken cancellationToken) => Task.FromResult<CatalogRevision?>(null);

@@ -10,6 +10,8 @@ namespace RunbookEngine.Catalog;
 /// </summary>
 internal sealed partial class GitCli(string askPassScript, Func<(string? User, string? Password)> credentials)
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
     public async Task<string> RunAsync(string? workingDirectory, CancellationToken cancellationToken, params string[] arguments)
     {
         var start = new ProcessStartInfo("git")
@@ -41,16 +43,24 @@ internal sealed partial class GitCli(string askPassScript, Func<(string? User, s
             throw new GitException("git is not installed or not on PATH; install it (apt-get install -y git)", ex);
         }
 
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        // A git that hangs (a remote that never answers, a lock) must not stall the catalog for good.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(Timeout);
+        var output = process.StandardOutput.ReadToEndAsync(limit.Token);
+        var error = process.StandardError.ReadToEndAsync(limit.Token);
         try
         {
-            await process.WaitForExitAsync(cancellationToken);
+            await process.WaitForExitAsync(limit.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw new GitException($"git {Redact(string.Join(' ', arguments))} did not finish within {Timeout.TotalSeconds:0} s and was stopped");
         }
 
         if (process.ExitCode != 0)
