@@ -214,6 +214,7 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var ready = new Uri(Address, "-/ready");
         var started = TimeProvider.System.GetTimestamp();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
         while (TimeProvider.System.GetElapsedTime(started) < ReadyTimeout)
         {
             if (_process.HasExited)
@@ -235,7 +236,7 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
                 // Not listening yet.
             }
 
-            await Task.Delay(50);
+            await tick.WaitForNextTickAsync();
         }
 
         throw new InvalidOperationException($"{ServerBinary} was not ready at {ready} within {ReadyTimeout.TotalSeconds:0} s:\n{Log}");

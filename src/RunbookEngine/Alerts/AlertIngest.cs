@@ -64,8 +64,8 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
         });
     }
 
-    private static string? Header(WebhookRequest request, string name) =>
-        request.Headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+    // One header lookup for the whole webhook path (case-insensitive whatever dictionary the caller built); empty is absent.
+    private static string? Header(WebhookRequest request, string name) => WebhookJson.Header(request, name) is { Length: > 0 } value ? value : null;
 
     [LoggerMessage(EventId = 410, Level = LogLevel.Debug, Message = "Stored {Count} alerts from {Source} ({Duplicates} duplicates)")]
     private partial void LogStored(int count, string source, int duplicates);

@@ -125,8 +125,8 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
         return new IngestResponse(status, new { error = reason });
     }
 
-    private static string? Header(WebhookRequest request, string name) =>
-        request.Headers.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+    // One header lookup for the whole webhook path (case-insensitive whatever dictionary the caller built); empty is absent.
+    private static string? Header(WebhookRequest request, string name) => WebhookJson.Header(request, name) is { Length: > 0 } value ? value : null;
 
     private static bool SameSecret(string given, string expected)
     {

@@ -6,8 +6,13 @@
 // ---
 if (Params.Get<string>("stuck") == "step")
 {
-    // Ignores its token on purpose: the step must still end at its timeout.
-    await Step("hangs", ct => Task.Delay(Timeout.Infinite, CancellationToken.None), timeout: TimeSpan.FromMilliseconds(500));
+    // Never completes and ignores its token on purpose: the step must still end at its timeout.
+    await Step("hangs", ct => new TaskCompletionSource().Task, timeout: TimeSpan.FromMilliseconds(500));
 }
 
-await Step("outlives the run", ct => Task.Delay(Timeout.Infinite, ct));
+await Step("outlives the run", async ct =>
+{
+    var never = new TaskCompletionSource();
+    using var registration = ct.Register(() => never.TrySetCanceled());
+    await never.Task;
+});
