@@ -47,6 +47,12 @@ public sealed partial class CatalogFollower(
         if (catalog.SourceKind == "folder")
         {
             tasks.Add(PollFolderAsync(catalog.Root, stoppingToken));
+            LogFollowingFolder(catalog.Root, watcher is null ? "off" : "on");
+
+            // This service starts on the thread pool some time after the catalog's first load, so a file saved in
+            // between is neither an event nor a difference in the listing: one sync now catches it. Unchanged files
+            // are not compiled again, so this costs a read of the folder.
+            RequestSync();
         }
 
         if (catalog.SourceKind == "git")
@@ -122,29 +128,29 @@ public sealed partial class CatalogFollower(
 
     private async Task<CatalogChange> SyncAndApplyAsync(Func<Task<CatalogChange>> sync, CancellationToken stoppingToken)
     {
-        CatalogChange change;
+        // Nothing may escape: this loop serves every later sync, and a fault here would end it silently.
         try
         {
-            change = await sync();
+            var change = await sync();
+
+            // Schedules follow the runbooks; a removed runbook takes its cron trigger with it.
+            if (change.Changed && services.GetService(typeof(ScheduleSync)) is ScheduleSync schedules)
+            {
+                await schedules.SyncAsync(stoppingToken);
+            }
+
+            if (catalog.SourceKind == "git" && change.Error is null && change.Commit is { } commit)
+            {
+                await versions.SetCatalogCommitAsync(commit, node.Id, stoppingToken);
+            }
+
+            return change;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogFollowFailed(ex);
             return CatalogChange.None(catalog.Revision?.Commit, ex.Message);
         }
-
-        // Schedules follow the runbooks; a removed runbook takes its cron trigger with it.
-        if (change.Changed && services.GetService(typeof(ScheduleSync)) is ScheduleSync schedules)
-        {
-            await schedules.SyncAsync(stoppingToken);
-        }
-
-        if (catalog.SourceKind == "git" && change.Error is null && change.Commit is { } commit)
-        {
-            await versions.SetCatalogCommitAsync(commit, node.Id, stoppingToken);
-        }
-
-        return change;
     }
 
     /// <summary>
@@ -222,6 +228,9 @@ public sealed partial class CatalogFollower(
         watcher.EnableRaisingEvents = true;
         return watcher;
     }
+
+    [LoggerMessage(EventId = 612, Level = LogLevel.Information, Message = "Following the runbook folder {Folder} (file watcher {Watching}, listing polled every second)")]
+    private partial void LogFollowingFolder(string folder, string watching);
 
     [LoggerMessage(EventId = 610, Level = LogLevel.Error, Message = "Following the runbook source failed; the current versions keep serving")]
     private partial void LogFollowFailed(Exception exception);
