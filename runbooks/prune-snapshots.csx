@@ -39,7 +39,22 @@ if (doomed.Length == 0)
 
 var size = FormatBytes(doomed.Sum(file => new FileInfo(file).Length));
 await Manual($"Confirm in the backup console that the newest snapshot in {dir} has been copied off-site.", manualMinutes: 5);
-await Approve($"Delete {doomed.Length} old snapshot(s) in {dir} ({size}), keeping the newest {keep}?", timeout: TimeSpan.FromMinutes(30));
+var question = $"Delete {doomed.Length} old snapshot(s) in {dir} ({size}), keeping the newest {keep}?";
+try
+{
+    // Four eyes: whoever started the run by hand may not also approve the deletion.
+    await Approve(question, timeout: TimeSpan.FromMinutes(30), differentPerson: true);
+}
+catch (ApprovalRejectedException nobody) when (nobody.TimedOut)
+{
+    // Escalate instead of failing: the question goes to the DBA leads (RunbookEngine:Roles:dba-lead in the host).
+    await Step("escalate to the DBA leads", ct =>
+    {
+        Log.Warn($"nobody approved within 30 minutes; asking dba-lead: {question}");
+        return Task.CompletedTask;
+    });
+    await Approve(question + " (escalated)", role: "dba-lead");
+}
 
 await Step("delete snapshots", ct =>
 {

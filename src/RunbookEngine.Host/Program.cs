@@ -19,6 +19,7 @@ app.MapHealthEndpoints();
 app.MapRunbookApi();
 app.MapAlertApi();
 app.MapCatalogApi();
+app.MapToilApi();
 app.MapWebhookEndpoints();
 app.Run();
 

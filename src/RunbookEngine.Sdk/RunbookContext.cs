@@ -201,19 +201,23 @@ public sealed class RunbookContext
     /// </summary>
     /// <param name="instructions">What the person must do.</param>
     /// <param name="timeout">How long to wait for an answer; none when null.</param>
-    /// <param name="manualMinutes">What the step costs a person, when the wait is not a fair measure.</param>
+    /// <param name="manualMinutes">What the step costs a person, counted when nobody records picking it up.</param>
+    /// <param name="role">A role the person must hold (<c>RunbookEngine:Roles</c> in the host); anyone when null.</param>
     /// <returns>A task that completes when the step is confirmed.</returns>
-    /// <exception cref="ApprovalRejectedException">The step was rejected or nobody answered in time.</exception>
-    public Task Manual(string instructions, TimeSpan? timeout = null, double? manualMinutes = null) =>
-        HumanStepAsync(StepKind.Manual, instructions, timeout, manualMinutes);
+    /// <exception cref="ApprovalRejectedException">The step was rejected or nobody answered in time (<see cref="ApprovalRejectedException.TimedOut"/>).</exception>
+    public Task Manual(string instructions, TimeSpan? timeout = null, double? manualMinutes = null, string? role = null) =>
+        HumanStepAsync(StepKind.Manual, instructions, timeout, manualMinutes, role, differentPerson: false);
 
     /// <summary>A gate: the run goes on only if a person approves. Rejection (or no answer in time) fails the run.</summary>
     /// <param name="question">What the person is asked to allow.</param>
     /// <param name="timeout">How long to wait for an answer; none when null.</param>
+    /// <param name="role">A role the approver must hold (<c>RunbookEngine:Roles</c> in the host); anyone when null.</param>
+    /// <param name="differentPerson">Whether the approver must be someone other than the person who started the run.</param>
+    /// <param name="manualMinutes">What deciding costs a person, counted when nobody records picking it up.</param>
     /// <returns>A task that completes when approved.</returns>
-    /// <exception cref="ApprovalRejectedException">The request was rejected or nobody answered in time.</exception>
-    public Task Approve(string question, TimeSpan? timeout = null) =>
-        HumanStepAsync(StepKind.Approval, question, timeout, null);
+    /// <exception cref="ApprovalRejectedException">The request was rejected or nobody answered in time (<see cref="ApprovalRejectedException.TimedOut"/>).</exception>
+    public Task Approve(string question, TimeSpan? timeout = null, string? role = null, bool differentPerson = false, double? manualMinutes = null) =>
+        HumanStepAsync(StepKind.Approval, question, timeout, manualMinutes, role, differentPerson);
 
     internal void WriteLog(LogLevel level, string message)
     {
@@ -387,10 +391,15 @@ public sealed class RunbookContext
         }
     }
 
-    private async Task HumanStepAsync(StepKind kind, string text, TimeSpan? timeout, double? manualMinutes)
+    private async Task HumanStepAsync(StepKind kind, string text, TimeSpan? timeout, double? manualMinutes, string? role, bool differentPerson)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         CheckTimeout(timeout, kind == StepKind.Approval ? "Approve" : "Manual");
+        if (manualMinutes is < 0 || (manualMinutes is { } minutes && !double.IsFinite(minutes)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(manualMinutes), manualMinutes, "manualMinutes must be a finite number of minutes, zero or more");
+        }
+
         var label = kind == StepKind.Approval ? "approve" : "manual";
         EnsureNotNested(label);
         CancellationToken.ThrowIfCancellationRequested();
@@ -411,19 +420,31 @@ public sealed class RunbookContext
         if (earlier is { Status: StepStatus.Failed or StepStatus.TimedOut })
         {
             _outcomes[sequence] = earlier;
-            throw new ApprovalRejectedException(earlier.Error ?? "the step was rejected");
+            throw new ApprovalRejectedException(earlier.Error ?? "the step was rejected", timedOut: earlier.Status == StepStatus.TimedOut);
         }
 
-        var askedAt = _time.GetUtcNow();
-        var outcome = new StepOutcome(sequence, name, kind, StepStatus.WaitingForHuman, askedAt, null, 1, "", null,
-            Actor: "", Idempotent: true, ManualMinutes: manualMinutes);
-        if (DryRun)
+        StepOutcome outcome;
+        if (earlier is { Status: StepStatus.WaitingForHuman })
         {
-            await FinishAsync(outcome with { Status = StepStatus.Skipped, FinishedAt = askedAt, Actor = StepOutcome.MachineActor, Output = "dry run: nobody was asked" });
-            return;
+            // Resumed while still waiting (the wait timed out, or the run was woken for another reason): the question
+            // stands as first asked, and its clock runs from then.
+            outcome = earlier;
+        }
+        else
+        {
+            var now = _time.GetUtcNow();
+            outcome = new StepOutcome(sequence, name, kind, StepStatus.WaitingForHuman, now, null, 1, "", null,
+                Actor: "", Idempotent: true, ManualMinutes: manualMinutes, Role: role, DifferentPerson: differentPerson, DueAt: now + timeout);
+            if (DryRun)
+            {
+                await FinishAsync(outcome with { Status = StepStatus.Skipped, FinishedAt = now, Actor = StepOutcome.MachineActor, Output = "dry run: nobody was asked" });
+                return;
+            }
+
+            await StartAsync(outcome);
         }
 
-        await StartAsync(outcome);
+        var askedAt = outcome.StartedAt;
         if (_settings.HumanGate is not { } gate)
         {
             var error = "nobody can answer: this run has no way to ask a person";
@@ -431,18 +452,30 @@ public sealed class RunbookContext
             throw new ApprovalRejectedException(error);
         }
 
-        using var timeoutSource = timeout is { } limit ? new CancellationTokenSource(limit, _time) : null;
+        var remaining = askedAt + timeout - _time.GetUtcNow();
+        if (remaining <= TimeSpan.Zero)
+        {
+            var error = $"nobody answered within {Durations.Format(timeout!.Value)}";
+            await FinishAsync(outcome with { Status = StepStatus.TimedOut, FinishedAt = _time.GetUtcNow(), Error = error });
+            throw new ApprovalRejectedException(error, timedOut: true);
+        }
+
+        _outcomes[sequence] = outcome;
+        var request = new HumanRequest(Run.Id, sequence, kind, Redactor.Redact(text), askedAt, timeout, role, differentPerson);
+        using var timeoutSource = remaining is { } limit ? new CancellationTokenSource(limit, _time) : null;
         using var waitSource = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken, timeoutSource?.Token ?? CancellationToken.None);
         HumanResponse response;
         try
         {
-            response = await gate.AskAsync(new HumanRequest(Run.Id, sequence, kind, Redactor.Redact(text), askedAt), waitSource.Token).WaitAsync(waitSource.Token);
+            // A durable host's gate throws AwaitingHumanException here: the run stops, and this step is asked again,
+            // with its answer in the journal, when the run resumes.
+            response = await gate.AskAsync(request, waitSource.Token).WaitAsync(waitSource.Token);
         }
         catch (OperationCanceledException) when (timeoutSource?.IsCancellationRequested == true && !CancellationToken.IsCancellationRequested)
         {
             var error = $"nobody answered within {Durations.Format(timeout!.Value)}";
             await FinishAsync(outcome with { Status = StepStatus.TimedOut, FinishedAt = _time.GetUtcNow(), Error = error });
-            throw new ApprovalRejectedException(error);
+            throw new ApprovalRejectedException(error, timedOut: true);
         }
         catch (OperationCanceledException)
         {

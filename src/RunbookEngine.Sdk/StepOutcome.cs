@@ -18,6 +18,9 @@ namespace RunbookEngine.Sdk;
 /// <param name="PickedUpAt">For a human step: when a person took it on, when known.</param>
 /// <param name="ManualMinutes">What the step would cost a person by hand, as declared by the runbook.</param>
 /// <param name="Comment">For a human step: what the person wrote when answering.</param>
+/// <param name="Role">For a human step: the role the person who answers must hold, if any.</param>
+/// <param name="DifferentPerson">For a human step: whether the one who started the run may not answer it.</param>
+/// <param name="DueAt">For a human step: when the wait times out, if it does.</param>
 public sealed record StepOutcome(
     int Sequence,
     string Name,
@@ -33,7 +36,10 @@ public sealed record StepOutcome(
     bool Idempotent = false,
     DateTimeOffset? PickedUpAt = null,
     double? ManualMinutes = null,
-    string? Comment = null)
+    string? Comment = null,
+    string? Role = null,
+    bool DifferentPerson = false,
+    DateTimeOffset? DueAt = null)
 {
     /// <summary>The most characters of output a step keeps: the first and last halves survive, the middle is cut with a marker.</summary>
     public const int MaxOutputLength = 64 * 1024;

@@ -39,6 +39,15 @@ public sealed class RunbookEngineOptions
     /// <summary>Alert webhooks: body limit, credentials per source, circuit breakers.</summary>
     public AlertOptions Alerts { get; set; } = new();
 
+    /// <summary>
+    /// Who holds which role, for Manual steps and approvals that require one: role name → the people (as they give
+    /// their name when answering). A step requiring a role nobody is listed under cannot be answered.
+    /// </summary>
+    public Dictionary<string, List<string>> Roles { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>How toil is estimated where the journal cannot measure it.</summary>
+    public ToilOptions Toil { get; set; } = new();
+
     /// <summary>True when the PostgreSQL store is selected.</summary>
     public bool UsesPostgres => string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase);
 }
@@ -154,4 +163,17 @@ public sealed class GitCatalogOptions
 
     /// <summary>The secret of the GitHub webhook (<c>X-Hub-Signature-256</c>) that triggers a fetch on push.</summary>
     public string? WebhookSecret { get; set; }
+}
+
+/// <summary>Estimates behind the toil reports.</summary>
+public sealed class ToilOptions
+{
+    /// <summary>What an alert that matched no runbook is assumed to cost a person, in minutes (the "automate next" ranking).</summary>
+    public double UnautomatedAlertMinutes { get; set; } = 15;
+
+    /// <summary>Per alert name, a better estimate than <see cref="UnautomatedAlertMinutes"/>.</summary>
+    public Dictionary<string, double> AlertMinutes { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The alert label that names the service a run worked on, for reports grouped by service.</summary>
+    public string ServiceLabel { get; set; } = "service";
 }

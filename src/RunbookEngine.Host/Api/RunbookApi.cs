@@ -6,6 +6,7 @@ using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Scripting.Parameters;
 using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
+using RunbookEngine.Toil;
 
 namespace RunbookEngine.Host.Api;
 
@@ -28,6 +29,7 @@ internal static class RunbookApi
     private static async Task<IResult> TriggerAsync(string name, HttpRequest request, RunService runs, CancellationToken cancellationToken)
     {
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        var by = "api";
         if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
         {
             try
@@ -36,6 +38,16 @@ internal static class RunbookApi
                 if (body.RootElement.ValueKind != JsonValueKind.Object)
                 {
                     return TypedResults.BadRequest(new ApiError("the body must be a JSON object such as {\"parameters\": {\"path\": \"/var/log\"}}"));
+                }
+
+                if (body.RootElement.TryGetProperty("by", out var who))
+                {
+                    if (who.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(who.GetString()))
+                    {
+                        return TypedResults.BadRequest(new ApiError("\"by\" must be the name of the person starting the run"));
+                    }
+
+                    by = who.GetString()!.Trim();
                 }
 
                 if (body.RootElement.TryGetProperty("parameters", out var given))
@@ -57,7 +69,7 @@ internal static class RunbookApi
             }
         }
 
-        var result = await runs.TriggerAsync(name, parameters, RunTrigger.Manual, "api", null, cancellationToken);
+        var result = await runs.TriggerAsync(name, parameters, RunTrigger.Manual, by, null, cancellationToken);
         return Respond(result, name);
     }
 
@@ -126,7 +138,8 @@ internal static class RunbookApi
         }
 
         var steps = await store.GetStepsAsync(id, cancellationToken);
-        return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source" });
+        var toil = ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, steps);
+        return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps, toil, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source" });
     }
 
     /// <summary>

@@ -68,6 +68,11 @@ public static class RunbookExecutor
             status = RunStatus.WaitingForHuman;
             error = ex.Message;
         }
+        catch (AwaitingHumanException)
+        {
+            // Not an error: the run rests until a person answers; the step in the journal says what is asked.
+            status = RunStatus.WaitingForHuman;
+        }
         catch (RunbookFailedException ex)
         {
             status = RunStatus.Failed;

@@ -12,7 +12,7 @@ namespace RunbookEngine.Alerts;
 /// transaction, answer, and only then hand the alerts to matching. Bad input is refused with a 4xx before anything is
 /// stored; a 5xx means the store is down and the sender should retry.
 /// </summary>
-public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispatcher, IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<AlertIngest> logger)
+public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispatcher, Toil.EngineMetrics metrics, IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<AlertIngest> logger)
 {
     /// <summary>The largest body accepted.</summary>
     public long MaxBodyBytes => options.Value.Alerts.MaxBodyBytes;
@@ -52,6 +52,7 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
             return new IngestResponse(503, new { error = "the alert store is unavailable; the alerts were not stored, retry later" });
         }
 
+        metrics.AlertsReceived(source.Name, stored.Count);
         dispatcher.Enqueue(stored.Where(a => a.DuplicateOf is null).Select(a => a.Id));
         var duplicates = stored.Count(a => a.DuplicateOf is not null);
         LogStored(stored.Count, source.Name, duplicates);

@@ -8,6 +8,7 @@ using RunbookEngine.Runs;
 using RunbookEngine.Scheduling;
 using RunbookEngine.Scripting.Compilation;
 using RunbookEngine.Storage;
+using RunbookEngine.Toil;
 
 namespace RunbookEngine.Hosting;
 
@@ -55,6 +56,9 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<IAlertStore>(provider => (IAlertStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton(provider => new RunbookCompiler(Path.Combine(provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath, "compiled")));
         services.AddSingleton<IVersionStore>(provider => (IVersionStore)provider.GetRequiredService<IRunStore>());
+        services.AddSingleton<IToilStore>(provider => (IToilStore)provider.GetRequiredService<IRunStore>());
+        services.AddSingleton<EngineMetrics>();
+        services.AddSingleton<ToilReports>();
         services.AddSingleton<IRunbookSourceProvider>(provider =>
         {
             var o = provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value;
@@ -75,6 +79,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<RunEvents>();
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<RunService>();
+        services.AddSingleton<HumanSteps>();
         services.AddSingleton<ScheduleSync>();
         services.AddSingleton<EngineStartup>();
         services.AddHostedService(provider => provider.GetRequiredService<EngineStartup>());

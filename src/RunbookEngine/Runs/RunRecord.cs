@@ -22,6 +22,7 @@ namespace RunbookEngine.Runs;
 /// <param name="RetryOf">The run this one retries, if any.</param>
 /// <param name="AlertId">The alert that started it, if any.</param>
 /// <param name="Target">What the run acts on, for cooldowns: its concurrency key, else the alert's fingerprint.</param>
+/// <param name="ManualMinutes">The toil baseline: what the runbook's version declared a run costs a person by hand.</param>
 public sealed record RunRecord(
     string Id,
     string Runbook,
@@ -40,7 +41,8 @@ public sealed record RunRecord(
     string? Error,
     string? RetryOf,
     string? AlertId = null,
-    string? Target = null)
+    string? Target = null,
+    double? ManualMinutes = null)
 {
     /// <summary>Whether the run has ended for good.</summary>
     public bool IsTerminal => Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
@@ -57,6 +59,7 @@ public sealed record RunRecord(
 /// <param name="RetryOf">The run this one retries, if any.</param>
 /// <param name="AlertId">The alert that starts it, if any; one alert starts at most one run of each runbook.</param>
 /// <param name="Target">What the run acts on, for cooldowns.</param>
+/// <param name="ManualMinutes">The toil baseline declared by the version that runs.</param>
 public sealed record NewRun(
     string Runbook,
     string? Commit,
@@ -67,7 +70,8 @@ public sealed record NewRun(
     string? ConcurrencyKey = null,
     string? RetryOf = null,
     string? AlertId = null,
-    string? Target = null);
+    string? Target = null,
+    double? ManualMinutes = null);
 
 /// <summary>A page of runs, newest first.</summary>
 /// <param name="Runbook">Only this runbook's runs.</param>

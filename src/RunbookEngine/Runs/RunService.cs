@@ -16,7 +16,7 @@ namespace RunbookEngine.Runs;
 /// Starts, cancels and retries runs. A run is always recorded before it is dispatched, so a crash between the two
 /// leaves a Queued run that the sweeper dispatches, never a job with no run.
 /// </summary>
-public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, ISchedulerFactory schedulers, TimeProvider time, ILogger<RunService> logger)
+public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, ISchedulerFactory schedulers, Toil.EngineMetrics metrics, TimeProvider time, ILogger<RunService> logger)
 {
     /// <summary>Records a run and hands it to the scheduler.</summary>
     /// <param name="runbook">The runbook's name.</param>
@@ -26,6 +26,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
     /// <param name="retryOf">The run this one retries, if any.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <param name="alert">The alert that starts it (its id and content), if any: parameters with <c>from:</c> bind from it.</param>
+    /// <param name="retryOfAlert">For a retry: the alert the retried run answered, so its time to remediate counts the retry.</param>
     /// <returns>The run, or why none was started.</returns>
     public async Task<TriggerResult> TriggerAsync(
         string runbook,
@@ -34,7 +35,8 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
         string triggeredBy,
         string? retryOf,
         CancellationToken cancellationToken,
-        (string Id, RunbookAlert Alert)? alert = null)
+        (string Id, RunbookAlert Alert)? alert = null,
+        string? retryOfAlert = null)
     {
         var entry = catalog.Find(runbook);
         if (entry is null)
@@ -90,7 +92,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
 
         var run = await store.CreateRunAsync(
             new NewRun(runbook, entry.Commit, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), key, retryOf,
-                alert?.Id, target),
+                alert?.Id ?? retryOfAlert, target, entry.Definition.ManualMinutes),
             cancellationToken);
         LogQueued(run.Id, runbook, trigger, triggeredBy);
         await DispatchAsync(run.Id, cancellationToken);
@@ -122,6 +124,46 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
         }
     }
 
+    /// <summary>
+    /// Gives a run that waits for a person a trigger that fires now, so it goes on from its journal. Waking it twice
+    /// is harmless: only a run that is due (answered, or timed out) starts.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <param name="at">When to wake it; now when null.</param>
+    /// <returns>A task that completes when the scheduler holds the trigger.</returns>
+    public async Task WakeAsync(string runId, CancellationToken cancellationToken, DateTimeOffset? at = null)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var when = at is { } due && due > time.GetUtcNow() ? due : time.GetUtcNow();
+        for (var tries = 0; ; tries++)
+        {
+            var trigger = TriggerBuilder.Create()
+                .WithIdentity($"{runId}-wake-{Guid.NewGuid():N}", RunJob.Group)
+                .ForJob(RunJob.Key(runId))
+                .StartAt(when)
+                .Build();
+            try
+            {
+                // The run's job survives while another trigger (a wait's deadline) still points at it.
+                if (await scheduler.Exists(RunJob.Key(runId), cancellationToken))
+                {
+                    await scheduler.ScheduleTrigger(trigger, default, cancellationToken);
+                }
+                else
+                {
+                    await scheduler.ScheduleJob(JobBuilder.Create<RunJob>().WithIdentity(RunJob.Key(runId)).RequestRecovery().Build(), trigger, default, cancellationToken);
+                }
+
+                return;
+            }
+            catch (JobPersistenceException) when (tries < 3)
+            {
+                // The job ended or appeared between the check and the write; look again.
+            }
+        }
+    }
+
     /// <summary>Cancels a run: a queued one never starts, a running one is interrupted, wherever it runs.</summary>
     /// <param name="runId">The run.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -146,7 +188,12 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
             return CancelOutcome.Requested;
         }
 
-        await store.FinishRunAsync(runId, RunStatus.Cancelled, "cancelled before it started", cancellationToken);
+        var reason = run.Status == RunStatus.WaitingForHuman ? "cancelled while it waited for a person" : "cancelled before it started";
+        if (await store.FinishRunAsync(runId, RunStatus.Cancelled, reason, cancellationToken))
+        {
+            metrics.RunEnded(run, RunStatus.Cancelled, time.GetUtcNow(), await store.GetStepsAsync(runId, cancellationToken));
+        }
+
         await scheduler.DeleteJob(RunJob.Key(runId), cancellationToken);
         return CancelOutcome.Cancelled;
     }
@@ -165,7 +212,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
         }
 
         var parameters = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
-        return await TriggerAsync(run.Runbook, parameters, RunTrigger.Retry, triggeredBy, run.Id, cancellationToken);
+        return await TriggerAsync(run.Runbook, parameters, RunTrigger.Retry, triggeredBy, run.Id, cancellationToken, retryOfAlert: run.AlertId);
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Run {RunId} of {Runbook} queued ({Trigger} by {TriggeredBy})")]

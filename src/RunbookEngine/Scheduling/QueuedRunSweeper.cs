@@ -48,8 +48,19 @@ internal sealed partial class QueuedRunSweeper(IRunStore store, RunService runs,
             }
         }
 
+        // Runs waiting for a person whose answer came (or whose wait timed out) but whose wake-up trigger was lost.
+        foreach (var runId in await store.RunsToWakeAsync(time.GetUtcNow() - Grace, 500, cancellationToken))
+        {
+            await runs.WakeAsync(runId, cancellationToken);
+            LogWoken(runId);
+            dispatched++;
+        }
+
         return dispatched;
     }
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Run {RunId} was due to go on after waiting for a person but had no trigger; woke it now")]
+    private partial void LogWoken(string runId);
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Run {RunId} was queued but never scheduled; dispatched it now")]
     private partial void LogDispatched(string runId);

@@ -7,7 +7,9 @@ using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Scripting.FrontMatter;
 using RunbookEngine.Scripting.Parameters;
 using RunbookEngine.Sdk;
+using RunbookEngine.Sdk.Hosting;
 using RunbookEngine.Storage;
+using RunbookEngine.Toil;
 
 namespace RunbookEngine.Scheduling;
 
@@ -15,7 +17,7 @@ namespace RunbookEngine.Scheduling;
 /// The Quartz job that executes one run. It carries nothing but its identity (the run id); everything else is read
 /// from the run store, so a node that recovers the job after a crash has all it needs.
 /// </summary>
-internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger) : IJob
+internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, RunService runs, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger) : IJob
 {
     public const string Group = "runs";
 
@@ -42,7 +44,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         using var version = await catalog.ResolveAsync(run.Runbook, run.ContentHash, cancellationToken);
         if (version is not { Definition: { } definition, Compiled: { } compiled })
         {
-            await EndAsync(run.Id, RunStatus.Failed, version.Error);
+            await EndAsync(run, RunStatus.Failed, version.Error, []);
             return;
         }
 
@@ -50,13 +52,14 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         var bound = ParameterBinder.Bind(definition, supplied, alert: null);
         if (bound.Parameters is null)
         {
-            await EndAsync(run.Id, RunStatus.Failed, string.Join("; ", bound.Errors));
+            await EndAsync(run, RunStatus.Failed, string.Join("; ", bound.Errors), []);
             return;
         }
 
         // The script sees the alert that started the run as data (Alert.Labels, ...), never as code.
         var alert = run.AlertId is { } alertId ? (await alerts.GetAlertAsync(alertId, cancellationToken))?.Alert : null;
         LogStarting(run.Id, run.Runbook, run.Attempt, context.Recovering);
+        var gate = new RestingHumanGate();
         var result = await RunbookExecutor.ExecuteAsync(
             new RunRequest
             {
@@ -65,12 +68,19 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
                 Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
                 Parameters = bound.Parameters,
                 Alert = alert,
-                Journal = new StoreJournal(store, run.Id),
+                Journal = new StoreJournal(store, run.Id, run.Runbook, metrics),
                 LogSink = new LoggerSink(logger),
                 Time = time,
                 InterruptToken = drain.Token,
+                HumanGate = gate,
             },
             cancellationToken);
+        if (result.Status == RunStatus.WaitingForHuman && gate.Asked is { } asked)
+        {
+            await RestAsync(run.Id, asked, cancellationToken);
+            return;
+        }
+
         if (result.Status == RunStatus.Queued)
         {
             await ResumeElsewhereAsync(context, run.Id, run.Attempt, result.Error);
@@ -83,7 +93,38 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
             return;
         }
 
-        await EndAsync(run.Id, result.Status, result.Error);
+        await EndAsync(run, result.Status, result.Error, result.Steps);
+    }
+
+    /// <summary>
+    /// The run rests, holding no thread, until a person answers (the API wakes it) or the wait times out (a trigger
+    /// at the deadline wakes it; the sweeper does if that trigger is lost). An answer that came while the run was
+    /// still on its way here wakes it at once.
+    /// </summary>
+    private async Task RestAsync(string runId, HumanRequest asked, CancellationToken cancellationToken)
+    {
+        var wakeAt = await store.RestForHumanAsync(runId, asked.DueAt, CancellationToken.None);
+        LogResting(runId, asked.Sequence, asked.Kind, asked.DueAt);
+        events.Ended(runId, RunStatus.WaitingForHuman);
+        if (wakeAt is { } at)
+        {
+            await runs.WakeAsync(runId, cancellationToken, at);
+        }
+    }
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "Run {RunId} waits for a person at step {Sequence} ({Kind}; times out at {DueAt})")]
+    private partial void LogResting(string runId, int sequence, StepKind kind, DateTimeOffset? dueAt);
+
+    /// <summary>Asks by stopping the run: the question is in the journal, and the run resumes when it is answered.</summary>
+    private sealed class RestingHumanGate : IHumanGate
+    {
+        public HumanRequest? Asked { get; private set; }
+
+        public Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken)
+        {
+            Asked = request;
+            return Task.FromException<HumanResponse>(new AwaitingHumanException(request));
+        }
     }
 
     /// <summary>
@@ -96,7 +137,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         var policy = run is null ? ConflictPolicy.Queue : catalog.Find(run.Runbook)?.Definition?.OnConflict ?? ConflictPolicy.Queue;
         if (policy == ConflictPolicy.Refuse)
         {
-            await EndAsync(runId, RunStatus.Cancelled, $"refused: run {holder} holds concurrency key {run?.ConcurrencyKey}");
+            await EndAsync(run!, RunStatus.Cancelled, $"refused: run {holder} holds concurrency key {run?.ConcurrencyKey}", []);
             return;
         }
 
@@ -168,12 +209,17 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Run {RunId} attempt {Attempt} failed; retrying in {Delay}: {Error}")]
     private partial void LogRetrying(string runId, int attempt, string delay, string? error);
 
-    private async Task EndAsync(string runId, RunStatus status, string? error)
+    private async Task EndAsync(RunRecord run, RunStatus status, string? error, IReadOnlyList<StepOutcome> steps)
     {
         // Recorded even when the node is shutting down: the outcome is the one thing that must not be lost.
-        await store.FinishRunAsync(runId, status, error, CancellationToken.None);
-        LogEnded(runId, status, error);
-        events.Ended(runId, status);
+        if (await store.FinishRunAsync(run.Id, status, error, CancellationToken.None) && status != RunStatus.WaitingForHuman)
+        {
+            // Counted by the one write that ended the run, so a run recovered after a crash is not counted twice.
+            metrics.RunEnded(run, status, time.GetUtcNow(), steps);
+        }
+
+        LogEnded(run.Id, status, error);
+        events.Ended(run.Id, status);
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Run {RunId} of {Runbook} starting (attempt {Attempt}, recovering: {Recovering})")]

@@ -91,7 +91,49 @@ public interface IRunStore
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The ids.</returns>
     Task<IReadOnlyList<string>> QueuedRunIdsAsync(DateTimeOffset queuedBefore, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records a person's answer to a Manual step or an approval that waits for one, and marks its run to be woken.
+    /// Only the first answer counts.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="sequence">The step's position.</param>
+    /// <param name="answer">Who answered, yes or no, their comment, and when they picked the step up if they say.</param>
+    /// <param name="reason">For a no: the reason the step records as its error.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The step as it now stands and whether this answer was the one recorded.</returns>
+    Task<HumanAnswerResult> AnswerHumanStepAsync(string runId, int sequence, Sdk.Hosting.HumanResponse answer, string? reason, CancellationToken cancellationToken);
+
+    /// <summary>Records that a person took a waiting step on (the start of the human minutes it costs); the first pickup counts.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="sequence">The step's position.</param>
+    /// <param name="actor">Who took it on.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The step as it now stands, or null.</returns>
+    Task<StepOutcome?> PickUpHumanStepAsync(string runId, int sequence, string actor, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Lets a running run rest as WaitingForHuman, to be woken at <paramref name="dueAt"/> (when its question times
+    /// out) or as soon as someone answers.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="dueAt">When the wait times out, if it does.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>When the run is to be woken: already past when an answer came while it was still running.</returns>
+    Task<DateTimeOffset?> RestForHumanAsync(string runId, DateTimeOffset? dueAt, CancellationToken cancellationToken);
+
+    /// <summary>Ids of runs waiting for a person that are due to wake (answered, or their wait timed out).</summary>
+    /// <param name="now">The current time.</param>
+    /// <param name="limit">At most this many.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The ids, longest due first.</returns>
+    Task<IReadOnlyList<string>> RunsToWakeAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 }
+
+/// <summary>What <see cref="IRunStore.AnswerHumanStepAsync"/> did.</summary>
+/// <param name="Step">The step as it stands now; null when the run has no such step.</param>
+/// <param name="Answered">True when this answer was recorded; false when the step was not waiting (answered before, or ended).</param>
+public sealed record HumanAnswerResult(StepOutcome? Step, bool Answered);
 
 /// <summary>What <see cref="IRunStore.StartRunAsync"/> did.</summary>
 /// <param name="Run">The run as started, or null.</param>

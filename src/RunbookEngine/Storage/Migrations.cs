@@ -134,6 +134,15 @@ internal static class Migrations
             updated_at BIGINT NOT NULL
         );
         """,
+        """
+        ALTER TABLE runbook_runs ADD COLUMN manual_minutes DOUBLE PRECISION NULL;
+        ALTER TABLE runbook_runs ADD COLUMN wake_at BIGINT NULL;
+        CREATE INDEX ix_runbook_runs_wake ON runbook_runs (status, wake_at);
+        CREATE INDEX ix_runbook_runs_alert ON runbook_runs (alert_id);
+        ALTER TABLE runbook_steps ADD COLUMN role TEXT NULL;
+        ALTER TABLE runbook_steps ADD COLUMN different_person INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runbook_steps ADD COLUMN due_at BIGINT NULL;
+        """,
     ];
 
     public static int Latest => Steps.Count;

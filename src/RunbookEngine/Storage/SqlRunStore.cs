@@ -17,13 +17,14 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         id AS Id, runbook AS Runbook, commit_sha AS CommitSha, content_hash AS ContentHash, trigger_kind AS TriggerKind,
         triggered_by AS TriggeredBy, parameters AS Parameters, status AS Status, attempt AS Attempt, node AS Node,
         concurrency_key AS ConcurrencyKey, queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt,
-        error AS Error, retry_of AS RetryOf, alert_id AS AlertId, target AS Target
+        error AS Error, retry_of AS RetryOf, alert_id AS AlertId, target AS Target, manual_minutes AS ManualMinutes
         """;
 
     private const string StepColumns = """
         sequence AS Sequence, name AS Name, kind AS Kind, status AS Status, started_at AS StartedAt, finished_at AS FinishedAt,
         attempts AS Attempts, output AS Output, error AS Error, actor AS Actor, result_json AS ResultJson, idempotent AS Idempotent,
-        picked_up_at AS PickedUpAt, manual_minutes AS ManualMinutes, comment AS Comment
+        picked_up_at AS PickedUpAt, manual_minutes AS ManualMinutes, comment AS Comment, role AS Role,
+        different_person AS DifferentPerson, due_at AS DueAt
         """;
 
     private readonly SqlDialect _dialect;
@@ -96,14 +97,15 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         ArgumentNullException.ThrowIfNull(run);
         // Version 7 ids start with their creation time, so they sort roughly by age and index well.
         var record = new RunRecord(Guid.CreateVersion7(_time.GetUtcNow()).ToString("N"), run.Runbook, run.Commit, run.ContentHash, run.Trigger, run.TriggeredBy,
-            run.ParametersJson, RunStatus.Queued, 0, null, run.ConcurrencyKey, FromMs(Now()), null, null, null, run.RetryOf, run.AlertId, run.Target);
+            run.ParametersJson, RunStatus.Queued, 0, null, run.ConcurrencyKey, FromMs(Now()), null, null, null, run.RetryOf, run.AlertId, run.Target,
+            run.ManualMinutes);
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO runbook_runs (id, runbook, commit_sha, content_hash, trigger_kind, triggered_by, parameters, status, attempt,
-                                      node, concurrency_key, queued_at, started_at, finished_at, error, retry_of, alert_id, target)
+                                      node, concurrency_key, queued_at, started_at, finished_at, error, retry_of, alert_id, target, manual_minutes)
             VALUES (@Id, @Runbook, @Commit, @ContentHash, @Trigger, @TriggeredBy, @ParametersJson, @Status, 0,
-                    NULL, @ConcurrencyKey, @QueuedAt, NULL, NULL, NULL, @RetryOf, @AlertId, @Target)
+                    NULL, @ConcurrencyKey, @QueuedAt, NULL, NULL, NULL, @RetryOf, @AlertId, @Target, @ManualMinutes)
             """,
             new
             {
@@ -120,6 +122,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
                 record.RetryOf,
                 record.AlertId,
                 record.Target,
+                record.ManualMinutes,
             },
             cancellationToken: cancellationToken));
         return record;
@@ -199,8 +202,11 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             """
             UPDATE runbook_runs
-            SET status = 'Running', node = @node, attempt = attempt + 1, started_at = COALESCE(started_at, @now)
-            WHERE id = @id AND (status = 'Queued' OR (@recovering = 1 AND status = 'Running'))
+            SET status = 'Running', node = @node, started_at = COALESCE(started_at, @now), wake_at = NULL,
+                attempt = attempt + CASE WHEN status = 'WaitingForHuman' THEN 0 ELSE 1 END
+            WHERE id = @id
+              AND (status = 'Queued' OR (@recovering = 1 AND status = 'Running')
+                   OR (status = 'WaitingForHuman' AND wake_at IS NOT NULL AND wake_at <= @now))
             """,
             new { id, node, now = Now(), recovering = recovering ? 1 : 0 },
             transaction,
@@ -230,6 +236,18 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
             """,
             new { id, status = status.ToString(), error = reason, finishedAt = terminal ? Now() : (long?)null },
             cancellationToken: cancellationToken));
+        if (changed == 1 && terminal)
+        {
+            // A question nobody will answer any more must not stay open in the journal (or on a person's list).
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE runbook_steps SET status = 'Cancelled', finished_at = @now, error = @error
+                WHERE run_id = @id AND status = 'WaitingForHuman'
+                """,
+                new { id, now = Now(), error = $"the run ended {status} while this step waited for a person" },
+                cancellationToken: cancellationToken));
+        }
+
         return changed == 1;
     }
 
@@ -252,14 +270,15 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO runbook_steps (run_id, sequence, name, kind, status, started_at, finished_at, attempts, output, error, actor,
-                                       result_json, idempotent, picked_up_at, manual_minutes, comment)
+                                       result_json, idempotent, picked_up_at, manual_minutes, comment, role, different_person, due_at)
             VALUES (@runId, @Sequence, @Name, @Kind, @Status, @StartedAt, @FinishedAt, @Attempts, @Output, @Error, @Actor,
-                    @ResultJson, @Idempotent, @PickedUpAt, @ManualMinutes, @Comment)
+                    @ResultJson, @Idempotent, @PickedUpAt, @ManualMinutes, @Comment, @Role, @DifferentPerson, @DueAt)
             ON CONFLICT (run_id, sequence) DO UPDATE SET
                 name = excluded.name, kind = excluded.kind, status = excluded.status, started_at = excluded.started_at,
                 finished_at = excluded.finished_at, attempts = excluded.attempts, output = excluded.output, error = excluded.error,
                 actor = excluded.actor, result_json = excluded.result_json, idempotent = excluded.idempotent,
-                picked_up_at = excluded.picked_up_at, manual_minutes = excluded.manual_minutes, comment = excluded.comment
+                picked_up_at = excluded.picked_up_at, manual_minutes = excluded.manual_minutes, comment = excluded.comment,
+                role = excluded.role, different_person = excluded.different_person, due_at = excluded.due_at
             """,
             new
             {
@@ -279,6 +298,9 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
                 PickedUpAt = step.PickedUpAt?.ToUnixTimeMilliseconds(),
                 step.ManualMinutes,
                 step.Comment,
+                step.Role,
+                DifferentPerson = step.DifferentPerson ? 1 : 0,
+                DueAt = step.DueAt?.ToUnixTimeMilliseconds(),
             },
             cancellationToken: cancellationToken));
     }
@@ -344,12 +366,16 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
 
         public string? Target { get; set; }
 
+        public double? ManualMinutes { get; set; }
+
         public RunRecord ToRecord() => new(Id, Runbook, CommitSha, ContentHash, Enum.Parse<RunTrigger>(TriggerKind), TriggeredBy, Parameters,
-            Enum.Parse<RunStatus>(Status), (int)Attempt, Node, ConcurrencyKey, FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt), Error, RetryOf, AlertId, Target);
+            Enum.Parse<RunStatus>(Status), (int)Attempt, Node, ConcurrencyKey, FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt), Error, RetryOf, AlertId, Target,
+            ManualMinutes);
     }
 
     private sealed class StepRow
     {
+        public string RunId { get; set; } = "";
         public long Sequence { get; set; }
         public string Name { get; set; } = "";
         public string Kind { get; set; } = "";
@@ -366,7 +392,13 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         public double? ManualMinutes { get; set; }
         public string? Comment { get; set; }
 
+        public string? Role { get; set; }
+
+        public long DifferentPerson { get; set; }
+
+        public long? DueAt { get; set; }
+
         public StepOutcome ToOutcome() => new((int)Sequence, Name, Enum.Parse<StepKind>(Kind), Enum.Parse<StepStatus>(Status), FromMs(StartedAt), FromMs(FinishedAt),
-            (int)Attempts, Output, Error, Actor, ResultJson, Idempotent != 0, FromMs(PickedUpAt), ManualMinutes, Comment);
+            (int)Attempts, Output, Error, Actor, ResultJson, Idempotent != 0, FromMs(PickedUpAt), ManualMinutes, Comment, Role, DifferentPerson != 0, FromMs(DueAt));
     }
 }
