@@ -5,18 +5,44 @@ namespace RunbookEngine.IntegrationTests;
 /// <summary>A scratch folder holding the test runbooks, a host running in it, and a client for its API.</summary>
 internal sealed class HostWorkspace : IAsyncDisposable
 {
-    private HostWorkspace(string root, HostProcess host)
+    private readonly IReadOnlyDictionary<string, string> _environment;
+
+    private HostWorkspace(string root, HostProcess host, IReadOnlyDictionary<string, string> environment)
     {
         Root = root;
         Host = host;
         Http = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromMinutes(3) };
+        _environment = environment;
     }
 
     public string Root { get; }
 
-    public HostProcess Host { get; }
+    public HostProcess Host { get; private set; }
 
-    public HttpClient Http { get; }
+    public HttpClient Http { get; private set; }
+
+    /// <summary>Stops the host as a service manager would and starts it again on the same folder and store.</summary>
+    public async Task RestartAsync()
+    {
+        Assert.Equal(0, await Host.StopAsync(TimeSpan.FromMinutes(1)));
+        await Host.DisposeAsync();
+        Host = await HostProcess.StartAsync(Root, _environment);
+        Http.Dispose();
+        Http = new HttpClient { BaseAddress = Host.Address, Timeout = TimeSpan.FromMinutes(3) };
+    }
+
+    /// <summary>A file of the repository's own runbooks/ folder (the examples).</summary>
+    public static string Example(string relativePath)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "RunbookEngine.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.NotNull(directory);
+        return File.ReadAllText(Path.Combine(directory.FullName, "runbooks", relativePath));
+    }
 
     public static async Task<HostWorkspace> StartAsync(IReadOnlyDictionary<string, string>? settings = null, IReadOnlyDictionary<string, string>? extraRunbooks = null)
     {
@@ -30,14 +56,16 @@ internal sealed class HostWorkspace : IAsyncDisposable
 
         foreach (var (name, text) in extraRunbooks ?? new Dictionary<string, string>())
         {
-            File.WriteAllText(Path.Combine(runbooks, name + ".csx"), text);
+            var path = Path.Combine(runbooks, name + ".csx");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, text);
         }
 
         var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
         {
             ["RUNBOOKENGINE_CACHE"] = Path.Combine(root, "cache"),
         };
-        return new HostWorkspace(root, await HostProcess.StartAsync(root, environment));
+        return new HostWorkspace(root, await HostProcess.StartAsync(root, environment), environment);
     }
 
     /// <summary>Hosts in cluster mode on one fresh PostgreSQL database, named node-0, node-1, ...</summary>
