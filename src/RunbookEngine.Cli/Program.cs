@@ -11,6 +11,8 @@ var root = new RootCommand("runbook: validate, scaffold, list and run RunbookEng
     TriggerCommand.Create(),
     RunsCommand.Create(),
     VersionsCommand.Create(),
+    CompleteCommand.Create(),
+    ToilCommand.Create(),
 };
 
 var parsed = root.Parse(args);

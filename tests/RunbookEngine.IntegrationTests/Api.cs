@@ -29,6 +29,43 @@ internal static class Api
         return body;
     }
 
+    /// <summary>The run once it has ended for good; unlike <see cref="EndedRunAsync"/>, a rest for a person is not an end.</summary>
+    public static async Task<JsonElement> TerminalRunAsync(this HttpClient http, string runId)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        while (true)
+        {
+            var (_, run) = await http.SendAsync(HttpMethod.Get, $"/api/runs/{runId}");
+            if (run.Status() is "Succeeded" or "Failed" or "Cancelled" or "TimedOut")
+            {
+                return run;
+            }
+
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(2), $"the run never ended: {run}");
+            await tick.WaitForNextTickAsync();
+        }
+    }
+
+    /// <summary>The step once the run rests on it, waiting for a person.</summary>
+    public static async Task<JsonElement> WaitingStepAsync(this HttpClient http, string runId, int sequence)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        while (true)
+        {
+            var (_, run) = await http.SendAsync(HttpMethod.Get, $"/api/runs/{runId}");
+            if (run.GetProperty("steps").EnumerateArray().FirstOrDefault(s => s.GetProperty("sequence").GetInt32() == sequence) is { ValueKind: JsonValueKind.Object } step
+                && step.GetProperty("status").GetString() == "WaitingForHuman" && run.Status() == "WaitingForHuman")
+            {
+                return step;
+            }
+
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(2), $"step {sequence} never waited for a person: {run}");
+            await tick.WaitForNextTickAsync();
+        }
+    }
+
     public static string Status(this JsonElement runAndSteps) => runAndSteps.GetProperty("run").GetProperty("status").GetString()!;
 
     public static IReadOnlyList<(string Name, string Status, string Output)> Steps(this JsonElement runAndSteps) =>

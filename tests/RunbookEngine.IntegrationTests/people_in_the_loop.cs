@@ -34,7 +34,7 @@ public sealed partial class people_in_the_loop(ITestOutputHelper output) : IAsyn
         var (status, started) = await Http.SendAsync(HttpMethod.Post, "/api/runbooks/prune-snapshots/runs", new { parameters = new { dir = snapshots, keep = 1 }, by = "alice" });
         Assert.Equal(202, status);
         var runId = started.GetProperty("runId").GetString()!;
-        var manual = await WaitingStepAsync(runId, 2);
+        var manual = await Http.WaitingStepAsync(runId, 2);
 
         // Resting holds no thread and survives the host going away.
         await _workspace.RestartAsync();
@@ -43,10 +43,10 @@ public sealed partial class people_in_the_loop(ITestOutputHelper output) : IAsyn
 
         var (pickupStatus, pickedUp) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/steps/2/pickup", new { by = "bob" });
         var (doneStatus, done) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/steps/2/complete", new { by = "bob", comment = "off-site copy verified" });
-        await WaitingStepAsync(runId, 3);
+        await Http.WaitingStepAsync(runId, 3);
         var (sameStatus, same) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/steps/3/complete", new { by = "alice" });
         var (approveStatus, _) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/steps/3/complete", new { by = "bob" });
-        var run = await TerminalRunAsync(runId);
+        var run = await Http.TerminalRunAsync(runId);
 
         Assert.Equal((200, 200, 403, 200), (pickupStatus, doneStatus, sameStatus, approveStatus));
         Assert.Contains("someone other than alice", same.GetProperty("error").GetString(), StringComparison.Ordinal);
@@ -105,7 +105,7 @@ public sealed partial class people_in_the_loop(ITestOutputHelper output) : IAsyn
     {
         var runId = await Http.TriggerAsync("gated", new { wait = "2s" });
 
-        var run = await TerminalRunAsync(runId);
+        var run = await Http.TerminalRunAsync(runId);
         var approval = run.GetProperty("steps")[1];
 
         Assert.Equal("Failed", run.Status());
@@ -116,14 +116,14 @@ public sealed partial class people_in_the_loop(ITestOutputHelper output) : IAsyn
     public async Task an_approval_that_needs_a_role_refuses_others_and_a_rejection_fails_the_run()
     {
         var runId = await Http.TriggerAsync("gated", new { });
-        await WaitingStepAsync(runId, 2);
+        await Http.WaitingStepAsync(runId, 2);
 
         var (outsider, refusal) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/steps/2/complete", new { by = "dave" });
         var (nobody, _) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/steps/2/complete", new { });
         var (automated, _) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/steps/1/complete", new { by = "carol" });
         var (rejected, _) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/steps/2/complete", new { by = "carol", reject = true, comment = "not during the freeze" });
         var (again, twice) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/steps/2/complete", new { by = "carol" });
-        var run = await TerminalRunAsync(runId);
+        var run = await Http.TerminalRunAsync(runId);
 
         Assert.Equal((403, 400, 409, 200, 409), (outsider, nobody, automated, rejected, again));
         Assert.Contains("role 'lead'", refusal.GetProperty("error").GetString(), StringComparison.Ordinal);
@@ -137,48 +137,13 @@ public sealed partial class people_in_the_loop(ITestOutputHelper output) : IAsyn
     public async Task cancelling_a_run_that_waits_closes_its_question()
     {
         var runId = await Http.TriggerAsync("gated", new { });
-        await WaitingStepAsync(runId, 2);
+        await Http.WaitingStepAsync(runId, 2);
 
         var (cancelled, _) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/cancel");
         var (_, run) = await Http.SendAsync(HttpMethod.Get, $"/api/runs/{runId}");
 
         Assert.Equal(200, cancelled);
         Assert.Equal(("Cancelled", "Cancelled"), (run.Status(), run.GetProperty("steps")[1].GetProperty("status").GetString()));
-    }
-
-    private async Task<JsonElement> WaitingStepAsync(string runId, int sequence)
-    {
-        var started = TimeProvider.System.GetTimestamp();
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (true)
-        {
-            var (_, run) = await Http.SendAsync(HttpMethod.Get, $"/api/runs/{runId}");
-            if (run.GetProperty("steps").EnumerateArray().FirstOrDefault(s => s.GetProperty("sequence").GetInt32() == sequence) is { ValueKind: JsonValueKind.Object } step
-                && step.GetProperty("status").GetString() == "WaitingForHuman" && run.Status() == "WaitingForHuman")
-            {
-                return step;
-            }
-
-            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(2), $"step {sequence} never waited for a person: {run}\n{_workspace.Host.Log}");
-            await tick.WaitForNextTickAsync();
-        }
-    }
-
-    private async Task<JsonElement> TerminalRunAsync(string runId)
-    {
-        var started = TimeProvider.System.GetTimestamp();
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (true)
-        {
-            var (_, run) = await Http.SendAsync(HttpMethod.Get, $"/api/runs/{runId}");
-            if (run.Status() is "Succeeded" or "Failed" or "Cancelled" or "TimedOut")
-            {
-                return run;
-            }
-
-            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(2), $"the run never ended: {run}\n{_workspace.Host.Log}");
-            await tick.WaitForNextTickAsync();
-        }
     }
 
     private static DateTimeOffset Time(JsonElement element, string property) =>

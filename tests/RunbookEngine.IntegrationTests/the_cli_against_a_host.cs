@@ -45,6 +45,44 @@ public sealed class the_cli_against_a_host : IAsyncLifetime
         Assert.Contains("Succeeded", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task trigger_with_wait_says_how_to_answer_an_approval_and_complete_answers_it()
+    {
+        var server = _workspace.Host.Address.ToString();
+        var following = RunCliAsync("trigger", "approval", "--server", server, "--wait");
+        var runId = await WaitingRunAsync("approval");
+
+        var (completeExit, completeOutput) = await RunCliAsync("complete", runId, "1", "--by", "on-call", "--comment", "fine", "--server", server);
+        var (followExit, followOutput) = await following;
+        var (toilExit, toilOutput) = await RunCliAsync("toil", "--since", "1h", "--server", server);
+
+        Assert.True(completeExit == 0, completeOutput);
+        Assert.Contains("step 1 'Approve: Proceed?' completed by on-call", completeOutput, StringComparison.Ordinal);
+        Assert.True(followExit == 0, followOutput);
+        Assert.Contains($"runbook complete {runId} 1 --server", followOutput, StringComparison.Ordinal);
+        Assert.Contains("Succeeded", followOutput, StringComparison.Ordinal);
+        Assert.True(toilExit == 0, toilOutput);
+        Assert.Contains("approval", toilOutput, StringComparison.Ordinal);
+    }
+
+    /// <summary>The newest run of a runbook, once it rests waiting for a person.</summary>
+    private async Task<string> WaitingRunAsync(string runbook)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        while (true)
+        {
+            var (_, page) = await _workspace.Http.SendAsync(HttpMethod.Get, $"/api/runs?runbook={runbook}&status=WaitingForHuman");
+            if (page.GetProperty("runs").EnumerateArray().FirstOrDefault() is { ValueKind: System.Text.Json.JsonValueKind.Object } run)
+            {
+                return run.GetProperty("id").GetString()!;
+            }
+
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(2), $"no run of {runbook} came to wait for a person");
+            await tick.WaitForNextTickAsync();
+        }
+    }
+
     private static async Task<(int Exit, string Output)> RunCliAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -34,6 +34,14 @@ internal sealed class HostClient(Uri server) : IDisposable
         return ((int)response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
 
+    /// <summary>A GET whose answer is kept as text: the CSV reports are not JSON, so <see cref="SendAsync"/> cannot read them.</summary>
+    public async Task<(int Status, string Text)> GetTextAsync(string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var response = await _http.SendAsync(request, cancellationToken);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
     public static string Describe(JsonElement error)
     {
         if (error.ValueKind != JsonValueKind.Object)

@@ -33,7 +33,7 @@ internal static class TriggerCommand
         using var host = new HostClient(server);
         try
         {
-            var (status, body) = await host.SendAsync(HttpMethod.Post, $"/api/runbooks/{Uri.EscapeDataString(name)}/runs", new { parameters }, cancellationToken);
+            var (status, body) = await host.SendAsync(HttpMethod.Post, $"/api/runbooks/{Uri.EscapeDataString(name)}/runs", new { parameters, by = Environment.UserName }, cancellationToken);
             if (status != 202)
             {
                 await Console.Error.WriteLineAsync($"runbook: {server} refused the run ({status}): {HostClient.Describe(body)}");
@@ -47,7 +47,7 @@ internal static class TriggerCommand
                 return ExitCodes.Ok;
             }
 
-            return await FollowAsync(host, console, runId, cancellationToken);
+            return await FollowAsync(host, server, console, runId, cancellationToken);
         }
         catch (HttpRequestException ex)
         {
@@ -57,9 +57,10 @@ internal static class TriggerCommand
     }
 
     /// <summary>Shows each step as it appears or changes, until the run ends.</summary>
-    private static async Task<int> FollowAsync(HostClient host, IAnsiConsole console, string runId, CancellationToken cancellationToken)
+    private static async Task<int> FollowAsync(HostClient host, Uri server, IAnsiConsole console, string runId, CancellationToken cancellationToken)
     {
         var shown = new Dictionary<int, string>();
+        var hinted = 0;
         while (true)
         {
             // The host answers when the run ends or after 2 s, whichever is first: progress without a busy loop.
@@ -83,6 +84,20 @@ internal static class TriggerCommand
             var status = run.GetProperty("status").GetString()!;
             if (status is "Queued" or "Running")
             {
+                continue;
+            }
+
+            // Resting on a question: say how to answer it, and keep following while someone does.
+            if (status == "WaitingForHuman" && body.GetProperty("steps").EnumerateArray().LastOrDefault(s => s.GetProperty("status").GetString() == "WaitingForHuman") is { ValueKind: JsonValueKind.Object } asked)
+            {
+                var sequence = asked.GetProperty("sequence").GetInt32();
+                if (hinted != sequence)
+                {
+                    console.MarkupLine($"  [yellow]waits for a person:[/] runbook complete {runId} {sequence} --server {Markup.Escape(server.ToString())} [grey](--reject to refuse)[/]");
+                    hinted = sequence;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
                 continue;
             }
 
