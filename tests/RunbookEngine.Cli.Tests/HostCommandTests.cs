@@ -2,10 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace RunbookEngine.Cli.Tests;
 
@@ -223,44 +219,69 @@ public sealed class HostCommandTests
     /// <summary>A request as the fake host received it.</summary>
     private sealed record HostRequest(string Method, string Path, string Query, string Body);
 
-    /// <summary>A host on a free loopback port that gives every request the same answer and keeps what it was sent.</summary>
+    /// <summary>
+    /// A host on a free loopback port that gives every request the same answer and keeps what it was sent. It is an
+    /// <see cref="HttpListener"/>, not Kestrel: referencing ASP.NET Core here would move the CLI's own dependencies out
+    /// of this output folder, where the CLI under test runs from.
+    /// </summary>
     private sealed class FakeHost : IAsyncDisposable
     {
         private readonly ConcurrentQueue<HostRequest> _requests = new();
-        private WebApplication? _app;
+        private readonly HttpListener _listener = new();
+        private Task _serving = Task.CompletedTask;
 
         public string Url { get; private set; } = "";
 
         public IReadOnlyList<HostRequest> Requests => [.. _requests];
 
-        public static async Task<FakeHost> StartAsync(int status, string body, string contentType = "application/json")
+        public static Task<FakeHost> StartAsync(int status, string body, string contentType = "application/json")
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var app = builder.Build();
-            var host = new FakeHost { _app = app };
-            app.Run(async context =>
+            var host = new FakeHost();
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
             {
-                using var reader = new StreamReader(context.Request.Body);
-                var text = await reader.ReadToEndAsync(context.RequestAborted);
-                host._requests.Enqueue(new HostRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", text));
+                probe.Start();
+                host.Url = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/";
+            }
+
+            host._listener.Prefixes.Add(host.Url);
+            host._listener.Start();
+            host._serving = host.ServeAsync(status, body, contentType);
+            return Task.FromResult(host);
+        }
+
+        private async Task ServeAsync(int status, string body, string contentType)
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+
+                using (var reader = new StreamReader(context.Request.InputStream))
+                {
+                    var text = await reader.ReadToEndAsync();
+                    _requests.Enqueue(new HostRequest(context.Request.HttpMethod, Uri.UnescapeDataString(context.Request.Url!.AbsolutePath), context.Request.Url.Query, text));
+                }
+
                 context.Response.StatusCode = status;
                 context.Response.ContentType = contentType;
-                await context.Response.WriteAsync(body, context.RequestAborted);
-            });
-            await app.StartAsync();
-            host.Url = app.Urls.Single();
-            return host;
+                var bytes = System.Text.Encoding.UTF8.GetBytes(body);
+                await context.Response.OutputStream.WriteAsync(bytes);
+                context.Response.Close();
+            }
         }
 
         public async ValueTask DisposeAsync()
         {
-            if (_app is not null)
-            {
-                await _app.StopAsync();
-                await _app.DisposeAsync();
-            }
+            _listener.Stop();
+            _listener.Close();
+            await _serving;
         }
     }
 }

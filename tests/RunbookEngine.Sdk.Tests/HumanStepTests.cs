@@ -64,4 +64,72 @@ public sealed class HumanStepTests
 
         Assert.Empty(gate.Requests);
     }
+
+    [Fact]
+    public async Task A_resting_gate_journals_the_question_with_its_terms_and_lets_the_pause_through()
+    {
+        var time = new FakeTimeProvider();
+        var journal = new InMemoryStepJournal();
+        var context = Some.Context(time: time, journal: journal, gate: new RestingGate());
+
+        var pause = await Assert.ThrowsAsync<AwaitingHumanException>(() => context.Approve("Delete?", timeout: TimeSpan.FromMinutes(30), role: "dba", differentPerson: true));
+        var asked = await journal.FindAsync(1, default);
+
+        Assert.Equal((StepStatus.WaitingForHuman, "dba", true, time.GetUtcNow().AddMinutes(30)), (asked!.Status, asked.Role, asked.DifferentPerson, asked.DueAt));
+        Assert.Equal((1, TimeSpan.FromMinutes(30), time.GetUtcNow().AddMinutes(30)), (pause.Request.Sequence, pause.Request.Timeout, pause.Request.DueAt));
+    }
+
+    [Fact]
+    public async Task A_question_resumed_after_its_deadline_times_out_and_says_so()
+    {
+        var time = new FakeTimeProvider();
+        var journal = new InMemoryStepJournal();
+        await Assert.ThrowsAsync<AwaitingHumanException>(() => Some.Context(time: time, journal: journal, gate: new RestingGate()).Approve("Delete?", timeout: TimeSpan.FromMinutes(30)));
+        time.Advance(TimeSpan.FromMinutes(30));
+
+        var error = await Assert.ThrowsAsync<ApprovalRejectedException>(() => Some.Context(time: time, journal: journal, gate: new RestingGate()).Approve("Delete?", timeout: TimeSpan.FromMinutes(30)));
+        var step = await journal.FindAsync(1, default);
+
+        Assert.True(error.TimedOut);
+        Assert.Equal(("nobody answered within 30m", StepStatus.TimedOut), (error.Message, step!.Status));
+    }
+
+    [Fact]
+    public async Task A_question_resumed_before_its_deadline_is_asked_again_as_first_asked()
+    {
+        var time = new FakeTimeProvider();
+        var journal = new InMemoryStepJournal();
+        var first = new RestingGate();
+        await Assert.ThrowsAsync<AwaitingHumanException>(() => Some.Context(time: time, journal: journal, gate: first).Approve("Delete?", timeout: TimeSpan.FromMinutes(30)));
+        var askedAt = time.GetUtcNow();
+        time.Advance(TimeSpan.FromMinutes(10));
+
+        var again = new RestingGate();
+        await Assert.ThrowsAsync<AwaitingHumanException>(() => Some.Context(time: time, journal: journal, gate: again).Approve("Delete?", timeout: TimeSpan.FromMinutes(30)));
+
+        Assert.Equal((askedAt, askedAt.AddMinutes(30)), (again.Asked!.AskedAt, again.Asked.DueAt));
+    }
+
+    [Fact]
+    public async Task A_rejection_recorded_while_the_run_rested_fails_it_on_resume()
+    {
+        var journal = new InMemoryStepJournal();
+        await journal.StepFinishedAsync(new StepOutcome(1, "Approve: Proceed?", StepKind.Approval, StepStatus.Failed, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, 1, "", "rejected by bob: no", "bob"), default);
+
+        var error = await Assert.ThrowsAsync<ApprovalRejectedException>(() => Some.Context(journal: journal, gate: new RestingGate()).Approve("Proceed?"));
+
+        Assert.Equal(("rejected by bob: no", false), (error.Message, error.TimedOut));
+    }
+
+    /// <summary>A host's durable gate: it never answers, it pauses the run.</summary>
+    private sealed class RestingGate : IHumanGate
+    {
+        public HumanRequest? Asked { get; private set; }
+
+        public Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken)
+        {
+            Asked = request;
+            return Task.FromException<HumanResponse>(new AwaitingHumanException(request));
+        }
+    }
 }
