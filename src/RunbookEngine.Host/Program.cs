@@ -1,3 +1,4 @@
+using RunbookEngine.Dashboard;
 using RunbookEngine.Host.Api;
 using RunbookEngine;
 using RunbookEngine.Hosting;
@@ -13,14 +14,17 @@ builder.Services.AddRunbookEngine(builder.Configuration);
 var grace = builder.Configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>()?.ShutdownGrace ?? new RunbookEngineOptions().ShutdownGrace;
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(15));
 builder.Services.AddRunbookApi();
+builder.Services.AddRunbookDashboard();
 
 var app = builder.Build();
+app.UseRunbookAccess();
 app.MapHealthEndpoints();
 app.MapRunbookApi();
 app.MapAlertApi();
 app.MapCatalogApi();
 app.MapToilApi();
 app.MapWebhookEndpoints();
+app.MapRunbookDashboard();
 app.Run();
 
 /// <summary>The host's entry point, visible to the integration tests' WebApplicationFactory.</summary>

@@ -45,6 +45,9 @@ public sealed class RunbookEngineOptions
     /// </summary>
     public Dictionary<string, List<string>> Roles { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Who may use the API and dashboard from other machines.</summary>
+    public AccessOptions Access { get; set; } = new();
+
     /// <summary>How toil is estimated where the journal cannot measure it.</summary>
     public ToilOptions Toil { get; set; } = new();
 
@@ -176,4 +179,11 @@ public sealed class ToilOptions
 
     /// <summary>The alert label that names the service a run worked on, for reports grouped by service.</summary>
     public string ServiceLabel { get; set; } = "service";
+}
+
+/// <summary>Access to the API and dashboard from other machines (loopback callers need nothing).</summary>
+public sealed class AccessOptions
+{
+    /// <summary>API tokens by the name of who holds them: <c>RunbookEngine__Access__Tokens__alice=...</c>. The name is who the API and dashboard record for actions.</summary>
+    public Dictionary<string, string> Tokens { get; set; } = new(StringComparer.Ordinal);
 }

@@ -142,26 +142,9 @@ internal static class RunbookApi
         return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps, toil, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source" });
     }
 
-    /// <summary>
-    /// The run with the values of secret parameters replaced by ***. The store keeps them (a recovered run needs
-    /// them); the API never shows them.
-    /// </summary>
-    private static RunRecord MaskSecrets(RunRecord run, RunbookCatalog catalog)
-    {
-        var secrets = catalog.Find(run.Runbook)?.Definition?.Parameters.Where(p => p.Secret).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        if (secrets is not { Count: > 0 })
-        {
-            return run;
-        }
-
-        var parameters = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
-        foreach (var name in parameters.Keys.Where(secrets.Contains).ToList())
-        {
-            parameters[name] = RunbookEngine.Sdk.Hosting.Redactor.Mask;
-        }
-
-        return run with { ParametersJson = JsonSerializer.Serialize(parameters) };
-    }
+    /// <summary>The run with the values of secret parameters replaced by ***.</summary>
+    private static RunRecord MaskSecrets(RunRecord run, RunbookCatalog catalog) =>
+        run with { ParametersJson = JsonSerializer.Serialize(RunParameters.Masked(run, catalog)) };
 
     private static async Task<IResult> CancelAsync(string id, RunService runs, CancellationToken cancellationToken) =>
         await runs.CancelAsync(id, cancellationToken) switch

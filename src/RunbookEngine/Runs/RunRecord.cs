@@ -78,4 +78,22 @@ public sealed record NewRun(
 /// <param name="Status">Only runs in this status.</param>
 /// <param name="Limit">At most this many (1 to 500).</param>
 /// <param name="Before">Only runs older than this run id (the cursor of the next page).</param>
-public sealed record RunQuery(string? Runbook = null, RunStatus? Status = null, int Limit = 50, string? Before = null);
+/// <param name="Trigger">Only runs started this way.</param>
+/// <param name="AlertId">Only runs started by this alert.</param>
+/// <param name="Target">Only runs whose target (concurrency key, else alert source:fingerprint) contains this.</param>
+/// <param name="Since">Only runs queued at or after this.</param>
+/// <param name="Until">Only runs queued before this.</param>
+/// <param name="Text">Free text, case-insensitive, in the run's id, runbook, who started it, target, parameters or error.</param>
+/// <param name="RetryOf">Only retries of this run.</param>
+public sealed record RunQuery(
+    string? Runbook = null,
+    RunStatus? Status = null,
+    int Limit = 50,
+    string? Before = null,
+    RunTrigger? Trigger = null,
+    string? AlertId = null,
+    string? Target = null,
+    DateTimeOffset? Since = null,
+    DateTimeOffset? Until = null,
+    string? Text = null,
+    string? RetryOf = null);

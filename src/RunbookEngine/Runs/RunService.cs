@@ -168,7 +168,8 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
     /// <param name="runId">The run.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>What happened.</returns>
-    public async Task<CancelOutcome> CancelAsync(string runId, CancellationToken cancellationToken)
+    /// <param name="by">Who asks, recorded in the run's reason.</param>
+    public async Task<CancelOutcome> CancelAsync(string runId, CancellationToken cancellationToken, string? by = null)
     {
         var run = await store.GetRunAsync(runId, cancellationToken);
         if (run is null)
@@ -188,7 +189,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
             return CancelOutcome.Requested;
         }
 
-        var reason = run.Status == RunStatus.WaitingForHuman ? "cancelled while it waited for a person" : "cancelled before it started";
+        var reason = (run.Status == RunStatus.WaitingForHuman ? "cancelled while it waited for a person" : "cancelled before it started") + (by is null ? "" : " by " + by);
         if (await store.FinishRunAsync(runId, RunStatus.Cancelled, reason, cancellationToken))
         {
             metrics.RunEnded(run, RunStatus.Cancelled, time.GetUtcNow(), await store.GetStepsAsync(runId, cancellationToken));

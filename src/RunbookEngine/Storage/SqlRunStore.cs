@@ -154,17 +154,49 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
             }
         }
 
+        // Only the filters given become SQL, so each query can use the index that fits it (runbook, status, time).
+        var where = new List<string>();
+        void Filter(object? value, string condition)
+        {
+            if (value is not null)
+            {
+                where.Add(condition);
+            }
+        }
+
+        Filter(query.Runbook, "runbook = @runbook");
+        Filter(query.Status, "status = @status");
+        Filter(query.Trigger, "trigger_kind = @trigger");
+        Filter(query.AlertId, "alert_id = @alertId");
+        Filter(query.RetryOf, "retry_of = @retryOf");
+        Filter(query.Target, @"LOWER(target) LIKE @target ESCAPE '\'");
+        Filter(query.Since, "queued_at >= @since");
+        Filter(query.Until, "queued_at < @until");
+        Filter(cursorTime, "(queued_at < @cursorTime OR (queued_at = @cursorTime AND id < @cursorId))");
+        Filter(query.Text, TextSearch);
         var sql = $"""
             SELECT {RunColumns} FROM runbook_runs
-            WHERE (@runbook IS NULL OR runbook = @runbook)
-              AND (@status IS NULL OR status = @status)
-              AND (@cursorTime IS NULL OR queued_at < @cursorTime OR (queued_at = @cursorTime AND id < @cursorId))
+            {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
             ORDER BY queued_at DESC, id DESC
             LIMIT @limit
             """;
         var rows = await connection.QueryAsync<RunRow>(new CommandDefinition(
             sql,
-            new { runbook = query.Runbook, status = query.Status?.ToString(), cursorTime, cursorId = query.Before, limit },
+            new
+            {
+                runbook = query.Runbook,
+                status = query.Status?.ToString(),
+                trigger = query.Trigger?.ToString(),
+                alertId = query.AlertId,
+                retryOf = query.RetryOf,
+                target = Like(query.Target),
+                since = query.Since?.ToUnixTimeMilliseconds(),
+                until = query.Until?.ToUnixTimeMilliseconds(),
+                text = Like(query.Text),
+                cursorTime,
+                cursorId = query.Before,
+                limit,
+            },
             cancellationToken: cancellationToken));
         return [.. rows.Select(row => row.ToRecord())];
     }
@@ -337,6 +369,13 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     public ValueTask DisposeAsync() => _owned?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static readonly string TextSearch = "(" + string.Join(" OR ",
+        new[] { "id", "runbook", "triggered_by", "COALESCE(target, '')", "parameters", "COALESCE(error, '')" }.Select(column => $@"LOWER({column}) LIKE @text ESCAPE '\'")) + ")";
+
+    /// <summary>A case-insensitive contains pattern; the user's % and _ match themselves.</summary>
+    private static string? Like(string? text) =>
+        text is null ? null : "%" + text.ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 

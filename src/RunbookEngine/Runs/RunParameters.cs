@@ -1,0 +1,32 @@
+using System.Text.Json;
+using RunbookEngine.Catalog;
+using RunbookEngine.Sdk.Hosting;
+
+namespace RunbookEngine.Runs;
+
+/// <summary>A run's parameters as people may see them.</summary>
+public static class RunParameters
+{
+    /// <summary>
+    /// The parameters as given, with the values of secret parameters replaced by ***. The store keeps them (a
+    /// recovered run needs them); the API and the dashboard never show them.
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="catalog">Where the runbook's definition says which parameters are secret.</param>
+    /// <returns>Name → value, masked.</returns>
+    public static Dictionary<string, string> Masked(RunRecord run, RunbookCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var parameters = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
+        foreach (var parameter in catalog.Find(run.Runbook)?.Definition?.Parameters.Where(p => p.Secret) ?? [])
+        {
+            if (parameters.ContainsKey(parameter.Name))
+            {
+                parameters[parameter.Name] = Redactor.Mask;
+            }
+        }
+
+        return parameters;
+    }
+}
