@@ -60,7 +60,7 @@ public sealed class AccessControl(RequestDelegate next, AccessControlTokens toke
             return;
         }
 
-        if (IsLoopback(context))
+        if (tokens.TrustLoopback && IsLoopback(context))
         {
             // A web page in the operator's browser can send requests to 127.0.0.1 too; unsafe API calls from another
             // origin are refused (the dashboard's own forms carry an anti-forgery token instead).
@@ -103,6 +103,9 @@ public sealed class AccessControl(RequestDelegate next, AccessControlTokens toke
 /// <summary>The configured API tokens, and the sign-in cookie derived from one.</summary>
 public sealed class AccessControlTokens(IOptions<RunbookEngineOptions> options)
 {
+    /// <summary>Whether loopback callers need no token (<c>RunbookEngine:Access:TrustLoopback</c>).</summary>
+    public bool TrustLoopback => options.Value.Access.TrustLoopback;
+
     /// <summary>The cookie value for a token, or null when the token is unknown.</summary>
     public string? CookieFor(string token) => Find(token) is { } name ? name + ":" + Hash(token) : null;
 

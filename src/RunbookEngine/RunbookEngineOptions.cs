@@ -186,4 +186,10 @@ public sealed class AccessOptions
 {
     /// <summary>API tokens by the name of who holds them: <c>RunbookEngine__Access__Tokens__alice=...</c>. The name is who the API and dashboard record for actions.</summary>
     public Dictionary<string, string> Tokens { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether loopback callers need no token. Turn it off behind a reverse proxy on the same machine: every request
+    /// then comes from loopback, whoever sent it.
+    /// </summary>
+    public bool TrustLoopback { get; set; } = true;
 }
