@@ -6,7 +6,23 @@ namespace RunbookEngine.Cli.Commands;
 /// <summary>Talks to a RunbookEngine host's API for the commands that take --server.</summary>
 internal sealed class HostClient(Uri server) : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = server, Timeout = TimeSpan.FromMinutes(6) };
+    private readonly HttpClient _http = Create(server);
+
+    /// <summary>
+    /// A client for the host; with <c>$RUNBOOKENGINE_TOKEN</c> set it sends it as a bearer token, which a host
+    /// reached from another machine requires (RunbookEngine:Access:Tokens). An environment variable, not an option,
+    /// so the token never shows in the process list or the shell history.
+    /// </summary>
+    private static HttpClient Create(Uri server)
+    {
+        var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromMinutes(6) };
+        if (Environment.GetEnvironmentVariable("RUNBOOKENGINE_TOKEN") is { Length: > 0 } token)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return http;
+    }
 
     public static System.CommandLine.Option<string> ServerOption()
     {

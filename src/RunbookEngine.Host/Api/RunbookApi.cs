@@ -69,12 +69,12 @@ internal static class RunbookApi
             }
         }
 
-        var result = await runs.TriggerAsync(name, parameters, RunTrigger.Manual, by, null, cancellationToken);
+        var result = await runs.TriggerAsync(name, parameters, RunTrigger.Manual, Dashboard.AccessControl.Identity(request.HttpContext) ?? by, null, cancellationToken);
         return Respond(result, name);
     }
 
-    private static async Task<IResult> RetryAsync(string id, RunService runs, CancellationToken cancellationToken) =>
-        Respond(await runs.RetryAsync(id, "api", cancellationToken), id);
+    private static async Task<IResult> RetryAsync(string id, HttpContext context, RunService runs, CancellationToken cancellationToken) =>
+        Respond(await runs.RetryAsync(id, Dashboard.AccessControl.Identity(context) ?? "api", cancellationToken), id);
 
     private static IResult Respond(TriggerResult result, string subject) => result.Problem switch
     {
@@ -146,8 +146,8 @@ internal static class RunbookApi
     private static RunRecord MaskSecrets(RunRecord run, RunbookCatalog catalog) =>
         run with { ParametersJson = JsonSerializer.Serialize(RunParameters.Masked(run, catalog)) };
 
-    private static async Task<IResult> CancelAsync(string id, RunService runs, CancellationToken cancellationToken) =>
-        await runs.CancelAsync(id, cancellationToken) switch
+    private static async Task<IResult> CancelAsync(string id, HttpContext context, RunService runs, CancellationToken cancellationToken) =>
+        await runs.CancelAsync(id, cancellationToken, Dashboard.AccessControl.Identity(context)) switch
         {
             CancelOutcome.NotFound => TypedResults.NotFound(new ApiError($"no run '{id}'")),
             CancelOutcome.AlreadyEnded => TypedResults.Conflict(new ApiError($"run '{id}' has already ended")),

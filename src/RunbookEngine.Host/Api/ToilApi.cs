@@ -33,15 +33,18 @@ internal static class ToilApi
             return error;
         }
 
-        var answer = new HumanResponse(body!.Reject != true, body.By?.Trim() ?? "", body.Comment, body.PickedUpAt);
+        var answer = new HumanResponse(body!.Reject != true, Who(request.HttpContext, body.By), body.Comment, body.PickedUpAt);
         return Respond(await humans.AnswerAsync(id, step, answer, cancellationToken));
     }
 
     private static async Task<IResult> PickUpAsync(string id, int step, HttpRequest request, HumanSteps humans, CancellationToken cancellationToken)
     {
         var (body, error) = await ReadAsync<AnswerBody>(request, cancellationToken);
-        return error ?? Respond(await humans.PickUpAsync(id, step, body!.By?.Trim() ?? "", cancellationToken));
+        return error ?? Respond(await humans.PickUpAsync(id, step, Who(request.HttpContext, body!.By), cancellationToken));
     }
+
+    /// <summary>A caller with a token acts under the token's name, whatever "by" says; an anonymous loopback caller is who they say.</summary>
+    internal static string Who(HttpContext context, string? by) => Dashboard.AccessControl.Identity(context) ?? by?.Trim() ?? "";
 
     private static IResult Respond(HumanStepResult result) => result.Problem switch
     {

@@ -37,8 +37,10 @@ internal static class WebhookEndpoints
         }
 
         var request = new WebhookRequest(body, http.Request.ContentType, headers);
+        // Behind a reverse proxy on this machine every sender looks local; TrustLoopback off makes every source need its credential.
         var remote = http.Connection.RemoteIpAddress;
-        var refused = authenticator.Authenticate(alertSource, request, remote is not null && IPAddress.IsLoopback(remote));
+        var local = remote is not null && IPAddress.IsLoopback(remote) && http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<RunbookEngineOptions>>().Value.Access.TrustLoopback;
+        var refused = authenticator.Authenticate(alertSource, request, local);
         return Answer(refused ?? await ingest.IngestAsync(alertSource, request, cancellationToken));
     }
 
