@@ -87,6 +87,36 @@ public abstract class RunStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListRuns_FiltersByTriggerAlertTargetRetryTimeAndText()
+    {
+        var early = await Store.CreateRunAsync(new NewRun("disk", null, "h", RunTrigger.Alert, "alertmanager:DiskFull", "{\"path\":\"/var/Log_100%\"}", "disk:web-1", AlertId: "alert-1", Target: "disk:web-1"), default);
+        Time.Advance(TimeSpan.FromMinutes(10));
+        var retry = await Store.CreateRunAsync(new NewRun("disk", null, "h", RunTrigger.Retry, "alice", "{}", RetryOf: early.Id, Target: "disk:WEB-2"), default);
+        await Store.StartRunAsync(retry.Id, "node-1", recovering: false, default);
+        await Store.FinishRunAsync(retry.Id, RunStatus.Failed, "Permission denied on /var", default);
+        Time.Advance(TimeSpan.FromMinutes(10));
+        var manual = await Store.CreateRunAsync(new NewRun("restart", null, "h", RunTrigger.Manual, "bob", "{\"unit\":\"nginx\"}"), default);
+
+        async Task<string[]> Ids(RunQuery query) => [.. (await Store.ListRunsAsync(query, default)).Select(r => r.Id)];
+
+        Assert.Equal([retry.Id], await Ids(new RunQuery(Trigger: RunTrigger.Retry)));
+        Assert.Equal([early.Id], await Ids(new RunQuery(AlertId: "alert-1")));
+        Assert.Equal([retry.Id], await Ids(new RunQuery(RetryOf: early.Id)));
+        Assert.Equal([retry.Id, early.Id], await Ids(new RunQuery(Target: "web")));
+        Assert.Equal([retry.Id], await Ids(new RunQuery(Target: "Web-2")));
+        Assert.Equal([manual.Id, retry.Id], await Ids(new RunQuery(Since: retry.QueuedAt)));
+        Assert.Equal([early.Id], await Ids(new RunQuery(Until: retry.QueuedAt)));
+        Assert.Equal([retry.Id], await Ids(new RunQuery(Text: "permission DENIED")));
+        Assert.Equal([manual.Id], await Ids(new RunQuery(Text: "nginx")));
+        Assert.Equal([manual.Id], await Ids(new RunQuery(Text: "BOB")));
+        Assert.Equal([early.Id], await Ids(new RunQuery(Text: "log_100%")));
+        Assert.Empty(await Ids(new RunQuery(Text: "log_1000")));
+        Assert.Equal([early.Id], await Ids(new RunQuery(Text: "%")));
+        Assert.Empty(await Ids(new RunQuery(Text: "l_g")));
+        Assert.Equal([retry.Id], await Ids(new RunQuery(Runbook: "disk", Status: RunStatus.Failed, Text: "var", Trigger: RunTrigger.Retry)));
+    }
+
+    [Fact]
     public async Task StartRun_TakesAQueuedRunOnce_AndARunningOneOnlyWhenRecovering()
     {
         var run = await Store.CreateRunAsync(Some("start"), default);
