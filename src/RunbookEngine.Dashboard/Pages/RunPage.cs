@@ -14,7 +14,7 @@ namespace RunbookEngine.Dashboard.Pages;
 /// <summary>One run: its step timeline, each step's output, what started it, the version that ran, and what a person can do.</summary>
 internal static class RunPage
 {
-    public static async Task<IResult> RenderAsync(string id, HttpContext context, IRunStore store, IAlertStore alerts, RunbookCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<IResult> RenderAsync(string id, HttpContext context, IRunStore store, IAlertStore alerts, IVersionStore versions, RunbookCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var run = await store.GetRunAsync(id, cancellationToken);
@@ -71,6 +71,16 @@ internal static class RunPage
                 </dl>
                 <details><summary>Raw payload</summary><pre id="payload">{E(payload)}</pre></details>
                 """);
+        }
+
+        // Exactly the source that ran: the version the run is pinned to, as the catalog recorded it.
+        if (await versions.GetVersionAsync(run.Runbook, run.ContentHash, cancellationToken) is { } version)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"<h2>Source</h2><p class=\"muted\">version {E(version.ContentHash[..12])}{(version.Commit is { } commit ? $", commit {E(commit)}" : "")}{(version.Author is { } author ? $" by {E(author)}" : "")}{(version.Message is { } message ? $": {E(message)}" : "")}</p>");
+            foreach (var file in version.Files)
+            {
+                body.Append(CultureInfo.InvariantCulture, $"<details class=\"source\"><summary class=\"mono\">{E(file.Path)}</summary><pre>{E(file.Text)}</pre></details>");
+            }
         }
 
         var script = run.IsTerminal ? "" : $$"""
