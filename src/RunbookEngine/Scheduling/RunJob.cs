@@ -87,7 +87,9 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
             return;
         }
 
-        if (result.Status is RunStatus.Failed or RunStatus.TimedOut && run.Attempt <= definition.Retries && !cancellationToken.IsCancellationRequested)
+        // A person's no (or nobody answering) is in the journal and would only be replayed: such a run is not retried.
+        var refusedByPerson = result.Steps.Count > 0 && result.Steps[^1] is { Kind: not StepKind.Automated, Status: StepStatus.Failed or StepStatus.TimedOut };
+        if (result.Status is RunStatus.Failed or RunStatus.TimedOut && run.Attempt <= definition.Retries && !refusedByPerson && !cancellationToken.IsCancellationRequested)
         {
             await RetryLaterAsync(context, run.Id, run.Attempt, definition.RetryBackoff, result.Error, cancellationToken);
             return;
