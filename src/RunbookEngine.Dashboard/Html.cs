@@ -70,10 +70,16 @@ internal static class Html
     /// </summary>
     public static string Csrf(HttpContext context)
     {
-        if (!context.Request.Cookies.TryGetValue(CsrfCookie, out var token) || token.Length != 32)
+        // One token per response however many forms it has: each new cookie would replace the last one.
+        if (context.Items[CsrfCookie] is not string token)
         {
-            token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            context.Response.Cookies.Append(CsrfCookie, token, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/" });
+            if (!context.Request.Cookies.TryGetValue(CsrfCookie, out var known) || known is not { Length: 32 })
+            {
+                known = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+                context.Response.Cookies.Append(CsrfCookie, known, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/" });
+            }
+
+            context.Items[CsrfCookie] = token = known;
         }
 
         return $"<input type=\"hidden\" name=\"csrf\" value=\"{token}\">";

@@ -86,14 +86,22 @@ internal static class RunPage
         var script = run.IsTerminal ? "" : $$"""
             <script>
             // Live while the run goes on: the steps part is fetched again every two seconds until the run has ended.
+            // It is replaced only when it changed, and never while someone is filling in an answer, so typing survives.
             (function () {
               const live = document.getElementById('live');
+              let last = live.innerHTML;
+              function typing() {
+                return Array.from(live.querySelectorAll('form input[name]:not([type=hidden])')).some(i => i.value !== i.defaultValue)
+                  || (document.activeElement && live.contains(document.activeElement) && document.activeElement.closest('form'));
+              }
               async function refresh() {
                 if (live.dataset.terminal === '1') return;
                 try {
                   const response = await fetch(location.pathname + '?fragment=1', { cache: 'no-store' });
-                  if (response.ok) {
-                    live.innerHTML = await response.text();
+                  const html = response.ok ? await response.text() : null;
+                  if (html !== null && html !== last && !typing()) {
+                    last = html;
+                    live.innerHTML = html;
                     if (live.querySelector('[data-terminal="1"]')) { live.dataset.terminal = '1'; location.reload(); return; }
                   }
                 } catch (e) { }

@@ -35,7 +35,7 @@ internal static class ToilPage
             {Card("Human minutes", Num(total.HumanMinutes, "0"))}
             {Card("Runs", total.Runs.ToString(CultureInfo.InvariantCulture))}
             {Card("Success rate", total.SuccessRate is { } rate ? Num(rate * 100, "0") + "%" : "–")}
-            {Card("Time to remediate p50 / p90", $"{Num(total.MedianMinutesToRemediate, "0.#")} / {Num(total.P90MinutesToRemediate, "0.#")} min")}
+            {Card("Time to remediate p50 / p90", $"{Num(total.MedianMinutesToRemediate)} / {Num(total.P90MinutesToRemediate)} min")}
             </div>
             <h2>Per week</h2>
             {Bars("weekly", weeks.Groups.Select(g => (g.Key, g.MinutesSaved, g.HumanMinutes)).ToList())}
@@ -84,9 +84,9 @@ internal static class ToilPage
             svg.Append(CultureInfo.InvariantCulture, $"""
                 <text x="0" y="{y + 14}">{E(label)}</text>
                 <rect x="{Left}" y="{y}" width="{Math.Max(saved, 0) / max * Width:0.#}" height="11" fill="#2e9b5b"><title>{E(key)}: {saved:0.##} minutes saved</title></rect>
-                <text x="{Left + Math.Max(saved, 0) / max * Width + 4:0.#}" y="{y + 10}">{saved:0.#}</text>
+                <text x="{Left + Math.Max(saved, 0) / max * Width + 4:0.#}" y="{y + 10}">{saved:0.##}</text>
                 <rect x="{Left}" y="{y + 13}" width="{human / max * Width:0.#}" height="11" fill="#e0a100"><title>{E(key)}: {human:0.##} human minutes</title></rect>
-                <text x="{Left + human / max * Width + 4:0.#}" y="{y + 23}">{human:0.#}</text>
+                <text x="{Left + human / max * Width + 4:0.#}" y="{y + 23}">{human:0.##}</text>
                 """);
         }
 
