@@ -14,6 +14,12 @@ internal abstract class SqlDialect
     /// <summary>Keeps two nodes starting together from migrating at once; held until the transaction ends.</summary>
     public abstract Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Indexes only this database can build, tried after the shared migration steps; one that fails (an extension
+    /// the server lacks or may not create) is skipped, and what it would speed up still works, only slower.
+    /// </summary>
+    public virtual IReadOnlyList<string> OptionalIndexes => [];
+
     /// <summary>Serialises claims on one concurrency key across nodes; held until the transaction ends.</summary>
     public abstract Task LockKeyAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken);
 }

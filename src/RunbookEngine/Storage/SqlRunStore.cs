@@ -88,6 +88,22 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
                 new { version, now = Now() }, transaction, cancellationToken: cancellationToken));
         }
 
+        foreach (var statement in _dialect.OptionalIndexes)
+        {
+            // A savepoint each, so one that fails leaves the migration (and the rest) standing.
+            await connection.ExecuteAsync(new CommandDefinition("SAVEPOINT optional_index", transaction: transaction, cancellationToken: cancellationToken));
+            try
+            {
+                await connection.ExecuteAsync(new CommandDefinition(statement, transaction: transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition("RELEASE SAVEPOINT optional_index", transaction: transaction, cancellationToken: cancellationToken));
+            }
+            catch (DbException)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("ROLLBACK TO SAVEPOINT optional_index", transaction: transaction, cancellationToken: cancellationToken));
+                break;
+            }
+        }
+
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -172,7 +188,8 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         Filter(query.Target, @"LOWER(target) LIKE @target ESCAPE '\'");
         Filter(query.Since, "queued_at >= @since");
         Filter(query.Until, "queued_at < @until");
-        Filter(cursorTime, "(queued_at < @cursorTime OR (queued_at = @cursorTime AND id < @cursorId))");
+        // The first conjunct is what lets the index on queued_at seek to the cursor, so a deep page costs what the first does.
+        Filter(cursorTime, "queued_at <= @cursorTime AND (queued_at < @cursorTime OR (queued_at = @cursorTime AND id < @cursorId))");
         Filter(query.Text, TextSearch);
         var sql = $"""
             SELECT {RunColumns} FROM runbook_runs
@@ -370,8 +387,14 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private static readonly string TextSearch = "(" + string.Join(" OR ",
-        new[] { "id", "runbook", "triggered_by", "COALESCE(target, '')", "parameters", "COALESCE(error, '')" }.Select(column => $@"LOWER({column}) LIKE @text ESCAPE '\'")) + ")";
+    /// <summary>
+    /// What free-text search looks in: one expression over the run's columns, so one (trigram) index can serve it.
+    /// The separator keeps a search from matching across the end of one column and the start of the next.
+    /// </summary>
+    internal const string SearchExpression =
+        "(LOWER(id || ' | ' || runbook || ' | ' || triggered_by || ' | ' || COALESCE(target, '') || ' | ' || parameters || ' | ' || COALESCE(error, '')))";
+
+    private const string TextSearch = SearchExpression + @" LIKE @text ESCAPE '\'";
 
     /// <summary>A case-insensitive contains pattern; the user's % and _ match themselves.</summary>
     private static string? Like(string? text) =>
