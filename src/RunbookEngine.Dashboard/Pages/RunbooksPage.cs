@@ -144,7 +144,7 @@ internal static class RunbooksPage
 
     private static string Validity(CatalogEntry entry) => entry switch
     {
-        { IsValid: true, Problem: null } => Badge("Succeeded").Replace(">Succeeded<", ">valid<", StringComparison.Ordinal),
+        { IsValid: true, Problem: null } => "<span class=\"badge s-Succeeded\">valid</span>",
         { IsValid: true } => "<span class=\"badge s-WaitingForHuman\">newest version broken</span>",
         _ => "<span class=\"badge s-Failed\">invalid</span>",
     };
