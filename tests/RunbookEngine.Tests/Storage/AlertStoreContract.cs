@@ -14,23 +14,11 @@ namespace RunbookEngine.Tests.Storage;
 /// What every store must do with alerts, their decisions and circuit breakers (<see cref="IAlertStore"/>); each backend
 /// runs these against a real database of its kind.
 /// </summary>
-public abstract class AlertStoreContract : IAsyncLifetime
+public abstract class AlertStoreContract : StoreContract
 {
     private const string Alertmanager = "alertmanager";
 
-    protected FakeTimeProvider Time { get; } = new(At("2026-11-23T08:00:00Z"));
-
-    protected SqlRunStore Store { get; private set; } = null!;
-
     private DateTimeOffset Now => Time.GetUtcNow();
-
-    public async Task InitializeAsync()
-    {
-        Store = await CreateStoreAsync();
-        await Store.MigrateAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync() => await Store.DisposeAsync();
 
     [Fact]
     public async Task Ingest_StoresEveryAlertOfADelivery_InOrder_AllPending_AndReadsBackAsWritten()
@@ -498,8 +486,6 @@ public abstract class AlertStoreContract : IAsyncLifetime
             ],
             await Store.ListBreakersAsync(default));
     }
-
-    protected abstract Task<SqlRunStore> CreateStoreAsync();
 
     private static DateTimeOffset At(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture);
 

@@ -12,22 +12,8 @@ using RunbookEngine.Toil;
 namespace RunbookEngine.Tests.Storage;
 
 /// <summary>Human steps at rest, and the reads behind the toil reports, on each database.</summary>
-public abstract class HumanAndToilStoreContract : IAsyncLifetime
+public abstract class HumanAndToilStoreContract : StoreContract
 {
-    protected FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-23T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-
-    protected SqlRunStore Store { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Store = await CreateStoreAsync();
-        await Store.MigrateAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync() => await Store.DisposeAsync();
-
-    protected abstract Task<SqlRunStore> CreateStoreAsync();
-
     private async Task<(RunRecord Run, StepOutcome Step)> RestingAtApprovalAsync(DateTimeOffset? dueAt = null, string runbook = "prune")
     {
         var run = await Store.CreateRunAsync(new NewRun(runbook, null, "h1", RunTrigger.Manual, "alice", ManualMinutes: 20), default);

@@ -7,20 +7,8 @@ using RunbookEngine.Storage;
 namespace RunbookEngine.Tests.Storage;
 
 /// <summary>What every run store must do; each backend runs these against a real database of its kind.</summary>
-public abstract class RunStoreContract : IAsyncLifetime
+public abstract class RunStoreContract : StoreContract
 {
-    protected FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-23T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-
-    protected SqlRunStore Store { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Store = await CreateStoreAsync();
-        await Store.MigrateAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync() => await Store.DisposeAsync();
-
     [Fact]
     public async Task CreateRun_IsQueued_AndReadsBackAsWritten()
     {
@@ -227,8 +215,6 @@ public abstract class RunStoreContract : IAsyncLifetime
 
         Assert.Equal($"the database schema is at version 99, newer than this RunbookEngine understands ({Migrations.Latest}); upgrade RunbookEngine, or point it at another database", error.Message);
     }
-
-    protected abstract Task<SqlRunStore> CreateStoreAsync();
 
     protected abstract Task MarkSchemaVersionAsync(int version);
 
