@@ -52,8 +52,10 @@ public sealed class AccessControl(RequestDelegate next, AccessControlTokens toke
             return;
         }
 
-        // The sign-in cookie is for the dashboard's own pages and forms; the API takes bearer tokens.
-        if (!api && tokens.FromCookie(context.Request) is { } signedIn)
+        // The sign-in cookie serves the dashboard's pages and forms, and API reads (the dashboard links to a run's source);
+        // API writes take bearer tokens only.
+        var reading = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
+        if ((!api || reading) && tokens.FromCookie(context.Request) is { } signedIn)
         {
             context.Items[IdentityKey] = signedIn;
             await next(context);
