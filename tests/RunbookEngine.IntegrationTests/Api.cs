@@ -30,38 +30,32 @@ internal static class Api
     }
 
     /// <summary>The run once it has ended for good; unlike <see cref="EndedRunAsync"/>, a rest for a person is not an end.</summary>
-    public static async Task<JsonElement> TerminalRunAsync(this HttpClient http, string runId)
-    {
-        var started = TimeProvider.System.GetTimestamp();
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (true)
-        {
-            var (_, run) = await http.SendAsync(HttpMethod.Get, $"/api/runs/{runId}");
-            if (run.Status() is "Succeeded" or "Failed" or "Cancelled" or "TimedOut")
-            {
-                return run;
-            }
-
-            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(2), $"the run never ended: {run}");
-            await tick.WaitForNextTickAsync();
-        }
-    }
+    public static Task<JsonElement> TerminalRunAsync(this HttpClient http, string runId) =>
+        http.UntilAsync($"/api/runs/{runId}", run => run.Status() is "Succeeded" or "Failed" or "Cancelled" or "TimedOut" ? run : null, "the run never ended");
 
     /// <summary>The step once the run rests on it, waiting for a person.</summary>
-    public static async Task<JsonElement> WaitingStepAsync(this HttpClient http, string runId, int sequence)
+    public static Task<JsonElement> WaitingStepAsync(this HttpClient http, string runId, int sequence) =>
+        http.UntilAsync(
+            $"/api/runs/{runId}",
+            run => run.Status() == "WaitingForHuman"
+                && run.GetProperty("steps").EnumerateArray().FirstOrDefault(s => s.GetProperty("sequence").GetInt32() == sequence) is { ValueKind: JsonValueKind.Object } step
+                && step.GetProperty("status").GetString() == "WaitingForHuman" ? step : null,
+            $"step {sequence} never waited for a person");
+
+    /// <summary>Reads a resource until it shows what is awaited (up to 2 minutes), and returns that part of it.</summary>
+    public static async Task<JsonElement> UntilAsync(this HttpClient http, string path, Func<JsonElement, JsonElement?> awaited, string failure)
     {
         var started = TimeProvider.System.GetTimestamp();
         using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
         while (true)
         {
-            var (_, run) = await http.SendAsync(HttpMethod.Get, $"/api/runs/{runId}");
-            if (run.GetProperty("steps").EnumerateArray().FirstOrDefault(s => s.GetProperty("sequence").GetInt32() == sequence) is { ValueKind: JsonValueKind.Object } step
-                && step.GetProperty("status").GetString() == "WaitingForHuman" && run.Status() == "WaitingForHuman")
+            var (_, body) = await http.SendAsync(HttpMethod.Get, path);
+            if (awaited(body) is { } found)
             {
-                return step;
+                return found;
             }
 
-            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(2), $"step {sequence} never waited for a person: {run}");
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(2), $"{failure}: {body}");
             await tick.WaitForNextTickAsync();
         }
     }

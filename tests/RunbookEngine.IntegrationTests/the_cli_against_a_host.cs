@@ -66,22 +66,11 @@ public sealed class the_cli_against_a_host : IAsyncLifetime
     }
 
     /// <summary>The newest run of a runbook, once it rests waiting for a person.</summary>
-    private async Task<string> WaitingRunAsync(string runbook)
-    {
-        var started = TimeProvider.System.GetTimestamp();
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (true)
-        {
-            var (_, page) = await _workspace.Http.SendAsync(HttpMethod.Get, $"/api/runs?runbook={runbook}&status=WaitingForHuman");
-            if (page.GetProperty("runs").EnumerateArray().FirstOrDefault() is { ValueKind: System.Text.Json.JsonValueKind.Object } run)
-            {
-                return run.GetProperty("id").GetString()!;
-            }
-
-            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(2), $"no run of {runbook} came to wait for a person");
-            await tick.WaitForNextTickAsync();
-        }
-    }
+    private async Task<string> WaitingRunAsync(string runbook) =>
+        (await _workspace.Http.UntilAsync(
+            $"/api/runs?runbook={runbook}&status=WaitingForHuman",
+            page => page.GetProperty("runs").EnumerateArray().FirstOrDefault() is { ValueKind: System.Text.Json.JsonValueKind.Object } run ? run : null,
+            $"no run of {runbook} came to wait for a person")).GetProperty("id").GetString()!;
 
     private static async Task<(int Exit, string Output)> RunCliAsync(params string[] arguments)
     {

@@ -140,12 +140,7 @@ internal static class RunsPage
             return null;
         }
 
-        if (Durations.TryParse(text, out var back))
-        {
-            return time.GetUtcNow() - back;
-        }
-
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+        if (Moments.TryParse(text, time.GetUtcNow(), out var at))
         {
             return at;
         }

@@ -124,29 +124,18 @@ internal static class ToilApi
     {
         var now = time.GetUtcNow();
         DateTimeOffset until = now;
-        if (request.Query["to"].ToString() is { Length: > 0 } to && !TryTime(to, now, out until))
+        if (request.Query["to"].ToString() is { Length: > 0 } to && !Moments.TryParse(to, now, out until))
         {
             return (null, null, $"to '{to}' is not an ISO 8601 time (2026-11-24T10:00:00Z) or date");
         }
 
         var since = until - TimeSpan.FromDays(7);
-        if (request.Query["from"].ToString() is { Length: > 0 } from && !TryTime(from, until, out since))
+        if (request.Query["from"].ToString() is { Length: > 0 } from && !Moments.TryParse(from, until, out since))
         {
             return (null, null, $"from '{from}' is not an ISO 8601 time or date, or a duration back from now such as 7d");
         }
 
         return since < until ? (since, until, null) : (null, null, "from must be before to");
-    }
-
-    private static bool TryTime(string text, DateTimeOffset reference, out DateTimeOffset value)
-    {
-        if (Durations.TryParse(text, out var back))
-        {
-            value = reference - back;
-            return true;
-        }
-
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
     }
 
     private static bool WantsCsv(HttpRequest request) =>

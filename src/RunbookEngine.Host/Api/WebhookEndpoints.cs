@@ -11,7 +11,8 @@ internal static class WebhookEndpoints
     public static void MapWebhookEndpoints(this IEndpointRouteBuilder app) =>
         app.MapPost("/hooks/{source}", ReceiveAsync).DisableAntiforgery();
 
-    private static async Task<IResult> ReceiveAsync(string source, HttpContext http, AlertIngest ingest, WebhookAuthenticator authenticator, CancellationToken cancellationToken)
+    private static async Task<IResult> ReceiveAsync(
+        string source, HttpContext http, AlertIngest ingest, WebhookAuthenticator authenticator, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
     {
         if (AlertSources.Find(source) is not { } alertSource)
         {
@@ -39,7 +40,7 @@ internal static class WebhookEndpoints
         var request = new WebhookRequest(body, http.Request.ContentType, headers);
         // Behind a reverse proxy on this machine every sender looks local; TrustLoopback off makes every source need its credential.
         var remote = http.Connection.RemoteIpAddress;
-        var local = remote is not null && IPAddress.IsLoopback(remote) && http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<RunbookEngineOptions>>().Value.Access.TrustLoopback;
+        var local = remote is not null && IPAddress.IsLoopback(remote) && options.Value.Access.TrustLoopback;
         var refused = authenticator.Authenticate(alertSource, request, local);
         return Answer(refused ?? await ingest.IngestAsync(alertSource, request, cancellationToken));
     }

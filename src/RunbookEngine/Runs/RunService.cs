@@ -106,10 +106,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
     public async Task DispatchAsync(string runId, CancellationToken cancellationToken)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
-        var job = JobBuilder.Create<RunJob>()
-            .WithIdentity(RunJob.Key(runId))
-            .RequestRecovery()
-            .Build();
+        var job = RunJob.Detail(runId);
         var trigger = TriggerBuilder.Create()
             .WithIdentity(runId, RunJob.Group)
             .StartNow()
@@ -152,7 +149,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
                 }
                 else
                 {
-                    await scheduler.ScheduleJob(JobBuilder.Create<RunJob>().WithIdentity(RunJob.Key(runId)).RequestRecovery().Build(), trigger, default, cancellationToken);
+                    await scheduler.ScheduleJob(RunJob.Detail(runId), trigger, default, cancellationToken);
                 }
 
                 return;

@@ -23,6 +23,9 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
 
     public static JobKey Key(string runId) => new(runId, Group);
 
+    /// <summary>The run's job: its identity is the run id, and a node that dies running it hands it to another.</summary>
+    public static IJobDetail Detail(string runId) => JobBuilder.Create<RunJob>().WithIdentity(Key(runId)).RequestRecovery().Build();
+
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         var runId = context.JobDetail.Key.Name;

@@ -1,5 +1,5 @@
 // ---
-// description: Greets someone in three steps that each take a while, so someone watching sees them arrive one by one
+// description: Greets someone in three steps that can be held open, so someone watching sees them arrive one by one
 // parameters:
 //   who: { type: string, required: true }
 //   gate: { type: string, description: "a folder; when given, step N also holds until a file named N appears in it" }
@@ -11,7 +11,6 @@ var gate = Params.Get<string>("gate", "");
 // A gate lets a test see each step running without guessing how long it takes.
 async Task PaceAsync(int step, CancellationToken ct)
 {
-    await Task.Delay(700, ct);
     using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
     while (gate.Length > 0 && !File.Exists(Path.Combine(gate, step.ToString(System.Globalization.CultureInfo.InvariantCulture))) && await tick.WaitForNextTickAsync(ct))
     {
