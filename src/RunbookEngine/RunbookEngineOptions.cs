@@ -51,6 +51,15 @@ public sealed class RunbookEngineOptions
     /// <summary>How toil is estimated where the journal cannot measure it.</summary>
     public ToilOptions Toil { get; set; } = new();
 
+    /// <summary>How long run history is kept.</summary>
+    public Retention.RetentionOptions Retention { get; set; } = new();
+
+    /// <summary>Traces of webhooks, alerts, runs and steps.</summary>
+    public Telemetry.TelemetryOptions Telemetry { get; set; } = new();
+
+    /// <summary>How runs are executed: in the host's process or in a process of their own.</summary>
+    public Runs.ExecutionOptions Execution { get; set; } = new();
+
     /// <summary>True when the PostgreSQL store is selected.</summary>
     public bool UsesPostgres => string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase);
 }

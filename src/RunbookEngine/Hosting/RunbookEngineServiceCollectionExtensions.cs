@@ -7,7 +7,9 @@ using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
 using RunbookEngine.Scheduling;
 using RunbookEngine.Scripting.Compilation;
+using RunbookEngine.Retention;
 using RunbookEngine.Storage;
+using RunbookEngine.Telemetry;
 using RunbookEngine.Toil;
 
 namespace RunbookEngine.Hosting;
@@ -141,6 +143,8 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<AlertDispatcher>());
         services.AddSingleton<AlertIngest>();
         services.AddSingleton<WebhookAuthenticator>();
+        services.AddRunbookTelemetry();
+        services.AddRunbookRetention();
         return services;
     }
 }
