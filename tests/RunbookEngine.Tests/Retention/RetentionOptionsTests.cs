@@ -1,7 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RunbookEngine.Hosting;
+using RunbookEngine.Retention;
+using RunbookEngine.Storage;
 
 namespace RunbookEngine.Tests.Retention;
 
@@ -23,6 +27,24 @@ public sealed class RetentionOptionsTests
 
         Assert.Equal((TimeSpan.FromDays(90), TimeSpan.FromHours(1), 1000, TimeSpan.FromMilliseconds(100), true),
             (retention.MaxAge, retention.Interval, retention.BatchSize, retention.Pause, retention.Enabled));
+    }
+
+    [Fact]
+    public async Task The_engine_runs_retention_on_its_own_store()
+    {
+        var data = Directory.CreateTempSubdirectory("runbook-retention-").FullName;
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([new KeyValuePair<string, string?>("RunbookEngine:DataPath", data)])
+            .Build();
+        var services = new ServiceCollection().AddRunbookEngine(configuration);
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        await using var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<IRunStore>().MigrateAsync(default);
+
+        var retention = provider.GetRequiredService<RunHistoryRetention>();
+        var pass = await retention.PassAsync(default);
+
+        Assert.Equal((true, 0), (pass.Worked, pass.Runs));
     }
 
     [Fact]
