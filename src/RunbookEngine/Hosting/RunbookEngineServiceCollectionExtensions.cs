@@ -42,6 +42,10 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(o => o.Catalog.Git.FetchInterval >= TimeSpan.FromSeconds(1), "RunbookEngine:Catalog:Git:FetchInterval must be at least 1 second")
             .Validate(o => !o.Catalog.Git.Path.Contains("..", StringComparison.Ordinal) && !Path.IsPathRooted(o.Catalog.Git.Path), "RunbookEngine:Catalog:Git:Path must be a folder inside the repository")
             .Validate(o => o.ShutdownGrace >= TimeSpan.Zero && o.ShutdownGrace <= TimeSpan.FromHours(1), "RunbookEngine:ShutdownGrace must be between 0 and 1 hour")
+            .Validate(o => o.Retention.MaxAge == TimeSpan.Zero || o.Retention.MaxAge >= TimeSpan.FromDays(1), "RunbookEngine:Retention:MaxAge must be at least 1 day (e.g. 90.00:00:00), or 0 to keep history forever")
+            .Validate(o => o.Retention.Interval >= TimeSpan.FromMinutes(1), "RunbookEngine:Retention:Interval must be at least 1 minute")
+            .Validate(o => o.Retention.BatchSize is >= 1 and <= 10_000, "RunbookEngine:Retention:BatchSize must be between 1 and 10000")
+            .Validate(o => o.Retention.Pause >= TimeSpan.Zero && o.Retention.Pause <= TimeSpan.FromMinutes(1), "RunbookEngine:Retention:Pause must be between 0 and 1 minute")
             .ValidateOnStart();
 
         var options = configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();

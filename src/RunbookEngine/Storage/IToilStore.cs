@@ -8,7 +8,8 @@ public interface IToilStore
 {
     /// <summary>
     /// The runs queued in a window with what the toil arithmetic needs: their human steps and the steps that declare a
-    /// manual estimate (other steps do not count), and the alert that started each.
+    /// manual estimate (other steps do not count), and the alert that started each. Runs retention has deleted come
+    /// from their kept summaries, with <see cref="ToilRun.Figures"/> set; no run is returned twice.
     /// </summary>
     /// <param name="since">From this moment (inclusive).</param>
     /// <param name="until">To this moment (exclusive).</param>
@@ -16,7 +17,10 @@ public interface IToilStore
     /// <returns>The runs, oldest first.</returns>
     Task<IReadOnlyList<ToilRun>> ToilRunsAsync(DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
 
-    /// <summary>Firing alerts received in a window that matched no runbook, counted by name and source.</summary>
+    /// <summary>
+    /// Firing alerts received in a window that matched no runbook, counted by name and source. Alerts retention has
+    /// deleted are kept as counts per UTC day: a day counts when it begins inside the window.
+    /// </summary>
     /// <param name="since">From this moment (inclusive).</param>
     /// <param name="until">To this moment (exclusive).</param>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -40,6 +44,10 @@ public interface IToilStore
 /// <param name="ManualMinutes">The declared baseline.</param>
 /// <param name="Steps">Its human steps and the steps that declare an estimate.</param>
 /// <param name="Alert">The alert that started it (or that the run it retries answered), if any.</param>
+/// <param name="Figures">
+/// For a run retention has deleted: its figures, computed from its journal before it went (<see cref="Steps"/> is then
+/// empty). Null for a run still in the store, whose figures come from its steps.
+/// </param>
 public sealed record ToilRun(
     string Id,
     string Runbook,
@@ -50,7 +58,8 @@ public sealed record ToilRun(
     DateTimeOffset? FinishedAt,
     double? ManualMinutes,
     IReadOnlyList<StepOutcome> Steps,
-    ToilAlert? Alert);
+    ToilAlert? Alert,
+    Toil.RunToil? Figures = null);
 
 /// <summary>The alert behind a run, for time to remediate and grouping.</summary>
 /// <param name="Id">Our id for it.</param>

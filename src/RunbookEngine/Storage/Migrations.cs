@@ -148,6 +148,46 @@ internal static class Migrations
         """
         CREATE INDEX ix_runbook_runs_retry ON runbook_runs (retry_of) WHERE retry_of IS NOT NULL;
         """,
+        // Retention deletes runs, steps and alerts past RunbookEngine:Retention:MaxAge. The toil reports keep what they
+        // need of each deleted run (its figures, not its journal) and a daily count of unautomated alerts, so past weeks
+        // keep their figures. The indexes serve retention's lookups: an alert's delivery and keys, old deliveries.
+        """
+        CREATE TABLE runbook_toil_runs (
+            run_id TEXT PRIMARY KEY,
+            runbook TEXT NOT NULL,
+            status TEXT NOT NULL,
+            trigger_kind TEXT NOT NULL,
+            queued_at BIGINT NOT NULL,
+            started_at BIGINT NULL,
+            finished_at BIGINT NULL,
+            manual_minutes DOUBLE PRECISION NULL,
+            baseline_minutes DOUBLE PRECISION NOT NULL,
+            automated_minutes DOUBLE PRECISION NOT NULL,
+            human_minutes DOUBLE PRECISION NOT NULL,
+            saved_minutes DOUBLE PRECISION NOT NULL,
+            alert_id TEXT NULL,
+            alert_source TEXT NULL,
+            alert_name TEXT NULL,
+            alert_starts_at BIGINT NULL,
+            alert_resolved_at BIGINT NULL,
+            alert_labels TEXT NULL,
+            summarised_at BIGINT NOT NULL
+        );
+        CREATE INDEX ix_runbook_toil_runs_queued ON runbook_toil_runs (queued_at);
+        CREATE INDEX ix_runbook_toil_runs_alert ON runbook_toil_runs (alert_id) WHERE alert_id IS NOT NULL;
+        CREATE TABLE runbook_toil_unautomated (
+            day_start BIGINT NOT NULL,
+            name TEXT NOT NULL,
+            source TEXT NOT NULL,
+            alerts BIGINT NOT NULL,
+            first_seen BIGINT NOT NULL,
+            last_seen BIGINT NOT NULL,
+            PRIMARY KEY (day_start, name, source)
+        );
+        CREATE INDEX ix_runbook_alerts_delivery ON runbook_alerts (delivery);
+        CREATE INDEX ix_runbook_alert_keys_alert ON runbook_alert_keys (alert_id);
+        CREATE INDEX ix_runbook_deliveries_received ON runbook_deliveries (received_at);
+        """,
     ];
 
     public static int Latest => Steps.Count;

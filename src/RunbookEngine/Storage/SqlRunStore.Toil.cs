@@ -33,10 +33,28 @@ public sealed partial class SqlRunStore : IToilStore
             """,
             window, cancellationToken: cancellationToken));
         var byRun = steps.GroupBy(s => s.RunId).ToDictionary(g => g.Key, g => (IReadOnlyList<StepOutcome>)[.. g.Select(s => s.ToOutcome()).OrderBy(s => s.Sequence)]);
-        return [.. runs.Select(r => new ToilRun(
-            r.Id, r.Runbook, Enum.Parse<RunStatus>(r.Status), Enum.Parse<RunTrigger>(r.TriggerKind), FromMs(r.QueuedAt), FromMs(r.StartedAt), FromMs(r.FinishedAt),
-            r.ManualMinutes, byRun.GetValueOrDefault(r.Id, []),
-            r.AlertId is null ? null : new ToilAlert(r.AlertId, r.AlertSource!, r.AlertName!, FromMs(r.AlertStartsAt!.Value), FromMs(r.AlertResolvedAt), r.AlertLabels ?? "{}")))];
+
+        // Runs retention deleted, from their summaries. A summary is written in the transaction that deletes its run, so
+        // the NOT EXISTS only guards against a run restored from a backup next to its summary.
+        var kept = await connection.QueryAsync<ToilRunRow>(new CommandDefinition(
+            """
+            SELECT run_id AS Id, runbook AS Runbook, status AS Status, trigger_kind AS TriggerKind, queued_at AS QueuedAt,
+                   started_at AS StartedAt, finished_at AS FinishedAt, manual_minutes AS ManualMinutes,
+                   alert_id AS AlertId, alert_source AS AlertSource, alert_name AS AlertName, alert_starts_at AS AlertStartsAt,
+                   alert_resolved_at AS AlertResolvedAt, alert_labels AS AlertLabels,
+                   baseline_minutes AS BaselineMinutes, automated_minutes AS AutomatedMinutes, human_minutes AS HumanMinutes,
+                   saved_minutes AS SavedMinutes
+            FROM runbook_toil_runs t
+            WHERE t.queued_at >= @from AND t.queued_at < @to
+              AND NOT EXISTS (SELECT 1 FROM runbook_runs r WHERE r.id = t.run_id)
+            """,
+            window, cancellationToken: cancellationToken));
+
+        // One order for both, the order of the live runs alone, so sums add up in the same order as before retention.
+        return [.. runs.Select(r => r.ToToilRun(byRun.GetValueOrDefault(r.Id, []), null))
+            .Concat(kept.Select(r => r.ToToilRun([], new Toil.RunToil(r.BaselineMinutes, r.AutomatedMinutes, r.HumanMinutes, r.SavedMinutes, []))))
+            .OrderBy(r => r.QueuedAt)
+            .ThenBy(r => r.Id, StringComparer.Ordinal)];
     }
 
     /// <inheritdoc />
@@ -51,7 +69,19 @@ public sealed partial class SqlRunStore : IToilStore
             GROUP BY name, source
             """,
             new { from = since.ToUnixTimeMilliseconds(), to = until.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
-        return [.. rows.Select(r => new UnautomatedCount(r.Name, r.Source, r.Count, FromMs(r.First), FromMs(r.Last)))];
+
+        // Alerts retention deleted, counted per UTC day; a day counts when it begins in the window.
+        var kept = await connection.QueryAsync<(string Name, string Source, long Count, long First, long Last)>(new CommandDefinition(
+            """
+            SELECT name, source, CAST(SUM(alerts) AS BIGINT), MIN(first_seen), MAX(last_seen)
+            FROM runbook_toil_unautomated
+            WHERE day_start >= @from AND day_start < @to
+            GROUP BY name, source
+            """,
+            new { from = since.ToUnixTimeMilliseconds(), to = until.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
+        return [.. rows.Concat(kept)
+            .GroupBy(r => (r.Name, r.Source))
+            .Select(g => new UnautomatedCount(g.Key.Name, g.Key.Source, g.Sum(r => r.Count), FromMs(g.Min(r => r.First)), FromMs(g.Max(r => r.Last))))];
     }
 
     /// <inheritdoc />
@@ -80,5 +110,19 @@ public sealed partial class SqlRunStore : IToilStore
         public long? AlertStartsAt { get; set; }
         public long? AlertResolvedAt { get; set; }
         public string? AlertLabels { get; set; }
+
+        public double BaselineMinutes { get; set; }
+
+        public double AutomatedMinutes { get; set; }
+
+        public double HumanMinutes { get; set; }
+
+        public double SavedMinutes { get; set; }
+
+        public ToilRun ToToilRun(IReadOnlyList<StepOutcome> steps, Toil.RunToil? figures) => new(
+            Id, Runbook, Enum.Parse<RunStatus>(Status), Enum.Parse<RunTrigger>(TriggerKind), FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt),
+            ManualMinutes, steps,
+            AlertId is null ? null : new ToilAlert(AlertId, AlertSource!, AlertName!, FromMs(AlertStartsAt!.Value), FromMs(AlertResolvedAt), AlertLabels ?? "{}"),
+            figures);
     }
 }

@@ -75,7 +75,7 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
         var succeeded = 0;
         foreach (var run in runs)
         {
-            var toil = ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, run.Steps);
+            var toil = run.Figures ?? ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, run.Steps);
             baseline += run.Status == RunStatus.Succeeded ? toil.BaselineMinutes : 0;
             saved += toil.SavedMinutes;
             human += toil.HumanMinutes;
