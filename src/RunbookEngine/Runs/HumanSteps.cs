@@ -50,6 +50,7 @@ public sealed partial class HumanSteps(IRunStore store, RunService runs, Toil.En
 
         LogAnswered(runId, sequence, answer.Approved ? "completed" : "rejected", answer.Actor);
         metrics.StepEnded(run!.Runbook, recorded.Step!);
+        Telemetry.RunTracing.HumanStepAnswered(run, recorded.Step!);
         await runs.WakeAsync(runId, cancellationToken);
         return new HumanStepResult(recorded.Step, HumanStepProblem.None, null);
     }

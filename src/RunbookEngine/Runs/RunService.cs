@@ -92,7 +92,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
 
         var run = await store.CreateRunAsync(
             new NewRun(runbook, entry.Commit, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), key, retryOf,
-                alert?.Id ?? retryOfAlert, target, entry.Definition.ManualMinutes),
+                alert?.Id ?? retryOfAlert, target, entry.Definition.ManualMinutes, Telemetry.RunTracing.CurrentTraceParent()),
             cancellationToken);
         LogQueued(run.Id, runbook, trigger, triggeredBy);
         await DispatchAsync(run.Id, cancellationToken);

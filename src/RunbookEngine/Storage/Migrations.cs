@@ -148,6 +148,12 @@ internal static class Migrations
         """
         CREATE INDEX ix_runbook_runs_retry ON runbook_runs (retry_of) WHERE retry_of IS NOT NULL;
         """,
+        // 7: the W3C trace context of the request that delivered an alert and of whatever queued a run, so matching
+        // and every execution of the run, on any node and after restarts, link back to it.
+        """
+        ALTER TABLE runbook_alerts ADD COLUMN trace_parent TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN trace_parent TEXT NULL;
+        """,
     ];
 
     public static int Latest => Steps.Count;
