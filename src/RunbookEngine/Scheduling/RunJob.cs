@@ -43,7 +43,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         }
 
         using var activity = Telemetry.RunTracing.StartRun(run, context.Recovering);
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = run.Id, ["Runbook"] = run.Runbook, ["Version"] = run.ContentHash[..12] });
+        using var scope = Telemetry.RunLogScope.Begin(logger, run);
         // Exactly the version the run was queued with, whatever the catalog serves now and whichever node this is.
         using var version = await catalog.ResolveAsync(run.Runbook, run.ContentHash, cancellationToken);
         if (version is not { Definition: { } definition, Compiled: { } compiled })
@@ -143,6 +143,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
     private async Task WaitForKeyAsync(IJobExecutionContext context, string runId, string holder, CancellationToken cancellationToken)
     {
         var run = await store.GetRunAsync(runId, cancellationToken);
+        using var scope = run is null ? null : Telemetry.RunLogScope.Begin(logger, run);
         var policy = run is null ? ConflictPolicy.Queue : catalog.Find(run.Runbook)?.Definition?.OnConflict ?? ConflictPolicy.Queue;
         if (policy == ConflictPolicy.Refuse)
         {
