@@ -129,6 +129,12 @@ public sealed class traces_and_logs_of_a_run : IAsyncLifetime
         Assert.NotEqual(runId, Assert.Single(approval.Links).TraceId);
         var proceed = Assert.Single(trace, s => s.Name == "proceed");
         Assert.Equal(executions[1].SpanId, proceed.ParentSpanId);
+
+        // Both executions' lines and the line about the answer, written by the request, all name the run.
+        var lines = await LinesAsync(runId, lines => lines.Any(l => l.Message.Contains("ended Succeeded", StringComparison.Ordinal)));
+        Assert.All(lines, l => Assert.True((l.RunId, l.Runbook, l.Version) == (runId, "approval", proceed["runbook.version"]), $"this line does not name run {runId}: {l.Json}"));
+        Assert.Contains(lines, l => l.Message.Contains("completed by bob", StringComparison.Ordinal) && l.Step == "Approve: Proceed?");
+        Assert.Contains(lines, l => l.Message.Contains("waits for a person", StringComparison.Ordinal));
     }
 
     [Fact]
