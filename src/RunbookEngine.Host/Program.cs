@@ -1,12 +1,13 @@
 using RunbookEngine.Dashboard;
 using RunbookEngine.Host.Api;
 using RunbookEngine;
+using RunbookEngine.Host.Telemetry;
 using RunbookEngine.Hosting;
-using Serilog;
 
 // appsettings.json ships beside the binary; runbooks/ and data/ are resolved from the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.Services.AddSerilog((services, logger) => logger.ReadFrom.Configuration(builder.Configuration).ReadFrom.Services(services));
+builder.AddRunbookLogging();
+builder.AddRunbookTracing();
 builder.Services.AddRunbookEngine(builder.Configuration);
 
 // The hard stop must come after the runs' shutdown grace plus the seconds an interrupted run needs to record its

@@ -311,6 +311,8 @@ public sealed class RunbookContext
         }
 
         await StartAsync(outcome);
+        using var activity = StepTracing.Start(Run, outcome);
+        scope.Activity = activity;
         _currentStep.Value = scope;
         var attempt = 0;
         while (true)
@@ -370,6 +372,7 @@ public sealed class RunbookContext
             }
 
             var delay = Backoff(attempt, spec.Backoff);
+            StepTracing.Retrying(activity, attempt, error);
             WriteLog(LogLevel.Warning, $"attempt {attempt} of {spec.Retries + 1} {(timedOut ? "timed out" : "failed")}; retrying in {Durations.Format(delay)}");
             try
             {
@@ -547,6 +550,7 @@ public sealed class RunbookContext
     {
         outcome = outcome with { Error = Redactor.RedactOrNull(outcome.Error), Output = Redactor.Redact(outcome.Output) };
         _outcomes[outcome.Sequence] = outcome;
+        StepTracing.Finish(_currentStep.Value is { Activity: { } live } scope && scope.Sequence == outcome.Sequence ? live : null, Run, outcome);
 
         // The journal entry of a step that ended is written even when the run is being cancelled.
         await _journal.StepFinishedAsync(outcome, CancellationToken.None);
@@ -592,5 +596,8 @@ public sealed class RunbookContext
         public OutputBuffer Output { get; } = new();
 
         public CancellationToken Token { get; set; }
+
+        // The step's span, so the step's end closes the span its code ran under.
+        public System.Diagnostics.Activity? Activity { get; set; }
     }
 }

@@ -63,7 +63,12 @@ public sealed class HostProcess : IAsyncDisposable
         var host = new HostProcess(new Process { StartInfo = start, EnableRaisingEvents = true }, new Uri($"http://127.0.0.1:{port}"), workingDirectory);
         host._process.OutputDataReceived += (_, e) => host.Record(e.Data);
         host._process.ErrorDataReceived += (_, e) => host.Record(e.Data);
-        host._process.Exited += (_, _) => host._started.TrySetException(new InvalidOperationException($"the host exited before it started:\n{host.Log}"));
+        host._process.Exited += (_, _) =>
+        {
+            // Exited can come before the last lines are read; waiting drains them, so the error shows why it stopped.
+            host._process.WaitForExit();
+            host._started.TrySetException(new InvalidOperationException($"the host exited before it started:\n{host.Log}"));
+        };
         host._process.Start();
         host._process.BeginOutputReadLine();
         host._process.BeginErrorReadLine();

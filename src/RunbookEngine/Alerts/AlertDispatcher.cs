@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -130,6 +131,9 @@ public sealed partial class AlertDispatcher(
         }
 
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["AlertId"] = record.Id, ["Alert"] = record.Alert.Name });
+        // Matching continues the trace of the request that delivered the alert, whichever node and however late it runs.
+        using var activity = Telemetry.RunTracing.Source.StartActivity("match alert", ActivityKind.Internal, Telemetry.RunTracing.Parse(record.TraceParent))
+            ?.SetTag("runbook.alert.id", record.Id).SetTag("runbook.alert.name", record.Alert.Name).SetTag("runbook.alert.source", record.Alert.Source);
         if (record.Alert.Status == AlertStatus.Resolved)
         {
             await ResolveAsync(record, cancellationToken);
@@ -156,6 +160,7 @@ public sealed partial class AlertDispatcher(
         var started = decisions.Any(d => d.Decision == AlertDecisionKind.Started);
         var detail = string.Join("; ", decisions.Select(d => $"{d.Runbook}: {Describe(d)}"));
         await store.SetOutcomeAsync(record.Id, started ? AlertOutcome.Started : AlertOutcome.Guarded, detail, cancellationToken);
+        activity?.SetTag("runbook.alert.outcome", detail);
         LogMatched(record.Alert.Name, detail);
     }
 

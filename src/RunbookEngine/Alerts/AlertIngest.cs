@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -34,6 +35,7 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
         }
 
         var accepted = (WebhookAccepted)parsed;
+        using var activity = Telemetry.RunTracing.Source.StartActivity("store alerts")?.SetTag("runbook.alert.source", source.Name).SetTag("runbook.alert.count", accepted.Alerts.Count);
         if (accepted.Alerts.Count == 0)
         {
             return new IngestResponse(200, new { accepted = 0, note = accepted.Note });
@@ -44,17 +46,19 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
         IReadOnlyList<StoredAlert> stored;
         try
         {
-            stored = await store.IngestAsync(new WebhookDelivery(source.Name, deliveryId, payload, accepted.Alerts), cancellationToken);
+            stored = await store.IngestAsync(new WebhookDelivery(source.Name, deliveryId, payload, accepted.Alerts, Telemetry.RunTracing.CurrentTraceParent()), cancellationToken);
         }
         catch (Exception ex) when (ex is DbException or TimeoutException or IOException || ex.InnerException is DbException or TimeoutException or IOException)
         {
             LogStoreDown(ex, source.Name);
+            activity?.SetStatus(ActivityStatusCode.Error, "the alert store is unavailable");
             return new IngestResponse(503, new { error = "the alert store is unavailable; the alerts were not stored, retry later" });
         }
 
         metrics.AlertsReceived(source.Name, stored.Count);
         dispatcher.Enqueue(stored.Where(a => a.DuplicateOf is null).Select(a => a.Id));
         var duplicates = stored.Count(a => a.DuplicateOf is not null);
+        activity?.SetTag("runbook.alert.duplicates", duplicates).SetTag("runbook.alert.ids", string.Join(",", stored.Select(a => a.Id)));
         LogStored(stored.Count, source.Name, duplicates);
         return new IngestResponse(202, new
         {

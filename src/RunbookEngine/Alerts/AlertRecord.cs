@@ -12,6 +12,7 @@ namespace RunbookEngine.Alerts;
 /// <param name="Detail">A short explanation of the outcome.</param>
 /// <param name="DuplicateOf">The first alert with the same dedup key, when this one is a resend.</param>
 /// <param name="ResolvedAt">For a firing alert: when its resolved notification arrived (the end of the incident).</param>
+/// <param name="TraceParent">The W3C trace context of the webhook request that delivered it, if traced.</param>
 public sealed record AlertRecord(
     string Id,
     RunbookAlert Alert,
@@ -21,7 +22,8 @@ public sealed record AlertRecord(
     AlertOutcome Outcome,
     string? Detail,
     string? DuplicateOf,
-    DateTimeOffset? ResolvedAt);
+    DateTimeOffset? ResolvedAt,
+    string? TraceParent = null);
 
 /// <summary>What became of an alert.</summary>
 public enum AlertOutcome
@@ -83,7 +85,8 @@ public enum AlertDecisionKind
 /// <param name="SourceDeliveryId">The source's delivery id (PagerDuty's X-Webhook-Id), when it sends one.</param>
 /// <param name="Payload">The body as received.</param>
 /// <param name="Alerts">The alerts, with their dedup keys.</param>
-public sealed record WebhookDelivery(string Source, string? SourceDeliveryId, string Payload, IReadOnlyList<Sources.ParsedAlert> Alerts);
+/// <param name="TraceParent">The W3C trace context of the request, so matching later (on any node) continues its trace.</param>
+public sealed record WebhookDelivery(string Source, string? SourceDeliveryId, string Payload, IReadOnlyList<Sources.ParsedAlert> Alerts, string? TraceParent = null);
 
 /// <summary>One stored alert of an accepted delivery.</summary>
 /// <param name="Id">Its id.</param>

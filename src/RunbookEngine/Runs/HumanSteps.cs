@@ -48,8 +48,13 @@ public sealed partial class HumanSteps(IRunStore store, RunService runs, Toil.En
             return NotWaiting(recorded.Step ?? step);
         }
 
-        LogAnswered(runId, sequence, answer.Approved ? "completed" : "rejected", answer.Actor);
+        using (Telemetry.RunLogScope.Begin(logger, run!, recorded.Step!.Name))
+        {
+            LogAnswered(runId, sequence, answer.Approved ? "completed" : "rejected", answer.Actor);
+        }
+
         metrics.StepEnded(run!.Runbook, recorded.Step!);
+        Telemetry.RunTracing.HumanStepAnswered(run, recorded.Step!);
         await runs.WakeAsync(runId, cancellationToken);
         return new HumanStepResult(recorded.Step, HumanStepProblem.None, null);
     }

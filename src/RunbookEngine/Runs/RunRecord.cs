@@ -23,6 +23,7 @@ namespace RunbookEngine.Runs;
 /// <param name="AlertId">The alert that started it, if any.</param>
 /// <param name="Target">What the run acts on, for cooldowns: its concurrency key, else the alert's fingerprint.</param>
 /// <param name="ManualMinutes">The toil baseline: what the runbook's version declared a run costs a person by hand.</param>
+/// <param name="TraceParent">The W3C trace context of what queued the run (a request, an alert's matching), for its trace's link.</param>
 public sealed record RunRecord(
     string Id,
     string Runbook,
@@ -42,7 +43,8 @@ public sealed record RunRecord(
     string? RetryOf,
     string? AlertId = null,
     string? Target = null,
-    double? ManualMinutes = null)
+    double? ManualMinutes = null,
+    string? TraceParent = null)
 {
     /// <summary>Whether the run has ended for good.</summary>
     public bool IsTerminal => Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
@@ -60,6 +62,7 @@ public sealed record RunRecord(
 /// <param name="AlertId">The alert that starts it, if any; one alert starts at most one run of each runbook.</param>
 /// <param name="Target">What the run acts on, for cooldowns.</param>
 /// <param name="ManualMinutes">The toil baseline declared by the version that runs.</param>
+/// <param name="TraceParent">The W3C trace context of what queues it, if traced.</param>
 public sealed record NewRun(
     string Runbook,
     string? Commit,
@@ -71,7 +74,8 @@ public sealed record NewRun(
     string? RetryOf = null,
     string? AlertId = null,
     string? Target = null,
-    double? ManualMinutes = null);
+    double? ManualMinutes = null,
+    string? TraceParent = null);
 
 /// <summary>A page of runs, newest first.</summary>
 /// <param name="Runbook">Only this runbook's runs.</param>

@@ -92,9 +92,13 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
 
         var run = await store.CreateRunAsync(
             new NewRun(runbook, entry.Commit, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), key, retryOf,
-                alert?.Id ?? retryOfAlert, target, entry.Definition.ManualMinutes),
+                alert?.Id ?? retryOfAlert, target, entry.Definition.ManualMinutes, Telemetry.RunTracing.CurrentTraceParent()),
             cancellationToken);
-        LogQueued(run.Id, runbook, trigger, triggeredBy);
+        using (Telemetry.RunLogScope.Begin(logger, run))
+        {
+            LogQueued(run.Id, runbook, trigger, triggeredBy);
+        }
+
         await DispatchAsync(run.Id, cancellationToken);
         return new TriggerResult(run, TriggerProblem.None, []);
     }
@@ -200,6 +204,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
         {
             // Only tidying: the run is Cancelled in the store, so a trigger left behind (one still completing the
             // execution that just rested, or a wait's deadline) finds it ended and does nothing.
+            using var scope = Telemetry.RunLogScope.Begin(logger, run);
             LogJobNotDeleted(runId, ex.Message);
         }
 

@@ -42,11 +42,13 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
             return;
         }
 
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = run.Id, ["Runbook"] = run.Runbook, ["Version"] = run.ContentHash[..12] });
+        using var activity = Telemetry.RunTracing.StartRun(run, context.Recovering);
+        using var scope = Telemetry.RunLogScope.Begin(logger, run);
         // Exactly the version the run was queued with, whatever the catalog serves now and whichever node this is.
         using var version = await catalog.ResolveAsync(run.Runbook, run.ContentHash, cancellationToken);
         if (version is not { Definition: { } definition, Compiled: { } compiled })
         {
+            Telemetry.RunTracing.Ended(activity, RunStatus.Failed, version.Error);
             await EndAsync(run, RunStatus.Failed, version.Error, []);
             return;
         }
@@ -55,6 +57,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         var bound = ParameterBinder.Bind(definition, supplied, alert: null);
         if (bound.Parameters is null)
         {
+            Telemetry.RunTracing.Ended(activity, RunStatus.Failed, string.Join("; ", bound.Errors));
             await EndAsync(run, RunStatus.Failed, string.Join("; ", bound.Errors), []);
             return;
         }
@@ -78,6 +81,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
                 HumanGate = gate,
             },
             cancellationToken);
+        Telemetry.RunTracing.Ended(activity, result.Status, result.Error);
         if (result.Status == RunStatus.WaitingForHuman && gate.Asked is { } asked)
         {
             await RestAsync(run.Id, asked, cancellationToken);
@@ -139,6 +143,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
     private async Task WaitForKeyAsync(IJobExecutionContext context, string runId, string holder, CancellationToken cancellationToken)
     {
         var run = await store.GetRunAsync(runId, cancellationToken);
+        using var scope = run is null ? null : Telemetry.RunLogScope.Begin(logger, run);
         var policy = run is null ? ConflictPolicy.Queue : catalog.Find(run.Runbook)?.Definition?.OnConflict ?? ConflictPolicy.Queue;
         if (policy == ConflictPolicy.Refuse)
         {

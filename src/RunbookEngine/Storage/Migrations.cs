@@ -188,6 +188,13 @@ internal static class Migrations
         CREATE INDEX ix_runbook_alert_keys_alert ON runbook_alert_keys (alert_id);
         CREATE INDEX ix_runbook_deliveries_received ON runbook_deliveries (received_at);
         """,
+
+        // 7: the W3C trace context of the request that delivered an alert and of whatever queued a run, so matching
+        // and every execution of the run, on any node and after restarts, link back to it.
+        """
+        ALTER TABLE runbook_alerts ADD COLUMN trace_parent TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN trace_parent TEXT NULL;
+        """,
     ];
 
     public static int Latest => Steps.Count;

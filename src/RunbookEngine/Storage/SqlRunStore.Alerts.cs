@@ -19,7 +19,7 @@ public sealed partial class SqlRunStore
         id AS Id, delivery AS Delivery, source AS Source, name AS Name, status AS Status, severity AS Severity, labels AS Labels,
         annotations AS Annotations, starts_at AS StartsAt, ends_at AS EndsAt, fingerprint AS Fingerprint,
         source_delivery_id AS SourceDeliveryId, dedup_key AS DedupKey, received_at AS ReceivedAt, outcome AS Outcome,
-        detail AS Detail, duplicate_of AS DuplicateOf, resolved_at AS ResolvedAt
+        detail AS Detail, duplicate_of AS DuplicateOf, resolved_at AS ResolvedAt, trace_parent AS TraceParent
         """;
 
     /// <inheritdoc />
@@ -76,10 +76,10 @@ public sealed partial class SqlRunStore
             var count = Math.Min(RowsPerStatement, ids.Length - offset);
             var rows = new StringBuilder("""
                 INSERT INTO runbook_alerts (id, delivery, source, name, status, severity, labels, annotations, starts_at, ends_at, fingerprint,
-                                            source_delivery_id, dedup_key, received_at, outcome, detail, duplicate_of)
+                                            source_delivery_id, dedup_key, received_at, outcome, detail, duplicate_of, trace_parent)
                 VALUES
                 """);
-            var rowParameters = new DynamicParameters(new { deliveryId, now });
+            var rowParameters = new DynamicParameters(new { deliveryId, now, traceParent = delivery.TraceParent });
             for (var j = 0; j < count; j++)
             {
                 var i = offset + j;
@@ -91,7 +91,7 @@ public sealed partial class SqlRunStore
                 rows.Append(CultureInfo.InvariantCulture, $"""
                     {(j == 0 ? "" : ",")}
                     (@id{j}, @deliveryId, @source{j}, @name{j}, @status{j}, @severity{j}, @labels{j}, @annotations{j}, @starts{j}, @ends{j}, @fingerprint{j},
-                     @sdid{j}, @key{j}, @now, @outcome{j}, @detail{j}, @dup{j})
+                     @sdid{j}, @key{j}, @now, @outcome{j}, @detail{j}, @dup{j}, @traceParent)
                     """);
                 rowParameters.Add($"id{j}", ids[i]);
                 rowParameters.Add($"source{j}", alert.Source);
@@ -388,13 +388,15 @@ public sealed partial class SqlRunStore
         public string? DuplicateOf { get; set; }
         public long? ResolvedAt { get; set; }
 
+        public string? TraceParent { get; set; }
+
         public AlertRecord ToRecord() => new(
             Id,
             new RunbookAlert(Source, Name, Enum.Parse<AlertStatus>(Status), Severity,
                 JsonSerializer.Deserialize<Dictionary<string, string>>(Labels) ?? [],
                 JsonSerializer.Deserialize<Dictionary<string, string>>(Annotations) ?? [],
                 FromMs(StartsAt), FromMs(EndsAt), Fingerprint, SourceDeliveryId),
-            Delivery, DedupKey, FromMs(ReceivedAt), Enum.Parse<AlertOutcome>(Outcome), Detail, DuplicateOf, FromMs(ResolvedAt));
+            Delivery, DedupKey, FromMs(ReceivedAt), Enum.Parse<AlertOutcome>(Outcome), Detail, DuplicateOf, FromMs(ResolvedAt), TraceParent);
     }
 
     private sealed class BreakerRow

@@ -21,6 +21,19 @@ public abstract class AlertStoreContract : StoreContract
     private DateTimeOffset Now => Time.GetUtcNow();
 
     [Fact]
+    public async Task Ingest_KeepsTheDeliverysTraceContext_OnEachOfItsAlerts()
+    {
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var alert = new RunbookAlert(Alertmanager, "DiskFull", AlertStatus.Firing, null, new Dictionary<string, string>(), new Dictionary<string, string>(), Now, null, "fp-traced");
+
+        var stored = await Store.IngestAsync(new WebhookDelivery(Alertmanager, null, "{}", [new(alert, "k-traced-1"), new(alert, "k-traced-2")], traceParent), default);
+        var untraced = await Store.IngestAsync(new WebhookDelivery(Alertmanager, null, "{}", [new(alert, "k-untraced")]), default);
+
+        Assert.All(await GetAllAsync(stored.Select(s => s.Id)), r => Assert.Equal(traceParent, r.TraceParent));
+        Assert.Null((await Store.ClaimAlertAsync(untraced[0].Id, "node-a", Now, default))!.TraceParent);
+    }
+
+    [Fact]
     public async Task Ingest_StoresEveryAlertOfADelivery_InOrder_AllPending_AndReadsBackAsWritten()
     {
         // 123.4567 ms past the second: stored times keep whole milliseconds.

@@ -21,6 +21,16 @@ public abstract class RunStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task CreateRun_KeepsTheTraceContextOfWhatQueuedIt()
+    {
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var created = await Store.CreateRunAsync(new NewRun("disk-cleanup", null, "hash1", RunTrigger.Manual, "alice", TraceParent: traceParent), default);
+
+        Assert.Equal(traceParent, (await Store.GetRunAsync(created.Id, default))!.TraceParent);
+        Assert.Equal(traceParent, Assert.Single(await Store.ListRunsAsync(new RunQuery(Runbook: "disk-cleanup"), default)).TraceParent);
+    }
+
+    [Fact]
     public async Task GetRun_OfAnUnknownId_IsNull()
     {
         Assert.Null(await Store.GetRunAsync("no-such-run", default));
