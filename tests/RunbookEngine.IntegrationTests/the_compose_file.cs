@@ -117,6 +117,31 @@ public sealed partial class the_compose_file
     }
 
     [Fact]
+    public void builds_the_engine_image_from_every_project_the_host_needs()
+    {
+        var dockerfile = File.ReadAllText(Path.Combine(RepositoryRoot(), "Dockerfile"));
+        var copied = Regex.Matches(dockerfile, @"^COPY (src/\S+\.csproj) ", RegexOptions.Multiline).Select(m => m.Groups[1].Value).Order();
+
+        // The restore step sees only the project files copied before it; a project the host references but the
+        // Dockerfile does not copy breaks the image's build, not this repository's.
+        Assert.Equal(ProjectClosure("src/RunbookEngine.Host/RunbookEngine.Host.csproj").Order(), copied);
+    }
+
+    [Fact]
+    public void runs_the_engine_image_where_the_compose_file_expects_it()
+    {
+        var dockerfile = File.ReadAllText(Path.Combine(RepositoryRoot(), "Dockerfile"));
+        var engine = _compose.Services["engine-1"].Environment;
+        var workdir = Regex.Matches(dockerfile, @"^WORKDIR (\S+)", RegexOptions.Multiline).Last().Groups[1].Value;
+
+        Assert.Equal(engine["Urls"], Regex.Match(dockerfile, @"\bUrls=(\S+)").Groups[1].Value);
+        Assert.Equal(EnginePort("engine-1").ToString(System.Globalization.CultureInfo.InvariantCulture), Regex.Match(dockerfile, @"^EXPOSE (\d+)", RegexOptions.Multiline).Groups[1].Value);
+        Assert.Matches(@"^RUN mkdir -p runbooks data && chown ""\$APP_UID"" data$", Regex.Match(dockerfile, "^RUN mkdir.*$", RegexOptions.Multiline).Value);
+        Assert.Equal(($"{workdir}/runbooks", $"{workdir}/data"), (engine["RunbookEngine__RunbooksPath"], engine["RunbookEngine__DataPath"]));
+        Assert.Matches(@"^USER \$APP_UID$", Regex.Match(dockerfile, "^USER.*$", RegexOptions.Multiline).Value);
+    }
+
+    [Fact]
     public async Task has_an_alertmanager_configuration_that_amtool_accepts()
     {
         Assert.True(AlertmanagerProcess.IsInstalled, "prometheus-alertmanager is not installed: apt-get install -y prometheus-alertmanager (.ci/run does this)");
@@ -310,6 +335,29 @@ public sealed partial class the_compose_file
 
         Assert.NotNull(directory);
         return directory.FullName;
+    }
+
+    /// <summary>A project and every project it references, directly or not, as paths from the repository root.</summary>
+    private static HashSet<string> ProjectClosure(string project)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([project]);
+        while (pending.TryPop(out var next))
+        {
+            if (!found.Add(next))
+            {
+                continue;
+            }
+
+            var directory = Path.GetDirectoryName(next)!;
+            foreach (var reference in System.Xml.Linq.XDocument.Load(Path.Combine(RepositoryRoot(), next)).Descendants("ProjectReference"))
+            {
+                var full = Path.GetFullPath(Path.Combine(RepositoryRoot(), directory, reference.Attribute("Include")!.Value.Replace('\\', '/')));
+                pending.Push(Path.GetRelativePath(RepositoryRoot(), full).Replace('\\', '/'));
+            }
+        }
+
+        return found;
     }
 
     private static void CopyFolder(string from, string to)
