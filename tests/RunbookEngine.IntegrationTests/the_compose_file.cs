@@ -65,6 +65,22 @@ public sealed partial class the_compose_file
     }
 
     [Fact]
+    public void gives_the_engine_nodes_the_time_they_need_to_hand_their_runs_back_when_stopped()
+    {
+        foreach (var node in EngineNodes)
+        {
+            var environment = _compose.Services[node].Environment;
+            var grace = environment.TryGetValue("RunbookEngine__ShutdownGrace", out var configured)
+                ? TimeSpan.Parse(configured, System.Globalization.CultureInfo.InvariantCulture)
+                : new RunbookEngineOptions().ShutdownGrace;
+            var stop = _compose.Services[node].Has("stop_grace_period") ? ComposeDuration(_compose.Services[node]["stop_grace_period"].Text) : TimeSpan.FromSeconds(10);
+
+            // The host's own stop timeout is the grace plus 15 s (Program.cs); Docker sends SIGKILL at stop_grace_period.
+            Assert.True(stop >= grace + TimeSpan.FromSeconds(15), $"{node}: stop_grace_period {stop} is shorter than ShutdownGrace {grace} + 15 s");
+        }
+    }
+
+    [Fact]
     public void sets_only_options_the_engine_has()
     {
         foreach (var (key, _) in _compose.Services["engine-1"].Environment.Where(e => e.Key.StartsWith("RunbookEngine__", StringComparison.Ordinal)))
@@ -335,6 +351,24 @@ public sealed partial class the_compose_file
 
         Assert.NotNull(directory);
         return directory.FullName;
+    }
+
+    /// <summary>A Compose duration such as 1m30s or 50s.</summary>
+    private static TimeSpan ComposeDuration(string text)
+    {
+        var parts = Regex.Matches(text, @"(\d+)(ms|h|m|s)");
+        Assert.True(parts.Sum(p => p.Length) == text.Length && parts.Count > 0, $"'{text}' is not a duration Compose reads");
+        return parts.Aggregate(TimeSpan.Zero, (total, part) =>
+        {
+            var value = int.Parse(part.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            return total + part.Groups[2].Value switch
+            {
+                "h" => TimeSpan.FromHours(value),
+                "m" => TimeSpan.FromMinutes(value),
+                "s" => TimeSpan.FromSeconds(value),
+                _ => TimeSpan.FromMilliseconds(value),
+            };
+        });
     }
 
     /// <summary>A project and every project it references, directly or not, as paths from the repository root.</summary>
