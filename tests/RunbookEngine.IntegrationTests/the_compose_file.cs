@@ -161,10 +161,12 @@ public sealed partial class the_compose_file
     public async Task has_an_alertmanager_configuration_that_amtool_accepts()
     {
         Assert.True(AlertmanagerProcess.IsInstalled, "prometheus-alertmanager is not installed: apt-get install -y prometheus-alertmanager (.ci/run does this)");
-        var file = Path.Combine(Directory.CreateTempSubdirectory("runbook-compose-").FullName, "alertmanager.yml");
+        var directory = Directory.CreateTempSubdirectory("runbook-compose-").FullName;
+        var file = Path.Combine(directory, "alertmanager.yml");
         await File.WriteAllTextAsync(file, _compose.Config("alertmanager"));
 
         var (exitCode, output) = await RunAsync("amtool", "check-config", file);
+        TryDelete(directory);
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("SUCCESS", output, StringComparison.Ordinal);
@@ -204,6 +206,8 @@ public sealed partial class the_compose_file
         CopyFolder(Path.Combine(RepositoryRoot(), "runbooks"), runbooks);
         var connectionString = await DatabaseAsPostgresServiceCreatesItAsync();
 
+        // Under /tmp, one of disk-cleanup's allowed roots, wherever TMPDIR points.
+        var cleanup = Directory.CreateDirectory(Path.Combine("/tmp", $"runbook-compose-{Guid.NewGuid():N}")).FullName;
         var nodes = new List<HostProcess>();
         CaddyProcess? proxy = null;
         AlertmanagerProcess? alertmanager = null;
@@ -239,7 +243,6 @@ public sealed partial class the_compose_file
 
             using var admin = new HttpClient { BaseAddress = proxyAddress, Timeout = TimeSpan.FromMinutes(3) };
             admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _compose.Variables["RUNBOOKENGINE_TOKEN"]);
-            var cleanup = Directory.CreateDirectory(Path.Combine("/tmp", $"runbook-compose-{Guid.NewGuid():N}")).FullName;
             await alertmanager.FireAsync(
                 new Dictionary<string, string> { ["alertname"] = "NodeFilesystemAlmostFull", ["severity"] = "warning", ["instance"] = "compose:9100" },
                 new Dictionary<string, string> { ["cleanup_path"] = cleanup });
@@ -279,6 +282,9 @@ public sealed partial class the_compose_file
             {
                 await node.DisposeAsync();
             }
+
+            TryDelete(root);
+            TryDelete(cleanup);
         }
     }
 
@@ -392,6 +398,18 @@ public sealed partial class the_compose_file
         }
 
         return found;
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A leftover temp folder is harmless; a failure here must not hide the test's own.
+        }
     }
 
     private static void CopyFolder(string from, string to)
