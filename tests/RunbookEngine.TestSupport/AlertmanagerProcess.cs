@@ -51,15 +51,24 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
     /// <param name="webhookUrl">Where the webhook receiver posts (firing and resolved notifications).</param>
     /// <param name="bearerToken">If set, sent as "Authorization: Bearer ..." with every notification.</param>
     /// <returns>The running Alertmanager.</returns>
-    public static async Task<AlertmanagerProcess> StartAsync(Uri webhookUrl, string? bearerToken = null)
+    public static Task<AlertmanagerProcess> StartAsync(Uri webhookUrl, string? bearerToken = null)
     {
         ArgumentNullException.ThrowIfNull(webhookUrl);
+        return StartWithConfigAsync(Config(webhookUrl, bearerToken));
+    }
+
+    /// <summary>Starts an Alertmanager with a configuration file of the caller's (such as docker-compose.yml's) and waits until it is ready.</summary>
+    /// <param name="configYaml">The whole alertmanager.yml.</param>
+    /// <returns>The running Alertmanager.</returns>
+    public static async Task<AlertmanagerProcess> StartWithConfigAsync(string configYaml)
+    {
+        ArgumentNullException.ThrowIfNull(configYaml);
         var server = Find(ServerBinary) ?? throw NotInstalled();
         _ = Find(ClientBinary) ?? throw NotInstalled();
 
         var directory = Directory.CreateTempSubdirectory("runbook-am-").FullName;
         var config = Path.Combine(directory, "alertmanager.yml");
-        await File.WriteAllTextAsync(config, Config(webhookUrl, bearerToken));
+        await File.WriteAllTextAsync(config, configYaml);
 
         var port = Loopback.FreePort();
         var address = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
