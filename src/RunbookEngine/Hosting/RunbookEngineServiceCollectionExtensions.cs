@@ -81,6 +81,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<RunEvents>();
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<RunService>();
+        services.AddSingleton<StoreRetry>();
         services.AddSingleton<HumanSteps>();
         services.AddSingleton<ScheduleSync>();
         services.AddSingleton<EngineStartup>();
