@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using RunbookEngine.TestSupport;
 
 namespace RunbookEngine.IntegrationTests;
@@ -81,6 +82,10 @@ public sealed class a_database_that_goes_away : IAsyncLifetime
         Assert.Equal(503, downStatus);
         Assert.True(readyStatus == 503, $"{readyStatus}: {ready}");
 
+        // The store comes back only once the step's outcome waits for it and the scheduler has failed to acquire
+        // triggers, so what follows sees a scheduler that has backed off, as after a real outage.
+        await LoggedAsync("The run store is unavailable");
+        await LoggedAsync("TransientFailureInLocalTransactionLock");
         await _server.RestartAsync();
 
         // Right after the store is back, as a sender retrying and a person would: both runs must start promptly.
@@ -107,8 +112,22 @@ public sealed class a_database_that_goes_away : IAsyncLifetime
         }
 
         Assert.True(File.Exists(Path.Combine(work, "cleaned-mid-run_9100")));
+        Assert.Single(Regex.Matches(_host.Host.Log, "The run store is unavailable"));
+        Assert.Contains("The run store is back", _host.Host.Log, StringComparison.Ordinal);
         var (_, runs) = await _host.Http.SendAsync(HttpMethod.Get, "/api/runs?limit=500");
         Assert.Equal(4, runs.GetProperty("runs").GetArrayLength());
+    }
+
+    /// <summary>Until the host has logged <paramref name="text"/>, for at most a minute.</summary>
+    private async Task LoggedAsync(string text)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (!_host.Host.Log.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(1), $"the host never logged '{text}':\n{_host.Host.Log}");
+            await tick.WaitForNextTickAsync();
+        }
     }
 
     /// <summary>A person triggering a run as soon as the store is back; a broken pooled connection may cost a try.</summary>
