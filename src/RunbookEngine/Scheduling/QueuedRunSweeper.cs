@@ -88,12 +88,16 @@ internal sealed partial class QueuedRunSweeper(IRunStore store, RunService runs,
         return dispatched;
     }
 
-    /// <summary>Whether any trigger of the run's job can still fire: one waiting, acquired or executing, or paused by a person.</summary>
+    /// <summary>
+    /// Whether any trigger of the run's job is still alive: waiting, acquired, paused by a person, or complete, which is
+    /// also how a one-shot trigger looks while its execution runs (a run waiting for its concurrency key, or on its way
+    /// to a retry, is queued then). Only a trigger in ERROR, or none at all, leaves the run with nothing to fire it.
+    /// </summary>
     private static async Task<bool> HasLiveTriggerAsync(IScheduler scheduler, string runId, CancellationToken cancellationToken)
     {
         foreach (var trigger in await scheduler.GetTriggersOfJob(RunJob.Key(runId), cancellationToken))
         {
-            if (await scheduler.GetTriggerState(trigger.Key, cancellationToken) is not (TriggerState.Error or TriggerState.Complete or TriggerState.None))
+            if (await scheduler.GetTriggerState(trigger.Key, cancellationToken) is not (TriggerState.Error or TriggerState.None))
             {
                 return true;
             }

@@ -112,7 +112,8 @@ internal sealed partial class StoreRetry(IRunStore store, TimeProvider time, ILo
                     // Without a server error this is the connection itself failing (refused, reset, timed out).
                     return true;
                 case SqliteException sqlite:
-                    return sqlite.IsTransient;
+                    // SQLITE_BUSY and SQLITE_LOCKED: another writer holds the file; anything else is the write itself.
+                    return sqlite.SqliteErrorCode is 5 or 6 || sqlite.IsTransient;
                 case DbException db when db.IsTransient:
                 case TimeoutException:
                 case SocketException:
