@@ -27,8 +27,10 @@ public sealed class PostgresServer
     /// <summary>
     /// A throwaway server of its own that a test may stop and start again (to see what a host does when its database goes
     /// away). Needs the local binaries: a server named by RUNBOOKENGINE_TEST_POSTGRES cannot be stopped by a test.
+    /// Durable, as in production: without synchronous commit an immediate stop forgets writes it had acknowledged, and
+    /// a test of what survives an outage would see losses the outage did not cause.
     /// </summary>
-    public static Task<PostgresServer> StartOwnAsync() => StartAsync(durable: false, own: true);
+    public static Task<PostgresServer> StartOwnAsync() => StartAsync(durable: true, own: true);
 
     /// <summary>Stops an own server at once, as a crash or a network cut would look to its clients.</summary>
     /// <returns>A task.</returns>

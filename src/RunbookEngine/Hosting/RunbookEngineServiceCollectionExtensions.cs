@@ -85,6 +85,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<RunEvents>();
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<RunService>();
+        services.AddSingleton<StoreRetry>();
         services.AddSingleton<HumanSteps>();
         services.AddSingleton<ScheduleSync>();
         services.AddSingleton<EngineStartup>();
@@ -109,7 +110,17 @@ public static class RunbookEngineServiceCollectionExtensions
 
                     // Each run is a new job and trigger under its own unique key, so inserting them needs no
                     // cluster-wide lock; taking it queued every dispatch behind trigger acquisition.
-                    store.ConfigureStore(o => o.LockOnInsert = false);
+                    store.ConfigureStore(o =>
+                    {
+                        o.LockOnInsert = false;
+
+                        // After a failed acquisition round the scheduler waits this long, and a run queued meanwhile
+                        // does not wake it: with the default 15 s, runs queued as the database came back waited up to
+                        // 15 s to start. Runs whose trigger passed the misfire threshold during an outage wait for the
+                        // misfire handler, which otherwise looks once a minute.
+                        o.DbRetryInterval = TimeSpan.FromSeconds(2);
+                        o.MisfireHandlerFrequency = TimeSpan.FromSeconds(5);
+                    });
 
                     // Check in every second and declare a node dead after two missed check-ins, so its runs are
                     // recovered in about 3 s instead of Quartz's default 15 s.

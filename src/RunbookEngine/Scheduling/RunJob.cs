@@ -17,7 +17,7 @@ namespace RunbookEngine.Scheduling;
 /// The Quartz job that executes one run. It carries nothing but its identity (the run id); everything else is read
 /// from the run store, so a node that recovers the job after a crash has all it needs.
 /// </summary>
-internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, RunService runs, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger) : IJob
+internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, RunService runs, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger, StoreRetry retry) : IJob
 {
     public const string Group = "runs";
 
@@ -74,7 +74,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
                 Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
                 Parameters = bound.Parameters,
                 Alert = alert,
-                Journal = new StoreJournal(store, run.Id, run.Runbook, metrics),
+                Journal = new StoreJournal(store, retry, run.Id, run.Runbook, metrics, drain.Token),
                 LogSink = new LoggerSink(logger),
                 Time = time,
                 InterruptToken = drain.Token,
@@ -112,12 +112,12 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
     /// </summary>
     private async Task RestAsync(string runId, HumanRequest asked, CancellationToken cancellationToken)
     {
-        var wakeAt = await store.RestForHumanAsync(runId, asked.DueAt, CancellationToken.None);
+        var wakeAt = await retry.RunAsync($"run {runId} resting", ct => store.RestForHumanAsync(runId, asked.DueAt, ct), drain.Token);
         LogResting(runId, asked.Sequence, asked.Kind, asked.DueAt);
         events.Ended(runId, RunStatus.WaitingForHuman);
         if (wakeAt is { } at)
         {
-            await runs.WakeAsync(runId, cancellationToken, at);
+            await retry.RunAsync($"the wake-up of run {runId}", _ => runs.WakeAsync(runId, cancellationToken, at), drain.Token);
         }
     }
 
@@ -173,7 +173,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
     {
         var delay = TimeSpan.FromTicks((long)Math.Min(backoff.Ticks * Math.Pow(2, attempt - 1), TimeSpan.FromHours(1).Ticks));
         var at = time.GetUtcNow() + delay;
-        await store.RequeueRunAsync(runId, $"attempt {attempt} failed ({error}); attempt {attempt + 1} at {at:HH:mm:ss} UTC", CancellationToken.None);
+        await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, $"attempt {attempt} failed ({error}); attempt {attempt + 1} at {at:HH:mm:ss} UTC", ct), drain.Token);
 
         // A second trigger on the same job: the job outlives this execution because a trigger still points at it.
         var trigger = TriggerBuilder.Create()
@@ -181,7 +181,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
             .ForJob(Key(runId))
             .StartAt(at)
             .Build();
-        await context.Scheduler.ScheduleTrigger(trigger, default, cancellationToken);
+        await retry.RunAsync($"the retry trigger of run {runId}", _ => ScheduleOnceAsync(context.Scheduler, trigger, cancellationToken), drain.Token);
         LogRetrying(runId, attempt, Durations.Format(delay), error);
     }
 
@@ -191,7 +191,9 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
     /// </summary>
     private async Task ResumeElsewhereAsync(IJobExecutionContext context, string runId, int attempt, string? reason)
     {
-        await store.RequeueRunAsync(runId, reason ?? "interrupted by shutdown", CancellationToken.None);
+        // The shutdown grace is over, so this is one try: with the store away the run stays Running, and its recovery
+        // after the restart resumes it from the journal as after a crash.
+        await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, reason ?? "interrupted by shutdown", ct), drain.Token);
         try
         {
             var trigger = TriggerBuilder.Create()
@@ -221,8 +223,10 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
 
     private async Task EndAsync(RunRecord run, RunStatus status, string? error, IReadOnlyList<StepOutcome> steps)
     {
-        // Recorded even when the node is shutting down: the outcome is the one thing that must not be lost.
-        if (await store.FinishRunAsync(run.Id, status, error, CancellationToken.None) && status != RunStatus.WaitingForHuman)
+        // Recorded even when the node is shutting down: the outcome is the one thing that must not be lost. A store that
+        // is away is waited for until the shutdown grace is over; a run still unrecorded then is recovered as after a crash.
+        if (await retry.RunAsync($"the outcome of run {run.Id} ({status})", ct => store.FinishRunAsync(run.Id, status, error, ct), drain.Token)
+            && status != RunStatus.WaitingForHuman)
         {
             // Counted by the one write that ended the run, so a run recovered after a crash is not counted twice.
             metrics.RunEnded(run, status, time.GetUtcNow(), steps);
@@ -230,6 +234,18 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
 
         LogEnded(run.Id, status, error);
         events.Ended(run.Id, status);
+    }
+
+    /// <summary>Schedules a trigger of the run's job; a try that the store took before its answer was lost counts as done.</summary>
+    private static async Task ScheduleOnceAsync(IScheduler scheduler, ITrigger trigger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await scheduler.ScheduleTrigger(trigger, default, cancellationToken);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+        }
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Run {RunId} of {Runbook} starting (attempt {Attempt}, recovering: {Recovering})")]

@@ -20,6 +20,11 @@ internal abstract class SqlDialect
     /// </summary>
     public virtual IReadOnlyList<string> OptionalIndexes => [];
 
+    /// <summary>Closes the idle connections of the pool, if the dialect keeps one that can outlive its server.</summary>
+    public virtual void DropIdleConnections()
+    {
+    }
+
     /// <summary>Serialises claims on one concurrency key across nodes; held until the transaction ends.</summary>
     public abstract Task LockKeyAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken);
 }

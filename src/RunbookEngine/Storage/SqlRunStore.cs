@@ -384,6 +384,9 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         return [.. ids];
     }
 
+    /// <summary>Closes the pool's idle connections, which a database that restarted has already closed at its end.</summary>
+    public void DropIdleConnections() => _dialect.DropIdleConnections();
+
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _owned?.DisposeAsync() ?? ValueTask.CompletedTask;
 

@@ -24,6 +24,8 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource) : SqlDialect
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await dataSource.OpenConnectionAsync(cancellationToken);
 
+    public override void DropIdleConnections() => dataSource.Clear();
+
     public override async Task LockKeyAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken)
     {
         // Two nodes claiming runs for one key must not both see it free under READ COMMITTED.
