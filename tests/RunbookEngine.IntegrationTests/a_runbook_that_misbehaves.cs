@@ -18,6 +18,7 @@ public sealed partial class a_runbook_that_misbehaves : IAsyncLifetime
         {
             ["RunbookEngine__MaxConcurrentRuns"] = "1",
             ["RunbookEngine__Execution__ProcessMemoryLimitMiB"] = "256",
+            ["RunbookEngine__ShutdownGrace"] = "00:00:01",
         },
         HardeningRunbooks());
 
@@ -137,10 +138,7 @@ public sealed partial class a_runbook_that_misbehaves : IAsyncLifetime
     public async Task in_a_process_of_its_own_that_is_cancelled_ends_cancelled_and_its_process_is_gone()
     {
         var runId = await Http.TriggerAsync("isolated", new { hold = true });
-        await Http.UntilAsync(
-            $"/api/runs/{runId}",
-            run => run.Steps().Any(s => s is { Name: "hold", Status: "Running" }) ? run : null,
-            "the run never reached its hold step");
+        await HoldingAsync(runId);
         var (cancelled, _) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/cancel", new { by = "alice" });
         Assert.Equal(202, cancelled);
 
@@ -151,6 +149,28 @@ public sealed partial class a_runbook_that_misbehaves : IAsyncLifetime
         await GoneAsync(ProcessOf(runId));
         await AssertTheNextRunSucceedsAsync();
     }
+
+    [Fact]
+    public async Task in_a_process_of_its_own_is_interrupted_by_a_shutdown_and_resumes_from_its_journal()
+    {
+        var runId = await Http.TriggerAsync("isolated", new { hold = true });
+        await HoldingAsync(runId);
+        var child = ProcessOf(runId);
+
+        await _workspace.RestartAsync();
+
+        // The held step was cut short by the shutdown, so the resumed run (in a new process) asks a person about it.
+        var run = await Http.UntilAsync($"/api/runs/{runId}", body => body.Status() == "WaitingForHuman" ? body : null, "the run never resumed");
+        Assert.Equal([("greet", "Succeeded"), ("hold", "Interrupted")], run.Steps().Select(s => (s.Name, s.Status)));
+        Assert.Contains("hold", Error(run), StringComparison.Ordinal);
+        await GoneAsync(child);
+    }
+
+    private async Task HoldingAsync(string runId) =>
+        await Http.UntilAsync(
+            $"/api/runs/{runId}",
+            run => run.Steps().Any(s => s is { Name: "hold", Status: "Running" }) ? run : null,
+            "the run never reached its hold step");
 
     private async Task RunningAsync(string runId) =>
         await Http.UntilAsync($"/api/runs/{runId}", run => run.Status() == "Running" && run.Steps().Count == 1 ? run : null, "the run never started its step");

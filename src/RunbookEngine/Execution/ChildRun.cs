@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
@@ -56,6 +57,10 @@ public static class ChildRun
             Environment.Exit(1);
         };
 
+        // A service manager stopping the host signals its whole process group: the host decides when this run stops
+        // (it writes interrupt after its shutdown grace, then kills), so the signal itself is ignored here.
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => signal.Cancel = true);
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => signal.Cancel = true);
         using var cancel = new CancellationTokenSource();
         using var interrupt = new CancellationTokenSource();
         _ = Task.Run(() => ListenToParent(cancel, interrupt), CancellationToken.None);

@@ -1,5 +1,5 @@
 // ---
-// description: Ignores its cancellation token: spins a core, or blocks forever
+// description: Ignores its cancellation token, spinning a core or blocking forever
 // parameters:
 //   mode: { type: string, default: spin, values: [spin, block] }
 // timeout: 2s
