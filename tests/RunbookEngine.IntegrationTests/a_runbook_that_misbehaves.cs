@@ -58,7 +58,7 @@ public sealed partial class a_runbook_that_misbehaves : IAsyncLifetime
         var run = await Http.TerminalRunAsync(runId);
 
         Assert.Equal("TimedOut", run.Status());
-        Assert.Contains("did not finish within its timeout of 3s", Error(run), StringComparison.Ordinal);
+        Assert.Contains("did not finish within its timeout of 15s", Error(run), StringComparison.Ordinal);
         Assert.Equal([("ignore the token", "TimedOut")], run.Steps().Select(s => (s.Name, s.Status)));
         await GoneAsync(ProcessOf(runId));
         await GoneAsync(int.Parse(SleeperPattern().Match(_workspace.Host.Log).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));

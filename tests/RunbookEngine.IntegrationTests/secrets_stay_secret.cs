@@ -72,6 +72,15 @@ public sealed class secrets_stay_secret : IAsyncLifetime
             Assert.False(text.Contains(_password, StringComparison.Ordinal), $"the secret parameter appears in {where}");
         }
 
+        // Once the runbook is deleted nothing says which parameters were secret, so its runs show none of their values.
+        File.Delete(Path.Combine(_workspace.Root, "runbooks", "leaky.csx"));
+        await Http.UntilAsync("/api/runbooks", list => list.EnumerateArray().Any(r => r.GetProperty("name").GetString() == "leaky") ? null : list, "the deleted runbook is still served");
+        foreach (var path in new[] { $"/api/runs/{runs[0]}", $"/runs/{runs[0]}", "/api/runs" })
+        {
+            var text = await Http.GetStringAsync(new Uri(path, UriKind.Relative));
+            Assert.False(text.Contains(_password, StringComparison.Ordinal), $"the secret parameter of a deleted runbook's run appears in {path}");
+        }
+
         // Not vacuous: the runbook's masked lines did reach the host's log.
         Assert.Contains("run level: token *** password ***", seen["the host's log"], StringComparison.Ordinal);
         Assert.Contains("\"password\":\"***\"", JsonSerializer.Deserialize<JsonElement>(seen[$"/api/runs/{runs[0]}"]).GetProperty("run").GetProperty("parametersJson").GetString(), StringComparison.Ordinal);

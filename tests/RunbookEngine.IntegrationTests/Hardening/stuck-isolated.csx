@@ -3,7 +3,7 @@
 // parameters:
 //   mode: { type: string, default: spin, values: [spin, block] }
 // isolation: process
-// timeout: 3s
+// timeout: 15s
 // ---
 #r "System.Diagnostics.Process"
 #r "System.ComponentModel.Primitives"
