@@ -24,6 +24,6 @@ public sealed class a_runbook_in_a_process_of_its_own_on_postgresql : IAsyncLife
         Assert.Equal("Succeeded", run.Status());
         Assert.Equal(["greet", "Approve: Go on?", "after"], run.Steps().Select(s => s.Name));
         Assert.Contains("from the shell", run.Steps()[0].Output, StringComparison.Ordinal);
-        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(_nodes[0].Host.Log, $"Run {runId} executes in process").Count);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(_nodes[0].Host.Log, $"Run {runId} executes in process"));
     }
 }
