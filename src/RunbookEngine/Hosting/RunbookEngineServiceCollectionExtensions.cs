@@ -42,7 +42,7 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(o => o.Catalog.Git.FetchInterval >= TimeSpan.FromSeconds(1), "RunbookEngine:Catalog:Git:FetchInterval must be at least 1 second")
             .Validate(o => !o.Catalog.Git.Path.Contains("..", StringComparison.Ordinal) && !Path.IsPathRooted(o.Catalog.Git.Path), "RunbookEngine:Catalog:Git:Path must be a folder inside the repository")
             .Validate(o => o.ShutdownGrace >= TimeSpan.Zero && o.ShutdownGrace <= TimeSpan.FromHours(1), "RunbookEngine:ShutdownGrace must be between 0 and 1 hour")
-            .Validate(o => o.Execution.ProcessMemoryLimitMiB is >= 64 and <= 1024 * 1024, "RunbookEngine:Execution:ProcessMemoryLimitMiB must be between 64 and 1048576")
+            .Validate(o => o.Execution.ProcessMemoryLimitMiB is >= 128 and <= 1024 * 1024, "RunbookEngine:Execution:ProcessMemoryLimitMiB must be between 128 and 1048576")
             .Validate(o => o.Execution.ProcessKillGrace > TimeSpan.Zero && o.Execution.ProcessKillGrace <= TimeSpan.FromMinutes(10), "RunbookEngine:Execution:ProcessKillGrace must be more than 0 and at most 10 minutes")
             .Validate(o => o.Execution.MaxLogCharactersPerRun >= 1024, "RunbookEngine:Execution:MaxLogCharactersPerRun must be at least 1024")
             .ValidateOnStart();
