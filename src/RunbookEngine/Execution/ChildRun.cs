@@ -70,7 +70,17 @@ public static class ChildRun
         var options = configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
         var time = TimeProvider.System;
         await using var store = options.UsesPostgres ? SqlRunStore.Postgres(options.ConnectionString!, time) : SqlRunStore.Sqlite(Path.Combine(options.DataPath, "runs.db"), time);
-        var result = await ExecuteAsync(store, options, runId, deadline, redactor, lines, time, (cancel.Token, interrupt.Token));
+        ChildResult result;
+        try
+        {
+            result = await ExecuteAsync(store, options, runId, deadline, redactor, lines, time, (cancel.Token, interrupt.Token));
+        }
+        catch (Exception ex)
+        {
+            // The executor never throws for the script's sake: this is the store or the version, before the runbook ran.
+            result = new ChildResult(RunStatus.Failed, $"the run's process could not run it: {Describe(ex)}", null, []);
+        }
+
         Report(report, result with { Error = redactor.RedactOrNull(result.Error) });
         if (result.Status is RunStatus.TimedOut or RunStatus.Cancelled or RunStatus.Queued)
         {
