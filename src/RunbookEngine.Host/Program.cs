@@ -6,6 +6,9 @@ using RunbookEngine.Hosting;
 
 // appsettings.json ships beside the binary; runbooks/ and data/ are resolved from the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+// `--execute-run=ID`: this process is one run's process (isolation: process), started by a host with its configuration.
+if (builder.Configuration[RunbookEngine.Execution.ChildRun.RunKey] is { Length: > 0 }) Environment.Exit(await RunbookEngine.Execution.ChildRun.MainAsync(builder.Configuration));
 builder.AddRunbookLogging();
 builder.AddRunbookTracing();
 builder.Services.AddRunbookEngine(builder.Configuration);

@@ -331,7 +331,7 @@ public sealed class RunbookContext
                     Status = StepStatus.Succeeded,
                     FinishedAt = _time.GetUtcNow(),
                     Attempts = attempt,
-                    ResultJson = spec.HasResult ? SerializeResult(result, scope, _json) : null,
+                    ResultJson = spec.HasResult ? SerializeResult(result, scope, _json, Redactor) : null,
                     Output = scope.Output.ToString(),
                 });
                 return result;
@@ -564,11 +564,21 @@ public sealed class RunbookContext
         return delay;
     }
 
-    private static string? SerializeResult<T>(T result, StepScope scope, JsonSerializerOptions json)
+    private static string? SerializeResult<T>(T result, StepScope scope, JsonSerializerOptions json, Redactor redactor)
     {
         try
         {
-            return JsonSerializer.Serialize(result, json);
+            var serialized = JsonSerializer.Serialize(result, json);
+
+            // The journal is shown by the API and the dashboard; a masked copy would replay as "***", so a result that
+            // holds a secret is not journaled at all.
+            if (!string.Equals(redactor.Redact(serialized), serialized, StringComparison.Ordinal))
+            {
+                scope.Output.AppendLine("the result holds a secret, so it is not journaled; a resumed run will run this step again");
+                return null;
+            }
+
+            return serialized;
         }
         catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
         {

@@ -46,6 +46,23 @@ public sealed class ExecutorTests
     }
 
     [Fact]
+    public async Task Execute_WithWhatIsLeftOfTheTimeout_TimesOutThenButNamesTheRunbooksTimeout()
+    {
+        var time = new FakeTimeProvider();
+        var inStep = new WaitingSink();
+        var request = await Prepare("await Step(\"ignores cancellation\", ct => { Log.Info(\"in\"); return new TaskCompletionSource().Task; });", "description: hangs\ntimeout: 2m", time);
+
+        var run = RunbookExecutor.ExecuteAsync(
+            new RunRequest { Runbook = request.Runbook, Definition = request.Definition, Run = request.Run, Time = time, LogSink = inStep, CancellationGrace = TimeSpan.FromMilliseconds(50), Timeout = TimeSpan.FromSeconds(30) },
+            CancellationToken.None);
+        await inStep.Started.Task;
+        time.Advance(TimeSpan.FromSeconds(30));
+        var result = await run;
+
+        Assert.Equal((RunStatus.TimedOut, "the run did not finish within its timeout of 2m"), (result.Status, result.Error));
+    }
+
+    [Fact]
     public async Task Execute_WhenCancelled_IsCancelledAndStepsSaySo()
     {
         using var cancel = new CancellationTokenSource();

@@ -32,6 +32,7 @@ public sealed class FrontMatterParserTests
             retry_backoff: 1m
             cooldown: 1h30m
             cancel_on_resolve: true
+            isolation: process
             """);
 
         Assert.Empty(result.Errors);
@@ -53,6 +54,7 @@ public sealed class FrontMatterParserTests
         Assert.Equal((2, TimeSpan.FromMinutes(1)), (definition.Retries, definition.RetryBackoff));
         Assert.Equal(TimeSpan.FromMinutes(90), definition.Cooldown);
         Assert.True(definition.CancelOnResolve);
+        Assert.Equal(Isolation.Process, definition.Isolation);
     }
 
     [Fact]
@@ -61,19 +63,21 @@ public sealed class FrontMatterParserTests
         var definition = Parse("description: minimal").Definition!;
 
         Assert.Equal((TimeSpan.FromMinutes(30), 0, ConflictPolicy.Queue, false), (definition.Timeout, definition.Retries, definition.OnConflict, definition.CancelOnResolve));
+        Assert.Equal(Isolation.InProcess, definition.Isolation);
         Assert.Null(definition.Schedule);
         Assert.Empty(definition.Alerts);
     }
 
     [Theory]
     [InlineData("timeout: 10 minutes", 7, "`timeout`: '10 minutes' is not a duration; use 10m, 1h30m or 00:10:00")]
-    [InlineData("timout: 10m", 7, "`timout`: is not a front matter key; did you mean `timeout`? known keys: description, owner, tags, alerts, schedule, parameters, manual_minutes, concurrency, on_conflict, timeout, retries, retry_backoff, cooldown, cancel_on_resolve")]
+    [InlineData("timout: 10m", 7, "`timout`: is not a front matter key; did you mean `timeout`? known keys: description, owner, tags, alerts, schedule, parameters, manual_minutes, concurrency, on_conflict, timeout, retries, retry_backoff, cooldown, cancel_on_resolve, isolation")]
     [InlineData("schedule: \"0 */6 * *\"", 7, "`schedule`: '0 */6 * *' has 4 fields; a schedule has 5: minute hour day-of-month month day-of-week, e.g. \"0 */6 * * *\"")]
     [InlineData("schedule: \"61 * * * *\"", 7, "`schedule`: minute '61' is out of range 0-59")]
     [InlineData("schedule: \"0 0 1 * MON\"", 7, "`schedule`: '0 0 1 * MON' restricts both day-of-month and day-of-week; set one of them to *")]
     [InlineData("retries: -1", 7, "`retries`: '-1' is not a whole number from 0 to 100")]
     [InlineData("manual_minutes: lots", 7, "`manual_minutes`: 'lots' is not a number of minutes (0 or more)")]
     [InlineData("on_conflict: maybe", 7, "`on_conflict`: 'maybe' is not a policy; use queue (wait in order) or refuse (do not start)")]
+    [InlineData("isolation: container", 7, "`isolation`: 'container' is not an isolation; use process (a process of its own, killed at the timeout) or in-process (the default)")]
     [InlineData("cancel_on_resolve: yes please", 7, "`cancel_on_resolve`: 'yes please' is not true or false")]
     [InlineData("concurrency: \"{{ lables.instance }}\"", 7, "`concurrency`: '{{ lables.instance }}' names nothing; use labels.NAME, annotations.NAME, params.NAME (a declared parameter) or alert.name")]
     [InlineData("tags: disk", 7, "`tags`: must be a list, e.g. `[a, b]`")]

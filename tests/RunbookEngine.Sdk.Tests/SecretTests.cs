@@ -27,6 +27,20 @@ public sealed class SecretTests
     }
 
     [Fact]
+    public async Task AStepResultHoldingASecret_IsReturnedButNotJournaled()
+    {
+        var context = Some.Context(secrets: new DictionarySecrets(("api-token", Token)));
+        var token = context.Secrets.Get("api-token");
+
+        var returned = await context.Step("fetch header", _ => Task.FromResult($"Bearer {token}"));
+
+        var outcome = context.Steps.Single();
+        Assert.Equal($"Bearer {Token}", returned);
+        Assert.Null(outcome.ResultJson);
+        Assert.Contains("the result holds a secret, so it is not journaled", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SecretParameters_AreRedacted_WithoutBeingRead()
     {
         var sink = new CollectingSink();

@@ -54,6 +54,12 @@ public sealed class RunRequest
     /// </summary>
     public CancellationToken InterruptToken { get; init; }
 
+    /// <summary>
+    /// How long the run may take from now; the definition's timeout when null. A run continued in a process of its own
+    /// gets what is left of the timeout its host started counting.
+    /// </summary>
+    public TimeSpan? Timeout { get; init; }
+
     /// <summary>The first delay between step retries when a step gives none.</summary>
     public TimeSpan DefaultStepBackoff { get; init; } = TimeSpan.FromSeconds(1);
 }

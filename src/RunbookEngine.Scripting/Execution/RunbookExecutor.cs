@@ -18,7 +18,8 @@ public static class RunbookExecutor
         ArgumentNullException.ThrowIfNull(request);
         var time = request.Time;
         var timeout = request.Definition.Timeout;
-        using var timeoutSource = new CancellationTokenSource(timeout, time);
+        var remaining = request.Timeout is { } left ? (left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1)) : timeout;
+        using var timeoutSource = new CancellationTokenSource(remaining, time);
         using var runSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token, request.InterruptToken);
         var context = new RunbookContext(new RunbookContextSettings
         {

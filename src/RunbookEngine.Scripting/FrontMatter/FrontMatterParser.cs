@@ -16,7 +16,7 @@ public static partial class FrontMatterParser
     private const string Fence = "---";
 
     private static readonly string[] TopLevelKeys =
-        ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve"];
+        ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve", "isolation"];
 
     private static readonly string[] AlertKeys = ["name", "source", "labels"];
     private static readonly string[] ParameterKeys = ["type", "required", "default", "from", "description", "secret", "values"];
@@ -172,6 +172,9 @@ public static partial class FrontMatterParser
                         break;
                     case "cancel_on_resolve":
                         definition = definition with { CancelOnResolve = Bool(key, value) ?? false };
+                        break;
+                    case "isolation":
+                        definition = definition with { Isolation = IsolationOf(key, value) };
                         break;
                     default:
                         Unknown(key, keyNode, TopLevelKeys);
@@ -476,6 +479,23 @@ public static partial class FrontMatterParser
 
             Error(value, field, $"'{text}' is not a policy; use queue (wait in order) or refuse (do not start)");
             return ConflictPolicy.Queue;
+        }
+
+        private Isolation IsolationOf(string field, YamlNode value)
+        {
+            var text = String(field, value);
+            switch (text?.ToLowerInvariant())
+            {
+                case null:
+                    return Isolation.InProcess;
+                case "process":
+                    return Isolation.Process;
+                case "in-process":
+                    return Isolation.InProcess;
+                default:
+                    Error(value, field, $"'{text}' is not an isolation; use process (a process of its own, killed at the timeout) or in-process (the default)");
+                    return Isolation.InProcess;
+            }
         }
 
         private TimeSpan? PositiveDuration(string field, YamlNode value)

@@ -51,10 +51,23 @@ public sealed record RunbookDefinition
     /// <summary>Whether a resolved alert cancels its runs that are still queued or waiting for a person.</summary>
     public bool CancelOnResolve { get; init; }
 
+    /// <summary>Where the run's code executes: in the host's process (the default) or in a process of its own.</summary>
+    public Isolation Isolation { get; init; } = Isolation.InProcess;
+
     /// <summary>The parameter named <paramref name="name"/>, or null.</summary>
     /// <param name="name">The parameter name.</param>
     /// <returns>Its definition.</returns>
     public ParameterDefinition? Parameter(string name) => Parameters.FirstOrDefault(p => p.Name == name);
+}
+
+/// <summary>Where a run's code executes.</summary>
+public enum Isolation
+{
+    /// <summary>In the host's process: cheapest, but code that ignores its token keeps a thread busy until the host stops.</summary>
+    InProcess,
+
+    /// <summary>In a child process of the host, with a memory limit, killed with its whole tree at the timeout or on cancel.</summary>
+    Process,
 }
 
 /// <summary>What a run does when another run holds its concurrency key.</summary>

@@ -46,6 +46,9 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(o => o.Retention.Interval >= TimeSpan.FromMinutes(1), "RunbookEngine:Retention:Interval must be at least 1 minute")
             .Validate(o => o.Retention.BatchSize is >= 1 and <= 10_000, "RunbookEngine:Retention:BatchSize must be between 1 and 10000")
             .Validate(o => o.Retention.Pause >= TimeSpan.Zero && o.Retention.Pause <= TimeSpan.FromMinutes(1), "RunbookEngine:Retention:Pause must be between 0 and 1 minute")
+            .Validate(o => o.Execution.ProcessMemoryLimitMiB is >= 128 and <= 1024 * 1024, "RunbookEngine:Execution:ProcessMemoryLimitMiB must be between 128 and 1048576")
+            .Validate(o => o.Execution.ProcessKillGrace > TimeSpan.Zero && o.Execution.ProcessKillGrace <= TimeSpan.FromMinutes(10), "RunbookEngine:Execution:ProcessKillGrace must be more than 0 and at most 10 minutes")
+            .Validate(o => o.Execution.MaxLogCharactersPerRun >= 1024, "RunbookEngine:Execution:MaxLogCharactersPerRun must be at least 1024")
             .ValidateOnStart();
 
         var options = configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
@@ -86,6 +89,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<RunService>();
         services.AddSingleton<StoreRetry>();
+        services.AddSingleton<Execution.ProcessExecution>();
         services.AddSingleton<HumanSteps>();
         services.AddSingleton<ScheduleSync>();
         services.AddSingleton<EngineStartup>();

@@ -9,7 +9,8 @@ public static class RunParameters
 {
     /// <summary>
     /// The parameters as given, with the values of secret parameters replaced by ***. The store keeps them (a
-    /// recovered run needs them); the API and the dashboard never show them.
+    /// recovered run needs them); the API and the dashboard never show them. When the catalog no longer knows the
+    /// runbook, every value is masked.
     /// </summary>
     /// <param name="run">The run.</param>
     /// <param name="catalog">Where the runbook's definition says which parameters are secret.</param>
@@ -19,7 +20,13 @@ public static class RunParameters
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(catalog);
         var parameters = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
-        foreach (var parameter in catalog.Find(run.Runbook)?.Definition?.Parameters.Where(p => p.Secret) ?? [])
+        if (catalog.Find(run.Runbook)?.Definition is not { } definition)
+        {
+            // The runbook is gone (or broken), so nothing says which values are secret: show none of them.
+            return parameters.ToDictionary(p => p.Key, _ => Redactor.Mask, StringComparer.Ordinal);
+        }
+
+        foreach (var parameter in definition.Parameters.Where(p => p.Secret))
         {
             if (parameters.ContainsKey(parameter.Name))
             {

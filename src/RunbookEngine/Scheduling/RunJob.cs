@@ -17,7 +17,7 @@ namespace RunbookEngine.Scheduling;
 /// The Quartz job that executes one run. It carries nothing but its identity (the run id); everything else is read
 /// from the run store, so a node that recovers the job after a crash has all it needs.
 /// </summary>
-internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, RunService runs, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger, StoreRetry retry) : IJob
+internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, RunService runs, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger, StoreRetry retry, Execution.ProcessExecution processes) : IJob
 {
     public const string Group = "runs";
 
@@ -66,23 +66,26 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         var alert = run.AlertId is { } alertId ? (await alerts.GetAlertAsync(alertId, cancellationToken))?.Alert : null;
         LogStarting(run.Id, run.Runbook, run.Attempt, context.Recovering);
         var gate = new RestingHumanGate();
-        var result = await RunbookExecutor.ExecuteAsync(
-            new RunRequest
-            {
-                Runbook = compiled,
-                Definition = definition,
-                Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
-                Parameters = bound.Parameters,
-                Alert = alert,
-                Journal = new StoreJournal(store, retry, run.Id, run.Runbook, metrics, drain.Token),
-                LogSink = new LoggerSink(logger),
-                Time = time,
-                InterruptToken = drain.Token,
-                HumanGate = gate,
-            },
-            cancellationToken);
+        var request = new RunRequest
+        {
+            Runbook = compiled,
+            Definition = definition,
+            Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
+            Parameters = bound.Parameters,
+            Alert = alert,
+            Journal = new StoreJournal(store, retry, run.Id, run.Runbook, metrics, drain.Token),
+            LogSink = processes.Bounded(new LoggerSink(logger)),
+            Time = time,
+            InterruptToken = drain.Token,
+            HumanGate = gate,
+        };
+
+        // In process, code that ignores its token is only reported as timed out; in a process of its own it is killed.
+        var (result, askedByChild) = definition.Isolation == Isolation.Process
+            ? await processes.ExecuteAsync(request, cancellationToken)
+            : (await RunbookExecutor.ExecuteAsync(request, cancellationToken), null);
         Telemetry.RunTracing.Ended(activity, result.Status, result.Error);
-        if (result.Status == RunStatus.WaitingForHuman && gate.Asked is { } asked)
+        if (result.Status == RunStatus.WaitingForHuman && (gate.Asked ?? askedByChild) is { } asked)
         {
             await RestAsync(run.Id, asked, cancellationToken);
             return;

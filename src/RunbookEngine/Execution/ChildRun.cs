@@ -1,0 +1,317 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RunbookEngine.Catalog;
+using RunbookEngine.Runs;
+using RunbookEngine.Scripting.Compilation;
+using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Scripting.Parameters;
+using RunbookEngine.Sdk;
+using RunbookEngine.Sdk.Hosting;
+using RunbookEngine.Storage;
+
+namespace RunbookEngine.Execution;
+
+/// <summary>
+/// The host started as the process of one run (<c>--execute-run=ID --execute-deadline=MS</c>, for runbooks with
+/// <c>isolation: process</c>): it opens the same store, resolves the run's exact version through the version store
+/// and the compile cache, runs it with the store as its journal, and reports how it ended as one JSON line on standard
+/// output. Its log lines go to standard error as JSON lines for the parent to forward. The parent writes
+/// <c>cancel</c> or <c>interrupt</c> on standard input; when standard input closes the parent has gone, and so does
+/// this process at once, as its node would have.
+/// </summary>
+public static class ChildRun
+{
+    /// <summary>The configuration key (command line <c>--execute-run=ID</c>) that starts the host in this mode.</summary>
+    public const string RunKey = "execute-run";
+
+    /// <summary>The configuration key carrying the run's deadline, in Unix milliseconds.</summary>
+    public const string DeadlineKey = "execute-deadline";
+
+    /// <summary>Exit code when the parent went away and the run was abandoned mid-way, as a node crash would.</summary>
+    public const int ParentGoneExitCode = 3;
+
+    /// <summary>Executes the run and returns the process exit code; call <see cref="Environment.Exit"/> with it.</summary>
+    /// <param name="configuration">The host's configuration, with <see cref="RunKey"/> and <see cref="DeadlineKey"/>.</param>
+    /// <returns>0 when a result was reported.</returns>
+    public static async Task<int> MainAsync(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var report = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false));
+        using var lines = new ChildLogWriter(Console.OpenStandardError());
+        var redactor = new Redactor();
+
+        // Whatever the runbook writes to the console becomes log lines of the run, masked like the others; standard
+        // output stays free for the one result line.
+        Console.SetOut(new ConsoleLines(lines, LogLevel.Information, redactor));
+        Console.SetError(new ConsoleLines(lines, LogLevel.Warning, redactor));
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+        {
+            // A thread the runbook started threw: the process is going down, so say why before it does.
+            var error = redactor.Redact($"the runbook crashed its process: {Describe(e.ExceptionObject as Exception)}");
+            Report(report, new ChildResult(RunStatus.Failed, error, null, []));
+            Environment.Exit(1);
+        };
+
+        // A service manager stopping the host signals its whole process group: the host decides when this run stops
+        // (it writes interrupt after its shutdown grace, then kills), so the signal itself is ignored here.
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => signal.Cancel = true);
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => signal.Cancel = true);
+        using var cancel = new CancellationTokenSource();
+        using var interrupt = new CancellationTokenSource();
+        _ = Task.Run(() => ListenToParent(cancel, interrupt), CancellationToken.None);
+
+        var runId = configuration[RunKey]!;
+        var deadline = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(configuration[DeadlineKey] ?? "0", CultureInfo.InvariantCulture));
+        var options = configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
+        var time = TimeProvider.System;
+        await using var store = options.UsesPostgres ? SqlRunStore.Postgres(options.ConnectionString!, time) : SqlRunStore.Sqlite(Path.Combine(options.DataPath, "runs.db"), time);
+        ChildResult result;
+        try
+        {
+            result = await ExecuteAsync(store, options, runId, deadline, redactor, lines, time, (cancel.Token, interrupt.Token));
+        }
+        catch (Exception ex)
+        {
+            // The executor never throws for the script's sake: this is the store or the version, before the runbook ran.
+            result = new ChildResult(RunStatus.Failed, $"the run's process could not run it: {Describe(ex)}", null, []);
+        }
+
+        Report(report, result with { Error = redactor.RedactOrNull(result.Error) });
+        if (result.Status is RunStatus.TimedOut or RunStatus.Cancelled or RunStatus.Queued)
+        {
+            // The parent now kills this process's whole tree, taking along whatever the runbook started and a thread
+            // that ignores its token; exiting first would orphan those.
+            await Task.Delay(TimeSpan.FromMinutes(1), CancellationToken.None);
+        }
+
+        return 0;
+    }
+
+    private static async Task<ChildResult> ExecuteAsync(
+        SqlRunStore store, RunbookEngineOptions options, string runId, DateTimeOffset deadline, Redactor redactor, ChildLogWriter lines,
+        TimeProvider time, (CancellationToken Cancel, CancellationToken Interrupt) tokens)
+    {
+        var (cancel, interrupt) = tokens;
+        var run = await store.GetRunAsync(runId, CancellationToken.None);
+        if (run is not { Status: RunStatus.Running })
+        {
+            return new ChildResult(RunStatus.Failed, $"run {runId} is not running (it is {run?.Status.ToString() ?? "unknown"})", null, []);
+        }
+
+        using var compiler = new RunbookCompiler(Path.Combine(options.DataPath, "compiled"));
+        using var catalog = new RunbookCatalog(new NoSource(), compiler, store, options.DataPath, time, NullLogger<RunbookCatalog>.Instance);
+        using var version = await catalog.ResolveAsync(run.Runbook, run.ContentHash, CancellationToken.None);
+        if (version is not { Definition: { } definition, Compiled: { } compiled })
+        {
+            return new ChildResult(RunStatus.Failed, version.Error, null, []);
+        }
+
+        var supplied = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
+        var bound = ParameterBinder.Bind(definition, supplied, alert: null);
+        if (bound.Parameters is null)
+        {
+            return new ChildResult(RunStatus.Failed, string.Join("; ", bound.Errors), null, []);
+        }
+
+        var alert = run.AlertId is { } alertId ? (await store.GetAlertAsync(alertId, CancellationToken.None))?.Alert : null;
+        var journal = new FinishedSteps(new StoreJournal(store, new StoreRetry(store, time, NullLogger<StoreRetry>.Instance), run.Id, run.Runbook, new Toil.EngineMetrics(), interrupt));
+        var gate = new AskingGate();
+        var result = await RunbookExecutor.ExecuteAsync(
+            new RunRequest
+            {
+                Runbook = compiled,
+                Definition = definition,
+                Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
+                Parameters = bound.Parameters,
+                Alert = alert,
+                Journal = journal,
+                LogSink = lines,
+                Redactor = redactor,
+                Time = time,
+                Timeout = deadline - time.GetUtcNow(),
+                InterruptToken = interrupt,
+                HumanGate = gate,
+            },
+            cancel);
+        return new ChildResult(result.Status, result.Error, result.Status == RunStatus.WaitingForHuman ? gate.Asked : null, journal.Finished);
+    }
+
+    private static void ListenToParent(CancellationTokenSource cancel, CancellationTokenSource interrupt)
+    {
+        using var input = new StreamReader(Console.OpenStandardInput());
+        while (input.ReadLine() is { } line)
+        {
+            switch (line.Trim())
+            {
+                case "cancel":
+                    cancel.Cancel();
+                    break;
+                case "interrupt":
+                    interrupt.Cancel();
+                    break;
+            }
+        }
+
+        // The parent is gone (killed, crashed): whoever recovers the run replays its journal, so stop here, as the
+        // run would have stopped with its node.
+        Environment.Exit(ParentGoneExitCode);
+    }
+
+    private static void Report(StreamWriter report, ChildResult result)
+    {
+        lock (report)
+        {
+            report.WriteLine(JsonSerializer.Serialize(result, ChildResult.Json));
+            report.Flush();
+        }
+    }
+
+    private static string Describe(Exception? exception) =>
+        exception is null ? "an unknown error" : $"{exception.GetType().Name}: {exception.Message}{(ScriptLocation.Of(exception) is { } where ? $" (at {where})" : "")}";
+
+    /// <summary>The catalog here only resolves pinned versions from the store; it never loads a source.</summary>
+    private sealed class NoSource : IRunbookSourceProvider
+    {
+        public string Kind => "version store";
+
+        public string Description => "the version store";
+
+        public Task<CatalogRevision> RefreshAsync(CancellationToken cancellationToken) => throw new NotSupportedException("a run's process does not load runbooks");
+
+        public Task<CatalogRevision?> CheckoutAsync(string commit, CancellationToken cancellationToken) => Task.FromResult<CatalogRevision?>(null);
+    }
+
+    /// <summary>Rests the run, as the host does: the question is journaled and the parent records the rest.</summary>
+    private sealed class AskingGate : IHumanGate
+    {
+        public HumanRequest? Asked { get; private set; }
+
+        public Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken)
+        {
+            Asked = request;
+            return Task.FromException<HumanResponse>(new AwaitingHumanException(request));
+        }
+    }
+
+    /// <summary>Remembers which steps this process finished, so the parent counts them in its metrics once.</summary>
+    private sealed class FinishedSteps(IStepJournal inner) : IStepJournal
+    {
+        private readonly List<int> _finished = [];
+
+        public IReadOnlyList<int> Finished
+        {
+            get
+            {
+                lock (_finished)
+                {
+                    return [.. _finished];
+                }
+            }
+        }
+
+        public ValueTask<StepOutcome?> FindAsync(int sequence, CancellationToken cancellationToken) => inner.FindAsync(sequence, cancellationToken);
+
+        public ValueTask StepStartedAsync(StepOutcome outcome, CancellationToken cancellationToken) => inner.StepStartedAsync(outcome, cancellationToken);
+
+        public async ValueTask StepFinishedAsync(StepOutcome outcome, CancellationToken cancellationToken)
+        {
+            await inner.StepFinishedAsync(outcome, cancellationToken);
+            lock (_finished)
+            {
+                _finished.Add(outcome.Sequence);
+            }
+        }
+    }
+
+    /// <summary>Console output cut into lines, masked, and sent as log lines of the run.</summary>
+    private sealed class ConsoleLines(ChildLogWriter lines, LogLevel level, Redactor redactor) : TextWriter
+    {
+        private readonly StringBuilder _line = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            lock (_line)
+            {
+                if (value == '\n')
+                {
+                    Flush();
+                    return;
+                }
+
+                // A line without an end is cut rather than held without bound.
+                if (_line.Length >= ChildLogWriter.MaxLineLength)
+                {
+                    Flush();
+                }
+
+                _line.Append(value);
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            foreach (var c in value ?? "")
+            {
+                Write(c);
+            }
+        }
+
+        public override void Flush()
+        {
+            lock (_line)
+            {
+                if (_line.Length > 0)
+                {
+                    lines.Write(level, redactor.Redact(_line.ToString().TrimEnd('\r')), null);
+                    _line.Clear();
+                }
+            }
+        }
+    }
+}
+
+/// <summary>How a run's process says its run ended: one JSON line on its standard output.</summary>
+/// <param name="Status">How the execution ended.</param>
+/// <param name="Error">Why it did not succeed, redacted.</param>
+/// <param name="Asked">The question it rests on, when it waits for a person.</param>
+/// <param name="Finished">The steps this process finished (not those replayed from the journal).</param>
+internal sealed record ChildResult(RunStatus Status, string? Error, HumanRequest? Asked, IReadOnlyList<int> Finished)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+}
+
+/// <summary>
+/// A run's log lines as JSON lines on a stream (the child's standard error), for the parent to forward into the host
+/// log with the run's scope. Each line is capped so one huge message cannot swamp the pipe.
+/// </summary>
+internal sealed class ChildLogWriter(Stream stream) : IRunLogSink, IDisposable
+{
+    /// <summary>The longest message sent; the rest of a longer one is dropped with a note.</summary>
+    public const int MaxLineLength = 8 * 1024;
+
+    private readonly StreamWriter _writer = new(stream, new UTF8Encoding(false)) { AutoFlush = true };
+
+    public void Write(LogLevel level, string message, string? stepName)
+    {
+        var json = JsonSerializer.Serialize(new ChildLogLine(level, stepName, RunLogBudget.Cap(message)), ChildResult.Json);
+        lock (_writer)
+        {
+            _writer.WriteLine(json);
+        }
+    }
+
+    public void Dispose() => _writer.Dispose();
+}
+
+/// <summary>One log line of a run's process.</summary>
+/// <param name="Level">Its level.</param>
+/// <param name="Step">The step it belongs to, if any.</param>
+/// <param name="Message">The redacted text.</param>
+internal sealed record ChildLogLine(LogLevel Level, string? Step, string Message);

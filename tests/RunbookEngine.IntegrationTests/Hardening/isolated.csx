@@ -1,0 +1,25 @@
+// ---
+// description: A well-behaved runbook in a process of its own that asks a person
+// isolation: process
+// parameters:
+//   hold: { type: bool, default: false }
+// timeout: 5m
+// ---
+var pid = await Step("greet", async ct =>
+{
+    Log.Info("hello from a process of its own");
+    Console.WriteLine("straight to the console");
+    await Shell("echo from the shell", ct, check: true);
+    return Environment.ProcessId;
+});
+if (Params.Get<bool>("hold"))
+{
+    await Step("hold", ct => Task.Delay(Timeout.Infinite, ct));
+}
+
+await Approve("Go on?");
+await Step("after", ct =>
+{
+    Log.Info($"after the approval; first process {pid}, now {Environment.ProcessId}");
+    return Task.CompletedTask;
+});
