@@ -29,7 +29,8 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         var runId = context.JobDetail.Key.Name;
-        var started = await store.StartRunAsync(runId, node.Id, context.Recovering, cancellationToken);
+        var recovers = context.Recovering ? context.MergedJobDataMap.GetString(SchedulerConstants.FailedJobOriginalTriggerName) : null;
+        var started = await store.StartRunAsync(runId, node.Id, new RunExecution(context.Trigger.Key.Name, context.Recovering, recovers), cancellationToken);
         if (started.BlockedBy is { } holder)
         {
             await WaitForKeyAsync(context, runId, holder, cancellationToken);

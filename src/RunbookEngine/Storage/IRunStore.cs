@@ -44,6 +44,19 @@ public interface IRunStore
     /// <returns>The run as started; or no run and the id of the run that holds the key; or neither when it was not startable.</returns>
     Task<StartResult> StartRunAsync(string id, string node, bool recovering, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Marks a run as running on <paramref name="node"/> for one execution (one firing of its job). A queued run, or a
+    /// run whose wait for a person is over, starts; a running run is taken over only by the recovery of the execution
+    /// that is running it, so the late recovery of an execution that already ended (its node died after the run came
+    /// to rest) cannot start the run a second time beside the node now running it.
+    /// </summary>
+    /// <param name="id">The run id.</param>
+    /// <param name="node">The node taking it.</param>
+    /// <param name="execution">Which execution this is, and which it recovers.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The run as started; or no run and the id of the run that holds the key; or neither when it was not startable.</returns>
+    Task<StartResult> StartRunAsync(string id, string node, RunExecution execution, CancellationToken cancellationToken);
+
     /// <summary>The id of an unfinished run that holds or waits for a concurrency key, or null.</summary>
     /// <param name="concurrencyKey">The key.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -135,7 +148,13 @@ public interface IRunStore
 /// <param name="Answered">True when this answer was recorded; false when the step was not waiting (answered before, or ended).</param>
 public sealed record HumanAnswerResult(StepOutcome? Step, bool Answered);
 
-/// <summary>What <see cref="IRunStore.StartRunAsync"/> did.</summary>
+/// <summary>One execution of a run: a firing of its Quartz job.</summary>
+/// <param name="Trigger">The trigger that fired it, recorded on the run while it runs; null when unknown.</param>
+/// <param name="Recovering">True when the execution recovers one that was in flight on a node that died.</param>
+/// <param name="Recovers">The trigger of the execution being recovered; null to take over whatever runs the run.</param>
+public sealed record RunExecution(string? Trigger, bool Recovering, string? Recovers);
+
+/// <summary>What <see cref="IRunStore.StartRunAsync(string, string, RunExecution, CancellationToken)"/> did.</summary>
 /// <param name="Run">The run as started, or null.</param>
 /// <param name="BlockedBy">The run holding (or first in line for) the same concurrency key, when that kept this one from starting.</param>
 public sealed record StartResult(RunRecord? Run, string? BlockedBy);

@@ -195,6 +195,13 @@ internal static class Migrations
         ALTER TABLE runbook_alerts ADD COLUMN trace_parent TEXT NULL;
         ALTER TABLE runbook_runs ADD COLUMN trace_parent TEXT NULL;
         """,
+
+        // 8: the trigger whose firing is running the run. A node that dies after its run came to rest leaves a fired
+        // trigger that Quartz recovers on another node, maybe while a third execution (woken by a person's answer)
+        // is running the run; only the recovery of the running execution may take the run over.
+        """
+        ALTER TABLE runbook_runs ADD COLUMN execution TEXT NULL;
+        """,
     ];
 
     public static int Latest => Steps.Count;

@@ -221,8 +221,13 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     }
 
     /// <inheritdoc />
-    public async Task<StartResult> StartRunAsync(string id, string node, bool recovering, CancellationToken cancellationToken)
+    public Task<StartResult> StartRunAsync(string id, string node, bool recovering, CancellationToken cancellationToken) =>
+        StartRunAsync(id, node, new RunExecution(null, recovering, null), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<StartResult> StartRunAsync(string id, string node, RunExecution execution, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(execution);
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var run = await connection.QuerySingleOrDefaultAsync<RunRow>(new CommandDefinition(
@@ -253,13 +258,23 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             """
             UPDATE runbook_runs
-            SET status = 'Running', node = @node, started_at = COALESCE(started_at, @now), wake_at = NULL,
+            SET status = 'Running', node = @node, started_at = COALESCE(started_at, @now), wake_at = NULL, execution = @trigger,
                 attempt = attempt + CASE WHEN status = 'WaitingForHuman' THEN 0 ELSE 1 END
             WHERE id = @id
-              AND (status = 'Queued' OR (@recovering = 1 AND status = 'Running')
+              AND (status = 'Queued'
+                   OR (@recovering = 1 AND status = 'Running' AND (@anyExecution = 1 OR execution IS NULL OR execution = @recovers))
                    OR (status = 'WaitingForHuman' AND wake_at IS NOT NULL AND wake_at <= @now))
             """,
-            new { id, node, now = Now(), recovering = recovering ? 1 : 0 },
+            new
+            {
+                id,
+                node,
+                now = Now(),
+                trigger = execution.Trigger,
+                recovering = execution.Recovering ? 1 : 0,
+                anyExecution = execution.Recovers is null ? 1 : 0,
+                recovers = execution.Recovers ?? "",
+            },
             transaction,
             cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);

@@ -115,6 +115,22 @@ public abstract class RunStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task StartRun_RecoveringAnExecutionThatAlreadyEnded_DoesNotTakeOverTheRunFromTheExecutionRunningIt()
+    {
+        var run = await Store.CreateRunAsync(Some("recover-late"), default);
+        await Store.StartRunAsync(run.Id, "node-1", new RunExecution("first", false, null), default);
+        await Store.RequeueRunAsync(run.Id, "attempt 1 failed", default);
+        await Store.StartRunAsync(run.Id, "node-2", new RunExecution("retry", false, null), default);
+
+        // node-1 died after its execution ended but before Quartz forgot its fired trigger: that one is recovered now.
+        var late = await Store.StartRunAsync(run.Id, "node-3", new RunExecution("recover-first", true, "first"), default);
+        var rightful = await Store.StartRunAsync(run.Id, "node-3", new RunExecution("recover-retry", true, "retry"), default);
+
+        Assert.Null(late.Run);
+        Assert.Equal((RunStatus.Running, 3, "node-3"), (rightful.Run!.Status, rightful.Run.Attempt, rightful.Run.Node));
+    }
+
+    [Fact]
     public async Task StartRun_TakesAQueuedRunOnce_AndARunningOneOnlyWhenRecovering()
     {
         var run = await Store.CreateRunAsync(Some("start"), default);
