@@ -13,10 +13,11 @@ builder.AddRunbookLogging();
 builder.AddRunbookTracing();
 builder.Services.AddRunbookEngine(builder.Configuration);
 
-// The hard stop must come after the runs' shutdown grace plus the seconds an interrupted run needs to record its
-// steps and go back to the queue; otherwise the grace is a promise the host cannot keep.
-var grace = builder.Configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>()?.ShutdownGrace ?? new RunbookEngineOptions().ShutdownGrace;
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(15));
+// The hard stop must come after the runs' shutdown grace, the time a run's own process (isolation: process) gets to
+// record its steps once told to stop, and the seconds an interrupted run needs to go back to the queue; otherwise the
+// grace is a promise the host cannot keep.
+var engine = builder.Configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = engine.ShutdownGrace + engine.Execution.ProcessKillGrace + TimeSpan.FromSeconds(15));
 builder.Services.AddRunbookApi();
 builder.Services.AddRunbookDashboard();
 

@@ -70,13 +70,18 @@ public sealed partial class the_compose_file
         foreach (var node in EngineNodes)
         {
             var environment = _compose.Services[node].Environment;
+            var defaults = new RunbookEngineOptions();
             var grace = environment.TryGetValue("RunbookEngine__ShutdownGrace", out var configured)
                 ? TimeSpan.Parse(configured, System.Globalization.CultureInfo.InvariantCulture)
-                : new RunbookEngineOptions().ShutdownGrace;
+                : defaults.ShutdownGrace;
+            var killGrace = environment.TryGetValue("RunbookEngine__Execution__ProcessKillGrace", out var kill)
+                ? TimeSpan.Parse(kill, System.Globalization.CultureInfo.InvariantCulture)
+                : defaults.Execution.ProcessKillGrace;
             var stop = _compose.Services[node].Has("stop_grace_period") ? ComposeDuration(_compose.Services[node]["stop_grace_period"].Text) : TimeSpan.FromSeconds(10);
 
-            // The host's own stop timeout is the grace plus 15 s (Program.cs); Docker sends SIGKILL at stop_grace_period.
-            Assert.True(stop >= grace + TimeSpan.FromSeconds(15), $"{node}: stop_grace_period {stop} is shorter than ShutdownGrace {grace} + 15 s");
+            // The host's own stop timeout is the grace, the kill grace of a run's process and 15 s (Program.cs); Docker
+            // sends SIGKILL at stop_grace_period.
+            Assert.True(stop >= grace + killGrace + TimeSpan.FromSeconds(15), $"{node}: stop_grace_period {stop} is shorter than ShutdownGrace {grace} + ProcessKillGrace {killGrace} + 15 s");
         }
     }
 

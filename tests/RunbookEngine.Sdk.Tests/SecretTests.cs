@@ -41,6 +41,20 @@ public sealed class SecretTests
     }
 
     [Fact]
+    public async Task AStepResultHoldingASecretThatJsonEscapes_IsNotJournaledEither()
+    {
+        const string escaping = "ab+cd<ef&gh==";
+        var context = Some.Context(secrets: new DictionarySecrets(("b64", escaping)));
+        var secret = context.Secrets.Get("b64");
+
+        await context.Step("fetch", _ => Task.FromResult(new { token = secret }));
+
+        var outcome = context.Steps.Single();
+        Assert.Null(outcome.ResultJson);
+        Assert.Contains("the result holds a secret", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SecretParameters_AreRedacted_WithoutBeingRead()
     {
         var sink = new CollectingSink();

@@ -31,7 +31,10 @@ public sealed class Redactor
                 return;
             }
 
-            _secrets = [.. _secrets.Append(secret).OrderByDescending(s => s.Length)];
+            // JSON escapes '+', '<', '&', quotes and non-ASCII by default: a token such as "ab+cd" appears as
+            // "ab\u002Bcd" in a serialised step result, which decodes back to the secret, so that spelling is masked too.
+            var escaped = System.Text.Encodings.Web.JavaScriptEncoder.Default.Encode(secret);
+            _secrets = [.. _secrets.Append(secret).Concat(escaped == secret ? [] : [escaped]).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length)];
         }
     }
 

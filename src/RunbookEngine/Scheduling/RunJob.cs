@@ -45,8 +45,30 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
 
         using var activity = Telemetry.RunTracing.StartRun(run, context.Recovering);
         using var scope = Telemetry.RunLogScope.Begin(logger, run);
+        try
+        {
+            await ExecuteStartedAsync(context, run, activity, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Whatever went wrong outside the runbook's code (the store, the catalog, the scheduler), the run must not
+            // stay Running with no job behind it: it would hold its concurrency key for ever. Its journal shows how
+            // far it got; a person can retry it.
+            LogEngineFailure(ex, run.Id);
+            var error = $"the engine failed while running it ({ex.GetType().Name}: {ex.Message}); its journal shows how far it got";
+            Telemetry.RunTracing.Ended(activity, RunStatus.Failed, error);
+            await EndAsync(run, RunStatus.Failed, error, []);
+        }
+    }
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Error, Message = "Run {RunId} failed in the engine, outside its runbook's code")]
+    private partial void LogEngineFailure(Exception exception, string runId);
+
+    private async Task ExecuteStartedAsync(IJobExecutionContext context, RunRecord run, System.Diagnostics.Activity? activity, CancellationToken cancellationToken)
+    {
         // Exactly the version the run was queued with, whatever the catalog serves now and whichever node this is.
-        using var version = await catalog.ResolveAsync(run.Runbook, run.ContentHash, cancellationToken);
+        using var version = await retry.RunAsync(
+            $"the version of run {run.Id}", _ => catalog.ResolveAsync(run.Runbook, run.ContentHash, cancellationToken), drain.Token);
         if (version is not { Definition: { } definition, Compiled: { } compiled })
         {
             Telemetry.RunTracing.Ended(activity, RunStatus.Failed, version.Error);
@@ -64,7 +86,9 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         }
 
         // The script sees the alert that started the run as data (Alert.Labels, ...), never as code.
-        var alert = run.AlertId is { } alertId ? (await alerts.GetAlertAsync(alertId, cancellationToken))?.Alert : null;
+        var alert = run.AlertId is { } alertId
+            ? (await retry.RunAsync($"the alert of run {run.Id}", _ => alerts.GetAlertAsync(alertId, cancellationToken), drain.Token))?.Alert
+            : null;
         LogStarting(run.Id, run.Runbook, run.Attempt, context.Recovering);
         var gate = new RestingHumanGate();
         var request = new RunRequest

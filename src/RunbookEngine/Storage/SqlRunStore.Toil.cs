@@ -11,6 +11,10 @@ public sealed partial class SqlRunStore : IToilStore
     {
         var window = new { from = since.ToUnixTimeMilliseconds(), to = until.ToUnixTimeMilliseconds() };
         await using var connection = await _dialect.OpenAsync(cancellationToken);
+
+        // One snapshot for the three reads: a retention batch committing between them would otherwise move a run from
+        // the live rows to the summaries in mid-read, counting it twice or taking its run without its steps.
+        await using var snapshot = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var runs = await connection.QueryAsync<ToilRunRow>(new CommandDefinition(
             """
             SELECT r.id AS Id, r.runbook AS Runbook, r.status AS Status, r.trigger_kind AS TriggerKind, r.queued_at AS QueuedAt,
@@ -21,7 +25,7 @@ public sealed partial class SqlRunStore : IToilStore
             WHERE r.queued_at >= @from AND r.queued_at < @to
             ORDER BY r.queued_at, r.id
             """,
-            window, cancellationToken: cancellationToken));
+            window, snapshot, cancellationToken: cancellationToken));
 
         // Only the steps that count: automated steps without an estimate are most of a journal and change nothing.
         var steps = await connection.QueryAsync<StepRow>(new CommandDefinition(
@@ -31,7 +35,7 @@ public sealed partial class SqlRunStore : IToilStore
             WHERE run_id IN (SELECT id FROM runbook_runs WHERE queued_at >= @from AND queued_at < @to)
               AND (kind <> 'Automated' OR manual_minutes IS NOT NULL)
             """,
-            window, cancellationToken: cancellationToken));
+            window, snapshot, cancellationToken: cancellationToken));
         var byRun = steps.GroupBy(s => s.RunId).ToDictionary(g => g.Key, g => (IReadOnlyList<StepOutcome>)[.. g.Select(s => s.ToOutcome()).OrderBy(s => s.Sequence)]);
 
         // Runs retention deleted, from their summaries. A summary is written in the transaction that deletes its run, so
@@ -48,7 +52,7 @@ public sealed partial class SqlRunStore : IToilStore
             WHERE t.queued_at >= @from AND t.queued_at < @to
               AND NOT EXISTS (SELECT 1 FROM runbook_runs r WHERE r.id = t.run_id)
             """,
-            window, cancellationToken: cancellationToken));
+            window, snapshot, cancellationToken: cancellationToken));
 
         // One order for both, the order of the live runs alone, so sums add up in the same order as before retention.
         return [.. runs.Select(r => r.ToToilRun(byRun.GetValueOrDefault(r.Id, []), null))

@@ -2,7 +2,7 @@
 // description: Ignores its cancellation token, spinning a core or blocking forever
 // parameters:
 //   mode: { type: string, default: spin, values: [spin, block] }
-// timeout: 2s
+// timeout: 8s
 // ---
 var mode = Params.Get<string>("mode");
 await Step("ignore the token", ct =>
