@@ -293,6 +293,13 @@ public sealed class RunbookContext
             return earlier.ResultJson is null ? default! : JsonSerializer.Deserialize<T>(earlier.ResultJson, _json)!;
         }
 
+        // Its result was kept from the journal (it held a secret, or could not be serialised), so reusing it is
+        // impossible; running it again could repeat what it did.
+        if (earlier is { Status: StepStatus.Succeeded, ResultJson: null } && spec.HasResult && !spec.Idempotent)
+        {
+            throw new StepInterruptedException(sequence, name, $"step {sequence} '{name}' succeeded in an earlier attempt, but its result was not journaled and it is not marked idempotent, so it is not run again; check what it did, then retry the run (return a secret's name rather than its value, or mark the step idempotent)");
+        }
+
         if (earlier is { Status: StepStatus.Running or StepStatus.Interrupted } && !spec.Idempotent)
         {
             throw new StepInterruptedException(sequence, name);
@@ -574,7 +581,7 @@ public sealed class RunbookContext
             // holds a secret is not journaled at all.
             if (!string.Equals(redactor.Redact(serialized), serialized, StringComparison.Ordinal))
             {
-                scope.Output.AppendLine("the result holds a secret, so it is not journaled; a resumed run will run this step again");
+                scope.Output.AppendLine("the result holds a secret, so it is not journaled; a resumed run runs this step again only if it is idempotent");
                 return null;
             }
 
@@ -582,7 +589,7 @@ public sealed class RunbookContext
         }
         catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
         {
-            scope.Output.AppendLine($"the result ({typeof(T).Name}) could not be journaled, so a resumed run will run this step again: {ex.Message}");
+            scope.Output.AppendLine($"the result ({typeof(T).Name}) could not be journaled, so a resumed run runs this step again only if it is idempotent: {ex.Message}");
             return null;
         }
     }

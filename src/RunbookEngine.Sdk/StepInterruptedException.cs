@@ -16,6 +16,17 @@ public sealed class StepInterruptedException : RunbookFailedException
         StepName = name;
     }
 
+    /// <summary>Creates the exception for a step that must not run again, saying why.</summary>
+    /// <param name="sequence">The step's position in the run.</param>
+    /// <param name="name">The step's name.</param>
+    /// <param name="message">Why a person must decide.</param>
+    public StepInterruptedException(int sequence, string name, string message)
+        : base(message)
+    {
+        Sequence = sequence;
+        StepName = name;
+    }
+
     /// <summary>The step's position in the run.</summary>
     public int Sequence { get; }
 

@@ -1,3 +1,5 @@
+using RunbookEngine.Sdk.Hosting;
+
 namespace RunbookEngine.Sdk.Tests;
 
 public sealed class SecretTests
@@ -52,6 +54,23 @@ public sealed class SecretTests
         var outcome = context.Steps.Single();
         Assert.Null(outcome.ResultJson);
         Assert.Contains("the result holds a secret", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AStepWhoseSecretResultWasNotJournaled_IsNotRunAgainOnResume_UnlessIdempotent()
+    {
+        var journal = new InMemoryStepJournal();
+        var ran = 0;
+        var first = Some.Context(journal: journal, secrets: new DictionarySecrets(("api-token", Token)));
+        await first.Step("create key", _ => Task.FromResult($"{first.Secrets.Get("api-token")}-{++ran}"));
+
+        var resumed = Some.Context(journal: journal, secrets: new DictionarySecrets(("api-token", Token)));
+        var refused = await Assert.ThrowsAsync<StepInterruptedException>(() => resumed.Step("create key", _ => Task.FromResult($"{++ran}")));
+        var idempotent = Some.Context(journal: journal, secrets: new DictionarySecrets(("api-token", Token)));
+        var again = await idempotent.Step("create key", _ => Task.FromResult($"again-{++ran}"), idempotent: true);
+
+        Assert.Contains("its result was not journaled", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(("again-2", 2), (again, ran));
     }
 
     [Fact]
