@@ -10,7 +10,7 @@ public static class RunParameters
     /// <summary>
     /// The parameters as given, with the values of secret parameters replaced by ***. The store keeps them (a
     /// recovered run needs them); the API and the dashboard never show them. When the catalog no longer knows the
-    /// runbook, every value is masked.
+    /// runbook, every value is masked, and so is any parameter its current version no longer declares.
     /// </summary>
     /// <param name="run">The run.</param>
     /// <param name="catalog">Where the runbook's definition says which parameters are secret.</param>
@@ -26,14 +26,11 @@ public static class RunParameters
             return parameters.ToDictionary(p => p.Key, _ => Redactor.Mask, StringComparer.Ordinal);
         }
 
-        foreach (var parameter in definition.Parameters.Where(p => p.Secret))
-        {
-            if (parameters.ContainsKey(parameter.Name))
-            {
-                parameters[parameter.Name] = Redactor.Mask;
-            }
-        }
-
-        return parameters;
+        // A parameter the current version no longer declares (renamed, removed) may have been secret in the version
+        // the run ran: masked too.
+        return parameters.ToDictionary(
+            p => p.Key,
+            p => definition.Parameter(p.Key) is { Secret: false } ? p.Value : Redactor.Mask,
+            StringComparer.Ordinal);
     }
 }
