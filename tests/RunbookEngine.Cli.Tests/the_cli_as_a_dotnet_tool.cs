@@ -1,3 +1,4 @@
+using RunbookEngine.TestSupport;
 using System.Diagnostics;
 using System.Xml.Linq;
 
@@ -20,7 +21,7 @@ public sealed class the_cli_as_a_dotnet_tool : IDisposable
     [Fact]
     public async Task installs_from_its_package_and_validates_the_example_runbooks()
     {
-        var project = Path.Combine(RepositoryRoot(), "src", "RunbookEngine.Cli", "RunbookEngine.Cli.csproj");
+        var project = Path.Combine(Repository.Root, "src", "RunbookEngine.Cli", "RunbookEngine.Cli.csproj");
         var packages = Path.Combine(_workspace.Root, "packages");
         var tools = Path.Combine(_workspace.Root, "tools");
         var version = XDocument.Load(project).Descendants("VersionPrefix").Single().Value;
@@ -48,18 +49,6 @@ public sealed class the_cli_as_a_dotnet_tool : IDisposable
     }
 
     public void Dispose() => _workspace.Dispose();
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "RunbookEngine.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        return directory.FullName;
-    }
 
     private async Task<CliResult> RunAsync(string program, string workingDirectory, params string[] arguments)
     {

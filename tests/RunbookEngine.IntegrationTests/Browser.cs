@@ -1,3 +1,4 @@
+using RunbookEngine.TestSupport;
 using Microsoft.Playwright;
 
 namespace RunbookEngine.IntegrationTests;
@@ -70,14 +71,7 @@ internal sealed class Browser : IAsyncDisposable
             return;
         }
 
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "RunbookEngine.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        var images = Directory.CreateDirectory(Path.Combine(directory.FullName, "docs", "images"));
+        var images = Directory.CreateDirectory(Repository.Path("docs", "images"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(images.FullName, name), FullPage = fullPage, Type = ScreenshotType.Png });
     }
 

@@ -1,3 +1,4 @@
+using RunbookEngine.TestSupport;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
@@ -86,28 +87,7 @@ internal sealed class CaddyProcess : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // It never started; there is nothing to kill.
-        }
-
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A leftover temp folder is harmless.
-        }
+        await ProcessCleanup.KillAndRemoveAsync(_process, _directory);
     }
 
     private static ProcessStartInfo Start(string directory, string caddyfile, string command)

@@ -1,3 +1,4 @@
+using RunbookEngine.TestSupport;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -36,14 +37,7 @@ internal sealed partial class ComposeFile
 
     public static ComposeFile Load()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "RunbookEngine.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        var text = File.ReadAllText(Path.Combine(directory.FullName, "docker-compose.yml"));
+        var text = File.ReadAllText(Repository.Path("docker-compose.yml"));
         // As Compose does with no .env file and nothing set: ${NAME:-default} becomes the default; $$ is a literal $.
         var interpolated = Variable().Replace(text, m => m.Groups["default"].Value).Replace("$$", "$", StringComparison.Ordinal);
         var root = new DeserializerBuilder().Build().Deserialize<Dictionary<object, object>>(new MergingParser(new Parser(new StringReader(interpolated))));

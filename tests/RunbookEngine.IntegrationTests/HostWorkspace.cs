@@ -34,14 +34,7 @@ internal sealed class HostWorkspace : IAsyncDisposable
     /// <summary>A file of the repository's own runbooks/ folder (the examples).</summary>
     public static string Example(string relativePath)
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "RunbookEngine.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        return File.ReadAllText(Path.Combine(directory.FullName, "runbooks", relativePath));
+        return File.ReadAllText(Repository.Path("runbooks", relativePath));
     }
 
     public static async Task<HostWorkspace> StartAsync(IReadOnlyDictionary<string, string>? settings = null, IReadOnlyDictionary<string, string>? extraRunbooks = null)

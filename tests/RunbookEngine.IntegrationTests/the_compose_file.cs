@@ -140,7 +140,7 @@ public sealed partial class the_compose_file
     [Fact]
     public void builds_the_engine_image_from_every_project_the_host_needs()
     {
-        var dockerfile = File.ReadAllText(Path.Combine(RepositoryRoot(), "Dockerfile"));
+        var dockerfile = File.ReadAllText(Path.Combine(Repository.Root, "Dockerfile"));
         var copied = Regex.Matches(dockerfile, @"^COPY (src/\S+\.csproj) ", RegexOptions.Multiline).Select(m => m.Groups[1].Value).Order();
 
         // The restore step sees only the project files copied before it; a project the host references but the
@@ -151,7 +151,7 @@ public sealed partial class the_compose_file
     [Fact]
     public void runs_the_engine_image_where_the_compose_file_expects_it()
     {
-        var dockerfile = File.ReadAllText(Path.Combine(RepositoryRoot(), "Dockerfile"));
+        var dockerfile = File.ReadAllText(Path.Combine(Repository.Root, "Dockerfile"));
         var engine = _compose.Services["engine-1"].Environment;
         var workdir = Regex.Matches(dockerfile, @"^WORKDIR (\S+)", RegexOptions.Multiline).Last().Groups[1].Value;
 
@@ -208,7 +208,7 @@ public sealed partial class the_compose_file
         Assert.True(CaddyProcess.IsInstalled, "caddy is not installed: apt-get install -y caddy (.ci/run does this)");
         var root = Directory.CreateTempSubdirectory("runbook-compose-").FullName;
         var runbooks = Path.Combine(root, "runbooks");
-        CopyFolder(Path.Combine(RepositoryRoot(), "runbooks"), runbooks);
+        CopyFolder(Path.Combine(Repository.Root, "runbooks"), runbooks);
         var connectionString = await DatabaseAsPostgresServiceCreatesItAsync();
 
         // Under /tmp, one of disk-cleanup's allowed roots, wherever TMPDIR points.
@@ -352,18 +352,6 @@ public sealed partial class the_compose_file
         return (process.ExitCode, await output + await error);
     }
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "RunbookEngine.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        return directory.FullName;
-    }
-
     /// <summary>A Compose duration such as 1m30s or 50s.</summary>
     private static TimeSpan ComposeDuration(string text)
     {
@@ -395,10 +383,10 @@ public sealed partial class the_compose_file
             }
 
             var directory = Path.GetDirectoryName(next)!;
-            foreach (var reference in System.Xml.Linq.XDocument.Load(Path.Combine(RepositoryRoot(), next)).Descendants("ProjectReference"))
+            foreach (var reference in System.Xml.Linq.XDocument.Load(Path.Combine(Repository.Root, next)).Descendants("ProjectReference"))
             {
-                var full = Path.GetFullPath(Path.Combine(RepositoryRoot(), directory, reference.Attribute("Include")!.Value.Replace('\\', '/')));
-                pending.Push(Path.GetRelativePath(RepositoryRoot(), full).Replace('\\', '/'));
+                var full = Path.GetFullPath(Path.Combine(Repository.Root, directory, reference.Attribute("Include")!.Value.Replace('\\', '/')));
+                pending.Push(Path.GetRelativePath(Repository.Root, full).Replace('\\', '/'));
             }
         }
 

@@ -141,28 +141,7 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // It never started (the binary could not be run); there is nothing to kill.
-        }
-
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A leftover temp folder is harmless.
-        }
+        await ProcessCleanup.KillAndRemoveAsync(_process, _directory);
     }
 
     private static string Config(Uri webhookUrl, string? bearerToken)

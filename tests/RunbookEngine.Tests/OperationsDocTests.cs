@@ -1,3 +1,4 @@
+using RunbookEngine.TestSupport;
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
@@ -136,15 +137,8 @@ public sealed partial class OperationsDocTests
     /// <summary>The doc's table rows whose first cell is one key in backticks: key → the default cell.</summary>
     private static Dictionary<string, string> ReadRows()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "RunbookEngine.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
         var rows = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines(Path.Combine(directory.FullName, "docs", "operations.md")))
+        foreach (var line in File.ReadLines(Repository.Path("docs", "operations.md")))
         {
             var cells = line.Split('|');
             if (cells.Length >= 5 && KeyCell().Match(cells[1].Trim()) is { Success: true } key)
