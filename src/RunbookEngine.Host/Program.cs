@@ -8,7 +8,12 @@ using RunbookEngine.Hosting;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 // `--execute-run=ID`: this process is one run's process (isolation: process), started by a host with its configuration.
-if (builder.Configuration[RunbookEngine.Execution.ChildRun.RunKey] is { Length: > 0 }) Environment.Exit(await RunbookEngine.Execution.ChildRun.MainAsync(builder.Configuration));
+if (builder.Configuration[RunbookEngine.Execution.ChildRun.RunKey] is { Length: > 0 })
+{
+    using var childTracing = HostTelemetry.ChildRunTracing(builder.Configuration);
+    Environment.Exit(await RunbookEngine.Execution.ChildRun.MainAsync(builder.Configuration, childTracing is null ? null : new Action(() => OpenTelemetry.Trace.TracerProviderExtensions.ForceFlush(childTracing, 5000))));
+}
+
 builder.AddRunbookLogging();
 builder.AddRunbookTracing();
 builder.Services.AddRunbookEngine(builder.Configuration);

@@ -19,6 +19,9 @@ public sealed partial class a_runbook_that_misbehaves : IAsyncLifetime
             ["RunbookEngine__MaxConcurrentRuns"] = "1",
             ["RunbookEngine__Execution__ProcessMemoryLimitMiB"] = "256",
             ["RunbookEngine__ShutdownGrace"] = "00:00:01",
+            ["RunbookEngine__Access__Tokens__alice"] = "alice-token-not-for-runbooks",
+            ["runbookengine:alerts:sources:grafana:secret"] = "pager-secret-not-for-runbooks",
+            ["RUNBOOK_SECRET_CURIOUS"] = "a secret runbooks may read",
         },
         HardeningRunbooks());
 
@@ -164,6 +167,35 @@ public sealed partial class a_runbook_that_misbehaves : IAsyncLifetime
         Assert.Equal([("greet", "Succeeded"), ("hold", "Interrupted")], run.Steps().Select(s => (s.Name, s.Status)));
         Assert.Contains("hold", Error(run), StringComparison.Ordinal);
         await GoneAsync(child);
+    }
+
+    [Fact]
+    public async Task in_a_process_of_its_own_that_starts_processes_writing_to_its_standard_output_still_reports_its_end()
+    {
+        var runId = await Http.TriggerAsync("inheriting", new { });
+        var run = await Http.TerminalRunAsync(runId);
+
+        Assert.True(run.Status() == "Succeeded", run.ToString());
+        var steps = run.Steps();
+        Assert.Equal([("before", "Succeeded"), ("after", "Succeeded")], steps.Select(s => (s.Name, s.Status)));
+        Assert.Contains("the chatty process exited with 0", steps[0].Output, StringComparison.Ordinal);
+        Assert.Contains("mark visible: False", steps[1].Output, StringComparison.Ordinal);
+
+        // What those processes wrote is a line of the run, not lost and not taken for its result.
+        Assert.Contains(_workspace.Host.Log.Split('\n'), line => line.Contains("not a result", StringComparison.Ordinal) && line.Contains(runId, StringComparison.Ordinal));
+        await AssertTheNextRunSucceedsAsync();
+    }
+
+    [Fact]
+    public async Task in_a_process_of_its_own_does_not_see_the_hosts_credentials_but_sees_its_secrets()
+    {
+        var run = await Http.TerminalRunAsync(await Http.TriggerAsync("curious", new { }));
+
+        Assert.True(run.Status() == "Succeeded", run.ToString());
+        var output = run.Steps().Single().Output;
+        Assert.Contains("token visible: False", output, StringComparison.Ordinal);
+        Assert.Contains("secret visible: True", output, StringComparison.Ordinal);
+        Assert.Contains("credentials seen: []", output, StringComparison.Ordinal);
     }
 
     private async Task HoldingAsync(string runId) =>

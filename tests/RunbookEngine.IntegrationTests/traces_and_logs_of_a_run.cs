@@ -30,7 +30,8 @@ public sealed class traces_and_logs_of_a_run : IAsyncLifetime
 
             // Batches leave every 100 ms rather than every 5 s, so the test waits less; it polls for the spans anyway.
             ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
-        });
+        },
+        new Dictionary<string, string> { ["traced-isolated"] = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Hardening", "traced-isolated.csx")) });
     }
 
     public async Task DisposeAsync()
@@ -80,6 +81,25 @@ public sealed class traces_and_logs_of_a_run : IAsyncLifetime
         Assert.Equal(stored.SpanId, matched.ParentSpanId);
         Assert.Contains($"started run {runId}", matched["runbook.alert.outcome"], StringComparison.Ordinal);
         Assert.Equal([new ReceivedLink(senderTrace, matched.SpanId)], run.Links);
+    }
+
+    [Fact]
+    public async Task a_run_in_a_process_of_its_own_has_its_steps_in_the_runs_trace()
+    {
+        var runId = await _workspace.Http.TriggerAsync("traced-isolated", new { });
+        var ended = await _workspace.Http.TerminalRunAsync(runId);
+        Assert.Equal("Succeeded", ended.Status());
+
+        var trace = await _collector.TraceAsync(runId, t => t.Any(s => s.Name == "run traced-isolated") && t.Any(s => s.Name == "first") && t.Any(s => s.Name == "second"), "the run's trace never held both steps of its process");
+        var run = Assert.Single(trace, s => s.Name == "run traced-isolated");
+        var process = Assert.Single(trace, s => s.Name == "execute traced-isolated in process");
+        Assert.Equal(run.SpanId, process.ParentSpanId);
+        Assert.Equal(runId, process["runbook.run.id"]);
+
+        // One span per step, each a child of the process's execution, with its outcome.
+        var first = Assert.Single(trace, s => s.Name == "first");
+        var second = Assert.Single(trace, s => s.Name == "second");
+        Assert.All([first, second], s => Assert.Equal((process.SpanId, runId, "Succeeded"), (s.ParentSpanId, s["runbook.run.id"], s["runbook.step.status"])));
     }
 
     [Fact]

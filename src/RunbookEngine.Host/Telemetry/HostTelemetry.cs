@@ -52,8 +52,7 @@ internal static class HostTelemetry
     {
         var configuration = builder.Configuration;
         var telemetry = Read(configuration);
-        var configured = telemetry.OtlpEndpoint is { Length: > 0 } endpoint && telemetry.Problems().Count == 0 ? endpoint : null;
-        if (configured is null && string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]) && string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]))
+        if (!Exporting(configuration, telemetry, out var configured))
         {
             return builder;
         }
@@ -63,24 +62,62 @@ internal static class HostTelemetry
                 .AddService(telemetry.ServiceName, serviceVersion: typeof(RunTracingVersion).Assembly.GetName().Version?.ToString(), autoGenerateServiceInstanceId: false)
                 .AddDetector(services => new NodeDetector(services.GetRequiredService<NodeIdentity>())))
             .WithTracing(tracing => tracing
-                .AddSource(TelemetryOptions.ActivitySourceName)
-                // HttpClient's own spans (a runbook calling an API), children of the step that made the call.
-                .AddSource("System.Net.Http")
-                .AddAspNetCoreInstrumentation(o => o.Filter = http => !IsProbe(http.Request.Path))
-                .AddOtlpExporter(o =>
-                {
-                    if (configured is null)
-                    {
-                        return;
-                    }
-
-                    o.Protocol = telemetry.OtlpProtocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
-                    o.Endpoint = o.Protocol == OtlpExportProtocol.Grpc ? new Uri(configured) : TracesPath(new Uri(configured));
-                }));
+                .AddRunSpans(telemetry, configured)
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => !IsProbe(http.Request.Path)));
         return builder;
     }
 
-    private static TelemetryOptions Read(ConfigurationManager configuration) =>
+    /// <summary>
+    /// The tracing of a run's process (<c>isolation: process</c>): the same spans, settings and exporter as the host's,
+    /// so its steps join the run's trace. Null when the host exports no traces. Disposing it flushes what is left.
+    /// </summary>
+    /// <param name="configuration">The configuration the run's process was started with.</param>
+    /// <returns>The provider, or null.</returns>
+    public static TracerProvider? ChildRunTracing(IConfiguration configuration)
+    {
+        var telemetry = Read(configuration);
+        if (!Exporting(configuration, telemetry, out var configured))
+        {
+            return null;
+        }
+
+        var resource = ResourceBuilder.CreateDefault()
+            .AddService(telemetry.ServiceName, serviceVersion: typeof(RunTracingVersion).Assembly.GetName().Version?.ToString(), autoGenerateServiceInstanceId: false);
+        if (configuration[$"{RunbookEngineOptions.Section}:NodeId"] is { Length: > 0 } node)
+        {
+            resource.AddAttributes([new KeyValuePair<string, object>("service.instance.id", node)]);
+        }
+
+        return global::OpenTelemetry.Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddRunSpans(telemetry, configured)
+            .Build();
+    }
+
+    /// <summary>The engine's spans and HttpClient's, exported over OTLP: one code path for the host and a run's process.</summary>
+    private static TracerProviderBuilder AddRunSpans(this TracerProviderBuilder tracing, TelemetryOptions telemetry, string? configured) => tracing
+        .AddSource(TelemetryOptions.ActivitySourceName)
+        // HttpClient's own spans (a runbook calling an API), children of the step that made the call.
+        .AddSource("System.Net.Http")
+        .AddOtlpExporter(o =>
+        {
+            if (configured is null)
+            {
+                return;
+            }
+
+            o.Protocol = telemetry.OtlpProtocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+            o.Endpoint = o.Protocol == OtlpExportProtocol.Grpc ? new Uri(configured) : TracesPath(new Uri(configured));
+        });
+
+    /// <summary>Whether traces are exported: to the configured endpoint (returned), else to the standard variables'.</summary>
+    private static bool Exporting(IConfiguration configuration, TelemetryOptions telemetry, out string? configured)
+    {
+        configured = telemetry.OtlpEndpoint is { Length: > 0 } endpoint && telemetry.Problems().Count == 0 ? endpoint : null;
+        return configured is not null || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]) || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
+    }
+
+    private static TelemetryOptions Read(IConfiguration configuration) =>
         configuration.GetSection($"{RunbookEngineOptions.Section}:Telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions();
 
     // Probes and scrapes every few seconds would bury the spans that matter.

@@ -32,16 +32,33 @@ public static class ChildRun
     /// <summary>The configuration key carrying the run's deadline, in Unix milliseconds.</summary>
     public const string DeadlineKey = "execute-deadline";
 
+    /// <summary>
+    /// The environment variable carrying the mark that starts the result line, so the parent tells it from lines that
+    /// a process the runbook started writes to the same standard output.
+    /// </summary>
+    public const string ResultMarkVariable = "RUNBOOKENGINE_RESULT_MARK";
+
+    /// <summary>The environment variable carrying the parent's run span (W3C <c>traceparent</c>), so the steps join the run's trace.</summary>
+    public const string TraceParentVariable = "RUNBOOKENGINE_TRACEPARENT";
+
     /// <summary>Exit code when the parent went away and the run was abandoned mid-way, as a node crash would.</summary>
     public const int ParentGoneExitCode = 3;
 
     /// <summary>Executes the run and returns the process exit code; call <see cref="Environment.Exit"/> with it.</summary>
     /// <param name="configuration">The host's configuration, with <see cref="RunKey"/> and <see cref="DeadlineKey"/>.</param>
+    /// <param name="flushTraces">Exports the spans recorded so far; called before the result is reported, since the
+    /// parent may kill this process as soon as it has the result.</param>
     /// <returns>0 when a result was reported.</returns>
-    public static async Task<int> MainAsync(IConfiguration configuration)
+    public static async Task<int> MainAsync(IConfiguration configuration, Action? flushTraces = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var report = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false));
+        var mark = Environment.GetEnvironmentVariable(ResultMarkVariable) ?? "";
+        var traceParent = Environment.GetEnvironmentVariable(TraceParentVariable);
+
+        // The processes the runbook starts inherit the environment: they must not be able to forge the result line.
+        Environment.SetEnvironmentVariable(ResultMarkVariable, null);
+        Environment.SetEnvironmentVariable(TraceParentVariable, null);
+        var report = new Reporter(new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)), mark, flushTraces);
         using var lines = new ChildLogWriter(Console.OpenStandardError());
         var redactor = new Redactor();
 
@@ -73,7 +90,7 @@ public static class ChildRun
         ChildResult result;
         try
         {
-            result = await ExecuteAsync(store, options, runId, deadline, redactor, lines, time, (cancel.Token, interrupt.Token));
+            result = await ExecuteAsync(store, options, runId, deadline, redactor, lines, time, (cancel.Token, interrupt.Token), traceParent);
         }
         catch (Exception ex)
         {
@@ -94,10 +111,14 @@ public static class ChildRun
 
     private static async Task<ChildResult> ExecuteAsync(
         SqlRunStore store, RunbookEngineOptions options, string runId, DateTimeOffset deadline, Redactor redactor, ChildLogWriter lines,
-        TimeProvider time, (CancellationToken Cancel, CancellationToken Interrupt) tokens)
+        TimeProvider time, (CancellationToken Cancel, CancellationToken Interrupt) tokens, string? traceParent)
     {
         var (cancel, interrupt) = tokens;
-        var run = await store.GetRunAsync(runId, CancellationToken.None);
+
+        // A store that blinks as the process starts is waited for, as the host waits for it mid-run; the waits are
+        // logged under the run.
+        var retry = new StoreRetry(store, time, new RunLogger<StoreRetry>(lines));
+        var run = await retry.RunAsync($"run {runId}", ct => store.GetRunAsync(runId, ct), interrupt);
         if (run is not { Status: RunStatus.Running })
         {
             return new ChildResult(RunStatus.Failed, $"run {runId} is not running (it is {run?.Status.ToString() ?? "unknown"})", null, []);
@@ -105,7 +126,7 @@ public static class ChildRun
 
         using var compiler = new RunbookCompiler(Path.Combine(options.DataPath, "compiled"));
         using var catalog = new RunbookCatalog(new NoSource(), compiler, store, options.DataPath, time, NullLogger<RunbookCatalog>.Instance);
-        using var version = await catalog.ResolveAsync(run.Runbook, run.ContentHash, CancellationToken.None);
+        using var version = await retry.RunAsync($"version {run.ContentHash} of {run.Runbook}", ct => catalog.ResolveAsync(run.Runbook, run.ContentHash, ct), interrupt);
         if (version is not { Definition: { } definition, Compiled: { } compiled })
         {
             return new ChildResult(RunStatus.Failed, version.Error, null, []);
@@ -118,8 +139,14 @@ public static class ChildRun
             return new ChildResult(RunStatus.Failed, string.Join("; ", bound.Errors), null, []);
         }
 
-        var alert = run.AlertId is { } alertId ? (await store.GetAlertAsync(alertId, CancellationToken.None))?.Alert : null;
-        var journal = new FinishedSteps(new StoreJournal(store, new StoreRetry(store, time, NullLogger<StoreRetry>.Instance), run.Id, run.Runbook, new Toil.EngineMetrics(), interrupt));
+        var alert = run.AlertId is { } alertId ? (await retry.RunAsync($"alert {alertId}", ct => store.GetAlertAsync(alertId, ct), interrupt))?.Alert : null;
+
+        // The steps' spans are children of this one, itself a child of the parent's span of the run: one trace.
+        using var activity = Telemetry.RunTracing.Parse(traceParent) is var parent && parent != default
+            ? Telemetry.RunTracing.Source.StartActivity($"execute {run.Runbook} in process", System.Diagnostics.ActivityKind.Internal, parent)
+                ?.SetTag("runbook.name", run.Runbook).SetTag("runbook.run.id", run.Id).SetTag("process.pid", Environment.ProcessId)
+            : null;
+        var journal = new FinishedSteps(new StoreJournal(store, retry, run.Id, run.Runbook, new Toil.EngineMetrics(), interrupt));
         var gate = new AskingGate();
         var result = await RunbookExecutor.ExecuteAsync(
             new RunRequest
@@ -162,12 +189,44 @@ public static class ChildRun
         Environment.Exit(ParentGoneExitCode);
     }
 
-    private static void Report(StreamWriter report, ChildResult result)
+    private static void Report(Reporter report, ChildResult result) => report.Report(result);
+
+    /// <summary>Writes the one result line, marked, after the spans have left.</summary>
+    private sealed class Reporter(StreamWriter output, string mark, Action? flushTraces)
     {
-        lock (report)
+        public void Report(ChildResult result)
         {
-            report.WriteLine(JsonSerializer.Serialize(result, ChildResult.Json));
-            report.Flush();
+            lock (output)
+            {
+                try
+                {
+                    flushTraces?.Invoke();
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // Traces are best effort; the result is not.
+                }
+
+                output.WriteLine(mark + " " + JsonSerializer.Serialize(result, ChildResult.Json));
+                output.Flush();
+            }
+        }
+    }
+
+    /// <summary>The engine's own log lines in this process (the store's outage waits), sent as lines of the run.</summary>
+    private sealed class RunLogger<T>(IRunLogSink sink) : ILogger<T>
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                sink.Write(logLevel, formatter(state, exception) + (exception is null ? "" : $" ({exception.GetType().Name}: {exception.Message})"), null);
+            }
         }
     }
 

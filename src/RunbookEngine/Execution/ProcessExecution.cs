@@ -49,7 +49,10 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         var redactor = ParentRedactor(request);
         var sink = request.LogSink ?? new NoSink();
 
-        using var process = new Process { StartInfo = StartInfo(settings, runId, deadline) };
+        // Only the child knows this mark: a line on its standard output that does not carry it was written by something
+        // the runbook started (a process inheriting the descriptor), not by the child reporting how the run ended.
+        var mark = Guid.NewGuid().ToString("N");
+        using var process = new Process { StartInfo = StartInfo(settings, runId, deadline, mark) };
         try
         {
             process.Start();
@@ -62,16 +65,17 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         LogChildStarted(runId, process.Id, settings.Execution.ProcessMemoryLimitMiB);
         var rawTail = new Queue<string>();
         var forwarding = ForwardLogAsync(process.StandardError, sink, redactor, rawTail);
-        var reporting = FirstLineAsync(process.StandardOutput);
+        var reported = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var draining = ReadOutputAsync(process.StandardOutput, mark, reported, sink, redactor);
 
-        using var killClock = new CancellationTokenSource(deadline + grace - time.GetUtcNow() is { } left && left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
+        using var killClock = new KillClock(deadline + grace, time);
         using var onCancel = cancellationToken.Register(() => Tell(process, "cancel", killClock, grace));
         using var onInterrupt = request.InterruptToken.Register(() => Tell(process, "interrupt", killClock, grace));
 
-        ChildResult? reported = null;
+        ChildResult? result = null;
         try
         {
-            reported = Parse(await reporting.WaitAsync(killClock.Token));
+            result = Parse(await reported.Task.WaitAsync(killClock.Token));
         }
         catch (OperationCanceledException)
         {
@@ -79,7 +83,7 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         }
 
         // A run cut short takes everything it started with it; a run that ended well may leave what it meant to start.
-        if (reported is null or { Status: RunStatus.TimedOut or RunStatus.Cancelled or RunStatus.Queued })
+        if (result is null or { Status: RunStatus.TimedOut or RunStatus.Cancelled or RunStatus.Queued })
         {
             Kill(process);
         }
@@ -96,20 +100,20 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
 
         try
         {
-            await forwarding.WaitAsync(PipeDrainGrace, time, CancellationToken.None);
+            await Task.WhenAll(forwarding, draining).WaitAsync(PipeDrainGrace, time, CancellationToken.None);
         }
         catch (TimeoutException)
         {
-            // Something the child started still holds its standard error open; stop listening.
+            // Something the child started still holds its standard output or error open; stop listening.
         }
 
         var exitCode = process.ExitCode;
         LogChildExited(runId, process.Id, exitCode);
-        var (status, error) = reported is { } r
+        var (status, error) = result is { } r
             ? (r.Status, MemoryHint(r.Error, settings))
             : Unreported(exitCode, request, deadline, rawTail, settings, cancellationToken);
-        var finished = reported?.Finished ?? [];
-        return (await EndedAsync(request, status, redactor.RedactOrNull(error), reported?.Asked, finished, startedAt), reported?.Asked);
+        var finished = result?.Finished ?? [];
+        return (await EndedAsync(request, status, redactor.RedactOrNull(error), result?.Asked, finished, startedAt), result?.Asked);
     }
 
     /// <summary>What a child that died without reporting means: killed for the timeout, a cancel or a shutdown, or crashed.</summary>
@@ -196,7 +200,7 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         return new RunResult(status, error, steps, startedAt, time.GetUtcNow());
     }
 
-    private static ProcessStartInfo StartInfo(RunbookEngineOptions settings, string runId, DateTimeOffset deadline)
+    private static ProcessStartInfo StartInfo(RunbookEngineOptions settings, string runId, DateTimeOffset deadline, string mark)
     {
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("the host's executable is unknown");
         var start = new ProcessStartInfo(host)
@@ -220,6 +224,23 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         start.ArgumentList.Add($"--{ChildRun.RunKey}={runId}");
         start.ArgumentList.Add($"--{ChildRun.DeadlineKey}={deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}");
 
+        // The run's code has no business with the credentials of the host's API, webhooks or Git catalog: a runbook that
+        // prints its environment, or a tool it starts, must not leak them. The child needs none of them.
+        foreach (var name in start.Environment.Keys.Where(IsHostCredential).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment[ChildRun.ResultMarkVariable] = mark;
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } traceParent })
+        {
+            start.Environment[ChildRun.TraceParentVariable] = traceParent;
+        }
+        else
+        {
+            start.Environment.Remove(ChildRun.TraceParentVariable);
+        }
+
         // The same store and data folder as this node, whatever set them here (the command line is not inherited).
         start.Environment["RunbookEngine__Storage"] = settings.Storage;
         start.Environment["RunbookEngine__DataPath"] = Path.GetFullPath(settings.DataPath);
@@ -230,6 +251,15 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
 
         start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)settings.Execution.ProcessMemoryLimitMiB * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture);
         return start;
+    }
+
+    /// <summary>Whether an environment variable configures the host's credentials (any case, <c>__</c> or <c>:</c>).</summary>
+    internal static bool IsHostCredential(string name)
+    {
+        var key = name.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant();
+        return key.StartsWith("RUNBOOKENGINE__ACCESS__", StringComparison.Ordinal)
+            || key.StartsWith("RUNBOOKENGINE__ALERTS__SOURCES__", StringComparison.Ordinal)
+            || key is "RUNBOOKENGINE__CATALOG__GIT__PASSWORD" or "RUNBOOKENGINE__CATALOG__GIT__USERNAME" or "RUNBOOKENGINE__CATALOG__GIT__WEBHOOKSECRET";
     }
 
     /// <summary>
@@ -255,7 +285,7 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         return redactor;
     }
 
-    private void Tell(Process process, string what, CancellationTokenSource killClock, TimeSpan grace)
+    private void Tell(Process process, string what, KillClock killClock, TimeSpan grace)
     {
         try
         {
@@ -268,14 +298,7 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         }
 
         LogTold(process.Id, what);
-        try
-        {
-            killClock.CancelAfter(grace);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The child ended meanwhile.
-        }
+        killClock.NoLaterThan(time.GetUtcNow() + grace);
     }
 
     private static void Kill(Process process)
@@ -290,14 +313,32 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         }
     }
 
-    private static async Task<string?> FirstLineAsync(StreamReader reader)
+    /// <summary>
+    /// Reads the child's standard output to its end: the line with the run's mark is the result; any other line comes
+    /// from something the runbook started on the inherited descriptor and goes to the run's log, masked. Reading on
+    /// keeps such a process from blocking on a full pipe.
+    /// </summary>
+    private static async Task ReadOutputAsync(StreamReader reader, string mark, TaskCompletionSource<string?> reported, IRunLogSink sink, Redactor redactor)
     {
-        await foreach (var line in LinesAsync(reader))
+        var prefix = mark + " ";
+        try
         {
-            return line;
+            await foreach (var line in LinesAsync(reader))
+            {
+                if (line.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    reported.TrySetResult(line[prefix.Length..]);
+                }
+                else if (line.Length > 0)
+                {
+                    sink.Write(LogLevel.Information, redactor.Redact(line), null);
+                }
+            }
         }
-
-        return null;
+        finally
+        {
+            reported.TrySetResult(null);
+        }
     }
 
     private static ChildResult? Parse(string? line)
@@ -388,6 +429,57 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         {
             yield return line.ToString();
         }
+    }
+
+    /// <summary>
+    /// When the child is killed at the latest: the timeout plus the grace, brought forward by a cancel or a shutdown
+    /// but never pushed back, so a cancel just before the kill does not buy the child another grace.
+    /// </summary>
+    private sealed class KillClock : IDisposable
+    {
+        private readonly CancellationTokenSource _source;
+        private readonly TimeProvider _time;
+        private DateTimeOffset _killAt;
+
+        public KillClock(DateTimeOffset killAt, TimeProvider time)
+        {
+            _time = time;
+            _killAt = killAt;
+            _source = new CancellationTokenSource(Left(killAt), time);
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        public void NoLaterThan(DateTimeOffset killAt)
+        {
+            lock (_source)
+            {
+                if (killAt >= _killAt)
+                {
+                    return;
+                }
+
+                _killAt = killAt;
+                try
+                {
+                    _source.CancelAfter(Left(killAt));
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The child ended meanwhile.
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_source)
+            {
+                _source.Dispose();
+            }
+        }
+
+        private TimeSpan Left(DateTimeOffset killAt) => killAt - _time.GetUtcNow() is { } left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     private sealed class NoSink : IRunLogSink
