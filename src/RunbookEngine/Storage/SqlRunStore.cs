@@ -277,8 +277,12 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
             },
             transaction,
             cancellationToken: cancellationToken));
+        // Read in the same transaction: a read after the commit could fail (the store going away in between) and leave
+        // the run Running with nobody running it, while a failure before the commit leaves it Queued for the sweeper.
+        var started = changed == 0 ? null : await connection.QuerySingleAsync<RunRow>(new CommandDefinition(
+            $"SELECT {RunColumns} FROM runbook_runs WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
-        return changed == 0 ? new StartResult(null, null) : new StartResult(await GetRunAsync(id, cancellationToken), null);
+        return new StartResult(started?.ToRecord(), null);
     }
 
     /// <inheritdoc />
