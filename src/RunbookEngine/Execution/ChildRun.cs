@@ -147,7 +147,7 @@ public static class ChildRun
                 ?.SetTag("runbook.name", run.Runbook).SetTag("runbook.run.id", run.Id).SetTag("process.pid", Environment.ProcessId)
             : null;
         var journal = new FinishedSteps(new StoreJournal(store, retry, run.Id, run.Runbook, new Toil.EngineMetrics(), interrupt));
-        var gate = new AskingGate();
+        var gate = new Scheduling.RunJob.RestingHumanGate();
         var result = await RunbookExecutor.ExecuteAsync(
             new RunRequest
             {
@@ -246,17 +246,6 @@ public static class ChildRun
     }
 
     /// <summary>Rests the run, as the host does: the question is journaled and the parent records the rest.</summary>
-    private sealed class AskingGate : IHumanGate
-    {
-        public HumanRequest? Asked { get; private set; }
-
-        public Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken)
-        {
-            Asked = request;
-            return Task.FromException<HumanResponse>(new AwaitingHumanException(request));
-        }
-    }
-
     /// <summary>Remembers which steps this process finished, so the parent counts them in its metrics once.</summary>
     private sealed class FinishedSteps(IStepJournal inner) : IStepJournal
     {

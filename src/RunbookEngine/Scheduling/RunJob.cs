@@ -152,8 +152,11 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
     [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "Run {RunId} waits for a person at step {Sequence} ({Kind}; times out at {DueAt})")]
     private partial void LogResting(string runId, int sequence, StepKind kind, DateTimeOffset? dueAt);
 
-    /// <summary>Asks by stopping the run: the question is in the journal, and the run resumes when it is answered.</summary>
-    private sealed class RestingHumanGate : IHumanGate
+    /// <summary>
+    /// Asks by stopping the run: the question is in the journal, and the run resumes when it is answered. A run's own
+    /// process (isolation: process) asks the same way and reports the question to its host.
+    /// </summary>
+    internal sealed class RestingHumanGate : IHumanGate
     {
         public HumanRequest? Asked { get; private set; }
 

@@ -14,7 +14,13 @@ var pid = await Step("greet", async ct =>
 });
 if (Params.Get<bool>("hold"))
 {
-    await Step("hold", ct => Task.Delay(Timeout.Infinite, ct));
+    // Held until the run is cancelled or interrupted: the tests end it that way.
+    await Step("hold", async ct =>
+    {
+        var released = new TaskCompletionSource();
+        using var registration = ct.Register(() => released.TrySetCanceled(ct));
+        await released.Task;
+    });
 }
 
 await Approve("Go on?");
