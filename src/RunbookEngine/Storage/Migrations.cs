@@ -202,6 +202,22 @@ internal static class Migrations
         """
         ALTER TABLE runbook_runs ADD COLUMN execution TEXT NULL;
         """,
+
+        // 9: security round two. The Data Protection key ring every node (and every run's own process) shares, for
+        // sign-in cookies, anti-forgery tokens and secret parameters at rest; secret parameter values sealed with it,
+        // out of the searchable parameters column; GitHub delivery ids, so a replay to another node is recognised.
+        """
+        CREATE TABLE runbook_protection_keys (
+            name TEXT PRIMARY KEY,
+            xml TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        ALTER TABLE runbook_runs ADD COLUMN sealed_parameters TEXT NULL;
+        CREATE TABLE runbook_github_deliveries (
+            delivery_id TEXT PRIMARY KEY,
+            received_at BIGINT NOT NULL
+        );
+        """,
     ];
 
     public static int Latest => Steps.Count;
