@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using RunbookEngine.Access;
 using RunbookEngine.Sdk;
 
 namespace RunbookEngine.Dashboard;
@@ -11,7 +13,6 @@ namespace RunbookEngine.Dashboard;
 /// <summary>The pieces every page is made of: encoding, the layout, badges, times, and the anti-forgery token.</summary>
 internal static class Html
 {
-    private const string CsrfCookie = "rbe-csrf";
     private const string NameCookie = "rbe-name";
 
     /// <summary>Text made safe for HTML content and attribute values.</summary>
@@ -23,7 +24,7 @@ internal static class Html
     /// <summary>A whole page: the navigation, the body, and the time it took on the server (<c>Server-Timing</c>).</summary>
     public static IResult Page(HttpContext context, string title, string active, string body, long startedAt, string? head = null)
     {
-        var who = AccessControl.Identity(context);
+        var who = AccessIdentity.Name(context.User);
         var nav = new StringBuilder();
         foreach (var (href, label) in new[] { ("/", "Runs"), ("/runbooks", "Runbooks"), ("/alerts", "Alerts"), ("/toil", "Toil") })
         {
@@ -41,7 +42,7 @@ internal static class Html
             {{head}}
             </head>
             <body>
-            <header><span class="brand">RunbookEngine</span><nav>{{nav}}</nav><span class="who">{{(who is null ? "local" : "signed in as " + E(who))}}</span></header>
+            <header><span class="brand">RunbookEngine</span><nav>{{nav}}</nav><span class="who">{{(who is null ? "local" : $"signed in as {E(who)} <form method=\"post\" action=\"/signout\" class=\"inline\">{Csrf(context)}<button type=\"submit\" class=\"secondary\">Sign out</button></form>")}}</span></header>
             <main>
             <h1>{{E(title)}}</h1>
             {{body}}
@@ -64,43 +65,32 @@ internal static class Html
     public static string Num(double? value, string format = "0.##") => value?.ToString(format, CultureInfo.InvariantCulture) ?? "–";
 
     /// <summary>
-    /// The hidden anti-forgery field of a form. Double submit: the same random value in a SameSite=Strict cookie and in
-    /// the form; another site can make the browser send the cookie but cannot read it to fill the field. It needs no
-    /// server-side key, so a form rendered by one node of a cluster can be posted to another.
+    /// The hidden anti-forgery field of a form: ASP.NET Core antiforgery, its cookie and field signed with the key ring
+    /// every node shares (so a form rendered by one node can be posted to another) and bound to who is signed in, so a
+    /// pair obtained as someone else, or planted by a same-site page, is refused.
     /// </summary>
     public static string Csrf(HttpContext context)
     {
-        // One token per response however many forms it has: each new cookie would replace the last one.
-        if (context.Items[CsrfCookie] is not string token)
-        {
-            if (!context.Request.Cookies.TryGetValue(CsrfCookie, out var known) || known is not { Length: 32 })
-            {
-                known = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-                context.Response.Cookies.Append(CsrfCookie, known, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/" });
-            }
-
-            context.Items[CsrfCookie] = token = known;
-        }
-
-        return $"<input type=\"hidden\" name=\"csrf\" value=\"{token}\">";
+        // GetAndStoreTokens keeps one cookie per response however many forms the page has.
+        var tokens = context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
+        return $"<input type=\"hidden\" name=\"{E(tokens.FormFieldName)}\" value=\"{E(tokens.RequestToken)}\">";
     }
 
-    public static bool CsrfValid(HttpContext context, IFormCollection form) =>
-        context.Request.Cookies.TryGetValue(CsrfCookie, out var cookie) && cookie.Length == 32 && form["csrf"].ToString() is { Length: 32 } field
-        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(cookie), Encoding.ASCII.GetBytes(field));
+    public static Task<bool> CsrfValidAsync(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(context);
 
     /// <summary>
     /// Who acts: the signed-in name, else (a loopback caller, who has no account) the name typed into the form,
     /// remembered in a cookie for the next form.
     /// </summary>
     public static string ActorField(HttpContext context) =>
-        AccessControl.Identity(context) is { } who
+        AccessIdentity.Name(context.User) is { } who
             ? $"<span class=\"as\">as {E(who)}</span>"
             : $"<input name=\"by\" placeholder=\"your name\" required size=\"10\" value=\"{E(context.Request.Cookies[NameCookie])}\">";
 
     public static string? Actor(HttpContext context, IFormCollection form)
     {
-        if (AccessControl.Identity(context) is { } who)
+        if (AccessIdentity.Name(context.User) is { } who)
         {
             return who;
         }

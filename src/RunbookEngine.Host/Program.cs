@@ -1,4 +1,6 @@
+using RunbookEngine.Access;
 using RunbookEngine.Dashboard;
+using RunbookEngine.Host.Access;
 using RunbookEngine.Host.Api;
 using RunbookEngine;
 using RunbookEngine.Host.Telemetry;
@@ -23,18 +25,24 @@ builder.Services.AddRunbookEngine(builder.Configuration);
 // grace is a promise the host cannot keep.
 var engine = builder.Configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = engine.ShutdownGrace + engine.Execution.ProcessKillGrace + TimeSpan.FromSeconds(15));
+builder.Services.AddRunbookAccess(engine);
 builder.Services.AddRunbookApi();
-builder.Services.AddRunbookDashboard();
 
 var app = builder.Build();
-app.UseRunbookAccess();
-app.MapHealthEndpoints();
-app.MapRunbookApi();
-app.MapAlertApi();
-app.MapCatalogApi();
-app.MapToilApi();
-app.MapWebhookEndpoints();
-app.MapRunbookDashboard();
+app.UseRunbookAccess(engine);
+
+// Health checks and webhooks are open: senders prove themselves with their own credentials, per source.
+var open = app.MapGroup("").AllowAnonymous();
+open.MapHealthEndpoints();
+open.MapWebhookEndpoints();
+
+var api = app.MapGroup("").RequireAuthorization(AccessIdentity.ApiPolicy);
+api.MapRunbookApi();
+api.MapAlertApi();
+api.MapCatalogApi();
+api.MapToilApi();
+
+app.MapGroup("").RequireAuthorization(AccessIdentity.DashboardPolicy).MapRunbookDashboard();
 app.Run();
 
 /// <summary>The host's entry point, visible to the integration tests' WebApplicationFactory.</summary>

@@ -201,4 +201,30 @@ public sealed class AccessOptions
     /// then comes from loopback, whoever sent it.
     /// </summary>
     public bool TrustLoopback { get; set; } = true;
+
+    /// <summary>
+    /// The host names this host answers to besides <c>localhost</c>, <c>127.0.0.1</c> and <c>[::1]</c> (which it always
+    /// answers to): the names people and senders use to reach it, e.g. <c>runbooks.example.com</c> or a compose service
+    /// name. A request naming any other host gets 400 before any endpoint runs, which is what stops a web page whose
+    /// name an attacker re-points at 127.0.0.1 (DNS rebinding). <c>*</c> answers to every name and is refused while
+    /// <see cref="TrustLoopback"/> is on. Default: none.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>
+    /// The addresses of reverse proxies whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> are believed (so a
+    /// sign-in cookie is <c>Secure</c> behind a proxy that terminates TLS, and the caller's address is the real one).
+    /// Headers from any other address are ignored. Default: none.
+    /// </summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>How long a dashboard sign-in lasts before the token must be given again. Default 12 hours.</summary>
+    public TimeSpan SignInLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// A folder for the Data Protection key ring (sign-in cookies, anti-forgery tokens, secret parameters at rest)
+    /// instead of the store; every node must see the same folder. Keeping it out of the database means a stolen
+    /// database alone does not reveal secret parameters. Default: the store.
+    /// </summary>
+    public string? KeyRingPath { get; set; }
 }

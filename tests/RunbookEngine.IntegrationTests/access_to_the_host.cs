@@ -52,7 +52,7 @@ public sealed partial class access_to_the_host : IAsyncLifetime
 
         using var first = await browser.GetAsync("/?status=Failed");
         var form = await browser.GetStringAsync("/signin");
-        var csrf = Regex.Match(form, "name=\"csrf\" value=\"([0-9a-f]{32})\"").Groups[1].Value;
+        var csrf = Regex.Match(form, "name=\"csrf\" value=\"([^\"]+)\"").Groups[1].Value;
         using var badToken = await browser.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = csrf, ["token"] = "guess", ["return"] = "/" }));
         using var noCsrf = await browser.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = "s3cret-token" }));
         using var signIn = await browser.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = csrf, ["token"] = "s3cret-token", ["return"] = "/?status=Failed" }));

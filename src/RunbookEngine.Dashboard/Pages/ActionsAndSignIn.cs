@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
+using RunbookEngine.Access;
 using Microsoft.Extensions.Logging;
 using RunbookEngine.Alerts;
 using RunbookEngine.Runs;
@@ -72,12 +74,12 @@ internal static partial class Actions
 
     private static async Task<IResult> ActAsync(HttpContext context, string back, ILogger log, Func<string, Task<(bool Ok, string Message)>> act)
     {
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        if (!CsrfValid(context, form))
+        if (!await CsrfValidAsync(context))
         {
-            return Results.Text("refused: the form's anti-forgery token is missing or wrong; reload the page and try again", statusCode: StatusCodes.Status403Forbidden);
+            return Refused();
         }
 
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
         if (Actor(context, form) is not { } who)
         {
             return Results.Redirect($"{back}?error=1&notice={U("say who you are: fill in your name")}");
@@ -87,6 +89,9 @@ internal static partial class Actions
         LogAction(log, who, context.Request.Path, ok ? "done" : "refused", message);
         return Results.Redirect($"{back}?{(ok ? "" : "error=1&")}notice={U(message)}");
     }
+
+    internal static IResult Refused() =>
+        Results.Text("refused: the form's anti-forgery token is missing or wrong, or was issued to someone else; reload the page and try again", statusCode: StatusCodes.Status403Forbidden);
 
     [LoggerMessage(EventId = 900, Level = LogLevel.Information, Message = "Dashboard: {Actor} {Action}: {Outcome} ({Message})")]
     private static partial void LogAction(ILogger logger, string actor, string action, string outcome, string message);
@@ -110,30 +115,43 @@ internal static class SignInPage
         return Page(context, "Sign in", "", body, started);
     }
 
-    public static async Task<IResult> SignInAsync(HttpContext context, AccessControlTokens tokens)
+    public static async Task<IResult> SignInAsync(HttpContext context, AccessTokens tokens)
     {
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        var back = form["return"].ToString() is { Length: > 0 } r && r.StartsWith('/') && !r.StartsWith("//", StringComparison.Ordinal) && !r.StartsWith("/\\", StringComparison.Ordinal) ? r : "/";
-        if (!CsrfValid(context, form))
+        if (!await CsrfValidAsync(context))
         {
-            return Results.Text("refused: the form's anti-forgery token is missing or wrong; reload the page and try again", statusCode: StatusCodes.Status403Forbidden);
+            return Actions.Refused();
         }
 
-        if (tokens.CookieFor(form["token"].ToString()) is not { } cookie)
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var back = LocalUrl(form["return"].ToString());
+        var token = form["token"].ToString();
+        if (tokens.Find(token) is not { } name)
         {
             return Results.Redirect($"/signin?error=1&notice={U("that token is not known")}&return={U(back)}");
         }
 
-        context.Response.Cookies.Append(AccessControl.SignInCookie, cookie, new CookieOptions
-        {
-            HttpOnly = true,
-            SameSite = SameSiteMode.Strict,
-            Secure = context.Request.IsHttps,
-            Path = "/",
-            MaxAge = TimeSpan.FromDays(7),
-        });
+        await context.SignInAsync(AccessIdentity.CookieScheme, AccessIdentity.TokenHolder(name, AccessIdentity.CookieScheme, AccessTokens.Fingerprint(token)));
         return Results.Redirect(back);
     }
+
+    public static async Task<IResult> SignOutAsync(HttpContext context)
+    {
+        if (!await CsrfValidAsync(context))
+        {
+            return Actions.Refused();
+        }
+
+        await context.SignOutAsync(AccessIdentity.CookieScheme);
+        return Results.Redirect("/signin?notice=" + U("signed out"));
+    }
+
+    /// <summary>
+    /// Where to go after signing in: a path on this site, else <c>/</c>. Browsers drop tabs and newlines and read a
+    /// backslash as a slash, so <c>/%09/evil.example</c> or <c>/\evil.example</c> would leave the site; these are the
+    /// rules of ASP.NET Core's own local-URL check.
+    /// </summary>
+    internal static string LocalUrl(string? url) =>
+        url is { Length: > 0 } u && u[0] == '/' && (u.Length == 1 || (u[1] != '/' && u[1] != '\\')) && !u.Any(char.IsControl) ? u : "/";
 }
 
 /// <summary>The log category of dashboard actions.</summary>

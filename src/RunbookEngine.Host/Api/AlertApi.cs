@@ -74,7 +74,7 @@ internal static class AlertApi
 
     private static async Task<IResult> ResetAsync(string runbook, HttpRequest request, CircuitBreakers breakers, CancellationToken cancellationToken)
     {
-        var by = Dashboard.AccessControl.Identity(request.HttpContext) ?? (request.Query["by"].ToString() is { Length: > 0 } who ? who : "api");
+        var by = RunbookEngine.Access.AccessIdentity.Name(request.HttpContext.User) ?? (request.Query["by"].ToString() is { Length: > 0 } who ? who : "api");
         return TypedResults.Ok(await breakers.ResetAsync(runbook, by, cancellationToken));
     }
 }

@@ -69,12 +69,12 @@ internal static class RunbookApi
             }
         }
 
-        var result = await runs.TriggerAsync(name, parameters, RunTrigger.Manual, Dashboard.AccessControl.Identity(request.HttpContext) ?? by, null, cancellationToken);
+        var result = await runs.TriggerAsync(name, parameters, RunTrigger.Manual, RunbookEngine.Access.AccessIdentity.Name(request.HttpContext.User) ?? by, null, cancellationToken);
         return Respond(result, name);
     }
 
     private static async Task<IResult> RetryAsync(string id, HttpContext context, RunService runs, CancellationToken cancellationToken) =>
-        Respond(await runs.RetryAsync(id, Dashboard.AccessControl.Identity(context) ?? "api", cancellationToken), id);
+        Respond(await runs.RetryAsync(id, RunbookEngine.Access.AccessIdentity.Name(context.User) ?? "api", cancellationToken), id);
 
     private static IResult Respond(TriggerResult result, string subject) => result.Problem switch
     {
@@ -147,7 +147,7 @@ internal static class RunbookApi
         run with { ParametersJson = JsonSerializer.Serialize(RunParameters.Masked(run, catalog)) };
 
     private static async Task<IResult> CancelAsync(string id, HttpContext context, RunService runs, CancellationToken cancellationToken) =>
-        await runs.CancelAsync(id, cancellationToken, Dashboard.AccessControl.Identity(context)) switch
+        await runs.CancelAsync(id, cancellationToken, RunbookEngine.Access.AccessIdentity.Name(context.User)) switch
         {
             CancelOutcome.NotFound => TypedResults.NotFound(new ApiError($"no run '{id}'")),
             CancelOutcome.AlreadyEnded => TypedResults.Conflict(new ApiError($"run '{id}' has already ended")),

@@ -44,7 +44,7 @@ internal static class ToilApi
     }
 
     /// <summary>A caller with a token acts under the token's name, whatever "by" says; an anonymous loopback caller is who they say.</summary>
-    internal static string Who(HttpContext context, string? by) => Dashboard.AccessControl.Identity(context) ?? by?.Trim() ?? "";
+    internal static string Who(HttpContext context, string? by) => RunbookEngine.Access.AccessIdentity.Name(context.User) ?? by?.Trim() ?? "";
 
     private static IResult Respond(HumanStepResult result) => result.Problem switch
     {

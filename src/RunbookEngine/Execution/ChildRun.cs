@@ -3,8 +3,10 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using RunbookEngine.Access;
 using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
 using RunbookEngine.Scripting.Compilation;
@@ -132,8 +134,7 @@ public static class ChildRun
             return new ChildResult(RunStatus.Failed, version.Error, null, []);
         }
 
-        var supplied = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
-        var bound = ParameterBinder.Bind(definition, supplied, alert: null);
+        var bound = ParameterBinder.Bind(definition, SecretsOf(store, options).Open(run), alert: null);
         if (bound.Parameters is null)
         {
             return new ChildResult(RunStatus.Failed, string.Join("; ", bound.Errors), null, []);
@@ -228,6 +229,13 @@ public static class ChildRun
                 sink.Write(logLevel, formatter(state, exception) + (exception is null ? "" : $" ({exception.GetType().Name}: {exception.Message})"), null);
             }
         }
+    }
+
+    // The parent's key ring (the store, or the folder it names): a provider just for this, since the process has no host.
+    private static SecretParameters SecretsOf(SqlRunStore store, RunbookEngineOptions options)
+    {
+        var services = new ServiceCollection().AddSingleton<IKeyRingStore>(store).AddRunbookDataProtection(options);
+        return services.BuildServiceProvider().GetRequiredService<SecretParameters>();
     }
 
     private static string Describe(Exception? exception) =>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Quartz;
+using RunbookEngine.Access;
 using RunbookEngine.Alerts;
 using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
@@ -49,6 +50,10 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(o => o.Execution.ProcessMemoryLimitMiB is >= 128 and <= 1024 * 1024, "RunbookEngine:Execution:ProcessMemoryLimitMiB must be between 128 and 1048576")
             .Validate(o => o.Execution.ProcessKillGrace > TimeSpan.Zero && o.Execution.ProcessKillGrace <= TimeSpan.FromMinutes(10), "RunbookEngine:Execution:ProcessKillGrace must be more than 0 and at most 10 minutes")
             .Validate(o => o.Execution.MaxLogCharactersPerRun >= 1024, "RunbookEngine:Execution:MaxLogCharactersPerRun must be at least 1024")
+            .Validate(o => !(o.Access.TrustLoopback && o.Access.AllowedHosts.Contains("*")), "RunbookEngine:Access:AllowedHosts is *, so any web page whose name points at this machine could use it as a trusted loopback caller; list the host names, or turn RunbookEngine:Access:TrustLoopback off")
+            .Validate(o => o.Access.AllowedHosts.All(h => h.Length > 0 && !h.Contains('/', StringComparison.Ordinal)), "RunbookEngine:Access:AllowedHosts takes host names (e.g. runbooks.example.com, proxy), not URLs")
+            .Validate(o => o.Access.KnownProxies.All(p => System.Net.IPAddress.TryParse(p, out _)), "RunbookEngine:Access:KnownProxies takes IP addresses (e.g. 10.0.0.5)")
+            .Validate(o => o.Access.SignInLifetime >= TimeSpan.FromMinutes(1), "RunbookEngine:Access:SignInLifetime must be at least 1 minute")
             .ValidateOnStart();
 
         var options = configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
@@ -66,6 +71,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton(provider => new RunbookCompiler(Path.Combine(provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath, "compiled")));
         services.AddSingleton<IVersionStore>(provider => (IVersionStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton<IToilStore>(provider => (IToilStore)provider.GetRequiredService<IRunStore>());
+        services.AddSingleton<IKeyRingStore>(provider => (IKeyRingStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton<EngineMetrics>();
         services.AddSingleton<ToilReports>();
         services.AddSingleton<IRunbookSourceProvider>(provider =>
@@ -94,6 +100,8 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<ScheduleSync>();
         services.AddSingleton<EngineStartup>();
         services.AddHostedService(provider => provider.GetRequiredService<EngineStartup>());
+        // After the startup that migrates the store: Data Protection's own hosted service reads the key ring as it starts.
+        services.AddRunbookDataProtection(options);
 
         services.AddQuartz(q =>
         {

@@ -24,6 +24,7 @@ namespace RunbookEngine.Runs;
 /// <param name="Target">What the run acts on, for cooldowns: its concurrency key, else the alert's fingerprint.</param>
 /// <param name="ManualMinutes">The toil baseline: what the runbook's version declared a run costs a person by hand.</param>
 /// <param name="TraceParent">The W3C trace context of what queued the run (a request, an alert's matching), for its trace's link.</param>
+/// <param name="SealedParameters">The secret parameters' values, sealed (see <see cref="SecretParameters"/>); null when there are none.</param>
 public sealed record RunRecord(
     string Id,
     string Runbook,
@@ -44,7 +45,8 @@ public sealed record RunRecord(
     string? AlertId = null,
     string? Target = null,
     double? ManualMinutes = null,
-    string? TraceParent = null)
+    string? TraceParent = null,
+    string? SealedParameters = null)
 {
     /// <summary>Whether the run has ended for good.</summary>
     public bool IsTerminal => Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
@@ -63,6 +65,7 @@ public sealed record RunRecord(
 /// <param name="Target">What the run acts on, for cooldowns.</param>
 /// <param name="ManualMinutes">The toil baseline declared by the version that runs.</param>
 /// <param name="TraceParent">The W3C trace context of what queues it, if traced.</param>
+/// <param name="SealedParameters">The secret parameters' values, sealed; their places in <paramref name="ParametersJson"/> hold ***.</param>
 public sealed record NewRun(
     string Runbook,
     string? Commit,
@@ -75,7 +78,8 @@ public sealed record NewRun(
     string? AlertId = null,
     string? Target = null,
     double? ManualMinutes = null,
-    string? TraceParent = null);
+    string? TraceParent = null,
+    string? SealedParameters = null);
 
 /// <summary>A page of runs, newest first.</summary>
 /// <param name="Runbook">Only this runbook's runs.</param>

@@ -16,7 +16,7 @@ namespace RunbookEngine.Runs;
 /// Starts, cancels and retries runs. A run is always recorded before it is dispatched, so a crash between the two
 /// leaves a Queued run that the sweeper dispatches, never a job with no run.
 /// </summary>
-public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, ISchedulerFactory schedulers, Toil.EngineMetrics metrics, TimeProvider time, ILogger<RunService> logger)
+public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, ISchedulerFactory schedulers, Toil.EngineMetrics metrics, TimeProvider time, ILogger<RunService> logger, SecretParameters secrets)
 {
     /// <summary>Records a run and hands it to the scheduler.</summary>
     /// <param name="runbook">The runbook's name.</param>
@@ -90,9 +90,10 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
             return new TriggerResult(null, TriggerProblem.Cooldown, [$"run {recent.Id} for {target} {when}; cooldown {Durations.Format(cooldown)}"]);
         }
 
+        var (shown, sealedSecrets) = secrets.Seal(parameters, entry.Definition);
         var run = await store.CreateRunAsync(
-            new NewRun(runbook, entry.Commit, entry.ContentHash, trigger, triggeredBy, JsonSerializer.Serialize(parameters), key, retryOf,
-                alert?.Id ?? retryOfAlert, target, entry.Definition.ManualMinutes, Telemetry.RunTracing.CurrentTraceParent()),
+            new NewRun(runbook, entry.Commit, entry.ContentHash, trigger, triggeredBy, shown, key, retryOf,
+                alert?.Id ?? retryOfAlert, target, entry.Definition.ManualMinutes, Telemetry.RunTracing.CurrentTraceParent(), sealedSecrets),
             cancellationToken);
         using (Telemetry.RunLogScope.Begin(logger, run))
         {
@@ -224,7 +225,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
             return TriggerResult.NotFound;
         }
 
-        var parameters = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
+        var parameters = secrets.Open(run);
         return await TriggerAsync(run.Runbook, parameters, RunTrigger.Retry, triggeredBy, run.Id, cancellationToken, retryOfAlert: run.AlertId);
     }
 

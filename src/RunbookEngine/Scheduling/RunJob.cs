@@ -17,7 +17,7 @@ namespace RunbookEngine.Scheduling;
 /// The Quartz job that executes one run. It carries nothing but its identity (the run id); everything else is read
 /// from the run store, so a node that recovers the job after a crash has all it needs.
 /// </summary>
-internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, RunService runs, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger, StoreRetry retry, Execution.ProcessExecution processes) : IJob
+internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, RunService runs, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger, StoreRetry retry, Execution.ProcessExecution processes, SecretParameters secrets) : IJob
 {
     public const string Group = "runs";
 
@@ -76,8 +76,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
             return;
         }
 
-        var supplied = JsonSerializer.Deserialize<Dictionary<string, string>>(run.ParametersJson) ?? [];
-        var bound = ParameterBinder.Bind(definition, supplied, alert: null);
+        var bound = ParameterBinder.Bind(definition, secrets.Open(run), alert: null);
         if (bound.Parameters is null)
         {
             Telemetry.RunTracing.Ended(activity, RunStatus.Failed, string.Join("; ", bound.Errors));

@@ -18,7 +18,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         triggered_by AS TriggeredBy, parameters AS Parameters, status AS Status, attempt AS Attempt, node AS Node,
         concurrency_key AS ConcurrencyKey, queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt,
         error AS Error, retry_of AS RetryOf, alert_id AS AlertId, target AS Target, manual_minutes AS ManualMinutes,
-        trace_parent AS TraceParent
+        trace_parent AS TraceParent, sealed_parameters AS SealedParameters
         """;
 
     private const string StepColumns = """
@@ -115,14 +115,14 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         // Version 7 ids start with their creation time, so they sort roughly by age and index well.
         var record = new RunRecord(Guid.CreateVersion7(_time.GetUtcNow()).ToString("N"), run.Runbook, run.Commit, run.ContentHash, run.Trigger, run.TriggeredBy,
             run.ParametersJson, RunStatus.Queued, 0, null, run.ConcurrencyKey, FromMs(Now()), null, null, null, run.RetryOf, run.AlertId, run.Target,
-            run.ManualMinutes, run.TraceParent);
+            run.ManualMinutes, run.TraceParent, run.SealedParameters);
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO runbook_runs (id, runbook, commit_sha, content_hash, trigger_kind, triggered_by, parameters, status, attempt,
-                                      node, concurrency_key, queued_at, started_at, finished_at, error, retry_of, alert_id, target, manual_minutes, trace_parent)
+                                      node, concurrency_key, queued_at, started_at, finished_at, error, retry_of, alert_id, target, manual_minutes, trace_parent, sealed_parameters)
             VALUES (@Id, @Runbook, @Commit, @ContentHash, @Trigger, @TriggeredBy, @ParametersJson, @Status, 0,
-                    NULL, @ConcurrencyKey, @QueuedAt, NULL, NULL, NULL, @RetryOf, @AlertId, @Target, @ManualMinutes, @TraceParent)
+                    NULL, @ConcurrencyKey, @QueuedAt, NULL, NULL, NULL, @RetryOf, @AlertId, @Target, @ManualMinutes, @TraceParent, @SealedParameters)
             """,
             new
             {
@@ -141,6 +141,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
                 record.Target,
                 record.ManualMinutes,
                 record.TraceParent,
+                record.SealedParameters,
             },
             cancellationToken: cancellationToken));
         return record;
@@ -456,9 +457,11 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
 
         public string? TraceParent { get; set; }
 
+        public string? SealedParameters { get; set; }
+
         public RunRecord ToRecord() => new(Id, Runbook, CommitSha, ContentHash, Enum.Parse<RunTrigger>(TriggerKind), TriggeredBy, Parameters,
             Enum.Parse<RunStatus>(Status), (int)Attempt, Node, ConcurrencyKey, FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt), Error, RetryOf, AlertId, Target,
-            ManualMinutes, TraceParent);
+            ManualMinutes, TraceParent, SealedParameters);
     }
 
     private sealed class StepRow
