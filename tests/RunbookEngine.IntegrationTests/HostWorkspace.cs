@@ -5,9 +5,9 @@ namespace RunbookEngine.IntegrationTests;
 /// <summary>A scratch folder holding the test runbooks, a host running in it, and a client for its API.</summary>
 internal sealed class HostWorkspace : IAsyncDisposable
 {
-    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly Dictionary<string, string> _environment;
 
-    private HostWorkspace(string root, HostProcess host, IReadOnlyDictionary<string, string> environment)
+    private HostWorkspace(string root, HostProcess host, Dictionary<string, string> environment)
     {
         Root = root;
         Host = host;
@@ -21,9 +21,27 @@ internal sealed class HostWorkspace : IAsyncDisposable
 
     public HttpClient Http { get; private set; }
 
-    /// <summary>Stops the host as a service manager would and starts it again on the same folder and store.</summary>
-    public async Task RestartAsync()
+    /// <summary>A setting the host was started with (its environment variable), or null.</summary>
+    public string? Setting(string name) => _environment.GetValueOrDefault(name);
+
+    /// <summary>
+    /// Stops the host as a service manager would and starts it again on the same folder and store, with
+    /// <paramref name="changes"/> made to its settings (a null value removes one), as an operator editing them would.
+    /// </summary>
+    public async Task RestartAsync(IReadOnlyDictionary<string, string?>? changes = null)
     {
+        foreach (var (name, value) in changes ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                _environment.Remove(name);
+            }
+            else
+            {
+                _environment[name] = value;
+            }
+        }
+
         Assert.Equal(0, await Host.StopAsync(TimeSpan.FromMinutes(1)));
         await Host.DisposeAsync();
         Host = await HostProcess.StartAsync(Root, _environment);

@@ -70,6 +70,34 @@ public sealed class PostgresServer
         return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true }.ToString();
     }
 
+    /// <summary>Everything a database holds, as <c>pg_dump</c> writes it: what a stolen backup would give away.</summary>
+    /// <param name="connectionString">The database, as <see cref="CreateDatabaseAsync"/> gave it.</param>
+    /// <returns>The dump's text.</returns>
+    public static async Task<string> DumpAsync(string connectionString)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        // Beside the server's binaries first, then Debian's versioned folders: /usr/bin/pg_dump is a wrapper that wants a
+        // configured cluster.
+        var versioned = Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").Order().Reverse().Select(v => Path.Combine(v, "bin")) : [];
+        var pgDump = versioned.Prepend(FindBinaries()).Select(directory => Path.Combine(directory, "pg_dump")).FirstOrDefault(File.Exists) ?? "pg_dump";
+        var start = new ProcessStartInfo(pgDump) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "-h", target.Host!, "-p", target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", target.Username!, target.Database! })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (target.Password is { } password)
+        {
+            start.Environment["PGPASSWORD"] = password;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0 ? await output : throw new InvalidOperationException($"pg_dump exited with {process.ExitCode}: {await error}");
+    }
+
     private static async Task<PostgresServer> StartAsync(bool durable, bool own = false)
     {
         var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
