@@ -25,7 +25,9 @@ static int ParseDfPercent(string dfOutput)
 /// <summary>True when the URL answers 2xx within the timeout; connection errors and timeouts are "unhealthy", not exceptions.</summary>
 static async Task<bool> HttpHealthy(string url, TimeSpan timeout, CancellationToken ct)
 {
-    using var http = new HttpClient { Timeout = timeout };
+    // Only the URL's own host may answer: a redirect would lead past the caller's check of that host, and a proxy
+    // would send the request from somewhere else.
+    using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }) { Timeout = timeout };
     try
     {
         using var response = await http.GetAsync(url, ct);
