@@ -99,6 +99,30 @@ public sealed class ExampleRunbookAlertTests : IDisposable
         Assert.Equal(["app.log"], Names(outside));
     }
 
+    [Fact]
+    public async Task TheCheckBeforeEachDelete_AllowsOnlyARealFileUnderTheRootWithNoLinkAbove()
+    {
+        var root = Folder("allowed/logs", "plain.log");
+        Folder("allowed/logs/real", "deep.log");
+        var outside = Folder("outside", "app.log");
+        Directory.CreateSymbolicLink(Path.Combine(root, "linked"), outside);
+        File.CreateSymbolicLink(Path.Combine(root, "link.log"), Path.Combine(outside, "app.log"));
+        var checks = new[] { "plain.log", "real/deep.log", "linked/app.log", "link.log", "../../outside/app.log", "" };
+
+        var answers = await CheckBeforeDeleteAsync(root, [.. checks.Select(file => Path.Combine(root, file))]);
+
+        Assert.Equal(
+            [
+                "safe",
+                "safe",
+                $"{root}/linked is now a symbolic link (to {outside})",
+                "it is a symbolic link",
+                $"it is not under {root}",
+                $"it is not under {root}",
+            ],
+            answers);
+    }
+
     [Theory]
     [InlineData("http://169.254.169.254/latest/meta-data/")]
     [InlineData("http://metadata.google.internal/")]
@@ -196,6 +220,42 @@ public sealed class ExampleRunbookAlertTests : IDisposable
             },
             CancellationToken.None);
         return (result, log.Lines);
+    }
+
+    /// <summary>What lib/common.csx's check before a delete answers for each file, run as a runbook would run it.</summary>
+    private async Task<string[]> CheckBeforeDeleteAsync(string root, string[] files)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_scratch, "runbook")).FullName;
+        Directory.CreateDirectory(Path.Combine(folder, "lib"));
+        File.Copy(Path.Combine(Fixture.ExampleRunbooks, "lib", "common.csx"), Path.Combine(folder, "lib", "common.csx"));
+        var list = string.Join(", ", files.Select(file => $"@\"{file}\""));
+        File.WriteAllText(Path.Combine(folder, "check.csx"), $$"""
+            // ---
+            // description: asks the check before a delete about each file
+            // ---
+            #load "lib/common.csx"
+
+            foreach (var file in new[] { {{list}} })
+            {
+                Log.Info(WhyNotSafeToDelete(file, @"{{root}}") ?? "safe");
+            }
+            """);
+        var document = new RunbookFolder(folder).Read("check")!;
+        var compiled = await Compiler.CompileAsync(document.Source);
+        Assert.True(compiled.Success, string.Join('\n', compiled.Diagnostics));
+        var log = new ListSink();
+        using var runbook = compiled.Runbook!;
+        var result = await RunbookExecutor.ExecuteAsync(
+            new RunRequest
+            {
+                Runbook = runbook,
+                Definition = document.Definition!,
+                Run = new RunInfo("run", "check", 1, RunTrigger.Manual, "tests", null, document.Source.ContentHash, false),
+                LogSink = log,
+            },
+            CancellationToken.None);
+        Assert.True(result.Status == RunStatus.Succeeded, result.Error);
+        return [.. log.Lines];
     }
 
     private static RunbookAlert Alert(string name, Dictionary<string, string>? labels = null, Dictionary<string, string>? annotations = null) =>
