@@ -28,12 +28,7 @@ if (!Directory.Exists(path))
 }
 
 // The path may come from an alert annotation: resolve links and insist it lies under an allowed root.
-var realPath = RealDirectory(path);
-var roots = Params.Get<string>("allowed_roots").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-if (!roots.Any(root => Directory.Exists(root) && (realPath == RealDirectory(root) || realPath.StartsWith(RealDirectory(root) + "/"))))
-{
-    throw new RunbookFailedException($"{path} is not under any allowed root ({string.Join(", ", roots)}); refusing to delete there");
-}
+var realPath = RealDirectoryUnderAllowedRoot(path, Params.Get<string>("allowed_roots"));
 
 var before = await Step("measure usage", async ct =>
     ParseDfPercent((await Shell($"df --output=pcent {path}", ct, readOnly: true, check: true)).StdOut));
@@ -46,6 +41,7 @@ if (before < threshold)
 
 var cutoff = Now - olderThan;
 // Symbolic links (to files or folders) are skipped: following one could delete outside the path.
+// The delete step checks each file again, as the tree can change between listing and deleting.
 var walk = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
 var candidates = await Step("find old files", ct => Task.FromResult(
     new DirectoryInfo(realPath).EnumerateFiles(pattern, walk)
@@ -58,15 +54,35 @@ Log.Info($"{candidates.Length} file(s) matching {pattern} older than {olderThan.
 
 await Step("delete old files", ct =>
 {
+    long freed = 0;
+    var deleted = 0;
+    var skipped = 0;
     foreach (var file in candidates)
     {
         ct.ThrowIfCancellationRequested();
 
-        // Log rotation may have removed it meanwhile; File.Delete of a missing file is not an error.
+        // Log rotation may have removed it meanwhile.
+        if (!File.Exists(file))
+        {
+            continue;
+        }
+
+        // The list was made earlier (on a resumed run, maybe on another node): a folder in it may since have been
+        // swapped for a link that leads out of the path, so check again right before deleting.
+        if (WhyNotSafeToDelete(file, realPath) is { } reason)
+        {
+            Log.Warn($"not deleting {file}: {reason}");
+            skipped++;
+            continue;
+        }
+
+        var length = new FileInfo(file).Length;
         File.Delete(file);
+        freed += length;
+        deleted++;
     }
 
-    Log.Info($"deleted {candidates.Length} file(s), {FormatBytes(bytes)}");
+    Log.Info($"deleted {deleted} file(s), {FormatBytes(freed)}{(skipped > 0 ? $"; skipped {skipped} that failed the check against links (see above)" : "")}");
     return Task.CompletedTask;
 }, sideEffects: true, idempotent: true);
 

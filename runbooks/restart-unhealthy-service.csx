@@ -1,5 +1,5 @@
 // ---
-// description: Restart a local service that stopped answering its HTTP health check, then verify it answers again
+// description: Restart a local service that stopped answering its HTTP health check, then verify it answers again; probes only URLs on allowed hosts
 // owner: sre
 // tags: [service, http]
 // alerts:
@@ -7,9 +7,10 @@
 //     labels: { job: "demo-.*" }
 // parameters:
 //   health_url: { type: string, default: "http://127.0.0.1:8089/", from: annotations.health_url, description: the URL that answers 2xx when healthy }
-//   pidfile: { type: string, default: /tmp/runbook-demo-service.pid, description: where the service's process id is kept }
+//   allowed_hosts: { type: string, default: "localhost,127.0.0.1,[::1]", description: comma-separated hosts health_url may name (over http or https and without user info); an alert cannot make the host probe anything else }
+//   pidfile: { type: string, default: data/services/demo-service.pid, description: where the service's process id is kept (relative to the working directory) }
 //   start_command: { type: string, default: "python3 -m http.server 8089 --bind 127.0.0.1", description: how to start the service }
-//   log_file: { type: string, default: /tmp/runbook-demo-service.log, description: where the started service writes its output }
+//   log_file: { type: string, default: data/services/demo-service.log, description: where the started service writes its output (relative to the working directory) }
 // manual_minutes: 10
 // concurrency: "service:{{ params.pidfile }}"
 // cooldown: 5m
@@ -21,6 +22,17 @@ var url = Params.Get<string>("health_url");
 var pidfile = Params.Get<string>("pidfile");
 var logFile = Params.Get<string>("log_file");
 var probeTimeout = TimeSpan.FromSeconds(2);
+
+// The URL may come from an alert annotation: probing whatever it names would let an alert make the host send requests
+// to cloud metadata or internal services. Refuse before any request is made.
+var allowedHosts = Params.Get<string>("allowed_hosts").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+if (!Uri.TryCreate(url, UriKind.Absolute, out var parsedUrl)
+    || (parsedUrl.Scheme != Uri.UriSchemeHttp && parsedUrl.Scheme != Uri.UriSchemeHttps)
+    || parsedUrl.UserInfo.Length > 0
+    || !allowedHosts.Contains(parsedUrl.Host, StringComparer.OrdinalIgnoreCase))
+{
+    throw new RunbookFailedException($"refusing to probe health_url '{url}': it must be an http or https URL without user info on one of the allowed hosts ({string.Join(", ", allowedHosts)})");
+}
 
 // A flapping service often answers on the second or third try: probe with backoff before restarting anything.
 try
@@ -71,6 +83,9 @@ await Step("start service", async ct =>
 {
     // The command's words are passed to bash as arguments ("$@"), never pasted into the script bash runs.
     var argv = ShellCommand.Parse(Params.Get<string>("start_command")).ToArgv();
+    // In a folder the host owns, not /tmp, where another user could plant a link at the name beforehand.
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(pidfile))!);
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logFile))!);
     var started = await Shell("bash", ["-c", "log=$1; shift; setsid \"$@\" >\"$log\" 2>&1 </dev/null & echo $!", "start", logFile, .. argv], ct, check: true);
     File.WriteAllText(pidfile, started.StdOut.Trim());
     Log.Info($"started process {started.StdOut.Trim()}");

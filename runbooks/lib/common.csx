@@ -25,7 +25,9 @@ static int ParseDfPercent(string dfOutput)
 /// <summary>True when the URL answers 2xx within the timeout; connection errors and timeouts are "unhealthy", not exceptions.</summary>
 static async Task<bool> HttpHealthy(string url, TimeSpan timeout, CancellationToken ct)
 {
-    using var http = new HttpClient { Timeout = timeout };
+    // Only the URL's own host may answer: a redirect would lead past the caller's check of that host, and a proxy
+    // would send the request from somewhere else.
+    using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }) { Timeout = timeout };
     try
     {
         using var response = await http.GetAsync(url, ct);
@@ -57,4 +59,59 @@ static string RealDirectory(string path)
     }
 
     return Path.Combine(RealDirectory(Path.GetDirectoryName(info.FullName)!), info.Name);
+}
+
+/// <summary>
+/// The real path of <paramref name="path"/> when it lies under one of the comma-separated <paramref name="allowedRoots"/>
+/// (links resolved on both sides); otherwise the run fails. A path from an alert is attacker-controlled.
+/// </summary>
+static string RealDirectoryUnderAllowedRoot(string path, string allowedRoots)
+{
+    var realPath = RealDirectory(path);
+    var roots = allowedRoots.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    if (!roots.Any(root => Directory.Exists(root) && IsUnder(realPath, RealDirectory(root))))
+    {
+        throw new RunbookFailedException($"{path} is not under any allowed root ({string.Join(", ", roots)}); refusing to delete there");
+    }
+
+    return realPath;
+}
+
+/// <summary>True when <paramref name="path"/> is <paramref name="root"/> or inside it, comparing full paths as text.</summary>
+static bool IsUnder(string path, string root) =>
+    path == root || path.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal);
+
+/// <summary>
+/// Null when <paramref name="file"/> may be deleted now, else why not. Safe means: the path lies under
+/// <paramref name="realRoot"/> (a real path, checked against the allowed roots earlier) and neither the file nor any
+/// folder above it, up to /, is a symbolic link, so the path is still its own real path. Call it right before each
+/// delete: a folder that was real when the files were listed can have been swapped for a link since, and a resumed
+/// run deletes from the list it journaled, possibly much later on another node.
+/// </summary>
+static string WhyNotSafeToDelete(string file, string realRoot)
+{
+    var full = Path.GetFullPath(file);
+    if (!IsUnder(full, realRoot) || full == realRoot)
+    {
+        return $"it is not under {realRoot}";
+    }
+
+    try
+    {
+        for (var at = full; at is not null && at != "/"; at = Path.GetDirectoryName(at))
+        {
+            // LinkTarget reads the entry itself (readlink), never what a link points at.
+            if (new FileInfo(at).LinkTarget is { } target)
+            {
+                return at == full ? "it is a symbolic link" : $"{at} is now a symbolic link (to {target})";
+            }
+        }
+    }
+    catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+    {
+        return "it is gone";
+    }
+
+    var real = Path.Combine(RealDirectory(Path.GetDirectoryName(full)!), Path.GetFileName(full));
+    return IsUnder(real, realRoot) ? null : $"its real path {real} is not under {realRoot}";
 }
