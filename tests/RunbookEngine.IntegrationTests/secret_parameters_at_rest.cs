@@ -55,6 +55,41 @@ public sealed class secret_parameters_at_rest
     }
 
     [Fact]
+    public async Task recorded_in_plain_text_before_the_upgrade_are_sealed_when_the_host_starts_and_still_bind()
+    {
+        await using var host = await HostWorkspace.StartAsync(extraRunbooks: Runbooks);
+        var runId = await host.Http.TriggerAsync("sealed", new { token = Secret, digest = Digest });
+        Assert.Equal("Succeeded", (await host.Http.TerminalRunAsync(runId)).Status());
+
+        // The row as schema 8 kept it: the secret among the parameters, nothing sealed.
+        var database = Path.Combine(host.Root, "data", "runs.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}"))
+        {
+            await connection.OpenAsync();
+            await using var legacy = connection.CreateCommand();
+            legacy.CommandText = "UPDATE runbook_runs SET parameters = $parameters, sealed_parameters = NULL WHERE id = $id";
+            legacy.Parameters.AddWithValue("$parameters", $$"""{"token":"{{Secret}}","digest":"{{Digest}}"}""");
+            legacy.Parameters.AddWithValue("$id", runId);
+            Assert.Equal(1, await legacy.ExecuteNonQueryAsync());
+        }
+
+        await host.RestartAsync();
+        await host.Http.UntilAsync("/api/runs", body => host.Host.Log.Contains("Sealed the secret parameters of 1 runs", StringComparison.Ordinal) ? body : null, "older runs were never sealed");
+        var (status, retry) = await host.Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/retry");
+        Assert.Equal(202, status);
+        Assert.Equal("Succeeded", (await host.Http.TerminalRunAsync(retry.GetProperty("runId").GetString()!)).Status());
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}"))
+        {
+            // The row itself: a freed page may keep the old bytes until reused, which is why operations.md says to VACUUM after upgrading.
+            await connection.OpenAsync();
+            await using var stored = connection.CreateCommand();
+            stored.CommandText = "SELECT parameters FROM runbook_runs WHERE id = $id";
+            stored.Parameters.AddWithValue("$id", runId);
+            Assert.DoesNotContain(Secret, (string)(await stored.ExecuteScalarAsync())!, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task on_postgresql_are_opened_by_another_node_and_absent_from_a_dump()
     {
         var nodes = await HostWorkspace.StartClusterAsync(nameof(secret_parameters_at_rest), 2, Runbooks);

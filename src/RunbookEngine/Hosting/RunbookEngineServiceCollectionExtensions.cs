@@ -102,6 +102,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<EngineStartup>());
         // After the startup that migrates the store: Data Protection's own hosted service reads the key ring as it starts.
         services.AddRunbookDataProtection(options);
+        services.AddHostedService<LegacySecretSealing>();
 
         services.AddQuartz(q =>
         {

@@ -17,8 +17,8 @@ public sealed class SecretParameters(IDataProtectionProvider protection)
     /// <summary>Splits the parameters into what is stored as given and what is sealed.</summary>
     /// <param name="parameters">The values given, by name.</param>
     /// <param name="definition">The runbook version that runs: it says which parameters are secret.</param>
-    /// <returns>The stored JSON (secrets as ***) and the sealed secrets, or null when there are none.</returns>
-    public (string ParametersJson, string? Sealed) Seal(IReadOnlyDictionary<string, string> parameters, RunbookDefinition definition)
+    /// <returns>The stored JSON (secrets as ***) and the sealed secrets ("" when there are none).</returns>
+    public (string ParametersJson, string Sealed) Seal(IReadOnlyDictionary<string, string> parameters, RunbookDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(definition);
@@ -37,7 +37,28 @@ public sealed class SecretParameters(IDataProtectionProvider protection)
             }
         }
 
-        return (JsonSerializer.Serialize(shown), secret.Count == 0 ? null : _protector.Protect(JsonSerializer.Serialize(secret)));
+        // "" rather than null: null is kept for runs recorded before secrets were sealed, which LegacySecretSealing visits.
+        return (JsonSerializer.Serialize(shown), secret.Count == 0 ? "" : _protector.Protect(JsonSerializer.Serialize(secret)));
+    }
+
+    /// <summary>
+    /// Seals the values of a run recorded before secrets were sealed: those <see cref="RunParameters.Masked"/> hides,
+    /// that is every value the current version does not declare as plainly visible.
+    /// </summary>
+    /// <param name="parametersJson">The run's stored parameters.</param>
+    /// <param name="definition">The runbook's current version, or null when the catalog no longer knows it.</param>
+    /// <returns>The stored JSON with *** in place of the sealed values, and the sealed values ("" when none).</returns>
+    public (string ParametersJson, string Sealed) SealLegacy(string parametersJson, RunbookDefinition? definition)
+    {
+        var parameters = JsonSerializer.Deserialize<Dictionary<string, string>>(parametersJson) ?? [];
+        var hidden = parameters.Where(p => definition?.Parameter(p.Key) is not { Secret: false }).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        if (hidden.Count == 0)
+        {
+            return (parametersJson, "");
+        }
+
+        var shown = parameters.ToDictionary(p => p.Key, p => hidden.ContainsKey(p.Key) ? Redactor.Mask : p.Value, StringComparer.Ordinal);
+        return (JsonSerializer.Serialize(shown), _protector.Protect(JsonSerializer.Serialize(hidden)));
     }
 
     /// <summary>The parameters as given, secrets opened.</summary>
