@@ -253,7 +253,7 @@ public sealed class RunbookContext
 
         WriteLog(LogLevel.Debug, "$ " + display);
         CheckTimeout(timeout, "Shell");
-        var result = await ShellRunner.RunAsync(argv, display, workingDirectory, environment, timeout, _time, token);
+        var result = await ShellRunner.RunAsync(argv, display, workingDirectory, environment, _settings.HiddenFromCommands, timeout, _time, token);
 
         // The script gets the output as it is (it may parse it); what is kept or shown is masked.
         AppendOutput(scope, Redactor.Redact(result.StdOut));

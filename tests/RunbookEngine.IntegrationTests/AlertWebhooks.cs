@@ -24,6 +24,25 @@ internal static class AlertWebhooks
         return ((int)response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
 
+    /// <summary>
+    /// Posts a body of <paramref name="length"/> bytes chunked, with no Content-Length, so only reading it can tell the
+    /// server how large it is.
+    /// </summary>
+    public static async Task<(int Status, JsonElement Body)> PostChunkedAsync(this HttpClient http, string path, long length, IReadOnlyDictionary<string, string> headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StreamContent(new FillerStream(length)) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TransferEncodingChunked = true;
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
     /// <summary>Posts alerts in the generic shape; answers with the stored alert ids.</summary>
     public static async Task<IReadOnlyList<string>> PostGenericAsync(this HttpClient http, object alerts)
     {
@@ -65,5 +84,39 @@ internal static class AlertWebhooks
     {
         var (_, body) = await http.SendAsync(HttpMethod.Get, "/api/alerts?limit=500");
         return body.GetProperty("alerts").GetArrayLength();
+    }
+
+    /// <summary>Spaces, as many as asked, from a stream that cannot say its length.</summary>
+    private sealed class FillerStream(long length) : Stream
+    {
+        private long _left = length;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(count, _left);
+            buffer.AsSpan(offset, n).Fill((byte)' ');
+            _left -= n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

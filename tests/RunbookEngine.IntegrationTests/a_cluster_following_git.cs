@@ -87,19 +87,33 @@ public sealed class a_cluster_following_git(ITestOutputHelper output) : IAsyncLi
         Assert.NotEqual(run.GetProperty("run").GetProperty("contentHash").GetString(), served.GetProperty("version").GetString());
     }
 
+    [Fact]
+    public async Task a_push_delivery_replayed_to_another_node_is_recognised_as_a_redelivery()
+    {
+        var first = await StartNodeAsync("node-0", executes: false);
+        var second = await StartNodeAsync("node-1", executes: false);
+        var v2 = await _remote.CommitAsync("v2", new Dictionary<string, string?> { ["echo.csx"] = Echo("v2") });
+
+        var (delivered, _) = await PushAsync(first, v2, "delivery-seen-by-node-0");
+        var (replayed, answer) = await PushAsync(second, v2, "delivery-seen-by-node-0");
+
+        Assert.Equal((202, 200), (delivered, replayed));
+        Assert.Contains("already handled", answer.GetProperty("ignored").GetString(), StringComparison.Ordinal);
+    }
+
     private static async Task<string?> CommitOfAsync(HostWorkspace node)
     {
         var (_, catalog) = await node.Http.SendAsync(HttpMethod.Get, "/api/catalog");
         return catalog.TryGetProperty("commit", out var commit) ? commit.GetString() : null;
     }
 
-    private static async Task<(int Status, JsonElement Body)> PushAsync(HostWorkspace node, string after)
+    private static async Task<(int Status, JsonElement Body)> PushAsync(HostWorkspace node, string after, string? delivery = null)
     {
         var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { @ref = "refs/heads/main", after, deleted = false }));
         using var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/github") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         request.Headers.Add("X-GitHub-Event", "push");
-        request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+        request.Headers.Add("X-GitHub-Delivery", delivery ?? Guid.NewGuid().ToString());
         request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body)));
         using var response = await node.Http.SendAsync(request);
         return ((int)response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());

@@ -22,6 +22,9 @@ public sealed partial class a_runbook_that_misbehaves : IAsyncLifetime
             ["RunbookEngine__Access__Tokens__alice"] = "alice-token-not-for-runbooks",
             ["runbookengine:alerts:sources:grafana:secret"] = "pager-secret-not-for-runbooks",
             ["RUNBOOK_SECRET_CURIOUS"] = "a secret runbooks may read",
+            ["RunbookEngine__Catalog__Git__Password"] = "git-password-not-for-runbooks",
+            ["RunbookEngine__Catalog__Git__WebhookSecret"] = "github-secret-not-for-runbooks",
+            ["RunbookEngine__ConnectionString"] = "Host=db.invalid;Password=connection-string-not-for-runbooks",
         },
         HardeningRunbooks());
 
@@ -196,6 +199,23 @@ public sealed partial class a_runbook_that_misbehaves : IAsyncLifetime
         Assert.Contains("token visible: False", output, StringComparison.Ordinal);
         Assert.Contains("secret visible: True", output, StringComparison.Ordinal);
         Assert.Contains("credentials seen: []", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("nosy")]
+    [InlineData("nosy-isolated")]
+    public async Task starts_commands_that_inherit_none_of_the_hosts_credentials(string runbook)
+    {
+        var run = await Http.TerminalRunAsync(await Http.TriggerAsync(runbook, new { }));
+
+        Assert.True(run.Status() == "Succeeded", run.ToString());
+        var output = run.Steps().Single().Output;
+        Assert.Contains("PATH among them: True", output, StringComparison.Ordinal);
+        Assert.Contains("RUNBOOK_SECRET_CURIOUS=", output, StringComparison.Ordinal);
+        foreach (var credential in new[] { "alice-token-not-for-runbooks", "pager-secret-not-for-runbooks", "git-password-not-for-runbooks", "github-secret-not-for-runbooks", "connection-string-not-for-runbooks" })
+        {
+            Assert.DoesNotContain(credential, output, StringComparison.Ordinal);
+        }
     }
 
     private async Task HoldingAsync(string runId) =>

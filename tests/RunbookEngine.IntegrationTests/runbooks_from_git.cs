@@ -176,6 +176,33 @@ public sealed class runbooks_from_git(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("already handled", replay.Body.GetProperty("ignored").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task the_push_webhook_reads_no_body_it_cannot_check_and_no_more_than_the_limit()
+    {
+        var headers = new Dictionary<string, string> { ["X-GitHub-Event"] = "push", ["X-GitHub-Delivery"] = Guid.NewGuid().ToString() };
+        var unsigned = await Http.PostChunkedAsync("/hooks/github", 8L * 1024 * 1024, headers);
+        headers["X-Hub-Signature-256"] = "sha1=" + new string('0', 40);
+        var malformed = await Http.PostChunkedAsync("/hooks/github", 8L * 1024 * 1024, headers);
+        headers["X-Hub-Signature-256"] = "sha256=" + new string('0', 64);
+        var tooLarge = await Http.PostChunkedAsync("/hooks/github", 2L * 1024 * 1024, headers);
+
+        Assert.Equal((401, 401), (unsigned.Status, malformed.Status));
+        Assert.Equal(413, tooLarge.Status);
+    }
+
+    [Fact]
+    public async Task a_push_delivery_is_remembered_across_a_restart()
+    {
+        var push = Encoding.UTF8.GetBytes("""{"ref":"refs/heads/main","after":"abc","deleted":false}""");
+        var first = await PostGitHubAsync("push", push, Sign(push), delivery: "delivery-before-restart");
+
+        await _host.RestartAsync();
+        var replay = await PostGitHubAsync("push", push, Sign(push), delivery: "delivery-before-restart");
+
+        Assert.Equal((202, 200), (first.Status, replay.Status));
+        Assert.Contains("already handled", replay.Body.GetProperty("ignored").GetString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/api/runbooks/..%2F..%2Fetc%2Fpasswd")]
     [InlineData("/api/runbooks/%2Fetc%2Fpasswd/versions")]

@@ -8,8 +8,7 @@ namespace RunbookEngine.Host.Api;
 /// <summary>Runbook versions, catalog sync, and the GitHub push webhook; documented in docs/api.md.</summary>
 internal static class CatalogApi
 {
-    // Deliveries already served, so a redelivered push (same X-GitHub-Delivery) does not fetch twice.
-    private static readonly DeliveryMemory Deliveries = new(1024);
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 
     public static void MapCatalogApi(this IEndpointRouteBuilder app)
     {
@@ -101,26 +100,36 @@ internal static class CatalogApi
     /// A GitHub push: verified with <c>X-Hub-Signature-256</c> in constant time, a <c>ping</c> answered, pushes to other
     /// branches and deletions ignored, redeliveries answered without a second fetch; otherwise a fetch starts at once.
     /// </summary>
-    private static async Task<IResult> GitHubAsync(HttpContext http, CatalogFollower follower, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> GitHubAsync(
+        HttpContext http, CatalogFollower follower, IVersionStore versions, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
     {
+        // Everything the headers can refuse is refused before the body is read: only a signed body is worth reading.
         var settings = options.Value.Catalog;
         if (settings.Git.WebhookSecret is not { Length: > 0 } secret)
         {
             return Results.Json(new { error = "no GitHub webhook secret is configured (RunbookEngine:Catalog:Git:WebhookSecret); unsigned pushes are refused" }, statusCode: 401);
         }
 
-        if (http.Request.ContentLength > 25L * 1024 * 1024)
-        {
-            return Results.Json(new { error = "the body is too large" }, statusCode: 413);
-        }
-
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, cancellationToken);
-        var body = buffer.ToArray();
         var signature = http.Request.Headers["X-Hub-Signature-256"].ToString();
         if (signature.Length == 0)
         {
             return Results.Json(new { error = "the X-Hub-Signature-256 header is missing" }, statusCode: 401);
+        }
+
+        if (!signature.StartsWith("sha256=", StringComparison.Ordinal) || signature.Length != "sha256=".Length + 64 || signature.AsSpan("sha256=".Length).ContainsAnyExcept(HexDigits))
+        {
+            return Results.Json(new { error = "the X-Hub-Signature-256 header is not sha256= and 64 hex digits" }, statusCode: 401);
+        }
+
+        var limit = options.Value.Alerts.MaxBodyBytes;
+        if (http.Request.ContentLength > limit)
+        {
+            return Results.Json(new { error = $"the body is {http.Request.ContentLength} bytes; the limit is {limit}" }, statusCode: 413);
+        }
+
+        if (await WebhookEndpoints.ReadBoundedAsync(http.Request.Body, limit, cancellationToken) is not { } body)
+        {
+            return Results.Json(new { error = $"the body is larger than the limit of {limit} bytes" }, statusCode: 413);
         }
 
         if (!WebhookSignatures.VerifyGitHub(secret, body, signature))
@@ -156,9 +165,17 @@ internal static class CatalogApi
             return Results.Ok(new { ignored = "the branch was deleted" });
         }
 
-        if (delivery.Length > 0 && !Deliveries.Add(delivery))
+        // Remembered in the store, not in this node's memory: a replay sent to another node, or after a restart, is known too.
+        try
         {
-            return Results.Ok(new { ignored = $"delivery {delivery} was already handled" });
+            if (delivery.Length > 0 && !await versions.RememberGitHubDeliveryAsync(delivery, cancellationToken))
+            {
+                return Results.Ok(new { ignored = $"delivery {delivery} was already handled" });
+            }
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or IOException || ex.InnerException is System.Data.Common.DbException or TimeoutException or IOException)
+        {
+            return Results.Json(new { error = "the store is unavailable, so the delivery cannot be checked; redeliver it later" }, statusCode: 503);
         }
 
         follower.RequestSync();
@@ -195,34 +212,6 @@ internal sealed record GitHubPush(string Ref, string? After, bool Deleted)
         catch (System.Text.Json.JsonException)
         {
             return null;
-        }
-    }
-}
-
-/// <summary>A bounded memory of ids seen, oldest forgotten first.</summary>
-internal sealed class DeliveryMemory(int capacity)
-{
-    private readonly LinkedList<string> _order = new();
-    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
-
-    public bool Add(string id)
-    {
-        lock (_gate)
-        {
-            if (!_seen.Add(id))
-            {
-                return false;
-            }
-
-            _order.AddLast(id);
-            if (_order.Count > capacity)
-            {
-                _seen.Remove(_order.First!.Value);
-                _order.RemoveFirst();
-            }
-
-            return true;
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 using Quartz;
 using RunbookEngine.Catalog;
@@ -11,7 +12,7 @@ internal static class HealthEndpoints
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" }));
-        app.MapGet("/readyz", async (IRunStore store, ISchedulerFactory schedulers, RunbookCatalog catalog, IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken) =>
+        app.MapGet("/readyz", async (HttpContext http, IRunStore store, ISchedulerFactory schedulers, RunbookCatalog catalog, IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken) =>
         {
             var problems = new List<string>();
             try
@@ -20,7 +21,8 @@ internal static class HealthEndpoints
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                problems.Add($"store: {ex.Message}");
+                // A driver's message can name the database host, user and schema; a probe from anywhere gets only the verdict.
+                problems.Add(MaySeeDetail(http, options.Value) ? $"store: {ex.Message}" : "store: unavailable");
             }
 
             var scheduler = await schedulers.GetScheduler(cancellationToken);
@@ -39,4 +41,8 @@ internal static class HealthEndpoints
                 : Results.Json(new { status = "not ready", problems }, statusCode: StatusCodes.Status503ServiceUnavailable);
         });
     }
+
+    private static bool MaySeeDetail(HttpContext http, RunbookEngineOptions options) =>
+        http.User.Identity?.IsAuthenticated == true
+        || (options.Access.TrustLoopback && http.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote));
 }

@@ -144,8 +144,17 @@ internal static class ToilApi
 
     private static string Num(double? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
 
-    private static string Csv(string value) =>
-        value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    // Only text cells (names, keys, sources) go through here; numbers we write ourselves stay numbers, so a negative one is not a formula.
+    private static string Csv(string value)
+    {
+        // A spreadsheet runs a cell that starts like a formula; an alert's name is whatever a webhook sender chose.
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            value = "'" + value;
+        }
+
+        return value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    }
 
     private static async Task<(T? Body, IResult? Error)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
         where T : class, new()

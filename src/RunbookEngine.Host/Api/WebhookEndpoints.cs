@@ -19,6 +19,22 @@ internal static class WebhookEndpoints
             return Answer(new IngestResponse(404, new { error = $"no alert source '{source}'; use {string.Join(", ", AlertSources.All.Select(s => s.Name))}" }));
         }
 
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in http.Request.Headers)
+        {
+            headers[name] = values.ToString();
+        }
+
+        // Behind a reverse proxy on this machine every sender looks local; TrustLoopback off makes every source need its credential.
+        var remote = http.Connection.RemoteIpAddress;
+        var local = remote is not null && IPAddress.IsLoopback(remote) && options.Value.Access.TrustLoopback;
+
+        // Whoever cannot show a credential is refused before a byte of the body is read, however large it claims to be.
+        if (authenticator.AuthenticateHeaders(alertSource, new WebhookRequest(ReadOnlyMemory<byte>.Empty, http.Request.ContentType, headers), local) is { } refused)
+        {
+            return Answer(refused);
+        }
+
         var limit = ingest.MaxBodyBytes;
         if (http.Request.ContentLength > limit)
         {
@@ -31,24 +47,14 @@ internal static class WebhookEndpoints
             return Answer(new IngestResponse(413, new { error = $"the body is larger than the limit of {limit} bytes" }));
         }
 
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, values) in http.Request.Headers)
-        {
-            headers[name] = values.ToString();
-        }
-
         var request = new WebhookRequest(body, http.Request.ContentType, headers);
-        // Behind a reverse proxy on this machine every sender looks local; TrustLoopback off makes every source need its credential.
-        var remote = http.Connection.RemoteIpAddress;
-        var local = remote is not null && IPAddress.IsLoopback(remote) && options.Value.Access.TrustLoopback;
-        var refused = authenticator.Authenticate(alertSource, request, local);
-        return Answer(refused ?? await ingest.IngestAsync(alertSource, request, cancellationToken));
+        return Answer(authenticator.AuthenticateSignature(alertSource, request) ?? await ingest.IngestAsync(alertSource, request, cancellationToken));
     }
 
     private static IResult Answer(IngestResponse response) => Results.Json(response.Body, statusCode: response.StatusCode);
 
     /// <summary>Reads the body but never more than the limit, whatever Content-Length claims (or a chunked body hides).</summary>
-    private static async Task<byte[]?> ReadBoundedAsync(Stream body, long limit, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadBoundedAsync(Stream body, long limit, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         while (true)

@@ -35,6 +35,9 @@ public sealed class RunRequest
     /// <summary>Where secrets come from.</summary>
     public ISecretStore Secrets { get; init; } = new EnvironmentSecretStore();
 
+    /// <summary>Environment variables commands the run starts with <c>Shell()</c> do not inherit; null hides none.</summary>
+    public Func<string, bool>? HiddenFromCommands { get; init; }
+
     /// <summary>The run's redactor, shared with the host's own logging of the run.</summary>
     public Redactor Redactor { get; init; } = new();
 

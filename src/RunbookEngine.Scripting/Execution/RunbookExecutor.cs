@@ -31,6 +31,7 @@ public static class RunbookExecutor
             LogSink = request.LogSink,
             Secrets = request.Secrets,
             Redactor = request.Redactor,
+            HiddenFromCommands = request.HiddenFromCommands,
             Time = time,
             CancellationToken = runSource.Token,
             RunTimeoutToken = timeoutSource.Token,

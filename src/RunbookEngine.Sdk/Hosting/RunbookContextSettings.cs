@@ -27,6 +27,12 @@ public sealed class RunbookContextSettings
     /// <summary>The run's redactor; share one with the host so its own logs of the run are masked too.</summary>
     public Redactor Redactor { get; init; } = new();
 
+    /// <summary>
+    /// Environment variables a command started with <c>Shell()</c> does not inherit: the host's own credentials, which
+    /// the host names. Null hides none (a runbook run from the command line has no host).
+    /// </summary>
+    public Func<string, bool>? HiddenFromCommands { get; init; }
+
     /// <summary>The clock for timeouts, backoff and timestamps.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

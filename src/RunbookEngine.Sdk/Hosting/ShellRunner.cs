@@ -15,6 +15,7 @@ internal static class ShellRunner
         string displayCommand,
         string? workingDirectory,
         IReadOnlyDictionary<string, string>? environment,
+        Func<string, bool>? hidden,
         TimeSpan? timeout,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -32,6 +33,16 @@ internal static class ShellRunner
         foreach (var argument in argv.Skip(1))
         {
             startInfo.ArgumentList.Add(argument);
+        }
+
+        // The process inherits the host's environment, and with it whatever configures the host; a tool that prints or
+        // ships its environment must not carry the host's tokens off. What the runbook passes itself, it passes.
+        if (hidden is not null)
+        {
+            foreach (var name in startInfo.Environment.Keys.Where(hidden).ToList())
+            {
+                startInfo.Environment.Remove(name);
+            }
         }
 
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())

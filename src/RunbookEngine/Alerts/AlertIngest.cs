@@ -42,7 +42,10 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
         }
 
         var payload = Encoding.UTF8.GetString(request.Body.Span);
-        var deliveryId = Header(request, "X-Webhook-Id") ?? Header(request, "X-GitHub-Delivery");
+        // An id the source read from its (signed) body names the delivery; an unsigned header only stands in when there is none.
+        var deliveryId = accepted.Alerts[0].Alert.DeliveryId is { Length: > 0 } fromBody && accepted.Alerts.All(a => a.Alert.DeliveryId == fromBody)
+            ? fromBody
+            : Header(request, "X-Webhook-Id") ?? Header(request, "X-GitHub-Delivery");
         IReadOnlyList<StoredAlert> stored;
         try
         {

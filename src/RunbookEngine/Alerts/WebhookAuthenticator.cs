@@ -18,7 +18,19 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
     /// <param name="request">The request.</param>
     /// <param name="fromLoopback">Whether the sender is on this machine.</param>
     /// <returns>Null when allowed; otherwise the refusal.</returns>
-    public IngestResponse? Authenticate(IAlertSource source, WebhookRequest request, bool fromLoopback)
+    public IngestResponse? Authenticate(IAlertSource source, WebhookRequest request, bool fromLoopback) =>
+        AuthenticateHeaders(source, request, fromLoopback) ?? AuthenticateSignature(source, request);
+
+    /// <summary>
+    /// What can be checked before the body is read: a bearer token, basic authentication, a missing credential, and
+    /// that the signature headers are there. An endpoint calls this first, so a sender that cannot authenticate never
+    /// gets the server to read (or buffer) its body.
+    /// </summary>
+    /// <param name="source">The source.</param>
+    /// <param name="request">The request; only its headers are looked at.</param>
+    /// <param name="fromLoopback">Whether the sender is on this machine.</param>
+    /// <returns>Null when allowed so far; otherwise the refusal.</returns>
+    public IngestResponse? AuthenticateHeaders(IAlertSource source, WebhookRequest request, bool fromLoopback)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(request);
@@ -66,6 +78,50 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
         }
 
         if (settings.HmacSecrets.Count > 0)
+        {
+            switch (source.Name)
+            {
+                case "grafana":
+                    if (Header(request, "X-Grafana-Alerting-Signature") is null)
+                    {
+                        return Refuse(401, "the X-Grafana-Alerting-Signature header is missing");
+                    }
+
+                    if (settings.TimestampHeader is { Length: > 0 } header && Header(request, header) is null)
+                    {
+                        return Refuse(401, $"the {settings.TimestampHeader} header is missing");
+                    }
+
+                    break;
+                case "pagerduty":
+                    if (Header(request, "X-PagerDuty-Signature") is null)
+                    {
+                        return Refuse(401, "the X-PagerDuty-Signature header is missing");
+                    }
+
+                    break;
+                default:
+                    // Options validation refuses a secret for a source that does not sign; this is a second guard.
+                    return Refuse(500, $"{source.Name} webhooks are not signed; configure a bearer token or basic authentication instead");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The source's HMAC signature over the body, when it has secrets configured; call after
+    /// <see cref="AuthenticateHeaders"/> and a read of the body bounded by <see cref="AlertOptions.MaxBodyBytes"/>.
+    /// </summary>
+    /// <param name="source">The source.</param>
+    /// <param name="request">The request with its whole body.</param>
+    /// <returns>Null when allowed; otherwise the refusal.</returns>
+    public IngestResponse? AuthenticateSignature(IAlertSource source, WebhookRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(request);
+        var settings = options.Value.Alerts.Sources.GetValueOrDefault(source.Name);
+        if (settings is not null && settings.HmacSecrets.Count > 0)
         {
             var body = request.Body.Span;
             switch (source.Name)

@@ -164,6 +164,7 @@ public static class ChildRun
                 Timeout = deadline - time.GetUtcNow(),
                 InterruptToken = interrupt,
                 HumanGate = gate,
+                HiddenFromCommands = ProcessExecution.IsHostCredential,
             },
             cancel);
         return new ChildResult(result.Status, result.Error, result.Status == RunStatus.WaitingForHuman ? gate.Asked : null, journal.Finished);

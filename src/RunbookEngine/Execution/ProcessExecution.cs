@@ -224,8 +224,9 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         start.ArgumentList.Add($"--{ChildRun.RunKey}={runId}");
         start.ArgumentList.Add($"--{ChildRun.DeadlineKey}={deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}");
 
-        // The run's code has no business with the credentials of the host's API, webhooks or Git catalog: a runbook that
-        // prints its environment, or a tool it starts, must not leak them. The child needs none of them.
+        // The run's code has no business with the credentials of the host's API, webhooks, Git catalog or database: a
+        // runbook that prints its environment, or a tool it starts, must not leak them. The child needs only the
+        // connection string, set again below (and hidden from the commands it starts, like in process).
         foreach (var name in start.Environment.Keys.Where(IsHostCredential).ToList())
         {
             start.Environment.Remove(name);
@@ -253,13 +254,21 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         return start;
     }
 
-    /// <summary>Whether an environment variable configures the host's credentials (any case, <c>__</c> or <c>:</c>).</summary>
-    internal static bool IsHostCredential(string name)
+    /// <summary>
+    /// Whether an environment variable configures the host's credentials (any case, <c>__</c> or <c>:</c>). The one list
+    /// of what a run's code never sees: a run's own process starts without them, and <c>Shell()</c> commands, in
+    /// process or not, do too.
+    /// </summary>
+    /// <param name="name">The variable's name.</param>
+    /// <returns>True when it is hidden from the run.</returns>
+    public static bool IsHostCredential(string name)
     {
+        ArgumentNullException.ThrowIfNull(name);
         var key = name.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant();
         return key.StartsWith("RUNBOOKENGINE__ACCESS__", StringComparison.Ordinal)
             || key.StartsWith("RUNBOOKENGINE__ALERTS__SOURCES__", StringComparison.Ordinal)
-            || key is "RUNBOOKENGINE__CATALOG__GIT__PASSWORD" or "RUNBOOKENGINE__CATALOG__GIT__USERNAME" or "RUNBOOKENGINE__CATALOG__GIT__WEBHOOKSECRET";
+            || key is "RUNBOOKENGINE__CATALOG__GIT__PASSWORD" or "RUNBOOKENGINE__CATALOG__GIT__USERNAME" or "RUNBOOKENGINE__CATALOG__GIT__WEBHOOKSECRET"
+                or "RUNBOOKENGINE__CONNECTIONSTRING";
     }
 
     /// <summary>

@@ -75,9 +75,24 @@ public sealed partial class RunHistoryRetention(IRetentionStore store, IOptions<
             await PauseAsync(settings.Pause, cancellationToken);
         }
 
-        var pass = new RetentionPass(true, before, runs, steps, alerts, deliveries, runBatches, alertBatches, deliveryBatches);
+        // GitHub delivery ids go with the rest of the history: a replay of a push as old as the history kept is still
+        // recognised, and one row per push is too little to deserve an age of its own.
+        var gitHubDeliveries = 0;
+        while (true)
+        {
+            var g = await store.DeleteExpiredGitHubDeliveriesAsync(before, settings.BatchSize, cancellationToken);
+            gitHubDeliveries += g;
+            if (g < settings.BatchSize)
+            {
+                break;
+            }
+
+            await PauseAsync(settings.Pause, cancellationToken);
+        }
+
+        var pass = new RetentionPass(true, before, runs, steps, alerts, deliveries, runBatches, alertBatches, deliveryBatches, gitHubDeliveries);
         var elapsed = time.GetElapsedTime(started);
-        if (runs + alerts + deliveries > 0)
+        if (runs + alerts + deliveries + gitHubDeliveries > 0)
         {
             LogDeleted(runs, steps, alerts, deliveries, before, runBatches + alertBatches + deliveryBatches, elapsed.TotalSeconds);
         }
@@ -145,7 +160,8 @@ public sealed partial class RunHistoryRetention(IRetentionStore store, IOptions<
 /// <param name="RunBatches">Transactions that deleted runs (the last one finds fewer than a batch, maybe none).</param>
 /// <param name="AlertBatches">Transactions that deleted alerts.</param>
 /// <param name="DeliveryBatches">Transactions that deleted deliveries.</param>
-public sealed record RetentionPass(bool Worked, DateTimeOffset Before, int Runs, int Steps, int Alerts, int Deliveries, int RunBatches, int AlertBatches, int DeliveryBatches)
+/// <param name="GitHubDeliveries">GitHub delivery ids forgotten.</param>
+public sealed record RetentionPass(bool Worked, DateTimeOffset Before, int Runs, int Steps, int Alerts, int Deliveries, int RunBatches, int AlertBatches, int DeliveryBatches, int GitHubDeliveries = 0)
 {
     /// <summary>A pass that did not run.</summary>
     public static RetentionPass Idle { get; } = new(false, default, 0, 0, 0, 0, 0, 0, 0);

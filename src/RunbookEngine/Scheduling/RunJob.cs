@@ -102,6 +102,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
             Time = time,
             InterruptToken = drain.Token,
             HumanGate = gate,
+            HiddenFromCommands = Execution.ProcessExecution.IsHostCredential,
         };
 
         // In process, code that ignores its token is only reported as timed out; in a process of its own it is killed.

@@ -43,4 +43,14 @@ public interface IRetentionStore
     /// <param name="cancellationToken">Cancels the batch.</param>
     /// <returns>The deliveries deleted; fewer than <paramref name="batchSize"/> means none are left.</returns>
     Task<int> DeleteExpiredDeliveriesAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forgets up to <paramref name="batchSize"/> GitHub delivery ids (<see cref="IVersionStore.RememberGitHubDeliveryAsync"/>)
+    /// received before <paramref name="before"/>.
+    /// </summary>
+    /// <param name="before">Ids received before this go.</param>
+    /// <param name="batchSize">At most this many.</param>
+    /// <param name="cancellationToken">Cancels the batch.</param>
+    /// <returns>The ids forgotten; fewer than <paramref name="batchSize"/> means none are left.</returns>
+    Task<int> DeleteExpiredGitHubDeliveriesAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken);
 }

@@ -35,4 +35,13 @@ public interface IVersionStore
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>A task.</returns>
     Task SetCatalogCommitAsync(string commit, string node, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Remembers a GitHub webhook delivery (<c>X-GitHub-Delivery</c>) for the whole cluster, so a redelivery or a replay
+    /// sent to any node is recognised. Forgotten by retention after <c>RunbookEngine:Retention:MaxAge</c>.
+    /// </summary>
+    /// <param name="deliveryId">The delivery's id.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>True when it is new; false when some node has seen it already.</returns>
+    Task<bool> RememberGitHubDeliveryAsync(string deliveryId, CancellationToken cancellationToken);
 }

@@ -169,6 +169,19 @@ public sealed partial class SqlRunStore : IRetentionStore
         return deleted;
     }
 
+    /// <inheritdoc />
+    public async Task<int> DeleteExpiredGitHubDeliveriesAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM runbook_github_deliveries WHERE delivery_id IN (
+                SELECT delivery_id FROM runbook_github_deliveries WHERE received_at < @cutoff ORDER BY received_at, delivery_id LIMIT @batchSize)
+            """,
+            new { cutoff = before.ToUnixTimeMilliseconds(), batchSize }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>
     /// Writes the toil summary of each run about to be deleted: the figures <see cref="ToilCalculator"/> gives from its
     /// journal now, and what grouping and time to remediate need of its alert.

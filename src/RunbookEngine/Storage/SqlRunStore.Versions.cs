@@ -79,6 +79,18 @@ public sealed partial class SqlRunStore : IVersionStore
             new { commit, node, now = Now() }, cancellationToken: cancellationToken));
     }
 
+    /// <inheritdoc />
+    public async Task<bool> RememberGitHubDeliveryAsync(string deliveryId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deliveryId);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+
+        // The primary key decides: of two nodes handed the same delivery at once, exactly one inserts the row.
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO runbook_github_deliveries (delivery_id, received_at) VALUES (@deliveryId, @now) ON CONFLICT (delivery_id) DO NOTHING",
+            new { deliveryId, now = Now() }, cancellationToken: cancellationToken)) == 1;
+    }
+
     private sealed class VersionRow
     {
         public string Runbook { get; set; } = "";

@@ -8,9 +8,9 @@ internal sealed class PagerDutySource : IAlertSource
     public string Name => "pagerduty";
 
     public WebhookParseResult Parse(WebhookRequest request, DateTimeOffset receivedAt) =>
-        WebhookJson.Parse(request, (root, raw) => Read(root, raw, WebhookJson.Header(request, "X-Webhook-Id")));
+        WebhookJson.Parse(request, Read);
 
-    private WebhookAccepted Read(Field root, string raw, string? webhookId)
+    private WebhookAccepted Read(Field root, string raw)
     {
         var ev = root.RequireObject("event");
         var eventId = ev.RequireString("id");
@@ -48,8 +48,9 @@ internal sealed class PagerDutySource : IAlertSource
         var startsAt = eventType == "incident.reopened" ? occurredAt : createdAt ?? occurredAt;
         var endsAt = status == AlertStatus.Resolved ? occurredAt : (DateTimeOffset?)null;
 
-        // X-Webhook-Id is what PagerDuty repeats on every retry of one delivery; event.id stands in when a proxy dropped the header.
-        var deliveryId = string.IsNullOrEmpty(webhookId) ? eventId : webhookId;
+        // event.id is inside the signed body and PagerDuty repeats it on every retry; the X-Webhook-Id header is not signed,
+        // so keying on it would let a captured request be replayed, with a fresh header, as a new alert.
+        var deliveryId = eventId;
         var alert = new RunbookAlert(
             Name,
             title,
