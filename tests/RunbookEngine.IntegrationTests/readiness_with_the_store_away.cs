@@ -4,7 +4,7 @@ using RunbookEngine.TestSupport;
 namespace RunbookEngine.IntegrationTests;
 
 /// <summary>
-/// <c>/readyz</c> while the store is away: anyone may ask, but only callers the host trusts read the store's own error,
+/// <c>/readyz</c> while the store is away: anyone may ask, but only callers the host trusts (on loopback, or holding a token) read the store's own error,
 /// which can name the database's host, user and schema.
 /// </summary>
 public sealed class readiness_with_the_store_away : IAsyncLifetime
@@ -43,12 +43,19 @@ public sealed class readiness_with_the_store_away : IAsyncLifetime
         await _server.StopAsync();
         var (anonymousStatus, anonymous) = await _guarded.Http.SendAsync(HttpMethod.Get, "/readyz");
         var (trustedStatus, trusted) = await _trusting.Http.SendAsync(HttpMethod.Get, "/readyz");
+        using var withToken = new HttpRequestMessage(HttpMethod.Get, "/readyz");
+        withToken.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "readiness-token");
+        using var holderAnswer = await _guarded.Http.SendAsync(withToken);
+        var holder = JsonDocument.Parse(await holderAnswer.Content.ReadAsStringAsync()).RootElement;
         await _server.RestartAsync();
 
-        Assert.Equal((503, 503), (anonymousStatus, trustedStatus));
+        Assert.Equal((503, 503, 503), (anonymousStatus, trustedStatus, (int)holderAnswer.StatusCode));
         Assert.Equal("store: unavailable", StoreProblem(anonymous));
-        Assert.StartsWith("store: ", StoreProblem(trusted), StringComparison.Ordinal);
-        Assert.NotEqual("store: unavailable", StoreProblem(trusted));
+        foreach (var told in new[] { trusted, holder })
+        {
+            Assert.StartsWith("store: ", StoreProblem(told), StringComparison.Ordinal);
+            Assert.NotEqual("store: unavailable", StoreProblem(told));
+        }
     }
 
     private static string StoreProblem(JsonElement answer) =>
