@@ -47,6 +47,11 @@ public sealed class secret_parameters_at_rest
             Assert.DoesNotContain(runs[1], page, StringComparison.Ordinal);
         }
 
+        // The API shows *** and not even the sealed form.
+        var detail = await host.Http.GetStringAsync($"/api/runs/{runs[0]}");
+        Assert.Contains("\\u0022token\\u0022:\\u0022***\\u0022", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("sealedParameters", detail, StringComparison.OrdinalIgnoreCase);
+
         // The SQLite file and its write-ahead log, byte for byte.
         foreach (var file in Directory.GetFiles(Path.Combine(host.Root, "data"), "runs.db*"))
         {

@@ -142,9 +142,9 @@ internal static class RunbookApi
         return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps, toil, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source" });
     }
 
-    /// <summary>The run with the values of secret parameters replaced by ***.</summary>
+    /// <summary>The run with the values of secret parameters replaced by ***, and without their sealed values.</summary>
     private static RunRecord MaskSecrets(RunRecord run, RunbookCatalog catalog) =>
-        run with { ParametersJson = JsonSerializer.Serialize(RunParameters.Masked(run, catalog)) };
+        run with { ParametersJson = JsonSerializer.Serialize(RunParameters.Masked(run, catalog)), SealedParameters = null };
 
     private static async Task<IResult> CancelAsync(string id, HttpContext context, RunService runs, CancellationToken cancellationToken) =>
         await runs.CancelAsync(id, cancellationToken, RunbookEngine.Access.AccessIdentity.Name(context.User)) switch
