@@ -42,7 +42,7 @@ internal static class Html
             {{head}}
             </head>
             <body>
-            <header><span class="brand">RunbookEngine</span><nav>{{nav}}</nav><span class="who">{{(who is null ? "local" : $"signed in as {E(who)} <form method=\"post\" action=\"/signout\" class=\"inline\">{Csrf(context)}<button type=\"submit\" class=\"secondary\">Sign out</button></form>")}}</span></header>
+            <header><span class="brand">RunbookEngine</span><nav>{{nav}}</nav><span class="who">{{(who is null ? "local" : "signed in as " + E(who))}}</span>{{(who is null ? "" : $"<form method=\"post\" action=\"/signout\" class=\"inline signout\">{Csrf(context)}<button type=\"submit\" class=\"secondary\">Sign out</button></form>")}}</header>
             <main>
             <h1>{{E(title)}}</h1>
             {{body}}
