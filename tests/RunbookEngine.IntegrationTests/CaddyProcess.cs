@@ -65,6 +65,7 @@ internal sealed class CaddyProcess : IAsyncDisposable
     /// <returns>The running Caddy.</returns>
     public static async Task<CaddyProcess> StartAsync(string caddyfile, Uri probe)
     {
+        ProcessReaper.Watch();
         var directory = Directory.CreateTempSubdirectory("runbook-caddy-").FullName;
         var caddy = new CaddyProcess(new Process { StartInfo = Start(directory, caddyfile, "run") }, directory);
         try
