@@ -27,6 +27,8 @@ internal sealed class Browser : IAsyncDisposable
         // The host shares two cores with the build and other tests, and a run compiles its script first: the five-second
         // defaults of Playwright's waits are too short there, and a generous wait costs nothing when things go well.
         Assertions.SetDefaultExpectTimeout(60_000);
+        // Playwright's driver and the chromium it starts are tagged, so they go with this process even if it is killed.
+        ProcessReaper.Watch();
         var playwright = await Playwright.CreateAsync();
         try
         {

@@ -65,6 +65,7 @@ internal sealed class CaddyProcess : IAsyncDisposable
     /// <returns>The running Caddy.</returns>
     public static async Task<CaddyProcess> StartAsync(string caddyfile, Uri probe)
     {
+        ProcessReaper.Watch();
         var directory = Directory.CreateTempSubdirectory("runbook-caddy-").FullName;
         var caddy = new CaddyProcess(new Process { StartInfo = Start(directory, caddyfile, "run") }, directory);
         try
@@ -92,7 +93,7 @@ internal sealed class CaddyProcess : IAsyncDisposable
 
     private static ProcessStartInfo Start(string directory, string caddyfile, string command)
     {
-        var binary = Find() ?? throw new InvalidOperationException("caddy was not found on PATH or in /usr/bin; install it (apt-get install -y caddy; .ci/run does this)");
+        var binary = Find() ?? throw new InvalidOperationException("caddy was not found on PATH or in /usr/bin; install it (apt-get install -y caddy; tests/run.sh does this)");
         var config = Path.Combine(directory, "Caddyfile");
         File.WriteAllText(config, caddyfile);
         var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };

@@ -86,15 +86,24 @@ internal sealed class HostWorkspace : IAsyncDisposable
         var server = await PostgresServer.SharedAsync();
         var database = await server.CreateDatabaseAsync(purpose);
         var started = new List<HostWorkspace>();
-        for (var i = 0; i < nodes; i++)
+        try
         {
-            var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+            for (var i = 0; i < nodes; i++)
             {
-                ["RunbookEngine__Storage"] = "postgres",
-                ["RunbookEngine__ConnectionString"] = database,
-                ["RunbookEngine__NodeId"] = $"node-{i}",
-            };
-            started.Add(await StartAsync(environment, extraRunbooks));
+                var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+                {
+                    ["RunbookEngine__Storage"] = "postgres",
+                    ["RunbookEngine__ConnectionString"] = database,
+                    ["RunbookEngine__NodeId"] = $"node-{i}",
+                };
+                started.Add(await StartAsync(environment, extraRunbooks));
+            }
+        }
+        catch
+        {
+            // The caller never gets the nodes that did start, so it could not stop them.
+            await DisposeAllAsync(started);
+            throw;
         }
 
         return started;

@@ -13,13 +13,22 @@ public sealed class a_database_that_goes_away : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await PostgresServer.StartOwnAsync();
-        var database = await _server.CreateDatabaseAsync(nameof(a_database_that_goes_away));
-        _host = await HostWorkspace.StartAsync(new Dictionary<string, string>
+        try
         {
-            ["RunbookEngine__Storage"] = "postgres",
-            ["RunbookEngine__ConnectionString"] = database,
-            ["RunbookEngine__NodeId"] = "lonely",
-        });
+            var database = await _server.CreateDatabaseAsync(nameof(a_database_that_goes_away));
+            _host = await HostWorkspace.StartAsync(new Dictionary<string, string>
+            {
+                ["RunbookEngine__Storage"] = "postgres",
+                ["RunbookEngine__ConnectionString"] = database,
+                ["RunbookEngine__NodeId"] = "lonely",
+            });
+        }
+        catch
+        {
+            // xunit does not call DisposeAsync when InitializeAsync throws; the server would hold its port until the end.
+            await _server.StopAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()

@@ -11,9 +11,18 @@ public sealed class a_real_alertmanager : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Assert.True(AlertmanagerProcess.IsInstalled, "prometheus-alertmanager is not installed: apt-get install -y prometheus-alertmanager (.ci/run does this)");
+        Assert.True(AlertmanagerProcess.IsInstalled, "prometheus-alertmanager is not installed: apt-get install -y prometheus-alertmanager (tests/run.sh does this)");
         _host = await HostWorkspace.StartAsync(new Dictionary<string, string> { ["RunbookEngine__Alerts__Sources__alertmanager__BearerToken"] = Token });
-        _alertmanager = await AlertmanagerProcess.StartAsync(new Uri(_host.Host.Address, "/hooks/alertmanager"), Token);
+        try
+        {
+            _alertmanager = await AlertmanagerProcess.StartAsync(new Uri(_host.Host.Address, "/hooks/alertmanager"), Token);
+        }
+        catch
+        {
+            // xunit does not call DisposeAsync when InitializeAsync throws.
+            await _host.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()

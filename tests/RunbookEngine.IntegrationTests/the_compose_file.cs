@@ -165,7 +165,7 @@ public sealed partial class the_compose_file
     [Fact]
     public async Task has_an_alertmanager_configuration_that_amtool_accepts()
     {
-        Assert.True(AlertmanagerProcess.IsInstalled, "prometheus-alertmanager is not installed: apt-get install -y prometheus-alertmanager (.ci/run does this)");
+        Assert.True(AlertmanagerProcess.IsInstalled, "prometheus-alertmanager is not installed: apt-get install -y prometheus-alertmanager (tests/run.sh does this)");
         var directory = Directory.CreateTempSubdirectory("runbook-compose-").FullName;
         var file = Path.Combine(directory, "alertmanager.yml");
         await File.WriteAllTextAsync(file, _compose.Config("alertmanager"));
@@ -180,7 +180,7 @@ public sealed partial class the_compose_file
     [Fact]
     public async Task has_a_caddyfile_that_caddy_accepts()
     {
-        Assert.True(CaddyProcess.IsInstalled, "caddy is not installed: apt-get install -y caddy (.ci/run does this)");
+        Assert.True(CaddyProcess.IsInstalled, "caddy is not installed: apt-get install -y caddy (tests/run.sh does this)");
 
         var (exitCode, output) = await CaddyProcess.ValidateAsync(_compose.Config("caddyfile"));
 
@@ -204,8 +204,8 @@ public sealed partial class the_compose_file
     [Fact]
     public async Task run_as_configured_it_takes_an_alert_from_alertmanager_through_the_proxy_and_runs_its_runbook()
     {
-        Assert.True(AlertmanagerProcess.IsInstalled, "prometheus-alertmanager is not installed: apt-get install -y prometheus-alertmanager (.ci/run does this)");
-        Assert.True(CaddyProcess.IsInstalled, "caddy is not installed: apt-get install -y caddy (.ci/run does this)");
+        Assert.True(AlertmanagerProcess.IsInstalled, "prometheus-alertmanager is not installed: apt-get install -y prometheus-alertmanager (tests/run.sh does this)");
+        Assert.True(CaddyProcess.IsInstalled, "caddy is not installed: apt-get install -y caddy (tests/run.sh does this)");
         var root = Directory.CreateTempSubdirectory("runbook-compose-").FullName;
         var runbooks = Path.Combine(root, "runbooks");
         CopyFolder(Path.Combine(Repository.Root, "runbooks"), runbooks);

@@ -284,8 +284,18 @@ public sealed partial class the_dashboard_in_a_browser(the_dashboard_in_a_browse
 
         public async Task InitializeAsync()
         {
-            Workspace = await HostWorkspace.StartAsync(new Dictionary<string, string> { ["RunbookEngine__Roles__lead__0"] = "carol" });
+            // The browser first: it is what fails on a machine without chromium, and xunit never disposes a fixture whose
+            // InitializeAsync threw, so a host started before it would be left running.
             Chromium = await Browser.LaunchAsync();
+            try
+            {
+                Workspace = await HostWorkspace.StartAsync(new Dictionary<string, string> { ["RunbookEngine__Roles__lead__0"] = "carol" });
+            }
+            catch
+            {
+                await Chromium.DisposeAsync();
+                throw;
+            }
         }
 
         public async Task DisposeAsync()

@@ -63,6 +63,7 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
     public static async Task<AlertmanagerProcess> StartWithConfigAsync(string configYaml)
     {
         ArgumentNullException.ThrowIfNull(configYaml);
+        ProcessReaper.Watch();
         var server = Find(ServerBinary) ?? throw NotInstalled();
         _ = Find(ClientBinary) ?? throw NotInstalled();
 

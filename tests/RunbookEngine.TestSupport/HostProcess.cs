@@ -23,6 +23,9 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Where the host answers.</summary>
     public Uri Address { get; }
 
+    /// <summary>The host's process id.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The host's working directory (runbooks/ and data/ live here).</summary>
     public string WorkingDirectory { get; }
 
@@ -44,6 +47,7 @@ public sealed class HostProcess : IAsyncDisposable
     /// <returns>The running host.</returns>
     public static async Task<HostProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null)
     {
+        ProcessReaper.Watch();
         var port = Loopback.FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
@@ -70,10 +74,19 @@ public sealed class HostProcess : IAsyncDisposable
             host._started.TrySetException(new InvalidOperationException($"the host exited before it started:\n{host.Log}"));
         };
         host._process.Start();
-        host._process.BeginOutputReadLine();
-        host._process.BeginErrorReadLine();
-        await host._started.Task.WaitAsync(TimeSpan.FromMinutes(2));
-        return host;
+        try
+        {
+            host._process.BeginOutputReadLine();
+            host._process.BeginErrorReadLine();
+            await host._started.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            return host;
+        }
+        catch
+        {
+            // No caller holds a host that did not start, so nothing else would ever stop one that is only slow.
+            await host.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Asks the host to stop as a service manager would (SIGTERM) and waits for it to exit.</summary>

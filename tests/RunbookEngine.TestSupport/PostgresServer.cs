@@ -48,6 +48,9 @@ public sealed class PostgresServer
         return RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-w", "-t", "60", "-l", Path.Combine(data, "server.log"), "-o", options, "start"], asRoot);
     }
 
+    /// <summary>The data folder of a server these tests started, or null for one named by RUNBOOKENGINE_TEST_POSTGRES.</summary>
+    public string? DataDirectory => _local?.Data;
+
     /// <summary>The server shared by every test in the process.</summary>
     public static Task<PostgresServer> SharedAsync() => Instance.Value;
 
@@ -109,33 +112,60 @@ public sealed class PostgresServer
         var bin = FindBinaries();
         var data = Directory.CreateTempSubdirectory("runbook-pg-").FullName;
         var asRoot = Environment.UserName == "root";
-        if (asRoot)
-        {
-            // PostgreSQL refuses to run as root; the Debian package's postgres account runs it instead.
-            await RunAsync("chown", ["-R", "postgres:postgres", data]);
-        }
-
-        await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
+        // pg_ctl leaves the server running on its own, outside the test process's tree: the exit handler stops it when
+        // the process ends normally, and the reaper when it is killed (where no handler runs).
+        ProcessReaper.AtExit(
+            ReaperName(data),
+            $"{(asRoot ? "runuser -u postgres -- " : "")}{ProcessReaper.Quote(Path.Combine(bin, "pg_ctl"))} -D {ProcessReaper.Quote(data)} -m immediate stop; rm -rf {ProcessReaper.Quote(data)}");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(bin, data, asRoot);
         var port = Loopback.FreePort();
         var safety = durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
         var options = $"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c max_connections=300{safety}";
-        await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-w", "-t", "60", "-l", Path.Combine(data, "server.log"), "-o", options, "start"], asRoot);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(bin, data, asRoot);
+        try
+        {
+            if (asRoot)
+            {
+                // PostgreSQL refuses to run as root; the Debian package's postgres account runs it instead.
+                await RunAsync("chown", ["-R", "postgres:postgres", data]);
+            }
+
+            await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
+            await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-w", "-t", "60", "-l", Path.Combine(data, "server.log"), "-o", options, "start"], asRoot);
+        }
+        catch
+        {
+            // A start that timed out may still come up later; the shared server's Lazy keeps the failure, so nothing else would stop it.
+            Stop(bin, data, asRoot);
+            throw;
+        }
+
         return new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=30", (bin, data, asRoot, options));
     }
 
     private static void Stop(string bin, string data, bool asRoot)
     {
+        if (!Directory.Exists(data))
+        {
+            return;
+        }
+
         try
         {
-            RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"], asRoot).GetAwaiter().GetResult();
+            if (File.Exists(Path.Combine(data, "postmaster.pid")))
+            {
+                RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"], asRoot).GetAwaiter().GetResult();
+            }
+
             Directory.Delete(data, recursive: true);
+            ProcessReaper.Forget(ReaperName(data));
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
         {
-            // The process is exiting; a leftover temp folder is harmless.
+            // The process is exiting; a leftover temp folder is harmless, and the reaper tries again once it has gone.
         }
     }
+
+    private static string ReaperName(string data) => "postgres-" + Path.GetFileName(data);
 
     private static string FindBinaries()
     {
