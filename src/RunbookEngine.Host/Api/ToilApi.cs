@@ -1,11 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using RunbookEngine.Alerts;
 using RunbookEngine.Runs;
 using RunbookEngine.Sdk;
 using RunbookEngine.Sdk.Hosting;
-using RunbookEngine.Storage;
 using RunbookEngine.Toil;
 
 namespace RunbookEngine.Host.Api;
@@ -108,12 +106,14 @@ internal static class ToilApi
         return TypedResults.Text(csv.ToString(), "text/csv; charset=utf-8");
     }
 
-    private static async Task<IResult> MetricsAsync(EngineMetrics metrics, IToilStore store, CircuitBreakers breakers, CancellationToken cancellationToken)
+    // Exported here rather than by prometheus-net's middleware so that /metrics stays behind the API's authorization.
+    // The registry reads the cluster-wide gauges from the store before it writes (EngineMetrics.ReadClusterAsync).
+    // Buffered, so that a failure mid-way is an error answer and not a truncated page a scraper would take as whole.
+    private static async Task<IResult> MetricsAsync(EngineMetrics metrics, CancellationToken cancellationToken)
     {
-        var active = await store.ActiveRunCountsAsync(cancellationToken);
-        var states = await breakers.ListAsync(cancellationToken);
-        var text = metrics.Write(active, states.Select(b => (b.Runbook, b.State == "open")));
-        return TypedResults.Text(text, "text/plain; version=0.0.4; charset=utf-8");
+        using var text = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(text, cancellationToken);
+        return TypedResults.Bytes(text.ToArray(), "text/plain; version=0.0.4; charset=utf-8");
     }
 
     /// <summary>

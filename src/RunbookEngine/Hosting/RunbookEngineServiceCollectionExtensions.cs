@@ -72,7 +72,15 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<IVersionStore>(provider => (IVersionStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton<IToilStore>(provider => (IToilStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton<IKeyRingStore>(provider => (IKeyRingStore)provider.GetRequiredService<IRunStore>());
-        services.AddSingleton<EngineMetrics>();
+        // Each host its own registry, never prometheus-net's static default: hosts sharing a process (the tests start
+        // several) must not count into one another's /metrics.
+        services.AddSingleton(_ => Prometheus.Metrics.NewCustomRegistry());
+        services.AddSingleton(provider =>
+        {
+            var metrics = new EngineMetrics(provider.GetRequiredService<Prometheus.CollectorRegistry>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<EngineMetrics>>());
+            metrics.Registry.AddBeforeCollectCallback(ct => metrics.ReadClusterAsync(provider.GetRequiredService<IToilStore>(), provider.GetRequiredService<CircuitBreakers>(), ct));
+            return metrics;
+        });
         services.AddSingleton<ToilReports>();
         services.AddSingleton<IRunbookSourceProvider>(provider =>
         {

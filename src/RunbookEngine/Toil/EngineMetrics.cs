@@ -1,27 +1,61 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Prometheus;
+using RunbookEngine.Alerts;
 using RunbookEngine.Runs;
 using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Sdk;
+using RunbookEngine.Storage;
 
 namespace RunbookEngine.Toil;
 
 /// <summary>
-/// This node's counters for <c>/metrics</c>, in Prometheus' text format. Counters count what happened on this node
-/// since it started (sum them across nodes: <c>sum(rate(...))</c>); each run is counted once, by the node whose write
-/// ended it. The gauges (queue depth, breakers) are read from the shared store at scrape time and are cluster-wide:
-/// take <c>max</c> across nodes, not the sum.
+/// This node's metrics for <c>/metrics</c>, as prometheus-net collectors on the host's own registry. Counters count
+/// what happened on this node since it started (sum them across nodes: <c>sum(rate(...))</c>); each run is counted
+/// once, by the node whose write ended it. The gauges (queue depth, breakers) are read from the shared store at scrape
+/// time and are cluster-wide: take <c>max</c> across nodes, not the sum.
 /// </summary>
 public sealed class EngineMetrics
 {
     private static readonly double[] Buckets = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
-    private readonly ConcurrentDictionary<(string Runbook, string Status), long> _runs = new();
-    private readonly ConcurrentDictionary<string, double> _saved = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, double> _human = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> _alerts = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Runbook, string Kind, string Status), Histogram> _steps = new();
+    private static readonly RunStatus[] ActiveStatuses = [RunStatus.Queued, RunStatus.Running, RunStatus.WaitingForHuman];
+
+    private readonly Counter _runs;
+    private readonly Counter _saved;
+    private readonly Counter _human;
+    private readonly Counter _alerts;
+    private readonly Histogram _steps;
+    private readonly Gauge _active;
+    private readonly Gauge _breakers;
+    private readonly ILogger _logger;
+
+    /// <summary>Metrics nobody scrapes: a run's own process (<c>isolation: process</c>) counts nothing, its host does.</summary>
+    public EngineMetrics()
+        : this(Metrics.NewCustomRegistry())
+    {
+    }
+
+    /// <summary>Creates the collectors on <paramref name="registry"/>.</summary>
+    /// <param name="registry">The host's registry; never the static default, so hosts sharing a process keep their own counts.</param>
+    /// <param name="logger">Where a scrape that could not read the store says so.</param>
+    public EngineMetrics(CollectorRegistry registry, ILogger<EngineMetrics>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        Registry = registry;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        var factory = Metrics.WithCustomRegistry(registry);
+        _runs = factory.CreateCounter("runbookengine_runs_total", "Runs that ended on this node, by runbook and status.", ["runbook", "status"]);
+        _saved = factory.CreateCounter("runbookengine_minutes_saved_total", "Toil minutes saved by runs that ended on this node (baseline less human minutes, runs that succeeded; a run that saved less than nothing adds nothing).", ["runbook"]);
+        _human = factory.CreateCounter("runbookengine_human_minutes_total", "Minutes people spent on Manual steps and approvals of runs that ended on this node.", ["runbook"]);
+        _steps = factory.CreateHistogram("runbookengine_step_duration_seconds", "How long steps took, by runbook, kind and outcome (human steps: the wait for a person).", ["runbook", "kind", "status"], new HistogramConfiguration { Buckets = Buckets });
+        _alerts = factory.CreateCounter("runbookengine_alerts_received_total", "Alerts received and stored by this node, by source (resends included).", ["source"]);
+        _active = factory.CreateGauge("runbookengine_runs_active", "Unfinished runs in the whole cluster by status; Queued is the queue depth.", ["status"]);
+        _breakers = factory.CreateGauge("runbookengine_breaker_open", "1 while a runbook's circuit breaker is open (alerts start no runs of it), else 0.", ["runbook"]);
+    }
+
+    /// <summary>The registry the collectors live on, which <c>/metrics</c> exports.</summary>
+    public CollectorRegistry Registry { get; }
 
     /// <summary>Counts a run that ended, with its toil figures.</summary>
     /// <param name="run">The run.</param>
@@ -31,10 +65,13 @@ public sealed class EngineMetrics
     public void RunEnded(RunRecord run, RunStatus status, DateTimeOffset finishedAt, IEnumerable<StepOutcome> steps)
     {
         ArgumentNullException.ThrowIfNull(run);
-        _runs.AddOrUpdate((run.Runbook, status.ToString()), 1, (_, n) => n + 1);
+        _runs.WithLabels(run.Runbook, status.ToString()).Inc();
         var toil = ToilCalculator.ForRun(status, run.StartedAt, finishedAt, run.ManualMinutes, steps);
-        _saved.AddOrUpdate(run.Runbook, toil.SavedMinutes, (_, m) => m + toil.SavedMinutes);
-        _human.AddOrUpdate(run.Runbook, toil.HumanMinutes, (_, m) => m + toil.HumanMinutes);
+
+        // A counter cannot go down (Prometheus reads a drop as a restart), so a run on which people spent more than its
+        // baseline adds nothing here; the toil reports keep its negative saving.
+        _saved.WithLabels(run.Runbook).Inc(Math.Max(0, toil.SavedMinutes));
+        _human.WithLabels(run.Runbook).Inc(toil.HumanMinutes);
     }
 
     /// <summary>Observes a step that ended.</summary>
@@ -45,124 +82,76 @@ public sealed class EngineMetrics
         ArgumentNullException.ThrowIfNull(step);
         if (step.Duration is { } duration)
         {
-            _steps.GetOrAdd((runbook, step.Kind.ToString(), step.Status.ToString()), _ => new Histogram()).Observe(duration.TotalSeconds);
+            _steps.WithLabels(runbook, step.Kind.ToString(), step.Status.ToString()).Observe(duration.TotalSeconds);
         }
     }
 
     /// <summary>Counts alerts received and stored.</summary>
     /// <param name="source">The source.</param>
     /// <param name="count">How many.</param>
-    public void AlertsReceived(string source, int count) => _alerts.AddOrUpdate(source, count, (_, n) => n + count);
+    public void AlertsReceived(string source, int count) => _alerts.WithLabels(source).Inc(count);
 
-    /// <summary>Writes every metric in Prometheus' text exposition format (version 0.0.4).</summary>
+    /// <summary>
+    /// Reads the cluster-wide gauges from the store; the registry calls it before each scrape, so one scrape reads
+    /// the store once.
+    /// </summary>
+    /// <param name="store">The toil store (active runs).</param>
+    /// <param name="breakers">The breakers.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <returns>A task.</returns>
+    public async Task ReadClusterAsync(IToilStore store, CircuitBreakers breakers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(breakers);
+        try
+        {
+            var active = await store.ActiveRunCountsAsync(cancellationToken);
+            var states = await breakers.ListAsync(cancellationToken);
+            SetCluster(active, states.Select(b => (b.Runbook, b.State == "open")));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // prometheus-net exports anyway when a callback fails, so last scrape's figures would pass for the
+            // cluster's now. Without the store there is no figure: the series go away until it answers again, and
+            // this node's own counters are still served.
+            ForgetCluster();
+            _logger.LogWarning(ex, "The cluster gauges of /metrics could not be read from the store");
+        }
+    }
+
+    /// <summary>Sets the cluster-wide gauges.</summary>
     /// <param name="active">Unfinished runs by status, from the store.</param>
     /// <param name="breakers">Each runbook's breaker, open or not, from the store.</param>
-    /// <returns>The text.</returns>
-    public string Write(IReadOnlyDictionary<RunStatus, long> active, IEnumerable<(string Runbook, bool Open)> breakers)
+    public void SetCluster(IReadOnlyDictionary<RunStatus, long> active, IEnumerable<(string Runbook, bool Open)> breakers)
     {
         ArgumentNullException.ThrowIfNull(active);
-        var text = new StringBuilder();
-        Family(text, "runbookengine_runs_total", "counter", "Runs that ended on this node, by runbook and status.");
-        foreach (var ((runbook, status), count) in _runs.OrderBy(e => e.Key))
+        ArgumentNullException.ThrowIfNull(breakers);
+        foreach (var status in ActiveStatuses)
         {
-            Sample(text, "runbookengine_runs_total", [("runbook", runbook), ("status", status)], count);
+            _active.WithLabels(status.ToString()).Set(active.GetValueOrDefault(status));
         }
 
-        Family(text, "runbookengine_minutes_saved_total", "counter", "Toil minutes saved by runs that ended on this node (baseline less human minutes, runs that succeeded).");
-        foreach (var (runbook, minutes) in _saved.OrderBy(e => e.Key, StringComparer.Ordinal))
+        var current = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (runbook, open) in breakers)
         {
-            Sample(text, "runbookengine_minutes_saved_total", [("runbook", runbook)], minutes);
+            current.Add(runbook);
+            _breakers.WithLabels(runbook).Set(open ? 1 : 0);
         }
 
-        Family(text, "runbookengine_human_minutes_total", "counter", "Minutes people spent on Manual steps and approvals of runs that ended on this node.");
-        foreach (var (runbook, minutes) in _human.OrderBy(e => e.Key, StringComparer.Ordinal))
+        // A runbook that was deleted has no breaker any more; its series must not linger at its last value.
+        foreach (var labels in _breakers.GetAllLabelValues().Where(l => !current.Contains(l[0])).ToList())
         {
-            Sample(text, "runbookengine_human_minutes_total", [("runbook", runbook)], minutes);
+            _breakers.RemoveLabelled(labels);
         }
-
-        Family(text, "runbookengine_step_duration_seconds", "histogram", "How long steps took, by runbook, kind and outcome (human steps: the wait for a person).");
-        foreach (var ((runbook, kind, status), histogram) in _steps.OrderBy(e => e.Key))
-        {
-            histogram.Write(text, "runbookengine_step_duration_seconds", [("runbook", runbook), ("kind", kind), ("status", status)]);
-        }
-
-        Family(text, "runbookengine_alerts_received_total", "counter", "Alerts received and stored by this node, by source (resends included).");
-        foreach (var (source, count) in _alerts.OrderBy(e => e.Key, StringComparer.Ordinal))
-        {
-            Sample(text, "runbookengine_alerts_received_total", [("source", source)], count);
-        }
-
-        Family(text, "runbookengine_runs_active", "gauge", "Unfinished runs in the whole cluster by status; Queued is the queue depth.");
-        foreach (var status in new[] { RunStatus.Queued, RunStatus.Running, RunStatus.WaitingForHuman })
-        {
-            Sample(text, "runbookengine_runs_active", [("status", status.ToString())], active.GetValueOrDefault(status));
-        }
-
-        Family(text, "runbookengine_breaker_open", "gauge", "1 while a runbook's circuit breaker is open (alerts start no runs of it), else 0.");
-        foreach (var (runbook, open) in breakers.OrderBy(b => b.Runbook, StringComparer.Ordinal))
-        {
-            Sample(text, "runbookengine_breaker_open", [("runbook", runbook)], open ? 1 : 0);
-        }
-
-        return text.ToString();
     }
 
-    private static void Family(StringBuilder text, string name, string type, string help) =>
-        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n').Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-
-    private static void Sample(StringBuilder text, string name, IReadOnlyList<(string Name, string Value)> labels, double value)
+    private void ForgetCluster()
     {
-        text.Append(name);
-        if (labels.Count > 0)
+        foreach (var gauge in (Gauge[])[_active, _breakers])
         {
-            text.Append('{').AppendJoin(',', labels.Select(l => $"{l.Name}=\"{Escape(l.Value)}\"")).Append('}');
-        }
-
-        text.Append(' ').Append(Format(value)).Append('\n');
-    }
-
-    private static string Format(double value) =>
-        double.IsPositiveInfinity(value) ? "+Inf" : value.ToString("R", CultureInfo.InvariantCulture);
-
-    // The text format escapes backslash, double quote and line feed in label values.
-    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
-
-    private sealed class Histogram
-    {
-        private readonly long[] _counts = new long[Buckets.Length];
-        private readonly Lock _lock = new();
-        private long _count;
-        private double _sum;
-
-        public void Observe(double value)
-        {
-            lock (_lock)
+            foreach (var labels in gauge.GetAllLabelValues().ToList())
             {
-                for (var i = 0; i < Buckets.Length; i++)
-                {
-                    if (value <= Buckets[i])
-                    {
-                        _counts[i]++;
-                    }
-                }
-
-                _count++;
-                _sum += value;
-            }
-        }
-
-        public void Write(StringBuilder text, string name, IReadOnlyList<(string Name, string Value)> labels)
-        {
-            lock (_lock)
-            {
-                for (var i = 0; i < Buckets.Length; i++)
-                {
-                    Sample(text, name + "_bucket", [.. labels, ("le", Format(Buckets[i]))], _counts[i]);
-                }
-
-                Sample(text, name + "_bucket", [.. labels, ("le", "+Inf")], _count);
-                Sample(text, name + "_sum", labels, _sum);
-                Sample(text, name + "_count", labels, _count);
+                gauge.RemoveLabelled(labels);
             }
         }
     }
