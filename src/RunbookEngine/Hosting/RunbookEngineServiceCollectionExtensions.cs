@@ -51,7 +51,9 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(o => o.Execution.ProcessKillGrace > TimeSpan.Zero && o.Execution.ProcessKillGrace <= TimeSpan.FromMinutes(10), "RunbookEngine:Execution:ProcessKillGrace must be more than 0 and at most 10 minutes")
             .Validate(o => o.Execution.MaxLogCharactersPerRun >= 1024, "RunbookEngine:Execution:MaxLogCharactersPerRun must be at least 1024")
             .Validate(o => !(o.Access.TrustLoopback && o.Access.AllowedHosts.Contains("*")), "RunbookEngine:Access:AllowedHosts is *, so any web page whose name points at this machine could use it as a trusted loopback caller; list the host names, or turn RunbookEngine:Access:TrustLoopback off")
-            .Validate(o => o.Access.AllowedHosts.All(h => h.Length > 0 && !h.Contains('/', StringComparison.Ordinal)), "RunbookEngine:Access:AllowedHosts takes host names (e.g. runbooks.example.com, proxy), not URLs")
+            .Validate(
+                o => o.Access.AllowedHosts.All(h => h.Length > 0 && !h.Contains('/', StringComparison.Ordinal) && (h.StartsWith('[') || !h.Contains(':', StringComparison.Ordinal))),
+                "RunbookEngine:Access:AllowedHosts takes host names without scheme or port (e.g. runbooks.example.com, proxy); any port of a listed name is allowed")
             .Validate(o => o.Access.KnownProxies.All(p => System.Net.IPAddress.TryParse(p, out _)), "RunbookEngine:Access:KnownProxies takes IP addresses (e.g. 10.0.0.5)")
             .Validate(o => o.Access.SignInLifetime >= TimeSpan.FromMinutes(1), "RunbookEngine:Access:SignInLifetime must be at least 1 minute")
             .ValidateOnStart();
