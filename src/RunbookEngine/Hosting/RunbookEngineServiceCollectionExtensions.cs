@@ -103,6 +103,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<CatalogFollower>();
         services.AddSingleton<RunEvents>();
         services.AddSingleton<ShutdownDrain>();
+        services.AddSingleton<IRunDispatcher, QuartzRunDispatcher>();
         services.AddSingleton<RunService>();
         services.AddSingleton<StoreRetry>();
         services.AddSingleton<Execution.ProcessExecution>();

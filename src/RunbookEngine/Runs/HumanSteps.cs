@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RunbookEngine.Scheduling;
 using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Sdk;
 using RunbookEngine.Sdk.Hosting;
@@ -11,7 +12,7 @@ namespace RunbookEngine.Runs;
 /// The people's side of Manual steps and approvals: who may answer, recording the answer exactly once, and waking the
 /// run so it goes on (or fails) from its journal on whichever node takes it.
 /// </summary>
-public sealed partial class HumanSteps(IRunStore store, RunService runs, Toil.EngineMetrics metrics, IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<HumanSteps> logger)
+public sealed partial class HumanSteps(IRunStore store, IRunDispatcher dispatcher, Toil.EngineMetrics metrics, IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<HumanSteps> logger)
 {
     /// <summary>Completes (or rejects) a step that waits for a person.</summary>
     /// <param name="runId">The run.</param>
@@ -55,7 +56,7 @@ public sealed partial class HumanSteps(IRunStore store, RunService runs, Toil.En
 
         metrics.StepEnded(run!.Runbook, recorded.Step!);
         Telemetry.RunTracing.HumanStepAnswered(run, recorded.Step!);
-        await runs.WakeAsync(runId, cancellationToken);
+        await dispatcher.WakeAsync(runId, null, cancellationToken);
         return new HumanStepResult(recorded.Step, HumanStepProblem.None, null);
     }
 

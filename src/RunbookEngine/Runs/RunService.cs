@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Quartz;
 using RunbookEngine.Catalog;
 using RunbookEngine.Scripting;
 using RunbookEngine.Scripting.Execution;
@@ -16,7 +15,7 @@ namespace RunbookEngine.Runs;
 /// Starts, cancels and retries runs. A run is always recorded before it is dispatched, so a crash between the two
 /// leaves a Queued run that the sweeper dispatches, never a job with no run.
 /// </summary>
-public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, ISchedulerFactory schedulers, Toil.EngineMetrics metrics, TimeProvider time, ILogger<RunService> logger, SecretParameters secrets)
+public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, IRunDispatcher dispatcher, Toil.EngineMetrics metrics, TimeProvider time, ILogger<RunService> logger, SecretParameters secrets)
 {
     /// <summary>Records a run and hands it to the scheduler.</summary>
     /// <param name="runbook">The runbook's name.</param>
@@ -100,70 +99,8 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
             LogQueued(run.Id, runbook, trigger, triggeredBy);
         }
 
-        await DispatchAsync(run.Id, cancellationToken);
+        await dispatcher.DispatchAsync(run.Id, cancellationToken);
         return new TriggerResult(run, TriggerProblem.None, []);
-    }
-
-    /// <summary>Schedules a recorded run; scheduling it twice is harmless.</summary>
-    /// <param name="runId">The run.</param>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>A task that completes when the scheduler holds the run.</returns>
-    public async Task DispatchAsync(string runId, CancellationToken cancellationToken)
-    {
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
-        var job = RunJob.Detail(runId);
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity(runId, RunJob.Group)
-            .StartNow()
-            .Build();
-        try
-        {
-            await scheduler.ScheduleJob(job, trigger, default, cancellationToken);
-        }
-        catch (ObjectAlreadyExistsException)
-        {
-            // Already dispatched (by the sweeper or a retried request): the job identity is the run id.
-        }
-    }
-
-    /// <summary>
-    /// Gives a run that waits for a person a trigger that fires now, so it goes on from its journal. Waking it twice
-    /// is harmless: only a run that is due (answered, or timed out) starts.
-    /// </summary>
-    /// <param name="runId">The run.</param>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <param name="at">When to wake it; now when null.</param>
-    /// <returns>A task that completes when the scheduler holds the trigger.</returns>
-    public async Task WakeAsync(string runId, CancellationToken cancellationToken, DateTimeOffset? at = null)
-    {
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
-        var when = at is { } due && due > time.GetUtcNow() ? due : time.GetUtcNow();
-        for (var tries = 0; ; tries++)
-        {
-            var trigger = TriggerBuilder.Create()
-                .WithIdentity($"{runId}-wake-{Guid.NewGuid():N}", RunJob.Group)
-                .ForJob(RunJob.Key(runId))
-                .StartAt(when)
-                .Build();
-            try
-            {
-                // The run's job survives while another trigger (a wait's deadline) still points at it.
-                if (await scheduler.Exists(RunJob.Key(runId), cancellationToken))
-                {
-                    await scheduler.ScheduleTrigger(trigger, default, cancellationToken);
-                }
-                else
-                {
-                    await scheduler.ScheduleJob(RunJob.Detail(runId), trigger, default, cancellationToken);
-                }
-
-                return;
-            }
-            catch (JobPersistenceException) when (tries < 3)
-            {
-                // The job ended or appeared between the check and the write; look again.
-            }
-        }
     }
 
     /// <summary>Cancels a run: a queued one never starts, a running one is interrupted, wherever it runs.</summary>
@@ -184,10 +121,9 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
             return CancelOutcome.AlreadyEnded;
         }
 
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
         if (run.Status == RunStatus.Running)
         {
-            await scheduler.Interrupt(RunJob.Key(runId), cancellationToken);
+            await dispatcher.InterruptAsync(runId, cancellationToken);
             return CancelOutcome.Requested;
         }
 
@@ -199,9 +135,9 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
 
         try
         {
-            await scheduler.DeleteJob(RunJob.Key(runId), cancellationToken);
+            await dispatcher.RemoveAsync(runId, cancellationToken);
         }
-        catch (SchedulerException ex)
+        catch (RunDispatchException ex)
         {
             // Only tidying: the run is Cancelled in the store, so a trigger left behind (one still completing the
             // execution that just rested, or a wait's deadline) finds it ended and does nothing.

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Quartz;
-using RunbookEngine.Runs;
 using RunbookEngine.Storage;
 
 namespace RunbookEngine.Scheduling;
@@ -17,7 +16,7 @@ namespace RunbookEngine.Scheduling;
 /// outage go out within seconds. Before each retry the connection pools drop their idle connections, which a restarted
 /// server has closed; otherwise each of them fails one sweep in turn.
 /// </remarks>
-internal sealed partial class QueuedRunSweeper(IRunStore store, RunService runs, ISchedulerFactory schedulers, StoreRetry retry, TimeProvider time, ILogger<QueuedRunSweeper> logger) : BackgroundService
+internal sealed partial class QueuedRunSweeper(IRunStore store, IRunDispatcher dispatcher, ISchedulerFactory schedulers, StoreRetry retry, TimeProvider time, ILogger<QueuedRunSweeper> logger) : BackgroundService
 {
     // A run younger than this is still on its way to the scheduler through the normal path.
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
@@ -63,7 +62,7 @@ internal sealed partial class QueuedRunSweeper(IRunStore store, RunService runs,
         {
             if (await scheduler.GetJobDetail(RunJob.Key(runId), cancellationToken) is null)
             {
-                await runs.DispatchAsync(runId, cancellationToken);
+                await dispatcher.DispatchAsync(runId, cancellationToken);
                 LogDispatched(runId);
                 dispatched++;
             }
@@ -71,7 +70,7 @@ internal sealed partial class QueuedRunSweeper(IRunStore store, RunService runs,
             {
                 // The job outlived its triggers (its completion was not recorded, or a trigger went to ERROR while the
                 // store failed under it): nothing would ever fire the run again.
-                await runs.WakeAsync(runId, cancellationToken);
+                await dispatcher.WakeAsync(runId, null, cancellationToken);
                 LogRefired(runId);
                 dispatched++;
             }
@@ -80,7 +79,7 @@ internal sealed partial class QueuedRunSweeper(IRunStore store, RunService runs,
         // Runs waiting for a person whose answer came (or whose wait timed out) but whose wake-up trigger was lost.
         foreach (var runId in await store.RunsToWakeAsync(time.GetUtcNow() - Grace, 500, cancellationToken))
         {
-            await runs.WakeAsync(runId, cancellationToken);
+            await dispatcher.WakeAsync(runId, null, cancellationToken);
             LogWoken(runId);
             dispatched++;
         }

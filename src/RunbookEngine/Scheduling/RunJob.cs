@@ -17,7 +17,7 @@ namespace RunbookEngine.Scheduling;
 /// The Quartz job that executes one run. It carries nothing but its identity (the run id); everything else is read
 /// from the run store, so a node that recovers the job after a crash has all it needs.
 /// </summary>
-internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, RunService runs, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger, StoreRetry retry, Execution.ProcessExecution processes, SecretParameters secrets) : IJob
+internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, IRunDispatcher dispatcher, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger, StoreRetry retry, Execution.ProcessExecution processes, SecretParameters secrets) : IJob
 {
     public const string Group = "runs";
 
@@ -145,7 +145,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         events.Ended(runId, RunStatus.WaitingForHuman);
         if (wakeAt is { } at)
         {
-            await retry.RunAsync($"the wake-up of run {runId}", _ => runs.WakeAsync(runId, cancellationToken, at), drain.Token);
+            await retry.RunAsync($"the wake-up of run {runId}", _ => dispatcher.WakeAsync(runId, at, cancellationToken), drain.Token);
         }
     }
 
@@ -182,16 +182,17 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
             return;
         }
 
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity($"{runId}-wait-{time.GetUtcNow().ToUnixTimeMilliseconds()}", Group)
-            .ForJob(Key(runId))
-            .StartAt(time.GetUtcNow() + KeyRecheck)
-            .Build();
-        await context.Scheduler.ScheduleTrigger(trigger, default, cancellationToken);
+        await Here(context).RecheckKeyAsync(runId, KeyRecheck, cancellationToken);
         LogWaitingForKey(runId, holder);
     }
 
     private static readonly TimeSpan KeyRecheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Dispatches through the scheduler executing this job, as the job always has: late in a shutdown it refuses, and
+    /// the run is left to the sweeper. A person's deadline goes through the host's dispatcher, so it is written even then.
+    /// </summary>
+    private QuartzRunDispatcher Here(IJobExecutionContext context) => QuartzRunDispatcher.Of(context.Scheduler, time);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Run {RunId} waits: run {Holder} holds its concurrency key")]
     private partial void LogWaitingForKey(string runId, string holder);
@@ -205,14 +206,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         var delay = TimeSpan.FromTicks((long)Math.Min(backoff.Ticks * Math.Pow(2, attempt - 1), TimeSpan.FromHours(1).Ticks));
         var at = time.GetUtcNow() + delay;
         await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, $"attempt {attempt} failed ({error}); attempt {attempt + 1} at {at:HH:mm:ss} UTC", ct), drain.Token);
-
-        // A second trigger on the same job: the job outlives this execution because a trigger still points at it.
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity($"{runId}-attempt-{attempt + 1}", Group)
-            .ForJob(Key(runId))
-            .StartAt(at)
-            .Build();
-        await retry.RunAsync($"the retry trigger of run {runId}", _ => ScheduleOnceAsync(context.Scheduler, trigger, cancellationToken), drain.Token);
+        await retry.RunAsync($"the retry trigger of run {runId}", _ => Here(context).DispatchAttemptAsync(runId, attempt + 1, at, cancellationToken), drain.Token);
         LogRetrying(runId, attempt, Durations.Format(delay), error);
     }
 
@@ -227,15 +221,10 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
         await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, reason ?? "interrupted by shutdown", ct), drain.Token);
         try
         {
-            var trigger = TriggerBuilder.Create()
-                .WithIdentity($"{runId}-resume-{attempt + 1}", Group)
-                .ForJob(Key(runId))
-                .StartNow()
-                .Build();
-            await context.Scheduler.ScheduleTrigger(trigger, default, CancellationToken.None);
+            await Here(context).ResumeAsync(runId, attempt + 1, CancellationToken.None);
             LogHandedBack(runId);
         }
-        catch (SchedulerException ex)
+        catch (RunDispatchException ex)
         {
             // The scheduler may already refuse new triggers this late in shutdown; the queued-run sweeper of the next
             // node to run (or of this one, restarted) dispatches the run instead.
@@ -265,18 +254,6 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
 
         LogEnded(run.Id, status, error);
         events.Ended(run.Id, status);
-    }
-
-    /// <summary>Schedules a trigger of the run's job; a try that the store took before its answer was lost counts as done.</summary>
-    private static async Task ScheduleOnceAsync(IScheduler scheduler, ITrigger trigger, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await scheduler.ScheduleTrigger(trigger, default, cancellationToken);
-        }
-        catch (ObjectAlreadyExistsException)
-        {
-        }
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Run {RunId} of {Runbook} starting (attempt {Attempt}, recovering: {Recovering})")]
