@@ -128,19 +128,11 @@ public static class ChildRun
 
         using var compiler = new RunbookCompiler(Path.Combine(options.DataPath, "compiled"));
         using var catalog = new RunbookCatalog(new NoSource(), compiler, store, options.DataPath, time, NullLogger<RunbookCatalog>.Instance);
-        using var version = await retry.RunAsync($"version {run.ContentHash} of {run.Runbook}", ct => catalog.ResolveAsync(run.Runbook, run.ContentHash, ct), interrupt);
-        if (version is not { Definition: { } definition, Compiled: { } compiled })
+        using var attempt = await RunAttempt.PrepareAsync(run, catalog, store, SecretsOf(store, options), retry, interrupt, interrupt);
+        if (attempt is not { Definition: { } definition, Compiled: { } compiled, Parameters: { } parameters, Alert: var alert })
         {
-            return new ChildResult(RunStatus.Failed, version.Error, null, []);
+            return new ChildResult(RunStatus.Failed, attempt.Error, null, []);
         }
-
-        var bound = ParameterBinder.Bind(definition, SecretsOf(store, options).Open(run), alert: null);
-        if (bound.Parameters is null)
-        {
-            return new ChildResult(RunStatus.Failed, string.Join("; ", bound.Errors), null, []);
-        }
-
-        var alert = run.AlertId is { } alertId ? (await retry.RunAsync($"alert {alertId}", ct => store.GetAlertAsync(alertId, ct), interrupt))?.Alert : null;
 
         // The steps' spans are children of this one, itself a child of the parent's span of the run: one trace.
         using var activity = Telemetry.RunTracing.Parse(traceParent) is var parent && parent != default
@@ -155,7 +147,7 @@ public static class ChildRun
                 Runbook = compiled,
                 Definition = definition,
                 Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
-                Parameters = bound.Parameters,
+                Parameters = parameters,
                 Alert = alert,
                 Journal = journal,
                 LogSink = lines,

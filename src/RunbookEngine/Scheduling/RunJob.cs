@@ -66,28 +66,14 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
 
     private async Task ExecuteStartedAsync(IJobExecutionContext context, RunRecord run, System.Diagnostics.Activity? activity, CancellationToken cancellationToken)
     {
-        // Exactly the version the run was queued with, whatever the catalog serves now and whichever node this is.
-        using var version = await retry.RunAsync(
-            $"the version of run {run.Id}", _ => catalog.ResolveAsync(run.Runbook, run.ContentHash, cancellationToken), drain.Token);
-        if (version is not { Definition: { } definition, Compiled: { } compiled })
+        using var attempt = await RunAttempt.PrepareAsync(run, catalog, alerts, secrets, retry, drain.Token, cancellationToken);
+        if (attempt is not { Definition: { } definition, Compiled: { } compiled, Parameters: { } parameters, Alert: var alert })
         {
-            Telemetry.RunTracing.Ended(activity, RunStatus.Failed, version.Error);
-            await EndAsync(run, RunStatus.Failed, version.Error, []);
+            Telemetry.RunTracing.Ended(activity, RunStatus.Failed, attempt.Error);
+            await EndAsync(run, RunStatus.Failed, attempt.Error, []);
             return;
         }
 
-        var bound = ParameterBinder.Bind(definition, secrets.Open(run), alert: null);
-        if (bound.Parameters is null)
-        {
-            Telemetry.RunTracing.Ended(activity, RunStatus.Failed, string.Join("; ", bound.Errors));
-            await EndAsync(run, RunStatus.Failed, string.Join("; ", bound.Errors), []);
-            return;
-        }
-
-        // The script sees the alert that started the run as data (Alert.Labels, ...), never as code.
-        var alert = run.AlertId is { } alertId
-            ? (await retry.RunAsync($"the alert of run {run.Id}", _ => alerts.GetAlertAsync(alertId, cancellationToken), drain.Token))?.Alert
-            : null;
         LogStarting(run.Id, run.Runbook, run.Attempt, context.Recovering);
         var gate = new RestingHumanGate();
         var request = new RunRequest
@@ -95,7 +81,7 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
             Runbook = compiled,
             Definition = definition,
             Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
-            Parameters = bound.Parameters,
+            Parameters = parameters,
             Alert = alert,
             Journal = new StoreJournal(store, retry, run.Id, run.Runbook, metrics, drain.Token),
             LogSink = processes.Bounded(new LoggerSink(logger)),

@@ -33,6 +33,7 @@ public sealed class RunServiceTests : IAsyncLifetime
     private RunbookCompiler _compiler = null!;
     private RunbookCatalog _catalog = null!;
     private RunService _runs = null!;
+    private readonly SecretParameters _secrets = new(new EphemeralDataProtectionProvider());
 
     public async Task InitializeAsync()
     {
@@ -40,8 +41,7 @@ public sealed class RunServiceTests : IAsyncLifetime
         await _store.MigrateAsync(CancellationToken.None);
         _compiler = new RunbookCompiler(Path.Combine(_folder, "data", "compiled"));
         _catalog = new RunbookCatalog(new OneFolder(Path.Combine(_folder, "runbooks")), _compiler, _store, Path.Combine(_folder, "data"), _time, NullLogger<RunbookCatalog>.Instance);
-        var secrets = new SecretParameters(new EphemeralDataProtectionProvider());
-        _runs = new RunService(_store, _store, _catalog, _dispatcher, new EngineMetrics(), _time, NullLogger<RunService>.Instance, secrets);
+        _runs = new RunService(_store, _store, _catalog, _dispatcher, new EngineMetrics(), _time, NullLogger<RunService>.Instance, _secrets);
     }
 
     public async Task DisposeAsync()
@@ -142,6 +142,32 @@ public sealed class RunServiceTests : IAsyncLifetime
         Assert.Equal(HumanStepProblem.None, first.Problem);
         Assert.NotEqual(HumanStepProblem.None, second.Problem);
         Assert.Equal([$"Wake {run.Id}"], _dispatcher.Calls);
+    }
+
+    [Fact]
+    public async Task PrepareAttempt_BindsTheSealedSecret_AndFailsTheRunSayingWhy_WhenItsKeyIsNotInTheKeyRing()
+    {
+        var runbooks = Directory.CreateDirectory(Path.Combine(_folder, "runbooks")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(runbooks, "vault.csx"), """
+            // ---
+            // description: Uses a secret
+            // parameters:
+            //   token: { type: string, secret: true, required: true }
+            // ---
+            await Step("use it", ct => Task.CompletedTask);
+            """);
+        await _catalog.LoadAsync(default);
+        var result = await _runs.TriggerAsync("vault", new Dictionary<string, string> { ["token"] = "s3cret-value" }, RunTrigger.Manual, "bob", null, default);
+        var run = (await _store.GetRunAsync(result.Run!.Id, default))!;
+        var retry = new StoreRetry(_store, _time, NullLogger<StoreRetry>.Instance);
+
+        using var prepared = await RunAttempt.PrepareAsync(run, _catalog, _store, _secrets, retry, default, default);
+        using var keyless = await RunAttempt.PrepareAsync(run, _catalog, _store, new SecretParameters(new EphemeralDataProtectionProvider()), retry, default, default);
+
+        Assert.DoesNotContain("s3cret-value", run.ParametersJson, StringComparison.Ordinal);
+        Assert.Equal(("s3cret-value", null), (prepared.Parameters?.Get<string>("token"), prepared.Error));
+        Assert.Null(keyless.Parameters);
+        Assert.Contains("cannot be opened: the key that sealed them is not in the key ring", keyless.Error, StringComparison.Ordinal);
     }
 
     private async Task LoadRunbookAsync()
