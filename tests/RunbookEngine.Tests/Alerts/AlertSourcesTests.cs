@@ -54,7 +54,7 @@ public sealed class AlertSourcesTests
         Assert.Equal(new WebhookRejected(400, "alerts: missing"), Reject("alertmanager", Fixture("pagerduty/zulip-incident-triggered-v3.json")));
         Assert.Equal(new WebhookRejected(400, "event: missing"), Reject("pagerduty", Fixture("alertmanager/live-firing-single.json")));
         Assert.Equal(new WebhookRejected(400, "action: missing"), Reject("opsgenie", Fixture("datadog/relay-default-payload-service-check-triggered.json")));
-        Assert.Equal(new WebhookRejected(400, "id: missing"), Reject("datadog", Fixture("opsgenie/zulip-create.json")));
+        Assert.Equal(new WebhookRejected(400, "id: missing (looked for id, event_id, alert_id)"), Reject("datadog", Fixture("opsgenie/zulip-create.json")));
         Assert.Equal(new WebhookRejected(400, "alerts[0].name: missing"), Reject("generic", Fixture("alertmanager/live-firing-single.json")));
     }
 }
