@@ -74,6 +74,20 @@ public sealed class WebhookAuthenticatorTests
     }
 
     [Fact]
+    public void credentials_in_an_azure_webhook_url_arrive_as_basic_authentication()
+    {
+        // Azure turns https://user:password@host/hooks/azure-monitor into an Authorization: Basic header, as browsers and curl do.
+        var azure = AlertSources.Find("azure-monitor")!;
+        var authenticator = Authenticator("azure-monitor", new WebhookSourceOptions { BasicUser = "azure", BasicPassword = "p@ss:word" });
+        var body = Encoding.UTF8.GetBytes("{}");
+        string Basic(string pair) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(pair));
+
+        Assert.Null(authenticator.AuthenticateHeaders(azure, Webhook.Request(body, "application/json", ("Authorization", Basic("azure:p@ss:word"))), fromLoopback: false));
+        Assert.Equal(403, Status(authenticator.AuthenticateHeaders(azure, Webhook.Request(body, "application/json", ("Authorization", Basic("azure:p@ss"))), fromLoopback: false)));
+        Assert.Equal(401, Status(authenticator.AuthenticateHeaders(azure, Webhook.Request(body), fromLoopback: false)));
+    }
+
+    [Fact]
     public void a_bearer_token_in_the_query_string_is_not_a_bearer_token()
     {
         var authenticator = Authenticator("alertmanager", new WebhookSourceOptions { BearerToken = "s3cret" });
