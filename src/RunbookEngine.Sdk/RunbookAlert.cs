@@ -1,7 +1,7 @@
 namespace RunbookEngine.Sdk;
 
 /// <summary>The alert that started a run, normalised across alert sources. Alert data is data: it never becomes code.</summary>
-/// <param name="Source">Where it came from: <c>alertmanager</c>, <c>grafana</c>, <c>pagerduty</c>, <c>datadog</c>, <c>opsgenie</c> or <c>generic</c>.</param>
+/// <param name="Source">Where it came from: <c>alertmanager</c>, <c>grafana</c>, <c>pagerduty</c>, <c>datadog</c>, <c>opsgenie</c>, <c>azure-monitor</c> or <c>generic</c>.</param>
 /// <param name="Name">The alert's name (Alertmanager's <c>alertname</c> label, or the source's title).</param>
 /// <param name="Status">Whether the alert is firing or resolved.</param>
 /// <param name="Severity">The severity the source gave, when it gave one.</param>

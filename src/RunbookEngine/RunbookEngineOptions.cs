@@ -72,7 +72,7 @@ public sealed class AlertOptions
 
     /// <summary>
     /// Credentials by source name (<c>alertmanager</c>, <c>grafana</c>, <c>pagerduty</c>, <c>datadog</c>,
-    /// <c>opsgenie</c>, <c>generic</c>). A source with none accepts requests from loopback only.
+    /// <c>opsgenie</c>, <c>azure-monitor</c>, <c>generic</c>). A source with none accepts requests from loopback only.
     /// </summary>
     public Dictionary<string, WebhookSourceOptions> Sources { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -99,6 +99,12 @@ public sealed class WebhookSourceOptions
     public string? BasicPassword { get; set; }
 
     /// <summary>
+    /// Expect <c>?token=TOKEN</c> in the webhook URL, for senders that cannot set a header (Azure Monitor action groups).
+    /// A URL is copied into more places than a header, so prefer a header where the sender allows one.
+    /// </summary>
+    public string? QueryToken { get; set; }
+
+    /// <summary>
     /// The HMAC secret of a signing source: Grafana (<c>X-Grafana-Alerting-Signature</c>) or PagerDuty
     /// (<c>X-PagerDuty-Signature</c>). During a PagerDuty secret rotation, list both in <see cref="Secrets"/>.
     /// </summary>
@@ -111,7 +117,7 @@ public sealed class WebhookSourceOptions
     public string? TimestampHeader { get; set; }
 
     /// <summary>Whether any credential is configured.</summary>
-    public bool HasCredential => BearerToken is { Length: > 0 } || BasicUser is { Length: > 0 } || HmacSecrets.Count > 0;
+    public bool HasCredential => BearerToken is { Length: > 0 } || BasicUser is { Length: > 0 } || QueryToken is { Length: > 0 } || HmacSecrets.Count > 0;
 
     /// <summary>The HMAC secrets, <see cref="Secret"/> first.</summary>
     public IReadOnlyList<string> HmacSecrets => [.. new[] { Secret }.Concat(Secrets).Where(s => !string.IsNullOrEmpty(s)).Select(s => s!)];

@@ -153,6 +153,34 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
         Assert.False(File.Exists(Path.Combine(work, "started-" + queuedRun)));
     }
 
+    [Fact]
+    public async Task an_azure_monitor_metric_alert_starts_its_runbook_and_its_resolution_closes_it()
+    {
+        var fired = File.ReadAllBytes(AlertWebhooks.Fixture("azure-monitor", "docs-test-metric-static-fired.json"));
+        var resolved = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(fired)
+            .Replace("\"monitorCondition\":\"Fired\"", "\"monitorCondition\":\"Resolved\"", StringComparison.Ordinal)
+            .Replace("\"firedDateTime\":\"2021-11-15T09:35:24.3468506Z\",", "\"firedDateTime\":\"2021-11-15T09:35:24.3468506Z\",\"resolvedDateTime\":\"2021-11-15T09:50:00Z\",", StringComparison.Ordinal));
+
+        // Azure cannot set headers on a plain webhook, so the credential rides in the URL; loopback is no excuse once one is configured.
+        Assert.Equal(401, (await Http.PostHookAsync("azure-monitor", fired)).Status);
+        Assert.Equal(403, (await Http.PostHookAsync("azure-monitor?token=not-it", fired)).Status);
+        var (status, body) = await Http.PostHookAsync("azure-monitor?token=azure-query-token", fired);
+        Assert.Equal(202, status);
+        var alert = await Http.SettledAlertAsync(body.GetProperty("alerts")[0].GetProperty("id").GetString()!);
+        var decision = alert.Decisions().Single();
+        Assert.Equal(("Started", "on-azure-transactions"), (alert.Outcome(), decision.Runbook));
+        Assert.Equal("Succeeded", (await Http.EndedRunAsync(decision.RunId!)).Status());
+
+        var (resolvedStatus, resolvedBody) = await Http.PostHookAsync("azure-monitor?token=azure-query-token", resolved);
+        Assert.Equal(202, resolvedStatus);
+        var resolution = await Http.SettledAlertAsync(resolvedBody.GetProperty("alerts")[0].GetProperty("id").GetString()!);
+        var closed = await Http.SettledAlertAsync(alert.GetProperty("alert").GetProperty("id").GetString()!);
+
+        Assert.Equal("Resolution", resolution.Outcome());
+        Assert.Equal(DateTimeOffset.Parse("2021-11-15T09:50:00Z", System.Globalization.CultureInfo.InvariantCulture),
+            closed.GetProperty("alert").GetProperty("resolvedAt").GetDateTimeOffset());
+    }
+
     [Theory]
     [InlineData("truncated JSON", "alertmanager", "{\"version\":\"4\",\"alerts\":[", "application/json", 400)]
     [InlineData("labels of the wrong type", "alertmanager", "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":[{\"status\":\"firing\",\"labels\":[\"a\"],\"annotations\":{},\"startsAt\":\"2026-11-24T01:00:00Z\"}]}", "application/json", 400)]
@@ -297,6 +325,7 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
             ["RunbookEngine__Alerts__Sources__pagerduty__Secrets__0"] = "pd-secret-old",
             ["RunbookEngine__Alerts__Sources__pagerduty__Secrets__1"] = "pd-secret-new",
             ["RunbookEngine__Alerts__Sources__opsgenie__BearerToken"] = "opsgenie-token",
+            ["RunbookEngine__Alerts__Sources__azure-monitor__QueryToken"] = "azure-query-token",
             ["RunbookEngine__Alerts__Breaker__MaxRuns"] = "3",
         });
 

@@ -5,7 +5,7 @@ using RunbookEngine.Alerts.Sources;
 
 namespace RunbookEngine.Host.Api;
 
-/// <summary><c>POST /hooks/{source}</c>: alert webhooks from Alertmanager, Grafana, PagerDuty, Datadog, Opsgenie and the generic shape.</summary>
+/// <summary><c>POST /hooks/{source}</c>: alert webhooks from Alertmanager, Grafana, PagerDuty, Datadog, Opsgenie, Azure Monitor and the generic shape.</summary>
 internal static class WebhookEndpoints
 {
     public static void MapWebhookEndpoints(this IEndpointRouteBuilder app) =>
@@ -25,12 +25,19 @@ internal static class WebhookEndpoints
             headers[name] = values.ToString();
         }
 
+        // Only the credential is taken from the query string; nothing else in the URL is read, stored or logged.
+        var query = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (http.Request.Query.TryGetValue(WebhookAuthenticator.QueryTokenParameter, out var token))
+        {
+            query[WebhookAuthenticator.QueryTokenParameter] = token.Count == 1 ? token.ToString() : "";
+        }
+
         // Behind a reverse proxy on this machine every sender looks local; TrustLoopback off makes every source need its credential.
         var remote = http.Connection.RemoteIpAddress;
         var local = remote is not null && IPAddress.IsLoopback(remote) && options.Value.Access.TrustLoopback;
 
         // Whoever cannot show a credential is refused before a byte of the body is read, however large it claims to be.
-        if (authenticator.AuthenticateHeaders(alertSource, new WebhookRequest(ReadOnlyMemory<byte>.Empty, http.Request.ContentType, headers), local) is { } refused)
+        if (authenticator.AuthenticateHeaders(alertSource, new WebhookRequest(ReadOnlyMemory<byte>.Empty, http.Request.ContentType, headers, query), local) is { } refused)
         {
             return Answer(refused);
         }
@@ -47,7 +54,7 @@ internal static class WebhookEndpoints
             return Answer(new IngestResponse(413, new { error = $"the body is larger than the limit of {limit} bytes" }));
         }
 
-        var request = new WebhookRequest(body, http.Request.ContentType, headers);
+        var request = new WebhookRequest(body, http.Request.ContentType, headers, query);
         return Answer(authenticator.AuthenticateSignature(alertSource, request) ?? await ingest.IngestAsync(alertSource, request, cancellationToken));
     }
 

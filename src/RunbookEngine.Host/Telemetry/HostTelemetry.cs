@@ -24,6 +24,9 @@ internal static class HostTelemetry
         {
             logger.ReadFrom.Configuration(builder.Configuration).ReadFrom.Services(services);
 
+            // Whatever levels the configuration sets, a webhook's query token never reaches a log.
+            logger.Enrich.With(new QueryTokenRedaction());
+
             // A value that is not text, json or none is reported by the options' validation at start; until then the
             // console stays readable rather than silent.
             if (telemetry.LogFormat == "json")

@@ -7,12 +7,15 @@ using RunbookEngine.Alerts.Sources;
 namespace RunbookEngine.Alerts;
 
 /// <summary>
-/// Checks a webhook's credentials as configured for its source: bearer token, basic authentication, or the source's own
-/// HMAC signature, all compared in constant time. A source with no credential configured accepts loopback senders only.
+/// Checks a webhook's credentials as configured for its source: bearer token, basic authentication, a token in the URL's
+/// query string, or the source's own HMAC signature, all compared in constant time. A source with no credential configured accepts loopback senders only.
 /// Missing credentials get 401, wrong ones 403.
 /// </summary>
 public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<WebhookAuthenticator> logger)
 {
+    /// <summary>The query parameter that carries <see cref="WebhookSourceOptions.QueryToken"/>.</summary>
+    public const string QueryTokenParameter = "token";
+
     /// <summary>Checks the request's credentials for a source, before its body is parsed.</summary>
     /// <param name="source">The source.</param>
     /// <param name="request">The request.</param>
@@ -22,7 +25,7 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
         AuthenticateHeaders(source, request, fromLoopback) ?? AuthenticateSignature(source, request);
 
     /// <summary>
-    /// What can be checked before the body is read: a bearer token, basic authentication, a missing credential, and
+    /// What can be checked before the body is read: a bearer token, basic authentication, the query token, a missing credential, and
     /// that the signature headers are there. An endpoint calls this first, so a sender that cannot authenticate never
     /// gets the server to read (or buffer) its body.
     /// </summary>
@@ -74,6 +77,20 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
             if (!SameSecret(given, $"{user}:{settings.BasicPassword}"))
             {
                 return Refuse(403, "the user or password is wrong");
+            }
+        }
+
+        if (settings.QueryToken is { Length: > 0 } queryToken)
+        {
+            // The reasons never repeat the given value: it is a secret, and refusals are logged.
+            if (request.Query?.GetValueOrDefault(QueryTokenParameter) is not { Length: > 0 } given)
+            {
+                return Refuse(401, $"a {QueryTokenParameter} query parameter is required");
+            }
+
+            if (!SameSecret(given, queryToken))
+            {
+                return Refuse(403, $"the {QueryTokenParameter} query parameter is wrong");
             }
         }
 

@@ -35,7 +35,7 @@ public static class RunbookEngineServiceCollectionExtensions
                 "RunbookEngine:Alerts:Sources: only grafana and pagerduty sign their webhooks; use BearerToken or BasicUser for the others")
             .Validate(
                 o => o.Alerts.Sources.Keys.All(k => Alerts.Sources.AlertSources.Find(k) is not null),
-                "RunbookEngine:Alerts:Sources: unknown source; use alertmanager, grafana, pagerduty, datadog, opsgenie or generic")
+                "RunbookEngine:Alerts:Sources: unknown source; use alertmanager, grafana, pagerduty, datadog, opsgenie, azure-monitor or generic")
             .Validate(o => o.Alerts.Breaker.MaxRuns > 0 && o.Alerts.Breaker.MaxFailures > 0 && o.Alerts.Breaker.Window > TimeSpan.Zero && o.Alerts.Breaker.OpenFor > TimeSpan.Zero,
                 "RunbookEngine:Alerts:Breaker: MaxRuns, MaxFailures, Window and OpenFor must be positive")
             .Validate(o => o.Catalog.Source is "folder" or "git", "RunbookEngine:Catalog:Source must be folder or git")

@@ -8,7 +8,7 @@ public sealed class AlertSourcesTests
     [Fact]
     public void All_IsOneOfEachSource()
     {
-        Assert.Equal(["alertmanager", "grafana", "pagerduty", "datadog", "opsgenie", "generic"], AlertSources.All.Select(s => s.Name));
+        Assert.Equal(["alertmanager", "grafana", "pagerduty", "datadog", "opsgenie", "azure-monitor", "generic"], AlertSources.All.Select(s => s.Name));
     }
 
     [Theory]
@@ -35,6 +35,7 @@ public sealed class AlertSourcesTests
     [InlineData("pagerduty", "pagerduty/zulip-incident-triggered-v3.json")]
     [InlineData("datadog", "datadog/relay-default-payload-service-check-triggered.json")]
     [InlineData("opsgenie", "opsgenie/zulip-create.json")]
+    [InlineData("azure-monitor", "azure-monitor/docs-test-metric-static-fired.json")]
     public void EverySource_StampsItsName_TheRawBody_AndAKeyWithItsPrefix(string source, string fixture)
     {
         var accepted = Accept(source, Fixture(fixture));
@@ -54,7 +55,8 @@ public sealed class AlertSourcesTests
         Assert.Equal(new WebhookRejected(400, "alerts: missing"), Reject("alertmanager", Fixture("pagerduty/zulip-incident-triggered-v3.json")));
         Assert.Equal(new WebhookRejected(400, "event: missing"), Reject("pagerduty", Fixture("alertmanager/live-firing-single.json")));
         Assert.Equal(new WebhookRejected(400, "action: missing"), Reject("opsgenie", Fixture("datadog/relay-default-payload-service-check-triggered.json")));
-        Assert.Equal(new WebhookRejected(400, "id: missing"), Reject("datadog", Fixture("opsgenie/zulip-create.json")));
+        Assert.Equal(new WebhookRejected(400, "id: missing (looked for id, event_id, alert_id)"), Reject("datadog", Fixture("opsgenie/zulip-create.json")));
+        Assert.Equal(new WebhookRejected(400, "schemaId: missing"), Reject("azure-monitor", Fixture("alertmanager/live-firing-single.json")));
         Assert.Equal(new WebhookRejected(400, "alerts[0].name: missing"), Reject("generic", Fixture("alertmanager/live-firing-single.json")));
     }
 }

@@ -91,6 +91,7 @@ public sealed class DatadogSourceTests
                 ["canary"] = "",
                 ["event_type"] = "metric_alert_monitor",
                 ["alert_id"] = "18692904",
+                ["alert_transition"] = "Recovered",
                 ["priority"] = "P2",
             },
             alert.Labels);
@@ -135,7 +136,7 @@ public sealed class DatadogSourceTests
 
     [Theory]
     [InlineData("\"date\": \"1591216985000\"", "\"date\": {\"ms\": 1}", "date: expected a timestamp number or string, got an object")]
-    [InlineData("\"id\": \"5485379890863845239\"", "\"id\": null", "id: missing")]
+    [InlineData("\"id\": \"5485379890863845239\"", "\"id\": null", "id: missing (looked for id, event_id, alert_id)")]
     [InlineData("\"title\": \"[Triggered] [TEST] Host Cluster Alert\"", "\"title\": 7", "title: expected a string, got a number")]
     public void WrongDefaultField_IsRejected_NamingIt(string find, string replace, string reason)
     {
@@ -145,7 +146,7 @@ public sealed class DatadogSourceTests
     [Fact]
     public void NoTitleAtAll_IsRejected()
     {
-        Assert.Equal(new WebhookRejected(400, "title: missing"), Reject("datadog", "{\"id\": \"1\", \"body\": \"x\"}"));
+        Assert.Equal(new WebhookRejected(400, "title: missing (looked for alert_title, title)"), Reject("datadog", "{\"id\": \"1\", \"body\": \"x\"}"));
     }
 
     [Theory]
@@ -158,5 +159,89 @@ public sealed class DatadogSourceTests
         var body = Edit(Relay, ("\"date\": \"1591216985000\"", $"\"date\": {date}"));
 
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(expectedMilliseconds), Webhook.Single("datadog", body).Alert.StartsAt);
+    }
+
+    // Custom templates as teams write them: the event as event_id, the tags as event_tags, the transition spelled out.
+    // Shaped after the two refused payloads described in the bug report; the payloads themselves were not available to copy.
+    private const string CustomTriggered = """
+        {"event_id": "7412853310192837465", "alert_id": "18692904", "alert_transition": "Triggered", "title": "[Triggered] Disk full on db-1",
+         "event_tags": "env:prod,host:db-1,team:storage", "date": "1591216985000", "event_type": "metric_alert_monitor"}
+        """;
+
+    [Fact]
+    public void CustomPayload_WithEventIdAndEventTags_IsAccepted()
+    {
+        var parsed = Assert.Single(Accept("datadog", CustomTriggered).Alerts);
+
+        var alert = parsed.Alert;
+        Assert.Equal(("Disk full on db-1", AlertStatus.Firing, "18692904"), (alert.Name, alert.Status, alert.Fingerprint));
+        Assert.Equal(
+            new Dictionary<string, string>
+            {
+                ["env"] = "prod",
+                ["host"] = "db-1",
+                ["team"] = "storage",
+                ["event_type"] = "metric_alert_monitor",
+                ["alert_id"] = "18692904",
+                ["alert_transition"] = "Triggered",
+            },
+            alert.Labels);
+        Assert.Equal(("7412853310192837465", "datadog:7412853310192837465"), (alert.DeliveryId, parsed.DedupKey));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1591216985000), alert.StartsAt);
+    }
+
+    [Theory]
+    [InlineData("Triggered", AlertStatus.Firing)]
+    [InlineData("Re-Triggered", AlertStatus.Firing)]
+    [InlineData("Warn", AlertStatus.Firing)]
+    [InlineData("No Data", AlertStatus.Firing)]
+    [InlineData("Recovered", AlertStatus.Resolved)]
+    public void CustomTransition_GivesTheStatus_AndIsALabel(string transition, AlertStatus status)
+    {
+        var body = CustomTriggered.Replace("\"alert_transition\": \"Triggered\"", $"\"alert_transition\": \"{transition}\"", StringComparison.Ordinal);
+
+        var alert = Webhook.Single("datadog", Request(body)).Alert;
+
+        Assert.Equal((status, transition), (alert.Status, alert.Label("alert_transition")));
+        Assert.Equal(status == AlertStatus.Resolved ? DateTimeOffset.FromUnixTimeMilliseconds(1591216985000) : null, alert.EndsAt);
+    }
+
+    [Fact]
+    public void CustomPayload_WithOnlyTheMonitorId_FiresAndResolves_AsOneAlert_WithTwoKeys()
+    {
+        const string Triggered = """
+            {"alert_id": 18692904, "alert_transition": "Triggered", "alert_title": "Disk full", "event_tags": ["env:prod"], "date": 1591216985}
+            """;
+        var recovered = Triggered.Replace("Triggered", "Recovered", StringComparison.Ordinal).Replace("1591216985", "1591217285", StringComparison.Ordinal);
+
+        var fired = Assert.Single(Accept("datadog", Triggered).Alerts);
+        var resolved = Assert.Single(Accept("datadog", recovered).Alerts);
+
+        Assert.Equal((AlertStatus.Firing, AlertStatus.Resolved), (fired.Alert.Status, resolved.Alert.Status));
+        Assert.Equal(("18692904", "18692904"), (fired.Alert.Fingerprint, resolved.Alert.Fingerprint));
+        Assert.Equal("prod", fired.Alert.Label("env"));
+
+        // The monitor id is not a notification id: without the transition and date in the key the recovery would be a duplicate.
+        Assert.Null(fired.Alert.DeliveryId);
+        Assert.Equal("datadog:18692904:Triggered:1591216985", fired.DedupKey);
+        Assert.Equal("datadog:18692904:Recovered:1591217285", resolved.DedupKey);
+    }
+
+    [Fact]
+    public void TagsAndEventTags_AreBothRead()
+    {
+        var body = CustomTriggered.Replace("\"event_tags\":", "\"tags\": \"service:pg\", \"event_tags\":", StringComparison.Ordinal);
+
+        var labels = Webhook.Single("datadog", Request(body)).Alert.Labels;
+
+        Assert.Equal(("pg", "db-1"), (labels["service"], labels["host"]));
+    }
+
+    [Fact]
+    public void NoIdAtAll_IsRejected_NamingWhatWasLookedFor()
+    {
+        Assert.Equal(
+            new WebhookRejected(400, "id: missing (looked for id, event_id, alert_id)"),
+            Reject("datadog", "{\"title\": \"Disk full\", \"event_tags\": \"env:prod\", \"alert_transition\": \"Triggered\"}"));
     }
 }

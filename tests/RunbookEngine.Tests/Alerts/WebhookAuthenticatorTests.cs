@@ -55,6 +55,48 @@ public sealed class WebhookAuthenticatorTests
     }
 
     [Fact]
+    public void a_query_token_is_required_and_compared_before_the_body_is_read()
+    {
+        var azure = AlertSources.Find("azure-monitor")!;
+        var authenticator = Authenticator("azure-monitor", new WebhookSourceOptions { QueryToken = "q-s3cret" });
+        WebhookRequest WithToken(string? token) => new(
+            ReadOnlyMemory<byte>.Empty, "application/json", new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase), token is null ? null : new Dictionary<string, string> { ["token"] = token });
+
+        Assert.Null(authenticator.AuthenticateHeaders(azure, WithToken("q-s3cret"), fromLoopback: false));
+        Assert.Equal(401, Status(authenticator.AuthenticateHeaders(azure, WithToken(null), fromLoopback: false)));
+        Assert.Equal(401, Status(authenticator.AuthenticateHeaders(azure, WithToken(""), fromLoopback: true)));
+        Assert.Equal(403, Status(authenticator.AuthenticateHeaders(azure, WithToken("q-s3cre"), fromLoopback: true)));
+        Assert.Equal(403, Status(authenticator.AuthenticateHeaders(azure, WithToken("q-s3cret "), fromLoopback: false)));
+
+        // The refusal never repeats what was sent: refusals are logged.
+        var refused = authenticator.AuthenticateHeaders(azure, WithToken("guess-123"), fromLoopback: false)!;
+        Assert.DoesNotContain("guess-123", System.Text.Json.JsonSerializer.Serialize(refused.Body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void credentials_in_an_azure_webhook_url_arrive_as_basic_authentication()
+    {
+        // Azure turns https://user:password@host/hooks/azure-monitor into an Authorization: Basic header, as browsers and curl do.
+        var azure = AlertSources.Find("azure-monitor")!;
+        var authenticator = Authenticator("azure-monitor", new WebhookSourceOptions { BasicUser = "azure", BasicPassword = "p@ss:word" });
+        var body = Encoding.UTF8.GetBytes("{}");
+        string Basic(string pair) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(pair));
+
+        Assert.Null(authenticator.AuthenticateHeaders(azure, Webhook.Request(body, "application/json", ("Authorization", Basic("azure:p@ss:word"))), fromLoopback: false));
+        Assert.Equal(403, Status(authenticator.AuthenticateHeaders(azure, Webhook.Request(body, "application/json", ("Authorization", Basic("azure:p@ss"))), fromLoopback: false)));
+        Assert.Equal(401, Status(authenticator.AuthenticateHeaders(azure, Webhook.Request(body), fromLoopback: false)));
+    }
+
+    [Fact]
+    public void a_bearer_token_in_the_query_string_is_not_a_bearer_token()
+    {
+        var authenticator = Authenticator("alertmanager", new WebhookSourceOptions { BearerToken = "s3cret" });
+        var request = new WebhookRequest(Encoding.UTF8.GetBytes("{}"), "application/json", new Dictionary<string, string>(), new Dictionary<string, string> { ["token"] = "s3cret" });
+
+        Assert.Equal(401, Status(authenticator.Authenticate(Alertmanager, request, fromLoopback: false)));
+    }
+
+    [Fact]
     public void grafana_signatures_with_a_timestamp_must_be_recent()
     {
         var body = Webhook.Fixture("grafana/alerting-test-default-payload-firing.json");

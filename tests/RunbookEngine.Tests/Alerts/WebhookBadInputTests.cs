@@ -19,6 +19,8 @@ public sealed class WebhookBadInputTests
         { "pagerduty", "pagerduty/zulip-incident-triggered-v3.json" },
         { "datadog", "datadog/relay-default-payload-service-check-triggered.json" },
         { "opsgenie", "opsgenie/zulip-create.json" },
+        { "azure-monitor", "azure-monitor/docs-test-metric-static-fired.json" },
+        { "azure-monitor", "azure-monitor/docs-test-activity-log-administrative-fired.json" },
         { "generic", "alertmanager/live-firing-single.json" },
     };
 

@@ -8,6 +8,8 @@ namespace RunbookEngine.Alerts.Sources;
 /// <summary>
 /// Datadog's Webhooks integration: the default payload (<c>id, title, body, date, event_type, last_updated, org</c>) plus the
 /// custom-payload fields people commonly add (<c>alert_transition, alert_id, alert_cycle_key, aggreg_key, alert_priority, tags, alert_title, link</c>).
+/// Teams writing their own template often name the event <c>event_id</c> and the tags <c>event_tags</c>, and some send only the
+/// monitor's <c>alert_id</c>; those are read too.
 /// <c>date</c> and <c>last_updated</c> may be epoch seconds or milliseconds, as numbers or numeric strings, or RFC 3339 strings;
 /// anything else (such as an unsubstituted <c>$DATE</c>) falls back to the arrival time, because Datadog leaves unknown template
 /// variables in place and the alert is still worth having.
@@ -24,14 +26,19 @@ internal sealed partial class DatadogSource : IAlertSource
 
     private WebhookAccepted Read(Field root, string raw, DateTimeOffset receivedAt)
     {
-        var id = root.Scalar("id") ?? throw new PayloadException("id: missing");
+        // An event id (the default $ID, or a custom event_id) names one notification; alert_id names the monitor, so it
+        // identifies the alert but not the notification, and the dedup key then has to add the transition and date.
+        var eventId = root.Scalar("id") ?? root.Scalar("event_id");
+        var alertId = root.Scalar("alert_id");
+        var id = eventId ?? alertId ?? throw new PayloadException("id: missing (looked for id, event_id, alert_id)");
         var title = root.String("title");
         var prefix = title is null ? Match.Empty : TitlePrefix().Match(title);
         var strippedTitle = title?[prefix.Length..];
 
         // The default body has no state field: the "[Recovered]" title prefix is its only resolve signal, so alert_transition wins when present.
         AlertStatus status;
-        if (root.NonEmptyString("alert_transition") is { } transition)
+        var transition = root.NonEmptyString("alert_transition");
+        if (transition is not null)
         {
             status = Transition(transition) ?? throw root.Get("alert_transition")!.Value.Error($"unknown transition \"{transition}\"");
         }
@@ -42,14 +49,14 @@ internal sealed partial class DatadogSource : IAlertSource
 
         var name = root.NonEmptyString("alert_title")
             ?? (strippedTitle is { Length: > 0 } ? strippedTitle : title is { Length: > 0 } ? title : null)
-            ?? throw new PayloadException("title: missing");
-        var alertId = root.Scalar("alert_id");
+            ?? throw new PayloadException("title: missing (looked for alert_title, title)");
         var fingerprint = root.Scalar("alert_cycle_key") ?? root.Scalar("aggreg_key") ?? alertId ?? id;
         var priority = root.Scalar("alert_priority") ?? root.Scalar("priority");
 
-        var labels = Tags(root.Get("tags"));
+        var labels = Tags(root.Get("tags"), root.Get("event_tags"));
         WebhookJson.Put(labels, "event_type", root.NonEmptyString("event_type"));
         WebhookJson.Put(labels, "alert_id", alertId);
+        WebhookJson.Put(labels, "alert_transition", transition);
         WebhookJson.Put(labels, "priority", priority);
         var annotations = WebhookJson.NewMap();
         WebhookJson.Put(annotations, "title", title);
@@ -62,6 +69,9 @@ internal sealed partial class DatadogSource : IAlertSource
         var startsAt = date ?? receivedAt;
         var endsAt = status == AlertStatus.Resolved ? lastUpdated ?? date ?? receivedAt : (DateTimeOffset?)null;
 
+        var dedupKey = eventId is not null
+            ? $"datadog:{eventId}"
+            : $"datadog:{alertId}:{transition ?? WebhookJson.StatusText(status)}:{root.Scalar("date") ?? root.Scalar("last_updated") ?? WebhookJson.KeyTime(startsAt)}";
         var alert = new RunbookAlert(
             Name,
             name,
@@ -72,9 +82,9 @@ internal sealed partial class DatadogSource : IAlertSource
             startsAt,
             endsAt,
             fingerprint,
-            id,
+            eventId,
             raw);
-        return new WebhookAccepted([new ParsedAlert(alert, $"datadog:{id}")], null);
+        return new WebhookAccepted([new ParsedAlert(alert, dedupKey)], null);
     }
 
     private static AlertStatus? Transition(string transition) => transition switch
@@ -84,24 +94,30 @@ internal sealed partial class DatadogSource : IAlertSource
         _ => null,
     };
 
-    /// <summary><c>$TAGS</c> renders as <c>"env:prod,service:web"</c>; a hand-written payload may use an array. A bare tag becomes a label with an empty value.</summary>
-    private static Dictionary<string, string> Tags(Field? field)
+    /// <summary>
+    /// <c>$TAGS</c> renders as <c>"env:prod,service:web"</c>; a hand-written payload may use an array. A bare tag becomes a label with an empty value.
+    /// Both <c>tags</c> and <c>event_tags</c> are read, so a template that sends both loses neither.
+    /// </summary>
+    private static Dictionary<string, string> Tags(params Field?[] fields)
     {
         var labels = WebhookJson.NewMap();
-        if (field is not { } tags)
+        foreach (var field in fields)
         {
-            return labels;
-        }
+            if (field is not { } tags)
+            {
+                continue;
+            }
 
-        IEnumerable<string> items = tags.Kind switch
-        {
-            JsonValueKind.String => tags.AsString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
-            JsonValueKind.Array => tags.Items().Select(item => item.AsString().Trim()),
-            _ => throw tags.Error($"expected a string or an array, got {Field.KindName(tags.Kind)}"),
-        };
-        foreach (var tag in items)
-        {
-            WebhookJson.AddTag(labels, tag);
+            IEnumerable<string> items = tags.Kind switch
+            {
+                JsonValueKind.String => tags.AsString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+                JsonValueKind.Array => tags.Items().Select(item => item.AsString().Trim()),
+                _ => throw tags.Error($"expected a string or an array, got {Field.KindName(tags.Kind)}"),
+            };
+            foreach (var tag in items)
+            {
+                WebhookJson.AddTag(labels, tag);
+            }
         }
 
         return labels;

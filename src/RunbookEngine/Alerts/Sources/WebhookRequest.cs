@@ -6,7 +6,8 @@ namespace RunbookEngine.Alerts.Sources;
 /// <param name="Body">The exact body bytes; signatures are computed over these, so they are never re-encoded.</param>
 /// <param name="ContentType">The <c>Content-Type</c> header, when the request had one.</param>
 /// <param name="Headers">The request headers; build with <see cref="StringComparer.OrdinalIgnoreCase"/>, since header names are case-insensitive.</param>
-public sealed record WebhookRequest(ReadOnlyMemory<byte> Body, string? ContentType, IReadOnlyDictionary<string, string> Headers);
+/// <param name="Query">The URL's query parameters, for the <c>token</c> credential; never stored or logged.</param>
+public sealed record WebhookRequest(ReadOnlyMemory<byte> Body, string? ContentType, IReadOnlyDictionary<string, string> Headers, IReadOnlyDictionary<string, string>? Query = null);
 
 /// <summary>One alert parsed from a webhook, with the key that identifies a resend of the same notification.</summary>
 /// <param name="Alert">The normalised alert.</param>
