@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Npgsql;
 using RunbookEngine.Benchmarks.Runs;
 using RunbookEngine.TestSupport;
 
@@ -51,6 +52,10 @@ for (var round = 1; round <= ceilingRounds; round++)
 
         PrintCeiling(ceilings[^1]);
     }
+
+    // Every round's database has a pool of its own here; idle, they would hold PostgreSQL's 300 connections until the
+    // hosts below are refused.
+    NpgsqlConnection.ClearAllPools();
 }
 
 var quartzRate = Median(ceilings.Where(c => c.Figures.Name == "raw Quartz").Select(c => c.Figures.JobsPerSecond));
@@ -94,7 +99,25 @@ File.WriteAllText(Path.Combine(work, "runbooks", "hold.csx"), """
     }, idempotent: true);
     """);
 
-Task<HostProcess> StartNodeAsync(string id, bool executes = true) => HostProcess.StartAsync(work, new Dictionary<string, string>
+// A host's log lives only in this process, so a benchmark that dies of a host's error prints what the hosts logged.
+var started = new List<(string Id, HostProcess Host)>();
+AppDomain.CurrentDomain.UnhandledException += (_, _) =>
+{
+    foreach (var (id, host) in started)
+    {
+        var log = host.Log;
+        Console.Error.WriteLine($"--- {id} log (last 8,000 characters) ---\n{log[^Math.Min(log.Length, 8000)..]}");
+    }
+};
+
+async Task<HostProcess> StartNodeAsync(string id, bool executes = true)
+{
+    var host = await StartHostAsync(id, executes);
+    started.Add((id, host));
+    return host;
+}
+
+Task<HostProcess> StartHostAsync(string id, bool executes) => HostProcess.StartAsync(work, new Dictionary<string, string>
 {
     ["RunbookEngine__Storage"] = "postgres",
     ["RunbookEngine__ConnectionString"] = database,

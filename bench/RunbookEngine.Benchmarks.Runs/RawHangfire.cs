@@ -37,7 +37,7 @@ internal sealed class RawHangfire : IRawScheduler
             InvisibilityTimeout = TimeSpan.FromSeconds(3),
             // Frees a state lock orphaned by kill -9 in seconds instead of 10 min; the engine keeps its own locks.
             DistributedLockTimeout = TimeSpan.FromSeconds(10),
-            // Its own schema, created on first use, as the engine's migrations leave Hangfire's tables to Hangfire.
+            // Hangfire creates and migrates its own tables, in a schema apart from anything else in the database.
             SchemaName = "hangfire",
             PrepareSchemaIfNecessary = true,
         };
