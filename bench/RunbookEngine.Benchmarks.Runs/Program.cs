@@ -1,27 +1,77 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Npgsql;
 using RunbookEngine.Benchmarks.Runs;
 using RunbookEngine.TestSupport;
 
 // Run benchmarks for docs/benchmarks.md, side by side in one process run on one PostgreSQL (started here, fsync on):
-// raw Quartz no-op jobs/s, then real host processes: latency same node and cross node, runs/s on one and two nodes,
-// and recovery time after a kill -9. `dotnet run -c Release --project bench/RunbookEngine.Benchmarks.Runs`.
+// the raw ceilings first (raw Quartz and raw Hangfire no-op jobs/s and enqueue-to-execute latency, in interleaved
+// rounds), then real host processes: latency same node and cross node, runs/s on one and two nodes, and recovery time
+// after a kill -9. `dotnet run -c Release --project bench/RunbookEngine.Benchmarks.Runs [-- --ceilings-only]
+// [--rounds N] [--no-long-polling]`.
 const int Runs = 1000;
 const int Senders = 16;
 const int Threads = 10;
+const int LatencySamples = 200;
+var ceilingsOnly = args.Contains("--ceilings-only");
+var longPolling = !args.Contains("--no-long-polling");
+var roundsIndex = Array.IndexOf(args, "--rounds");
+var ceilingRounds = roundsIndex >= 0 ? int.Parse(args[roundsIndex + 1], CultureInfo.InvariantCulture) : 3;
 var rows = new List<(string Figure, string Value)>();
 string F(double v) => v.ToString("0.0", CultureInfo.InvariantCulture);
 void Report(string figure, string value)
 {
     rows.Add((figure, value));
-    Console.Error.WriteLine($"{figure}: {value}");
+    Console.Error.WriteLine($"{figure}: {value} (load {F(Ceilings.LoadAverage())})");
 }
+
+// Hangfire's client is synchronous, so each sender holds a pool thread while it enqueues; without enough threads up
+// front the 16 senders start as a few and grow by the pool's hill climbing, on both sides alike.
+ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+ThreadPool.SetMinThreads(Math.Max(minWorkers, 2 * (Senders + Threads)), minIo);
 
 var server = await PostgresServer.StartDurableAsync();
 
-var (quartzRate, quartzSeconds) = await RawQuartz.MeasureAsync(await server.CreateDatabaseAsync("bench_quartz"), Runs, Senders, Threads);
-Report($"raw Quartz no-op jobs/s, {Runs} jobs from {Senders} senders, {Threads} threads, one node", $"{quartzRate:0} ({F(quartzSeconds)} s)");
+// Rounds alternate the schedulers, each on a fresh database, so drift in the machine's load falls on all of them.
+var ceilings = new List<(int Round, CeilingRound Figures)>();
+for (var round = 1; round <= ceilingRounds; round++)
+{
+    await using (var quartz = await RawQuartz.StartAsync(await server.CreateDatabaseAsync("bench_quartz"), Threads))
+    {
+        ceilings.Add((round, await Ceilings.MeasureAsync(quartz, Runs, Senders, LatencySamples)));
+    }
+
+    PrintCeiling(ceilings[^1]);
+    foreach (var lp in longPolling ? new[] { false, true } : [false])
+    {
+        await using (var hangfire = RawHangfire.Start(await server.CreateDatabaseAsync("bench_hangfire"), Threads, lp))
+        {
+            ceilings.Add((round, await Ceilings.MeasureAsync(hangfire, Runs, Senders, LatencySamples)));
+        }
+
+        PrintCeiling(ceilings[^1]);
+    }
+
+    // Every round's database has a pool of its own here; idle, they would hold PostgreSQL's 300 connections until the
+    // hosts below are refused.
+    NpgsqlConnection.ClearAllPools();
+}
+
+var quartzRate = Median(ceilings.Where(c => c.Figures.Name == "raw Quartz").Select(c => c.Figures.JobsPerSecond));
+var hangfireRate = Median(ceilings.Where(c => c.Figures.Name == "raw Hangfire, 200 ms polling").Select(c => c.Figures.JobsPerSecond));
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; PostgreSQL 15 with fsync on, started by the benchmark; {Threads} threads / workers; {Runs} jobs from {Senders} senders; latency n={LatencySamples} one at a time");
+Console.WriteLine("| round | ceiling | no-op jobs/s (s, executed) | load | enqueue → execute p50 / p99 / max (ms) | missed | load |");
+Console.WriteLine("|---|---|---|---|---|---|---|");
+foreach (var (round, c) in ceilings)
+{
+    Console.WriteLine($"| {round} | {c.Name} | {c.JobsPerSecond:0} ({F(c.Seconds)} s, {c.Executed}/{c.Jobs}) | {F(c.ThroughputLoad)} | {(c.Latencies.Count > 0 ? Percentiles([.. c.Latencies]) : "none")} | {c.Missed} | {F(c.LatencyLoad)} |");
+}
+
+if (ceilingsOnly)
+{
+    return 0;
+}
 
 var database = await server.CreateDatabaseAsync("bench_runs");
 var work = Directory.CreateTempSubdirectory("runbook-bench-runs-").FullName;
@@ -49,7 +99,25 @@ File.WriteAllText(Path.Combine(work, "runbooks", "hold.csx"), """
     }, idempotent: true);
     """);
 
-Task<HostProcess> StartNodeAsync(string id, bool executes = true) => HostProcess.StartAsync(work, new Dictionary<string, string>
+// A host's log lives only in this process, so a benchmark that dies of a host's error prints what the hosts logged.
+var started = new List<(string Id, HostProcess Host)>();
+AppDomain.CurrentDomain.UnhandledException += (_, _) =>
+{
+    foreach (var (id, host) in started)
+    {
+        var log = host.Log;
+        Console.Error.WriteLine($"--- {id} log (last 8,000 characters) ---\n{log[^Math.Min(log.Length, 8000)..]}");
+    }
+};
+
+async Task<HostProcess> StartNodeAsync(string id, bool executes = true)
+{
+    var host = await StartHostAsync(id, executes);
+    started.Add((id, host));
+    return host;
+}
+
+Task<HostProcess> StartHostAsync(string id, bool executes) => HostProcess.StartAsync(work, new Dictionary<string, string>
 {
     ["RunbookEngine__Storage"] = "postgres",
     ["RunbookEngine__ConnectionString"] = database,
@@ -126,6 +194,7 @@ foreach (var node in nodes.Values)
 }
 
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; PostgreSQL 15 with fsync on, started by the benchmark; {Threads} run threads per node");
+Console.WriteLine($"1-minute load average at the end: {F(Ceilings.LoadAverage())} (each figure's is on standard error)");
 Console.WriteLine("| figure | value |");
 Console.WriteLine("|---|---|");
 foreach (var (figure, value) in rows)
@@ -133,8 +202,22 @@ foreach (var (figure, value) in rows)
     Console.WriteLine($"| {figure} | {value} |");
 }
 
-Console.WriteLine($"| our runs/s on one node ÷ raw Quartz jobs/s | {F(OneNodeRate() / quartzRate)} |");
+Console.WriteLine($"| our runs/s on one node ÷ raw Quartz jobs/s (median of the rounds, {quartzRate:0}) | {OneNodeRate() / quartzRate:0.00} |");
+Console.WriteLine($"| our runs/s on one node ÷ raw Hangfire jobs/s, 200 ms polling (median of the rounds, {hangfireRate:0}) | {OneNodeRate() / hangfireRate:0.00} |");
 return 0;
+
+void PrintCeiling((int Round, CeilingRound Figures) ceiling)
+{
+    var c = ceiling.Figures;
+    Console.Error.WriteLine($"round {ceiling.Round}, {c.Name}: {c.JobsPerSecond:0} no-op jobs/s ({F(c.Seconds)} s, {c.Executed}/{c.Jobs} executed, load {F(c.ThroughputLoad)}); "
+        + $"enqueue to execute p50 / p99 / max {(c.Latencies.Count > 0 ? Percentiles([.. c.Latencies]) : "none")} ms, {c.Missed} missed (load {F(c.LatencyLoad)})");
+}
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+}
 
 double OneNodeRate() => double.Parse(rows.First(r => r.Figure.StartsWith("runs/s", StringComparison.Ordinal)).Value.Split(' ')[0], CultureInfo.InvariantCulture);
 

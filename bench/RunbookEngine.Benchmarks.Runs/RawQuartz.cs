@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Quartz;
 
@@ -9,9 +8,20 @@ namespace RunbookEngine.Benchmarks.Runs;
 /// wait, check-in, thread pool, lock-free inserts and RequestRecovery): its no-op jobs per second is the ceiling our
 /// runs per second sit under.
 /// </summary>
-internal static class RawQuartz
+internal sealed class RawQuartz : IRawScheduler
 {
-    public static async Task<(double JobsPerSecond, double Seconds)> MeasureAsync(string connectionString, int jobs, int senders, int threads)
+    private readonly ServiceProvider _provider;
+    private readonly IScheduler _scheduler;
+
+    private RawQuartz(ServiceProvider provider, IScheduler scheduler)
+    {
+        _provider = provider;
+        _scheduler = scheduler;
+    }
+
+    public string Name => "raw Quartz";
+
+    public static async Task<RawQuartz> StartAsync(string connectionString, int threads)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -36,51 +46,30 @@ internal static class RawQuartz
                 store.ProvisionSchema();
             });
         });
-        await using var provider = services.BuildServiceProvider();
+        var provider = services.BuildServiceProvider();
         var scheduler = await provider.GetRequiredService<ISchedulerFactory>().GetScheduler();
         await scheduler.Start();
-
-        await RunBatchAsync(scheduler, "warm", 50, senders);
-        var clock = Stopwatch.StartNew();
-        await RunBatchAsync(scheduler, "measured", jobs, senders);
-        var seconds = clock.Elapsed.TotalSeconds;
-        await scheduler.Shutdown(waitForJobsToComplete: true);
-        return (jobs / seconds, seconds);
+        return new RawQuartz(provider, scheduler);
     }
 
-    private static async Task RunBatchAsync(IScheduler scheduler, string batch, int jobs, int senders)
+    public async Task EnqueueAsync(string id, CancellationToken cancellationToken)
     {
-        NoopJob.Expect(jobs);
-        await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = senders }, async (i, ct) =>
-        {
-            var id = $"{batch}-{i}";
-            var job = JobBuilder.Create<NoopJob>().WithIdentity(id, "runs").RequestRecovery().Build();
-            var trigger = TriggerBuilder.Create().WithIdentity(id, "runs").StartNow().Build();
-            await scheduler.ScheduleJob(job, trigger, default, ct);
-        });
-        await NoopJob.AllDone.WaitAsync(TimeSpan.FromMinutes(5));
+        var job = JobBuilder.Create<NoopJob>().WithIdentity(id, "runs").RequestRecovery().Build();
+        var trigger = TriggerBuilder.Create().WithIdentity(id, "runs").StartNow().Build();
+        await _scheduler.ScheduleJob(job, trigger, default, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _scheduler.Shutdown(waitForJobsToComplete: true);
+        await _provider.DisposeAsync();
     }
 
     private sealed class NoopJob : IJob
     {
-        private static int _remaining;
-        private static TaskCompletionSource _done = new();
-
-        public static Task AllDone => _done.Task;
-
-        public static void Expect(int jobs)
-        {
-            _done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref _remaining, jobs);
-        }
-
         public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
         {
-            if (Interlocked.Decrement(ref _remaining) == 0)
-            {
-                _done.TrySetResult();
-            }
-
+            Countdown.Ran();
             return ValueTask.CompletedTask;
         }
     }
