@@ -35,7 +35,9 @@ internal static class AccessServiceCollectionExtensions
             }
         });
 
-        services.AddAuthentication(AccessIdentity.AnyScheme)
+        // No default scheme: each group's policy names its schemes, so requests to the open routes (webhooks, which carry
+        // their own bearer tokens) are not taken for API callers and logged as failed sign-ins.
+        services.AddAuthentication()
             .AddScheme<AccessSchemeOptions, AccessHandler>(AccessIdentity.AnyScheme, o => (o.CookieWrites, o.RedirectToSignIn) = (true, true))
             .AddScheme<AccessSchemeOptions, AccessHandler>(AccessIdentity.ApiScheme, o => (o.CookieWrites, o.RedirectToSignIn) = (false, false))
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(AccessIdentity.BearerScheme, null)
@@ -70,8 +72,8 @@ internal static class AccessServiceCollectionExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(AccessIdentity.ApiPolicy, p => p.AddAuthenticationSchemes(AccessIdentity.ApiScheme).RequireAuthenticatedUser())
             .AddPolicy(AccessIdentity.DashboardPolicy, p => p.AddAuthenticationSchemes(AccessIdentity.AnyScheme).RequireAuthenticatedUser())
-            // An endpoint that names no policy is not left open by mistake; the open ones say AllowAnonymous.
-            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(AccessIdentity.AnyScheme).RequireAuthenticatedUser().Build());
+            // Lets anyone in but says who they are, for open endpoints that tell trusted callers more (/readyz).
+            .AddPolicy(AccessIdentity.IdentifyPolicy, p => p.AddAuthenticationSchemes(AccessIdentity.AnyScheme).RequireAssertion(_ => true));
 
         services.AddAntiforgery(o =>
         {

@@ -39,7 +39,7 @@ internal static class HealthEndpoints
             return problems.Count == 0
                 ? Results.Ok(new { status = "ready" })
                 : Results.Json(new { status = "not ready", problems }, statusCode: StatusCodes.Status503ServiceUnavailable);
-        });
+        }).RequireAuthorization(RunbookEngine.Access.AccessIdentity.IdentifyPolicy);
     }
 
     private static bool MaySeeDetail(HttpContext http, RunbookEngineOptions options) =>

@@ -30,6 +30,9 @@ public static class AccessIdentity
     /// <summary>The policy of the dashboard.</summary>
     public const string DashboardPolicy = "dashboard";
 
+    /// <summary>A policy that admits everyone and sets who they are, for open endpoints that tell trusted callers more.</summary>
+    public const string IdentifyPolicy = "identify";
+
     /// <summary>The claim holding the fingerprint of the token a sign-in was made with.</summary>
     public const string TokenClaim = "runbookengine:token";
 
