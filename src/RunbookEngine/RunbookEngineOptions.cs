@@ -76,6 +76,9 @@ public sealed class AlertOptions
     /// </summary>
     public Dictionary<string, WebhookSourceOptions> Sources { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Custom sources by name, each posted to <c>/hooks/custom/{name}</c> and seen by runbooks as source <c>custom/{name}</c>.</summary>
+    public Dictionary<string, CustomSourceOptions> Custom { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>How far a signed timestamp (Grafana's) may be from now. Default 5 minutes.</summary>
     public TimeSpan SignatureTolerance { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -86,8 +89,8 @@ public sealed class AlertOptions
     public int MatchingConcurrency { get; set; } = 4;
 }
 
-/// <summary>How one alert source authenticates. Every credential given must check out.</summary>
-public sealed class WebhookSourceOptions
+/// <summary>The credentials a webhook sender can show. Every credential given must check out.</summary>
+public abstract class WebhookCredentialOptions
 {
     /// <summary>Expect <c>Authorization: Bearer TOKEN</c>.</summary>
     public string? BearerToken { get; set; }
@@ -104,6 +107,16 @@ public sealed class WebhookSourceOptions
     /// </summary>
     public string? QueryToken { get; set; }
 
+    /// <summary>The HMAC secrets; only built-in sources that sign their webhooks have any.</summary>
+    public virtual IReadOnlyList<string> HmacSecrets => [];
+
+    /// <summary>Whether any credential is configured.</summary>
+    public bool HasCredential => BearerToken is { Length: > 0 } || BasicUser is { Length: > 0 } || QueryToken is { Length: > 0 } || HmacSecrets.Count > 0;
+}
+
+/// <summary>How one built-in alert source authenticates. Every credential given must check out.</summary>
+public sealed class WebhookSourceOptions : WebhookCredentialOptions
+{
     /// <summary>
     /// The HMAC secret of a signing source: Grafana (<c>X-Grafana-Alerting-Signature</c>) or PagerDuty
     /// (<c>X-PagerDuty-Signature</c>). During a PagerDuty secret rotation, list both in <see cref="Secrets"/>.
@@ -116,11 +129,28 @@ public sealed class WebhookSourceOptions
     /// <summary>Grafana only: the header carrying the signed timestamp, when Grafana is set to send one.</summary>
     public string? TimestampHeader { get; set; }
 
-    /// <summary>Whether any credential is configured.</summary>
-    public bool HasCredential => BearerToken is { Length: > 0 } || BasicUser is { Length: > 0 } || QueryToken is { Length: > 0 } || HmacSecrets.Count > 0;
-
     /// <summary>The HMAC secrets, <see cref="Secret"/> first.</summary>
-    public IReadOnlyList<string> HmacSecrets => [.. new[] { Secret }.Concat(Secrets).Where(s => !string.IsNullOrEmpty(s)).Select(s => s!)];
+    public override IReadOnlyList<string> HmacSecrets => [.. new[] { Secret }.Concat(Secrets).Where(s => !string.IsNullOrEmpty(s)).Select(s => s!)];
+}
+
+/// <summary>
+/// A payload shape described in configuration rather than code, posted to <c>/hooks/custom/{name}</c>: the same credentials as a
+/// built-in source, and <see cref="Fields"/>, which says where in the JSON body each alert field is.
+/// </summary>
+public sealed class CustomSourceOptions : WebhookCredentialOptions
+{
+    /// <summary>
+    /// Alert field to JSON Pointer (RFC 6901) into the body: <c>name</c> (required), <c>status</c>, <c>severity</c>, <c>fingerprint</c>,
+    /// <c>startsAt</c>, <c>endsAt</c>, <c>labels</c>, <c>label.NAME</c>, <c>annotations</c>, <c>annotation.NAME</c>, <c>id</c> and
+    /// <c>alerts</c>. With <c>alerts</c> (a pointer to an array) each element is one alert and the other pointers start at the element.
+    /// </summary>
+    public Dictionary<string, string> Fields { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Comma-separated <c>status</c> values that mean firing, compared ignoring case.</summary>
+    public string FiringValues { get; set; } = "firing,triggered,alert,open";
+
+    /// <summary>Comma-separated <c>status</c> values that mean resolved, compared ignoring case.</summary>
+    public string ResolvedValues { get; set; } = "resolved,recovered,ok,closed";
 }
 
 /// <summary>

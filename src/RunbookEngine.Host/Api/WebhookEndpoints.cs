@@ -5,20 +5,46 @@ using RunbookEngine.Alerts.Sources;
 
 namespace RunbookEngine.Host.Api;
 
-/// <summary><c>POST /hooks/{source}</c>: alert webhooks from Alertmanager, Grafana, PagerDuty, Datadog, Opsgenie, Azure Monitor and the generic shape.</summary>
+/// <summary>
+/// <c>POST /hooks/{source}</c>: alert webhooks from Alertmanager, Grafana, PagerDuty, Datadog, Opsgenie, Azure Monitor and the generic shape;
+/// <c>POST /hooks/custom/{name}</c>: the custom sources configured under <c>RunbookEngine:Alerts:Custom</c>.
+/// </summary>
 internal static class WebhookEndpoints
 {
-    public static void MapWebhookEndpoints(this IEndpointRouteBuilder app) =>
+    public static void MapWebhookEndpoints(this IEndpointRouteBuilder app)
+    {
+        // {source} is one segment, so it never takes /hooks/custom/NAME; the literal segment also outranks it in routing.
         app.MapPost("/hooks/{source}", ReceiveAsync).DisableAntiforgery();
+        app.MapPost("/hooks/custom/{name}", ReceiveCustomAsync).DisableAntiforgery();
+    }
 
-    private static async Task<IResult> ReceiveAsync(
+    private static Task<IResult> ReceiveAsync(
         string source, HttpContext http, AlertIngest ingest, WebhookAuthenticator authenticator, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
     {
         if (AlertSources.Find(source) is not { } alertSource)
         {
-            return Answer(new IngestResponse(404, new { error = $"no alert source '{source}'; use {string.Join(", ", AlertSources.All.Select(s => s.Name))}" }));
+            var custom = string.Equals(source, "custom", StringComparison.OrdinalIgnoreCase) ? "; a custom source is posted to /hooks/custom/NAME" : "";
+            return Task.FromResult(Answer(new IngestResponse(404, new { error = $"no alert source '{source}'; use {string.Join(", ", AlertSources.All.Select(s => s.Name))}{custom}" })));
         }
 
+        return ReceiveFromAsync(alertSource, http, ingest, authenticator, options, cancellationToken);
+    }
+
+    private static Task<IResult> ReceiveCustomAsync(
+        string name, HttpContext http, CustomAlertSources custom, AlertIngest ingest, WebhookAuthenticator authenticator, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
+    {
+        if (custom.Find(name) is not { } alertSource)
+        {
+            var configured = custom.Names.Count == 0 ? "none is configured (RunbookEngine:Alerts:Custom)" : "configured: " + string.Join(", ", custom.Names);
+            return Task.FromResult(Answer(new IngestResponse(404, new { error = $"no custom alert source '{name}'; {configured}" })));
+        }
+
+        return ReceiveFromAsync(alertSource, http, ingest, authenticator, options, cancellationToken);
+    }
+
+    private static async Task<IResult> ReceiveFromAsync(
+        IAlertSource alertSource, HttpContext http, AlertIngest ingest, WebhookAuthenticator authenticator, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
+    {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in http.Request.Headers)
         {

@@ -13,7 +13,7 @@ namespace RunbookEngine.Alerts;
 /// </summary>
 public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<WebhookAuthenticator> logger)
 {
-    /// <summary>The query parameter that carries <see cref="WebhookSourceOptions.QueryToken"/>.</summary>
+    /// <summary>The query parameter that carries <see cref="WebhookCredentialOptions.QueryToken"/>.</summary>
     public const string QueryTokenParameter = "token";
 
     /// <summary>Checks the request's credentials for a source, before its body is parsed.</summary>
@@ -37,10 +37,11 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(request);
-        var settings = options.Value.Alerts.Sources.GetValueOrDefault(source.Name);
+        var settings = Settings(source);
         if (settings is null || !settings.HasCredential)
         {
-            return fromLoopback ? null : Refuse(401, $"no credential is configured for {source.Name} webhooks, so only this machine may post them; configure RunbookEngine:Alerts:Sources:{source.Name}");
+            var section = source is CustomSource custom ? CustomSource.Setting(custom.Name[CustomSource.Prefix.Length..]) : $"RunbookEngine:Alerts:Sources:{source.Name}";
+            return fromLoopback ? null : Refuse(401, $"no credential is configured for {source.Name} webhooks, so only this machine may post them; configure {section}");
         }
 
         var authorization = Header(request, "Authorization");
@@ -104,9 +105,9 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
                         return Refuse(401, "the X-Grafana-Alerting-Signature header is missing");
                     }
 
-                    if (settings.TimestampHeader is { Length: > 0 } header && Header(request, header) is null)
+                    if (settings is WebhookSourceOptions { TimestampHeader: { Length: > 0 } header } && Header(request, header) is null)
                     {
-                        return Refuse(401, $"the {settings.TimestampHeader} header is missing");
+                        return Refuse(401, $"the {header} header is missing");
                     }
 
                     break;
@@ -137,8 +138,7 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(request);
-        var settings = options.Value.Alerts.Sources.GetValueOrDefault(source.Name);
-        if (settings is not null && settings.HmacSecrets.Count > 0)
+        if (Settings(source) is WebhookSourceOptions settings && settings.HmacSecrets.Count > 0)
         {
             var body = request.Body.Span;
             switch (source.Name)
@@ -191,6 +191,10 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
 
         return null;
     }
+
+    // A custom source carries its own settings; a built-in one finds them by name.
+    private WebhookCredentialOptions? Settings(IAlertSource source) =>
+        source is CustomSource custom ? custom.Options : options.Value.Alerts.Sources.GetValueOrDefault(source.Name);
 
     private IngestResponse Refuse(int status, string reason)
     {

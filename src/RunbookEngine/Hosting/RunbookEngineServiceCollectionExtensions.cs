@@ -57,6 +57,7 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(o => o.Access.KnownProxies.All(p => System.Net.IPAddress.TryParse(p, out _)), "RunbookEngine:Access:KnownProxies takes IP addresses (e.g. 10.0.0.5)")
             .Validate(o => o.Access.SignInLifetime >= TimeSpan.FromMinutes(1), "RunbookEngine:Access:SignInLifetime must be at least 1 minute")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RunbookEngineOptions>, CustomSourcesValidation>();
 
         var options = configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
         var nodeId = string.IsNullOrWhiteSpace(options.NodeId) ? $"{Environment.MachineName}-{Environment.ProcessId}" : options.NodeId;
@@ -182,8 +183,16 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<AlertDispatcher>());
         services.AddSingleton<AlertIngest>();
         services.AddSingleton<WebhookAuthenticator>();
+        services.AddSingleton<Alerts.Sources.CustomAlertSources>();
         services.AddRunbookTelemetry();
         services.AddRunbookRetention();
         return services;
+    }
+
+    // Its own validator because each problem names its own setting, which a fixed Validate message cannot.
+    private sealed class CustomSourcesValidation : IValidateOptions<RunbookEngineOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RunbookEngineOptions options) =>
+            Alerts.Sources.CustomAlertSources.Problems(options) is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
     }
 }
