@@ -78,10 +78,4 @@ internal sealed class JsonPointer
 
         return current.ValueKind == JsonValueKind.Null ? null : current;
     }
-
-    /// <summary>This pointer appended to <paramref name="prefix"/>, for naming the absolute place in an error.</summary>
-    public string After(string prefix) => prefix + Text;
-
-    /// <summary>A token escaped for a pointer.</summary>
-    public static string Escape(string token) => token.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 }
