@@ -181,6 +181,42 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
             closed.GetProperty("alert").GetProperty("resolvedAt").GetDateTimeOffset());
     }
 
+    [Fact]
+    public async Task a_custom_payload_starts_its_runbook_and_its_resolution_closes_it()
+    {
+        static byte[] Incident(string eventId, string state, string? closed) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            event_id = eventId,
+            incident = new { title = "CheckoutLatencyHigh", state, closed, summary = "p99 over 2s", tags = new { service = "checkout", region = "eu-west-1" } },
+        }));
+        var token = new Dictionary<string, string> { ["Authorization"] = "Bearer acme-token" };
+
+        var (unknown, unknownBody) = await Http.PostHookAsync("custom/nope", Incident("e-0", "TRIGGERED", null), headers: token);
+        Assert.Equal(404, unknown);
+        Assert.Contains("configured: acme", unknownBody.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(401, (await Http.PostHookAsync("custom/acme", Incident("e-1", "TRIGGERED", null))).Status);
+        var (missing, missingBody) = await Http.PostHookAsync("custom/acme", Encoding.UTF8.GetBytes("{\"incident\": {}}"), headers: token);
+        Assert.Equal(400, missing);
+        Assert.Equal("name: nothing at /incident/title (RunbookEngine:Alerts:Custom:acme:Fields:name)", missingBody.GetProperty("error").GetString());
+
+        var (status, body) = await Http.PostHookAsync("custom/acme", Incident("e-1", "TRIGGERED", null), headers: token);
+        Assert.Equal(202, status);
+        var alert = await Http.SettledAlertAsync(body.GetProperty("alerts")[0].GetProperty("id").GetString()!);
+        var decision = alert.Decisions().Single();
+        Assert.Equal(("Started", "on-custom-checkout"), (alert.Outcome(), decision.Runbook));
+        Assert.Equal("custom/acme", alert.GetProperty("alert").GetProperty("source").GetString());
+        Assert.Equal("Succeeded", (await Http.EndedRunAsync(decision.RunId!)).Status());
+
+        var (resolvedStatus, resolvedBody) = await Http.PostHookAsync("custom/acme", Incident("e-2", "resolved", "2026-11-24T03:00:00Z"), headers: token);
+        Assert.Equal(202, resolvedStatus);
+        var resolution = await Http.SettledAlertAsync(resolvedBody.GetProperty("alerts")[0].GetProperty("id").GetString()!);
+        var closed = await Http.SettledAlertAsync(alert.GetProperty("alert").GetProperty("id").GetString()!);
+
+        Assert.Equal("Resolution", resolution.Outcome());
+        Assert.Equal(DateTimeOffset.Parse("2026-11-24T03:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
+            closed.GetProperty("alert").GetProperty("resolvedAt").GetDateTimeOffset());
+    }
+
     [Theory]
     [InlineData("truncated JSON", "alertmanager", "{\"version\":\"4\",\"alerts\":[", "application/json", 400)]
     [InlineData("labels of the wrong type", "alertmanager", "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":[{\"status\":\"firing\",\"labels\":[\"a\"],\"annotations\":{},\"startsAt\":\"2026-11-24T01:00:00Z\"}]}", "application/json", 400)]
@@ -327,6 +363,13 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
             ["RunbookEngine__Alerts__Sources__opsgenie__BearerToken"] = "opsgenie-token",
             ["RunbookEngine__Alerts__Sources__azure-monitor__QueryToken"] = "azure-query-token",
             ["RunbookEngine__Alerts__Breaker__MaxRuns"] = "3",
+            ["RunbookEngine__Alerts__Custom__acme__BearerToken"] = "acme-token",
+            ["RunbookEngine__Alerts__Custom__acme__Fields__name"] = "/incident/title",
+            ["RunbookEngine__Alerts__Custom__acme__Fields__status"] = "/incident/state",
+            ["RunbookEngine__Alerts__Custom__acme__Fields__endsAt"] = "/incident/closed",
+            ["RunbookEngine__Alerts__Custom__acme__Fields__labels"] = "/incident/tags",
+            ["RunbookEngine__Alerts__Custom__acme__Fields__annotation.summary"] = "/incident/summary",
+            ["RunbookEngine__Alerts__Custom__acme__Fields__id"] = "/event_id",
         });
 
         public async Task DisposeAsync() => await Workspace.DisposeAsync();

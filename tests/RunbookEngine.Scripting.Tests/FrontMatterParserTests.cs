@@ -118,6 +118,20 @@ public sealed class FrontMatterParserTests
     }
 
     [Fact]
+    public void Parse_AcceptsACustomSource_WhichOnlyTheHostKnows()
+    {
+        var result = Parse("""
+            description: answers a custom source
+            alerts:
+              - name: CheckoutLatencyHigh
+                source: custom/acme
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal("custom/acme", Assert.Single(result.Definition!.Alerts).Source);
+    }
+
+    [Fact]
     public void Parse_OfBadAlertRules_ReportsEachProblem()
     {
         var result = Parse("""

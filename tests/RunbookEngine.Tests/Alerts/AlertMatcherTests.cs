@@ -28,6 +28,15 @@ public sealed class AlertMatcherTests
         Assert.False(AlertMatcher.Matches(Rule("DiskFull", "grafana"), Alert()));
     }
 
+    [Fact]
+    public void a_custom_source_is_matched_by_its_full_name_only()
+    {
+        Assert.True(AlertMatcher.Matches(Rule("DiskFull", "custom/acme"), Alert(source: "custom/acme")));
+        Assert.True(AlertMatcher.Matches(Rule("DiskFull", "Custom/ACME"), Alert(source: "custom/acme")));
+        Assert.False(AlertMatcher.Matches(Rule("DiskFull", "acme"), Alert(source: "custom/acme")));
+        Assert.False(AlertMatcher.Matches(Rule("DiskFull", "custom/acme"), Alert(source: "generic")));
+    }
+
     [Theory]
     [InlineData("critical|warning", "warning", true)]
     [InlineData("critical|warning", "warning-ish", false)]
