@@ -72,7 +72,7 @@ public sealed class AlertOptions
 
     /// <summary>
     /// Credentials by source name (<c>alertmanager</c>, <c>grafana</c>, <c>pagerduty</c>, <c>datadog</c>,
-    /// <c>opsgenie</c>, <c>azure-monitor</c>, <c>generic</c>). A source with none accepts requests from loopback only.
+    /// <c>opsgenie</c>, <c>azure-monitor</c>, <c>generic</c>; custom sources keep theirs under <c>RunbookEngine:Alerts:Custom</c>). A source with none accepts requests from loopback only.
     /// </summary>
     public Dictionary<string, WebhookSourceOptions> Sources { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
