@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -40,8 +41,8 @@ internal static class AccessServiceCollectionExtensions
         services.AddAuthentication()
             .AddScheme<AccessSchemeOptions, AccessHandler>(AccessIdentity.AnyScheme, o => (o.CookieWrites, o.RedirectToSignIn) = (true, true))
             .AddScheme<AccessSchemeOptions, AccessHandler>(AccessIdentity.ApiScheme, o => (o.CookieWrites, o.RedirectToSignIn) = (false, false))
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(AccessIdentity.BearerScheme, null)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, LoopbackHandler>(AccessIdentity.LoopbackScheme, null)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(AccessIdentity.BearerScheme, null)
+            .AddScheme<AuthenticationSchemeOptions, LoopbackHandler>(AccessIdentity.LoopbackScheme, null)
             .AddCookie(AccessIdentity.CookieScheme, o =>
             {
                 o.Cookie.Name = "rbe-signin";

@@ -121,15 +121,10 @@ internal static class CatalogApi
             return Results.Json(new { error = "the X-Hub-Signature-256 header is not sha256= and 64 hex digits" }, statusCode: 401);
         }
 
-        var limit = options.Value.Alerts.MaxBodyBytes;
-        if (http.Request.ContentLength > limit)
+        var (body, tooLarge) = await WebhookEndpoints.ReadLimitedAsync(http.Request, options.Value.Alerts.MaxBodyBytes, cancellationToken);
+        if (body is null)
         {
-            return Results.Json(new { error = $"the body is {http.Request.ContentLength} bytes; the limit is {limit}" }, statusCode: 413);
-        }
-
-        if (await WebhookEndpoints.ReadBoundedAsync(http.Request.Body, limit, cancellationToken) is not { } body)
-        {
-            return Results.Json(new { error = $"the body is larger than the limit of {limit} bytes" }, statusCode: 413);
+            return tooLarge!;
         }
 
         if (!WebhookSignatures.VerifyGitHub(secret, body, signature))

@@ -68,16 +68,10 @@ internal static class WebhookEndpoints
             return Answer(refused);
         }
 
-        var limit = ingest.MaxBodyBytes;
-        if (http.Request.ContentLength > limit)
-        {
-            return Answer(new IngestResponse(413, new { error = $"the body is {http.Request.ContentLength} bytes; the limit is {limit}" }));
-        }
-
-        var body = await ReadBoundedAsync(http.Request.Body, limit, cancellationToken);
+        var (body, tooLarge) = await ReadLimitedAsync(http.Request, ingest.MaxBodyBytes, cancellationToken);
         if (body is null)
         {
-            return Answer(new IngestResponse(413, new { error = $"the body is larger than the limit of {limit} bytes" }));
+            return tooLarge!;
         }
 
         var request = new WebhookRequest(body, http.Request.ContentType, headers, query);
@@ -86,8 +80,23 @@ internal static class WebhookEndpoints
 
     private static IResult Answer(IngestResponse response) => Results.Json(response.Body, statusCode: response.StatusCode);
 
-    /// <summary>Reads the body but never more than the limit, whatever Content-Length claims (or a chunked body hides).</summary>
-    internal static async Task<byte[]?> ReadBoundedAsync(Stream body, long limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// The whole body, or the 413 to answer: refused at once when Content-Length says it is too large, and never read
+    /// past the limit when it does not say (a chunked body). Every webhook endpoint reads through this.
+    /// </summary>
+    internal static async Task<(byte[]? Body, IResult? TooLarge)> ReadLimitedAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return (null, Answer(new IngestResponse(413, new { error = $"the body is {request.ContentLength} bytes; the limit is {limit}" })));
+        }
+
+        return await ReadBoundedAsync(request.Body, limit, cancellationToken) is { } body
+            ? (body, null)
+            : (null, Answer(new IngestResponse(413, new { error = $"the body is larger than the limit of {limit} bytes" })));
+    }
+
+    private static async Task<byte[]?> ReadBoundedAsync(Stream body, long limit, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         while (true)

@@ -33,18 +33,18 @@ internal sealed class CustomSource : IAlertSource
     private const string LabelPrefix = "label.";
     private const string AnnotationPrefix = "annotation.";
 
-    private readonly string setting;
-    private readonly Dictionary<string, JsonPointer> fields = new(StringComparer.OrdinalIgnoreCase);
-    private readonly List<(string Name, JsonPointer Pointer)> labels = [];
-    private readonly List<(string Name, JsonPointer Pointer)> annotations = [];
-    private readonly HashSet<string> firing;
-    private readonly HashSet<string> resolved;
+    private readonly string _setting;
+    private readonly Dictionary<string, JsonPointer> _fields = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<(string Name, JsonPointer Pointer)> _labels = [];
+    private readonly List<(string Name, JsonPointer Pointer)> _annotations = [];
+    private readonly HashSet<string> _firing;
+    private readonly HashSet<string> _resolved;
 
     private CustomSource(string name, CustomSourceOptions options)
     {
         Name = Prefix + name;
         Options = options;
-        setting = Setting(name);
+        _setting = Setting(name);
         foreach (var (key, text) in options.Fields)
         {
             if (!JsonPointer.TryParse(text, out var pointer))
@@ -54,20 +54,20 @@ internal sealed class CustomSource : IAlertSource
 
             if (key.StartsWith(LabelPrefix, StringComparison.OrdinalIgnoreCase))
             {
-                labels.Add((key[LabelPrefix.Length..], pointer!));
+                _labels.Add((key[LabelPrefix.Length..], pointer!));
             }
             else if (key.StartsWith(AnnotationPrefix, StringComparison.OrdinalIgnoreCase))
             {
-                annotations.Add((key[AnnotationPrefix.Length..], pointer!));
+                _annotations.Add((key[AnnotationPrefix.Length..], pointer!));
             }
             else
             {
-                fields[key] = pointer!;
+                _fields[key] = pointer!;
             }
         }
 
-        firing = Values(options.FiringValues);
-        resolved = Values(options.ResolvedValues);
+        _firing = Values(options.FiringValues);
+        _resolved = Values(options.ResolvedValues);
     }
 
     public string Name { get; }
@@ -135,7 +135,7 @@ internal sealed class CustomSource : IAlertSource
 
     private WebhookAccepted Read(JsonElement root, string raw, DateTimeOffset receivedAt)
     {
-        if (!fields.TryGetValue(Alerts, out var alertsPointer))
+        if (!_fields.TryGetValue(Alerts, out var alertsPointer))
         {
             return new WebhookAccepted([ReadAlert(root, "", raw, receivedAt)], null);
         }
@@ -158,15 +158,15 @@ internal sealed class CustomSource : IAlertSource
 
     private ParsedAlert ReadAlert(JsonElement item, string at, string raw, DateTimeOffset receivedAt)
     {
-        var name = Scalar(item, at, "name") ?? throw Missing("name", at + fields["name"].Text);
+        var name = Scalar(item, at, "name") ?? throw Missing("name", at + _fields["name"].Text);
         if (name.Length == 0)
         {
-            throw new PayloadException($"name: empty at {Where(at + fields["name"].Text)} ({setting}:Fields:name)");
+            throw new PayloadException($"name: empty at {Where(at + _fields["name"].Text)} ({_setting}:Fields:name)");
         }
 
         var status = Status(item, at);
-        var labelMap = Map(item, at, "labels", labels);
-        var annotationMap = Map(item, at, "annotations", annotations);
+        var labelMap = Map(item, at, "labels", _labels);
+        var annotationMap = Map(item, at, "annotations", _annotations);
         var fingerprint = NonEmpty(Scalar(item, at, "fingerprint")) ?? AlertFingerprint.OfNameAndLabels(name, labelMap);
         var startsAt = Timestamp(item, at, "startsAt") ?? receivedAt;
         var id = NonEmpty(Scalar(item, at, "id"));
@@ -197,26 +197,26 @@ internal sealed class CustomSource : IAlertSource
             return AlertStatus.Firing;
         }
 
-        if (firing.Contains(value))
+        if (_firing.Contains(value))
         {
             return AlertStatus.Firing;
         }
 
-        if (resolved.Contains(value))
+        if (_resolved.Contains(value))
         {
             return AlertStatus.Resolved;
         }
 
         // Refused rather than taken as firing: an "acknowledged" or "snoozed" event must not start a runbook.
         throw new PayloadException(
-            $"status: \"{value}\" at {Where(at + fields["status"].Text)} is neither firing ({string.Join(", ", firing)}) nor resolved ({string.Join(", ", resolved)}) " +
-            $"({setting}:FiringValues, {setting}:ResolvedValues)");
+            $"status: \"{value}\" at {Where(at + _fields["status"].Text)} is neither firing ({string.Join(", ", _firing)}) nor resolved ({string.Join(", ", _resolved)}) " +
+            $"({_setting}:FiringValues, {_setting}:ResolvedValues)");
     }
 
     private Dictionary<string, string> Map(JsonElement item, string at, string key, List<(string Name, JsonPointer Pointer)> singles)
     {
         var map = WebhookJson.NewMap();
-        if (fields.TryGetValue(key, out var pointer) && pointer.Resolve(item) is { } value)
+        if (_fields.TryGetValue(key, out var pointer) && pointer.Resolve(item) is { } value)
         {
             if (value.ValueKind != JsonValueKind.Object)
             {
@@ -247,7 +247,7 @@ internal sealed class CustomSource : IAlertSource
 
     private string? Scalar(JsonElement item, string at, string key)
     {
-        if (!fields.TryGetValue(key, out var pointer) || pointer.Resolve(item) is not { } value)
+        if (!_fields.TryGetValue(key, out var pointer) || pointer.Resolve(item) is not { } value)
         {
             return null;
         }
@@ -257,7 +257,7 @@ internal sealed class CustomSource : IAlertSource
 
     private DateTimeOffset? Timestamp(JsonElement item, string at, string key)
     {
-        if (!fields.TryGetValue(key, out var pointer) || pointer.Resolve(item) is not { } value)
+        if (!_fields.TryGetValue(key, out var pointer) || pointer.Resolve(item) is not { } value)
         {
             return null;
         }
@@ -269,13 +269,13 @@ internal sealed class CustomSource : IAlertSource
 
         return Rfc3339.TryParse(Text(value)!, out var time)
             ? time
-            : throw new PayloadException($"{key}: not an RFC 3339 timestamp at {Where(at + pointer.Text)} ({setting}:Fields:{key})");
+            : throw new PayloadException($"{key}: not an RFC 3339 timestamp at {Where(at + pointer.Text)} ({_setting}:Fields:{key})");
     }
 
-    private PayloadException Missing(string key, string where) => new($"{key}: nothing at {Where(where)} ({setting}:Fields:{key})");
+    private PayloadException Missing(string key, string where) => new($"{key}: nothing at {Where(where)} ({_setting}:Fields:{key})");
 
     private PayloadException Wrong(string key, string where, string expected, JsonElement value) =>
-        new($"{key}: expected {expected} at {Where(where)}, got {Field.KindName(value.ValueKind)} ({setting}:Fields:{key})");
+        new($"{key}: expected {expected} at {Where(where)}, got {Field.KindName(value.ValueKind)} ({_setting}:Fields:{key})");
 
     private static string Where(string pointer) => pointer.Length == 0 ? "the top of the body" : pointer;
 
