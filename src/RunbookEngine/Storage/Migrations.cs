@@ -205,7 +205,8 @@ internal static class Migrations
 
         // 9: security round two. The Data Protection key ring every node (and every run's own process) shares, for
         // sign-in cookies, anti-forgery tokens and secret parameters at rest; secret parameter values sealed with it,
-        // out of the searchable parameters column; GitHub delivery ids, so a replay to another node is recognised.
+        // out of the searchable parameters column (the partial index finds the runs from before, which the host seals at start, so
+        // that check costs nothing once they are done); GitHub delivery ids, so a replay to another node is recognised.
         """
         CREATE TABLE runbook_protection_keys (
             name TEXT PRIMARY KEY,
@@ -213,6 +214,7 @@ internal static class Migrations
             created_at BIGINT NOT NULL
         );
         ALTER TABLE runbook_runs ADD COLUMN sealed_parameters TEXT NULL;
+        CREATE INDEX ix_runbook_runs_unsealed ON runbook_runs (id) WHERE sealed_parameters IS NULL;
         CREATE TABLE runbook_github_deliveries (
             delivery_id TEXT PRIMARY KEY,
             received_at BIGINT NOT NULL
