@@ -202,6 +202,14 @@ public sealed class ExampleRunbookAlertTests : IDisposable
         var document = new RunbookFolder(Fixture.ExampleRunbooks).Read(name)!;
         var bound = ParameterBinder.Bind(document.Definition!, supplied, alert);
         Assert.True(bound.Parameters is not null, string.Join('\n', bound.Errors));
+        return await ExecuteAsync(
+            document, new RunInfo("run", name, 1, RunTrigger.Alert, alert.Fingerprint, null, document.Source.ContentHash, false), bound.Parameters!, alert, journal, gate);
+    }
+
+    /// <summary>Compiles a runbook and runs it as the host would.</summary>
+    private static async Task<(RunResult Result, List<string> Log)> ExecuteAsync(
+        RunbookDocument document, RunInfo run, RunbookParameters? parameters = null, RunbookAlert? alert = null, IStepJournal? journal = null, IHumanGate? gate = null)
+    {
         var compiled = await Compiler.CompileAsync(document.Source);
         Assert.True(compiled.Success, string.Join('\n', compiled.Diagnostics));
         var log = new ListSink();
@@ -211,8 +219,8 @@ public sealed class ExampleRunbookAlertTests : IDisposable
             {
                 Runbook = runbook,
                 Definition = document.Definition!,
-                Run = new RunInfo("run", name, 1, RunTrigger.Alert, alert.Fingerprint, null, document.Source.ContentHash, false),
-                Parameters = bound.Parameters!,
+                Run = run,
+                Parameters = parameters ?? new RunbookParameters(new Dictionary<string, object?>()),
                 Alert = alert,
                 Journal = journal ?? new InMemoryStepJournal(),
                 HumanGate = gate,
@@ -241,21 +249,9 @@ public sealed class ExampleRunbookAlertTests : IDisposable
             }
             """);
         var document = new RunbookFolder(folder).Read("check")!;
-        var compiled = await Compiler.CompileAsync(document.Source);
-        Assert.True(compiled.Success, string.Join('\n', compiled.Diagnostics));
-        var log = new ListSink();
-        using var runbook = compiled.Runbook!;
-        var result = await RunbookExecutor.ExecuteAsync(
-            new RunRequest
-            {
-                Runbook = runbook,
-                Definition = document.Definition!,
-                Run = new RunInfo("run", "check", 1, RunTrigger.Manual, "tests", null, document.Source.ContentHash, false),
-                LogSink = log,
-            },
-            CancellationToken.None);
+        var (result, log) = await ExecuteAsync(document, new RunInfo("run", "check", 1, RunTrigger.Manual, "tests", null, document.Source.ContentHash, false));
         Assert.True(result.Status == RunStatus.Succeeded, result.Error);
-        return [.. log.Lines];
+        return [.. log];
     }
 
     private static RunbookAlert Alert(string name, Dictionary<string, string>? labels = null, Dictionary<string, string>? annotations = null) =>
