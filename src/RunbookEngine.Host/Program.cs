@@ -13,7 +13,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 if (builder.Configuration[RunbookEngine.Execution.ChildRun.RunKey] is { Length: > 0 })
 {
     using var childTracing = HostTelemetry.ChildRunTracing(builder.Configuration);
-    Environment.Exit(await RunbookEngine.Execution.ChildRun.MainAsync(builder.Configuration, childTracing is null ? null : new Action(() => OpenTelemetry.Trace.TracerProviderExtensions.ForceFlush(childTracing, 5000))));
+    Environment.Exit(await RunbookEngine.Execution.ChildRun.MainAsync(builder.Configuration, childTracing is null ? null : new Action(() => OpenTelemetry.Trace.TracerProviderExtensions.ForceFlush(childTracing, HostTelemetry.ChildFlushMilliseconds))));
 }
 
 builder.AddRunbookLogging();

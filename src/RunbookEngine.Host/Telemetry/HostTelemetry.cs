@@ -71,6 +71,13 @@ internal static class HostTelemetry
     }
 
     /// <summary>
+    /// How long a run's process waits for its spans to leave before it reports its result. The OTLP exporter gives an
+    /// export 10 s; a fresh process's first export (JIT, connection) on a busy machine took more than 5 s, which lost
+    /// the steps' spans, so the wait covers a whole export. It only delays a result when the collector is slow.
+    /// </summary>
+    public const int ChildFlushMilliseconds = 15_000;
+
+    /// <summary>
     /// The tracing of a run's process (<c>isolation: process</c>): the same spans, settings and exporter as the host's,
     /// so its steps join the run's trace. Null when the host exports no traces. Disposing it flushes what is left.
     /// </summary>
