@@ -35,6 +35,10 @@ public sealed partial class AlertDispatcher(
 
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
 
+    // Alerts claimed per statement by the sweep: large enough that a backlog of 100,000 takes 200 claims, small enough
+    // that a node dying mid-batch strands at most this many for ClaimTimeout.
+    private const int SweepBatch = 500;
+
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
 
     /// <summary>Hands freshly stored alerts to this node's matchers.</summary>
@@ -80,8 +84,7 @@ public sealed partial class AlertDispatcher(
             {
                 try
                 {
-                    var now = time.GetUtcNow();
-                    Enqueue(await store.UnmatchedAlertIdsAsync(now - PendingGrace, now - ClaimTimeout, 500, stoppingToken));
+                    await SweepOnceAsync(stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -94,11 +97,67 @@ public sealed partial class AlertDispatcher(
         }
     }
 
-    private async Task ProcessSafelyAsync(string alertId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims the alerts nobody is matching in batches and matches them: those no runbook wants are settled together in
+    /// set-based statements, the others one by one. A backlog (a node that died, a restart mid-storm) drains at the speed
+    /// of a few statements per batch, not two round trips per alert.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>How many alerts it claimed.</returns>
+    public async Task<int> SweepOnceAsync(CancellationToken cancellationToken)
+    {
+        var claimed = 0;
+        while (true)
+        {
+            var now = time.GetUtcNow();
+            var batch = await store.ClaimAlertsAsync(node.Id, now - PendingGrace, now - ClaimTimeout, SweepBatch, cancellationToken);
+            claimed += batch.Count;
+            var unautomated = new List<AlertRecord>();
+            foreach (var record in batch)
+            {
+                if (Unautomated(catalog, record.Alert) is null)
+                {
+                    await ProcessSafelyAsync(record.Id, cancellationToken, record);
+                }
+                else
+                {
+                    unautomated.Add(record);
+                }
+            }
+
+            foreach (var group in unautomated.GroupBy(r => Unautomated(catalog, r.Alert)!, StringComparer.Ordinal))
+            {
+                await store.SetOutcomesAsync([.. group.Select(r => r.Id)], AlertOutcome.Unautomated, group.Key, cancellationToken);
+            }
+
+            if (batch.Count < SweepBatch)
+            {
+                return claimed;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Why a firing alert is unautomated, when no runbook's rules match it; null when one does, when it is a resolution
+    /// (which may cancel runs) or while the catalog is not loaded (an empty catalog matches nothing, which proves nothing).
+    /// </summary>
+    /// <param name="catalog">The runbooks.</param>
+    /// <param name="alert">The alert.</param>
+    /// <returns>The outcome's detail, or null.</returns>
+    public static string? Unautomated(RunbookCatalog catalog, RunbookAlert alert)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(alert);
+        return catalog.IsReady && alert.Status == AlertStatus.Firing && AlertMatcher.Match(catalog.Entries, alert).Count == 0
+            ? $"no runbook's alerts: rules match {alert.Source} alert '{alert.Name}'"
+            : null;
+    }
+
+    private async Task ProcessSafelyAsync(string alertId, CancellationToken cancellationToken, AlertRecord? claimed = null)
     {
         try
         {
-            await ProcessAsync(alertId, cancellationToken);
+            await ProcessAsync(alertId, cancellationToken, claimed);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -121,10 +180,11 @@ public sealed partial class AlertDispatcher(
     /// <summary>Matches one alert, if this node can claim it.</summary>
     /// <param name="alertId">The alert.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
+    /// <param name="claimed">The alert, when this node has already claimed it.</param>
     /// <returns>A task.</returns>
-    public async Task ProcessAsync(string alertId, CancellationToken cancellationToken)
+    public async Task ProcessAsync(string alertId, CancellationToken cancellationToken, AlertRecord? claimed = null)
     {
-        var record = await store.ClaimAlertAsync(alertId, node.Id, time.GetUtcNow() - ClaimTimeout, cancellationToken);
+        var record = claimed ?? await store.ClaimAlertAsync(alertId, node.Id, time.GetUtcNow() - ClaimTimeout, cancellationToken);
         if (record is null)
         {
             return;
@@ -143,7 +203,7 @@ public sealed partial class AlertDispatcher(
         var matches = AlertMatcher.Match(catalog.Entries, record.Alert);
         if (matches.Count == 0)
         {
-            await store.SetOutcomeAsync(record.Id, AlertOutcome.Unautomated, $"no runbook's alerts: rules match {record.Alert.Source} alert '{record.Alert.Name}'", cancellationToken);
+            await store.SetOutcomeAsync(record.Id, AlertOutcome.Unautomated, Unautomated(catalog, record.Alert) ?? $"no runbook's alerts: rules match {record.Alert.Source} alert '{record.Alert.Name}'", cancellationToken);
             LogUnautomated(record.Alert.Name, record.Alert.Source);
             return;
         }

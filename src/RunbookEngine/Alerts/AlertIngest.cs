@@ -13,7 +13,7 @@ namespace RunbookEngine.Alerts;
 /// transaction, answer, and only then hand the alerts to matching. Bad input is refused with a 4xx before anything is
 /// stored; a 5xx means the store is down and the sender should retry.
 /// </summary>
-public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispatcher, Toil.EngineMetrics metrics, IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<AlertIngest> logger)
+public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispatcher, Catalog.RunbookCatalog catalog, Toil.EngineMetrics metrics, IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<AlertIngest> logger)
 {
     /// <summary>The largest body accepted.</summary>
     public long MaxBodyBytes => options.Value.Alerts.MaxBodyBytes;
@@ -49,7 +49,11 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
         IReadOnlyList<StoredAlert> stored;
         try
         {
-            stored = await store.IngestAsync(new WebhookDelivery(source.Name, deliveryId, payload, accepted.Alerts, Telemetry.RunTracing.CurrentTraceParent()), cancellationToken);
+            // Deciding here that an alert matches no runbook is a pure function of the catalog, so the noise of a storm is
+            // settled in the webhook's own transaction and the matchers see only the alerts that may start something.
+            var unautomated = accepted.Alerts.Select(a => AlertDispatcher.Unautomated(catalog, a.Alert)).ToList();
+            stored = await store.IngestAsync(
+                new WebhookDelivery(source.Name, deliveryId, payload, accepted.Alerts, Telemetry.RunTracing.CurrentTraceParent(), unautomated), cancellationToken);
         }
         catch (Exception ex) when (ex is DbException or TimeoutException or IOException || ex.InnerException is DbException or TimeoutException or IOException)
         {
@@ -59,8 +63,13 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
         }
 
         metrics.AlertsReceived(source.Name, stored.Count);
-        dispatcher.Enqueue(stored.Where(a => a.DuplicateOf is null).Select(a => a.Id));
+        dispatcher.Enqueue(stored.Where(a => a.Outcome == AlertOutcome.Pending).Select(a => a.Id));
         var duplicates = stored.Count(a => a.DuplicateOf is not null);
+        if (stored.Count(a => a.Outcome == AlertOutcome.Unautomated) is > 0 and var settled)
+        {
+            LogUnautomated(settled, source.Name);
+        }
+
         activity?.SetTag("runbook.alert.duplicates", duplicates).SetTag("runbook.alert.ids", string.Join(",", stored.Select(a => a.Id)));
         LogStored(stored.Count, source.Name, duplicates);
         return new IngestResponse(202, new
@@ -68,7 +77,7 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
             accepted = stored.Count,
             duplicates,
             note = accepted.Note,
-            alerts = stored.Select(a => new { id = a.Id, status = a.Status.ToString().ToLowerInvariant(), duplicateOf = a.DuplicateOf }),
+            alerts = stored.Select(a => new { id = a.Id, status = a.Status.ToString().ToLowerInvariant(), outcome = a.Outcome.ToString().ToLowerInvariant(), duplicateOf = a.DuplicateOf }),
         });
     }
 
@@ -77,6 +86,9 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
 
     [LoggerMessage(EventId = 410, Level = LogLevel.Debug, Message = "Stored {Count} alerts from {Source} ({Duplicates} duplicates)")]
     private partial void LogStored(int count, string source, int duplicates);
+
+    [LoggerMessage(EventId = 414, Level = LogLevel.Information, Message = "{Count} alerts from {Source} match no runbook; recorded as unautomated")]
+    private partial void LogUnautomated(int count, string source);
 
     [LoggerMessage(EventId = 411, Level = LogLevel.Warning, Message = "Refused a {Source} webhook with {Status}: {Reason}")]
     private partial void LogRejected(string source, int status, string reason);

@@ -86,13 +86,18 @@ public enum AlertDecisionKind
 /// <param name="Payload">The body as received.</param>
 /// <param name="Alerts">The alerts, with their dedup keys.</param>
 /// <param name="TraceParent">The W3C trace context of the request, so matching later (on any node) continues its trace.</param>
-public sealed record WebhookDelivery(string Source, string? SourceDeliveryId, string Payload, IReadOnlyList<Sources.ParsedAlert> Alerts, string? TraceParent = null);
+/// <param name="Unautomated">
+/// By the alerts' index, why an alert already known to match no runbook is unautomated (null for the others): such an
+/// alert is stored with its outcome and never matched again, so a storm of noise costs no writes after it is stored.
+/// </param>
+public sealed record WebhookDelivery(string Source, string? SourceDeliveryId, string Payload, IReadOnlyList<Sources.ParsedAlert> Alerts, string? TraceParent = null, IReadOnlyList<string?>? Unautomated = null);
 
 /// <summary>One stored alert of an accepted delivery.</summary>
 /// <param name="Id">Its id.</param>
 /// <param name="DuplicateOf">The alert it repeats, or null when it is new.</param>
 /// <param name="Status">Firing or resolved.</param>
-public sealed record StoredAlert(string Id, string? DuplicateOf, AlertStatus Status);
+/// <param name="Outcome">What it was stored as: pending matching, a duplicate, or already unautomated.</param>
+public sealed record StoredAlert(string Id, string? DuplicateOf, AlertStatus Status, AlertOutcome Outcome = AlertOutcome.Pending);
 
 /// <summary>A page of alerts, newest first.</summary>
 /// <param name="Status">Only firing or only resolved notifications.</param>

@@ -8,7 +8,8 @@ public interface IAlertStore
 {
     /// <summary>
     /// Stores a delivery and all its alerts in one transaction. An alert whose dedup key was seen before is stored as a
-    /// <see cref="AlertOutcome.Duplicate"/> of the first; the others are <see cref="AlertOutcome.Pending"/> until matched.
+    /// <see cref="AlertOutcome.Duplicate"/> of the first; one the delivery already knows to be unautomated is stored so; the
+    /// others are <see cref="AlertOutcome.Pending"/> until matched.
     /// </summary>
     /// <param name="delivery">The accepted request.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -23,13 +24,25 @@ public interface IAlertStore
     /// <returns>The alert, when this node now holds it.</returns>
     Task<AlertRecord?> ClaimAlertAsync(string alertId, string node, DateTimeOffset staleBefore, CancellationToken cancellationToken);
 
-    /// <summary>Alerts waiting for matching: pending since before a time, or claimed by a node that went away.</summary>
+    /// <summary>
+    /// Takes a batch of alerts waiting for matching (pending since before a time, or claimed by a node that went away)
+    /// in one statement, so a backlog after an outage is matched in batches, not one round trip per alert.
+    /// </summary>
+    /// <param name="node">This node.</param>
     /// <param name="pendingBefore">Pending alerts older than this.</param>
-    /// <param name="staleBefore">Claims older than this.</param>
+    /// <param name="staleBefore">Claims older than this may be taken over.</param>
     /// <param name="limit">At most this many.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>Their ids, oldest first.</returns>
-    Task<IReadOnlyList<string>> UnmatchedAlertIdsAsync(DateTimeOffset pendingBefore, DateTimeOffset staleBefore, int limit, CancellationToken cancellationToken);
+    /// <returns>The alerts this node now holds, oldest first.</returns>
+    Task<IReadOnlyList<AlertRecord>> ClaimAlertsAsync(string node, DateTimeOffset pendingBefore, DateTimeOffset staleBefore, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Ends matching of many alerts with the same outcome and explanation, in set-based statements.</summary>
+    /// <param name="alertIds">The alerts.</param>
+    /// <param name="outcome">The outcome.</param>
+    /// <param name="detail">Why.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task.</returns>
+    Task SetOutcomesAsync(IReadOnlyCollection<string> alertIds, AlertOutcome outcome, string? detail, CancellationToken cancellationToken);
 
     /// <summary>Records a decision for one runbook; false when one is already recorded (matching was repeated).</summary>
     /// <param name="alertId">The alert.</param>

@@ -86,8 +86,9 @@ public sealed partial class SqlRunStore
                 var (alert, key) = (delivery.Alerts[i].Alert, delivery.Alerts[i].DedupKey);
                 var original = owners.GetValueOrDefault(key);
                 var duplicateOf = original == ids[i] ? null : original;
-                var outcome = duplicateOf is not null ? AlertOutcome.Duplicate : AlertOutcome.Pending;
-                stored.Add(new StoredAlert(ids[i], duplicateOf, alert.Status));
+                var unautomated = duplicateOf is null ? delivery.Unautomated?[i] : null;
+                var outcome = duplicateOf is not null ? AlertOutcome.Duplicate : unautomated is not null ? AlertOutcome.Unautomated : AlertOutcome.Pending;
+                stored.Add(new StoredAlert(ids[i], duplicateOf, alert.Status, outcome));
                 rows.Append(CultureInfo.InvariantCulture, $"""
                     {(j == 0 ? "" : ",")}
                     (@id{j}, @deliveryId, @source{j}, @name{j}, @status{j}, @severity{j}, @labels{j}, @annotations{j}, @starts{j}, @ends{j}, @fingerprint{j},
@@ -106,7 +107,7 @@ public sealed partial class SqlRunStore
                 rowParameters.Add($"sdid{j}", alert.DeliveryId ?? delivery.SourceDeliveryId);
                 rowParameters.Add($"key{j}", key);
                 rowParameters.Add($"outcome{j}", outcome.ToString());
-                rowParameters.Add($"detail{j}", duplicateOf is null ? null : $"a resend of alert {duplicateOf}");
+                rowParameters.Add($"detail{j}", duplicateOf is null ? unautomated : $"a resend of alert {duplicateOf}");
                 rowParameters.Add($"dup{j}", duplicateOf);
             }
 
@@ -131,17 +132,39 @@ public sealed partial class SqlRunStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<string>> UnmatchedAlertIdsAsync(DateTimeOffset pendingBefore, DateTimeOffset staleBefore, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AlertRecord>> ClaimAlertsAsync(string node, DateTimeOffset pendingBefore, DateTimeOffset staleBefore, int limit, CancellationToken cancellationToken)
     {
+        // One statement claims the whole batch. Taking the ids first and claiming by id keeps the statement the same on
+        // both databases; the claim's own condition is what makes it safe when two nodes take the same ids.
         await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var ids = await connection.QueryAsync<string>(new CommandDefinition(
-            """
-            SELECT id FROM runbook_alerts
-            WHERE (outcome = 'Pending' AND received_at < @pending) OR (outcome = 'Matching' AND claimed_at < @stale)
-            ORDER BY received_at LIMIT @limit
+        var now = Now();
+        var rows = await connection.QueryAsync<AlertRow>(new CommandDefinition(
+            $"""
+            UPDATE runbook_alerts SET outcome = 'Matching', claimed_by = @node, claimed_at = @now
+            WHERE id IN (
+                SELECT id FROM runbook_alerts
+                WHERE (outcome = 'Pending' AND received_at < @pending) OR (outcome = 'Matching' AND claimed_at < @stale)
+                ORDER BY received_at LIMIT @limit)
+              AND (outcome = 'Pending' OR (outcome = 'Matching' AND claimed_at < @stale))
+            RETURNING {AlertColumns}
             """,
-            new { pending = pendingBefore.ToUnixTimeMilliseconds(), stale = staleBefore.ToUnixTimeMilliseconds(), limit }, cancellationToken: cancellationToken));
-        return [.. ids];
+            new { node, now, pending = pendingBefore.ToUnixTimeMilliseconds(), stale = staleBefore.ToUnixTimeMilliseconds(), limit },
+            cancellationToken: cancellationToken));
+        return [.. rows.Select(r => r.ToRecord()).OrderBy(r => r.ReceivedAt)];
+    }
+
+    /// <inheritdoc />
+    public async Task SetOutcomesAsync(IReadOnlyCollection<string> alertIds, AlertOutcome outcome, string? detail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alertIds);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        foreach (var chunk in alertIds.Chunk(500))
+        {
+            var parameters = new DynamicParameters(new { outcome = outcome.ToString(), detail });
+            var list = InList("a", chunk, parameters);
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"UPDATE runbook_alerts SET outcome = @outcome, detail = @detail WHERE id IN {list}", parameters, cancellationToken: cancellationToken));
+        }
     }
 
     /// <inheritdoc />

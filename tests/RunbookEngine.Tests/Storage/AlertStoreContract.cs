@@ -194,7 +194,7 @@ public abstract class AlertStoreContract : StoreContract
     }
 
     [Fact]
-    public async Task UnmatchedAlertIds_AreOldPendingOnes_AndStaleClaims_OldestFirst()
+    public async Task ClaimAlerts_TakesOldPendingOnes_AndStaleClaims_OldestFirst_InBatches()
     {
         var oldPending = await IngestOneAsync(Parsed("old-pending", "fp-1"));
         Time.Advance(TimeSpan.FromSeconds(1));
@@ -208,13 +208,50 @@ public abstract class AlertStoreContract : StoreContract
         await Store.ClaimAlertAsync(freshClaim.Id, "node-alive", Now.AddMinutes(-1), default);
         var freshPending = await IngestOneAsync(Parsed("fresh-pending", "fp-5"));
 
-        var ids = await Store.UnmatchedAlertIdsAsync(Now.AddSeconds(-30), Now.AddMinutes(-1), 10, default);
-        var limited = await Store.UnmatchedAlertIdsAsync(Now.AddSeconds(-30), Now.AddMinutes(-1), 1, default);
+        var first = await Store.ClaimAlertsAsync("node-1", Now.AddSeconds(-30), Now.AddMinutes(-1), 1, default);
+        var rest = await Store.ClaimAlertsAsync("node-1", Now.AddSeconds(-30), Now.AddMinutes(-1), 10, default);
+        var again = await Store.ClaimAlertsAsync("node-2", Now.AddSeconds(-30), Now.AddMinutes(-1), 10, default);
 
         Assert.NotNull(duplicate.DuplicateOf);
-        Assert.Equal([oldPending.Id, staleClaim.Id], ids);
-        Assert.Equal([oldPending.Id], limited);
-        Assert.DoesNotContain(freshPending.Id, ids);
+        Assert.Equal([oldPending.Id], first.Select(a => a.Id));
+        Assert.Equal([staleClaim.Id], rest.Select(a => a.Id));
+        Assert.Equal(("fp-1", AlertOutcome.Matching), (first[0].Alert.Fingerprint, first[0].Outcome));
+        Assert.Empty(again);
+        Assert.Equal(AlertOutcome.Pending, (await GetAsync(freshPending.Id)).Outcome);
+    }
+
+    [Fact]
+    public async Task An_alert_the_delivery_knows_is_unautomated_is_stored_settled_and_never_claimed()
+    {
+        var noise = Parsed("noise", "fp-noise");
+        var wanted = Parsed("wanted", "fp-wanted");
+        var stored = await Store.IngestAsync(new WebhookDelivery(Alertmanager, null, "{}", [noise, wanted, noise], null, ["no runbook's alerts: rules match it", null, "no runbook's alerts: rules match it"]), default);
+        Time.Advance(TimeSpan.FromMinutes(5));
+
+        var claimed = await Store.ClaimAlertsAsync("node-1", Now, Now.AddMinutes(-1), 10, default);
+
+        Assert.Equal([AlertOutcome.Unautomated, AlertOutcome.Pending, AlertOutcome.Duplicate], stored.Select(a => a.Outcome));
+        Assert.Equal((AlertOutcome.Unautomated, "no runbook's alerts: rules match it"), ((await GetAsync(stored[0].Id)).Outcome, (await GetAsync(stored[0].Id)).Detail));
+        Assert.Equal([stored[1].Id], claimed.Select(a => a.Id));
+    }
+
+    [Fact]
+    public async Task SetOutcomes_settles_many_alerts_at_once_and_no_others()
+    {
+        var alerts = new List<StoredAlert>();
+        for (var i = 0; i < 7; i++)
+        {
+            alerts.Add(await IngestOneAsync(Parsed($"many-{i}", $"fp-many-{i}")));
+        }
+
+        await Store.SetOutcomesAsync([.. alerts.Take(6).Select(a => a.Id)], AlertOutcome.Unautomated, "nothing matches", default);
+
+        foreach (var alert in alerts.Take(6))
+        {
+            Assert.Equal((AlertOutcome.Unautomated, "nothing matches"), ((await GetAsync(alert.Id)).Outcome, (await GetAsync(alert.Id)).Detail));
+        }
+
+        Assert.Equal(AlertOutcome.Pending, (await GetAsync(alerts[6].Id)).Outcome);
     }
 
     [Fact]
