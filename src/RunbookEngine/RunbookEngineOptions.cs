@@ -85,6 +85,13 @@ public sealed class AlertOptions
     /// <summary>When a runbook stops being started by alerts.</summary>
     public BreakerOptions Breaker { get; set; } = new();
 
+    /// <summary>
+    /// How many webhook requests store their alerts at once on a node. Default 8. Storing is CPU-bound on the host
+    /// and the database: more at once only adds contention, and during a storm it would take the CPU that matching
+    /// needs to start the runs that fix the cause. Requests beyond it wait their turn; nothing is refused or lost.
+    /// </summary>
+    public int IngestConcurrency { get; set; } = 8;
+
     /// <summary>How many alerts are matched at once on a node. Default 4.</summary>
     public int MatchingConcurrency { get; set; } = 4;
 }

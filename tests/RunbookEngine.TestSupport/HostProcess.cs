@@ -44,8 +44,9 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Starts a host and waits until it serves.</summary>
     /// <param name="workingDirectory">Its working directory, holding runbooks/.</param>
     /// <param name="settings">Configuration as environment variables, e.g. RUNBOOKENGINE__STORAGE=postgres.</param>
+    /// <param name="hostDll">Another build of the host (a benchmark's baseline); by default the one beside this assembly.</param>
     /// <returns>The running host.</returns>
-    public static async Task<HostProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<HostProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null, string? hostDll = null)
     {
         ProcessReaper.Watch();
         var port = Loopback.FreePort();
@@ -56,7 +57,7 @@ public sealed class HostProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "RunbookEngine.Host.dll"));
+        start.ArgumentList.Add(hostDll ?? Path.Combine(AppContext.BaseDirectory, "RunbookEngine.Host.dll"));
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

@@ -13,8 +13,10 @@ namespace RunbookEngine.Alerts;
 /// transaction, answer, and only then hand the alerts to matching. Bad input is refused with a 4xx before anything is
 /// stored; a 5xx means the store is down and the sender should retry.
 /// </summary>
-public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispatcher, Catalog.RunbookCatalog catalog, Toil.EngineMetrics metrics, IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<AlertIngest> logger)
+public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispatcher, Catalog.RunbookCatalog catalog, Toil.EngineMetrics metrics, IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<AlertIngest> logger) : IDisposable
 {
+    private readonly SemaphoreSlim _storing = new(Math.Max(1, options.Value.Alerts.IngestConcurrency));
+
     /// <summary>The largest body accepted.</summary>
     public long MaxBodyBytes => options.Value.Alerts.MaxBodyBytes;
 
@@ -52,8 +54,16 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
             // Deciding here that an alert matches no runbook is a pure function of the catalog, so the noise of a storm is
             // settled in the webhook's own transaction and the matchers see only the alerts that may start something.
             var unautomated = accepted.Alerts.Select(a => AlertDispatcher.Unautomated(catalog, a.Alert)).ToList();
-            stored = await store.IngestAsync(
-                new WebhookDelivery(source.Name, deliveryId, payload, accepted.Alerts, Telemetry.RunTracing.CurrentTraceParent(), unautomated), cancellationToken);
+            await _storing.WaitAsync(cancellationToken);
+            try
+            {
+                stored = await store.IngestAsync(
+                    new WebhookDelivery(source.Name, deliveryId, payload, accepted.Alerts, Telemetry.RunTracing.CurrentTraceParent(), unautomated), cancellationToken);
+            }
+            finally
+            {
+                _storing.Release();
+            }
         }
         catch (Exception ex) when (ex is DbException or TimeoutException or IOException || ex.InnerException is DbException or TimeoutException or IOException)
         {
@@ -80,6 +90,9 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
             alerts = stored.Select(a => new { id = a.Id, status = a.Status.ToString().ToLowerInvariant(), outcome = a.Outcome.ToString().ToLowerInvariant(), duplicateOf = a.DuplicateOf }),
         });
     }
+
+    /// <inheritdoc />
+    public void Dispose() => _storing.Dispose();
 
     // One header lookup for the whole webhook path (case-insensitive whatever dictionary the caller built); empty is absent.
     private static string? Header(WebhookRequest request, string name) => WebhookJson.Header(request, name) is { Length: > 0 } value ? value : null;
