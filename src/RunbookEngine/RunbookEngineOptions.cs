@@ -72,7 +72,7 @@ public sealed class AlertOptions
 
     /// <summary>
     /// Credentials by source name (<c>alertmanager</c>, <c>grafana</c>, <c>pagerduty</c>, <c>datadog</c>,
-    /// <c>opsgenie</c>, <c>azure-monitor</c>, <c>generic</c>; custom sources keep theirs under <c>RunbookEngine:Alerts:Custom</c>). A source with none accepts requests from loopback only.
+    /// <c>opsgenie</c>, <c>azure-monitor</c>, <c>aws-sns</c>, <c>generic</c>; custom sources keep theirs under <c>RunbookEngine:Alerts:Custom</c>). A source with none accepts requests from loopback only.
     /// </summary>
     public Dictionary<string, WebhookSourceOptions> Sources { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -94,6 +94,36 @@ public sealed class AlertOptions
 
     /// <summary>How many alerts are matched at once on a node. Default 4.</summary>
     public int MatchingConcurrency { get; set; } = 4;
+
+    /// <summary>Amazon SNS deliveries to <c>/hooks/aws-sns</c>: which topics are ours, and how CloudWatch alarm states are read.</summary>
+    public AwsSnsOptions AwsSns { get; set; } = new();
+}
+
+/// <summary>
+/// Amazon SNS (<c>/hooks/aws-sns</c>), section <c>RunbookEngine:Alerts:AwsSns</c>. Its credentials (basic authentication in the
+/// subscription URL, or a query token) are those of <c>RunbookEngine:Alerts:Sources:aws-sns</c>, as for every source.
+/// </summary>
+public sealed class AwsSnsOptions
+{
+    /// <summary>
+    /// The topic ARNs whose subscriptions are confirmed and whose notifications are taken. A subscription confirmation for any
+    /// other topic is refused (so nobody can subscribe this host to a topic of theirs); with none listed, no subscription is
+    /// confirmed, and notifications from any topic are taken once their signature checks out.
+    /// </summary>
+    public List<string> TopicArns { get; set; } = [];
+
+    /// <summary>Whether a CloudWatch alarm entering <c>INSUFFICIENT_DATA</c> fires an alert. Default false: it is logged and answered, nothing more.</summary>
+    public bool InsufficientDataFires { get; set; }
+
+    /// <summary>How long fetching a signing certificate or a subscription's confirmation URL may take. Default 5 s.</summary>
+    public TimeSpan FetchTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Test only: URL prefixes on a loopback address (e.g. <c>http://127.0.0.1:5123/</c>) accepted as signing certificate and
+    /// subscription URLs besides Amazon's own <c>https://sns.REGION.amazonaws.com/</c>, so tests can sign with a key of their own.
+    /// Anything but a loopback address is refused at start. Default: none.
+    /// </summary>
+    public List<string> TestOnlyAllowedUrlPrefixes { get; set; } = [];
 }
 
 /// <summary>The credentials a webhook sender can show. Every credential given must check out.</summary>

@@ -6,7 +6,8 @@ using RunbookEngine.Alerts.Sources;
 namespace RunbookEngine.Host.Api;
 
 /// <summary>
-/// <c>POST /hooks/{source}</c>: alert webhooks from Alertmanager, Grafana, PagerDuty, Datadog, Opsgenie, Azure Monitor and the generic shape;
+/// <c>POST /hooks/{source}</c>: alert webhooks from Alertmanager, Grafana, PagerDuty, Datadog, Opsgenie, Azure Monitor, Amazon SNS
+/// (<c>/hooks/aws-sns</c>, which verifies and confirms as SNS requires) and the generic shape;
 /// <c>POST /hooks/custom/{name}</c>: the custom sources configured under <c>RunbookEngine:Alerts:Custom</c>.
 /// </summary>
 internal static class WebhookEndpoints
@@ -16,6 +17,17 @@ internal static class WebhookEndpoints
         // {source} is one segment, so it never takes /hooks/custom/NAME; the literal segment also outranks it in routing.
         app.MapPost("/hooks/{source}", ReceiveAsync).DisableAntiforgery();
         app.MapPost("/hooks/custom/{name}", ReceiveCustomAsync).DisableAntiforgery();
+
+        // Amazon SNS needs more than a parse: its signature is checked with a fetched certificate and subscriptions are confirmed.
+        app.MapPost("/hooks/aws-sns", ReceiveAwsSnsAsync).DisableAntiforgery();
+    }
+
+    private static async Task<IResult> ReceiveAwsSnsAsync(
+        HttpContext http, AwsSnsReceiver receiver, AlertIngest ingest, WebhookAuthenticator authenticator, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
+    {
+        var source = AlertSources.Find("aws-sns")!;
+        var (request, refused) = await ReadAuthenticatedAsync(source, http, ingest, authenticator, options, cancellationToken);
+        return refused ?? Answer(await receiver.ReceiveAsync(request!, cancellationToken));
     }
 
     private static Task<IResult> ReceiveAsync(
@@ -45,6 +57,14 @@ internal static class WebhookEndpoints
     private static async Task<IResult> ReceiveFromAsync(
         IAlertSource alertSource, HttpContext http, AlertIngest ingest, WebhookAuthenticator authenticator, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
     {
+        var (request, refused) = await ReadAuthenticatedAsync(alertSource, http, ingest, authenticator, options, cancellationToken);
+        return refused ?? Answer(authenticator.AuthenticateSignature(alertSource, request!) ?? await ingest.IngestAsync(alertSource, request!, cancellationToken));
+    }
+
+    /// <summary>The request with its body once the header credentials check out; otherwise the refusal (401, 403, 413).</summary>
+    private static async Task<(WebhookRequest? Request, IResult? Refused)> ReadAuthenticatedAsync(
+        IAlertSource alertSource, HttpContext http, AlertIngest ingest, WebhookAuthenticator authenticator, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
+    {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in http.Request.Headers)
         {
@@ -65,17 +85,17 @@ internal static class WebhookEndpoints
         // Whoever cannot show a credential is refused before a byte of the body is read, however large it claims to be.
         if (authenticator.AuthenticateHeaders(alertSource, new WebhookRequest(ReadOnlyMemory<byte>.Empty, http.Request.ContentType, headers, query), local) is { } refused)
         {
-            return Answer(refused);
+            // Without the challenge, senders that keep basic credentials in the URL (Amazon SNS) never send them.
+            if (refused.StatusCode == 401 && authenticator.BasicChallenge(alertSource) is { } challenge)
+            {
+                http.Response.Headers.WWWAuthenticate = challenge;
+            }
+
+            return (null, Answer(refused));
         }
 
         var (body, tooLarge) = await ReadLimitedAsync(http.Request, ingest.MaxBodyBytes, cancellationToken);
-        if (body is null)
-        {
-            return tooLarge!;
-        }
-
-        var request = new WebhookRequest(body, http.Request.ContentType, headers, query);
-        return Answer(authenticator.AuthenticateSignature(alertSource, request) ?? await ingest.IngestAsync(alertSource, request, cancellationToken));
+        return body is null ? (null, tooLarge) : (new WebhookRequest(body, http.Request.ContentType, headers, query), null);
     }
 
     private static IResult Answer(IngestResponse response) => Results.Json(response.Body, statusCode: response.StatusCode);

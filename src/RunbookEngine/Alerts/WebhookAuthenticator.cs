@@ -128,6 +128,18 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
     }
 
     /// <summary>
+    /// The <c>WWW-Authenticate</c> challenge to send with a 401 when the source expects basic authentication: senders that put
+    /// credentials in the URL (Amazon SNS, <c>https://user:password@host/hooks/aws-sns</c>) send them only after such a challenge.
+    /// </summary>
+    /// <param name="source">The source.</param>
+    /// <returns>The header value, or null when the source has no basic authentication configured.</returns>
+    public string? BasicChallenge(IAlertSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return Settings(source)?.BasicUser is { Length: > 0 } ? "Basic realm=\"RunbookEngine webhooks\", charset=\"UTF-8\"" : null;
+    }
+
+    /// <summary>
     /// The source's HMAC signature over the body, when it has secrets configured; call after
     /// <see cref="AuthenticateHeaders"/> and a read of the body bounded by <see cref="AlertOptions.MaxBodyBytes"/>.
     /// </summary>

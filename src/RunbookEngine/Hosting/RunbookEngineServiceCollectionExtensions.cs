@@ -35,9 +35,16 @@ public static class RunbookEngineServiceCollectionExtensions
                 "RunbookEngine:Alerts:Sources: only grafana and pagerduty sign their webhooks; use BearerToken or BasicUser for the others")
             .Validate(
                 o => o.Alerts.Sources.Keys.All(k => Alerts.Sources.AlertSources.Find(k) is not null),
-                "RunbookEngine:Alerts:Sources: unknown source; use alertmanager, grafana, pagerduty, datadog, opsgenie, azure-monitor or generic")
+                "RunbookEngine:Alerts:Sources: unknown source; use alertmanager, grafana, pagerduty, datadog, opsgenie, azure-monitor, aws-sns or generic")
             .Validate(o => o.Alerts.Breaker.MaxRuns > 0 && o.Alerts.Breaker.MaxFailures > 0 && o.Alerts.Breaker.Window > TimeSpan.Zero && o.Alerts.Breaker.OpenFor > TimeSpan.Zero,
                 "RunbookEngine:Alerts:Breaker: MaxRuns, MaxFailures, Window and OpenFor must be positive")
+            .Validate(o => o.Alerts.AwsSns.FetchTimeout >= TimeSpan.FromMilliseconds(100) && o.Alerts.AwsSns.FetchTimeout <= TimeSpan.FromSeconds(60), "RunbookEngine:Alerts:AwsSns:FetchTimeout must be between 100 ms and 60 s")
+            .Validate(
+                o => o.Alerts.AwsSns.TopicArns.All(t => t.StartsWith("arn:aws", StringComparison.Ordinal) && t.Split(':').Length == 6 && t.Split(':')[2] == "sns"),
+                "RunbookEngine:Alerts:AwsSns:TopicArns takes topic ARNs (arn:aws:sns:REGION:ACCOUNT:NAME)")
+            .Validate(
+                o => o.Alerts.AwsSns.TestOnlyAllowedUrlPrefixes.All(Alerts.AwsSnsReceiver.IsLoopbackPrefix),
+                "RunbookEngine:Alerts:AwsSns:TestOnlyAllowedUrlPrefixes is for tests: each must be an http(s) URL on a loopback address ending in / (e.g. http://127.0.0.1:5123/)")
             .Validate(o => o.Catalog.Source is "folder" or "git", "RunbookEngine:Catalog:Source must be folder or git")
             .Validate(o => o.Catalog.Source != "git" || !string.IsNullOrWhiteSpace(o.Catalog.Git.Url), "RunbookEngine:Catalog:Source is git, so RunbookEngine:Catalog:Git:Url must be set")
             .Validate(o => o.Catalog.Git.FetchInterval >= TimeSpan.FromSeconds(1), "RunbookEngine:Catalog:Git:FetchInterval must be at least 1 second")
@@ -85,6 +92,9 @@ public static class RunbookEngineServiceCollectionExtensions
             return metrics;
         });
         services.AddSingleton<ToilReports>();
+        services.AddHttpClient(AwsSnsReceiver.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
+        services.AddSingleton<AwsSnsReceiver>();
         services.AddSingleton<IRunbookSourceProvider>(provider =>
         {
             var o = provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value;

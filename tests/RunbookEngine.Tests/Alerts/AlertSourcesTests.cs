@@ -8,7 +8,7 @@ public sealed class AlertSourcesTests
     [Fact]
     public void All_IsOneOfEachSource()
     {
-        Assert.Equal(["alertmanager", "grafana", "pagerduty", "datadog", "opsgenie", "azure-monitor", "generic"], AlertSources.All.Select(s => s.Name));
+        Assert.Equal(["alertmanager", "grafana", "pagerduty", "datadog", "opsgenie", "azure-monitor", "aws-sns", "generic"], AlertSources.All.Select(s => s.Name));
     }
 
     [Theory]

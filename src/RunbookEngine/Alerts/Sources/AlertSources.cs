@@ -3,7 +3,7 @@ namespace RunbookEngine.Alerts.Sources;
 /// <summary>The alert sources the engine accepts webhooks from.</summary>
 public static class AlertSources
 {
-    /// <summary>One of each source: alertmanager, grafana, pagerduty, datadog, opsgenie, azure-monitor and generic. Sources are stateless, so these are shared.</summary>
+    /// <summary>One of each source: alertmanager, grafana, pagerduty, datadog, opsgenie, azure-monitor, aws-sns and generic. Sources are stateless, so these are shared.</summary>
     public static IReadOnlyList<IAlertSource> All { get; } =
     [
         new AlertmanagerSource(),
@@ -12,6 +12,7 @@ public static class AlertSources
         new DatadogSource(),
         new OpsgenieSource(),
         new AzureMonitorSource(),
+        new AwsSnsSource(),
         new GenericSource(),
     ];
 

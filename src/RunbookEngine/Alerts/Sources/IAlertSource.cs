@@ -5,7 +5,7 @@ namespace RunbookEngine.Alerts.Sources;
 /// <summary>One kind of alert webhook: turns a request into normalised alerts. Pure: no storage, no clock, no I/O.</summary>
 public interface IAlertSource
 {
-    /// <summary>The source's name, as in <see cref="RunbookAlert.Source"/>: <c>alertmanager</c>, <c>grafana</c>, <c>pagerduty</c>, <c>datadog</c>, <c>opsgenie</c>, <c>azure-monitor</c>, <c>generic</c>, or <c>custom/NAME</c> for a source configured under <c>RunbookEngine:Alerts:Custom</c>.</summary>
+    /// <summary>The source's name, as in <see cref="RunbookAlert.Source"/>: <c>alertmanager</c>, <c>grafana</c>, <c>pagerduty</c>, <c>datadog</c>, <c>opsgenie</c>, <c>azure-monitor</c>, <c>aws-sns</c>, <c>generic</c>, or <c>custom/NAME</c> for a source configured under <c>RunbookEngine:Alerts:Custom</c>.</summary>
     string Name { get; }
 
     /// <summary>Parses a request. Never throws on bad input: a request that cannot be used is a <see cref="WebhookRejected"/>.</summary>

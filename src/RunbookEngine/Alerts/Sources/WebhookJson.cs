@@ -15,11 +15,17 @@ internal static class WebhookJson
     // Duplicate keys are refused: a signed body must mean one thing, and with duplicates two parsers can disagree on which value counts.
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false };
 
-    public static WebhookParseResult Parse(WebhookRequest request, Func<Field, string, WebhookParseResult> read)
+    public static WebhookParseResult Parse(WebhookRequest request, Func<Field, string, WebhookParseResult> read) => Parse(request, read, acceptTextPlain: false);
+
+    /// <param name="request">The request.</param>
+    /// <param name="read">Reads the parsed body.</param>
+    /// <param name="acceptTextPlain">Take <c>text/plain</c> too: Amazon SNS posts its JSON as <c>text/plain; charset=UTF-8</c> unless told otherwise.</param>
+    public static WebhookParseResult Parse(WebhookRequest request, Func<Field, string, WebhookParseResult> read, bool acceptTextPlain)
     {
-        if (!IsJsonContentType(request.ContentType ?? Header(request, "Content-Type")))
+        var contentType = request.ContentType ?? Header(request, "Content-Type");
+        if (!IsMediaType(contentType, "application/json") && !(acceptTextPlain && IsMediaType(contentType, "text/plain")))
         {
-            return new WebhookRejected(415, "expected application/json");
+            return new WebhookRejected(415, acceptTextPlain ? "expected text/plain or application/json" : "expected application/json");
         }
 
         var body = request.Body;
@@ -134,7 +140,7 @@ internal static class WebhookJson
     /// <summary>The timestamp part of a dedup key: UTC, so one instant written with two offsets is still one key.</summary>
     public static string KeyTime(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
-    private static bool IsJsonContentType(string? contentType)
+    private static bool IsMediaType(string? contentType, string expected)
     {
         if (contentType is null)
         {
@@ -143,7 +149,7 @@ internal static class WebhookJson
 
         var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
         var mediaType = (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
-        return string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase);
+        return string.Equals(mediaType, expected, StringComparison.OrdinalIgnoreCase);
     }
 
     private static string Describe(JsonException e)
