@@ -182,6 +182,33 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
     }
 
     [Fact]
+    public async Task real_datadog_custom_payloads_start_their_runbook_and_the_recovery_closes_it()
+    {
+        // Captured from Datadog by a team whose template names the event event_id and the tags event_tags (Fixtures/datadog/SOURCE.md).
+        var triggered = File.ReadAllBytes(AlertWebhooks.Fixture("datadog", "fluffy-custom-payload-triggered.json"));
+        var recovered = File.ReadAllBytes(AlertWebhooks.Fixture("datadog", "fluffy-custom-payload-recovered.json"));
+        var token = new Dictionary<string, string> { ["Authorization"] = "Bearer datadog-token" };
+
+        // The payload's own "secret" field is the sender's business; the engine wants the webhook's custom header.
+        Assert.Equal(401, (await Http.PostHookAsync("datadog", triggered)).Status);
+        var (status, body) = await Http.PostHookAsync("datadog", triggered, headers: token);
+        Assert.Equal(202, status);
+        var alert = await Http.SettledAlertAsync(body.GetProperty("alerts")[0].GetProperty("id").GetString()!);
+        var decision = alert.Decisions().Single();
+        Assert.Equal(("Started", "on-dock-memory"), (alert.Outcome(), decision.Runbook));
+        Assert.Equal("datadog", alert.GetProperty("alert").GetProperty("source").GetString());
+        Assert.Equal("Succeeded", (await Http.EndedRunAsync(decision.RunId!)).Status());
+
+        var (resolvedStatus, resolvedBody) = await Http.PostHookAsync("datadog", recovered, headers: token);
+        Assert.Equal(202, resolvedStatus);
+        var resolution = await Http.SettledAlertAsync(resolvedBody.GetProperty("alerts")[0].GetProperty("id").GetString()!);
+        var closed = await Http.SettledAlertAsync(alert.GetProperty("alert").GetProperty("id").GetString()!);
+
+        Assert.Equal("Resolution", resolution.Outcome());
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1448435477000), closed.GetProperty("alert").GetProperty("resolvedAt").GetDateTimeOffset());
+    }
+
+    [Fact]
     public async Task a_custom_payload_starts_its_runbook_and_its_resolution_closes_it()
     {
         static byte[] Incident(string eventId, string state, string? closed) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
@@ -350,7 +377,7 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
         ["X-PagerDuty-Signature"] = "v1=125b4142693b9b96f6a5790faff6b5ad6728d691afb3f55beef7e5423f4c8d89,v1=386b3c86a0bd514ef7fdb42e256d3432a5ad365b4b93f5b09e67dfd15a48c4c5",
     };
 
-    /// <summary>The shared host: secrets for the signing sources, a token for Opsgenie, a small breaker.</summary>
+    /// <summary>The shared host: secrets for the signing sources, tokens for Opsgenie, Azure Monitor and Datadog, a small breaker.</summary>
     public sealed class HostFixture : IAsyncLifetime
     {
         internal HostWorkspace Workspace { get; private set; } = null!;
@@ -362,6 +389,7 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
             ["RunbookEngine__Alerts__Sources__pagerduty__Secrets__1"] = "pd-secret-new",
             ["RunbookEngine__Alerts__Sources__opsgenie__BearerToken"] = "opsgenie-token",
             ["RunbookEngine__Alerts__Sources__azure-monitor__QueryToken"] = "azure-query-token",
+            ["RunbookEngine__Alerts__Sources__datadog__BearerToken"] = "datadog-token",
             ["RunbookEngine__Alerts__Breaker__MaxRuns"] = "3",
             ["RunbookEngine__Alerts__Custom__acme__BearerToken"] = "acme-token",
             ["RunbookEngine__Alerts__Custom__acme__Fields__name"] = "/incident/title",

@@ -8,6 +8,8 @@ public sealed class DatadogSourceTests
 {
     private const string Relay = "datadog/relay-default-payload-service-check-triggered.json";
     private const string Template = "datadog/docs-default-payload-template.json";
+    private const string CapturedTriggered = "datadog/fluffy-custom-payload-triggered.json";
+    private const string CapturedRecovered = "datadog/fluffy-custom-payload-recovered.json";
 
     [Fact]
     public void RealDefaultPayload_IsOneFiringAlert_NamedWithoutTheTransitionPrefix()
@@ -17,7 +19,7 @@ public sealed class DatadogSourceTests
         var alert = parsed.Alert;
         Assert.Equal(("datadog", "[TEST] Host Cluster Alert", AlertStatus.Firing), (alert.Source, alert.Name, alert.Status));
         Assert.Null(alert.Severity);
-        Assert.Equal("5485379890863845239", alert.Fingerprint);
+        Assert.Equal("[TEST] Host Cluster Alert", alert.Fingerprint);
         Assert.Equal("5485379890863845239", alert.DeliveryId);
         Assert.Equal(new Dictionary<string, string> { ["event_type"] = "service_check" }, alert.Labels);
         Assert.Equal("[Triggered] [TEST] Host Cluster Alert", alert.Annotation("title"));
@@ -104,8 +106,8 @@ public sealed class DatadogSourceTests
     [Theory]
     [InlineData("\"aggreg_key\": \"agg-9\", \"alert_id\": \"5\"", "agg-9")]
     [InlineData("\"alert_cycle_key\": \"\", \"alert_id\": \"5\"", "5")]
-    [InlineData("\"priority\": \"P4\"", "5485379890863845239")]
-    public void Fingerprint_PrefersTheCycleKey_ThenAggregationKey_ThenMonitor_ThenEvent(string fields, string fingerprint)
+    [InlineData("\"priority\": \"P4\"", "[TEST] Host Cluster Alert")]
+    public void Fingerprint_PrefersTheCycleKey_ThenAggregationKey_ThenMonitor_ThenTheTitle(string fields, string fingerprint)
     {
         var body = Edit(Relay, ("\"id\": \"5485379890863845239\"", $"\"id\": \"5485379890863845239\", {fields}"));
 
@@ -136,7 +138,7 @@ public sealed class DatadogSourceTests
 
     [Theory]
     [InlineData("\"date\": \"1591216985000\"", "\"date\": {\"ms\": 1}", "date: expected a timestamp number or string, got an object")]
-    [InlineData("\"id\": \"5485379890863845239\"", "\"id\": null", "id: missing (looked for id, event_id, alert_id)")]
+    [InlineData("\"id\": \"5485379890863845239\"", "\"id\": null", "id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload)")]
     [InlineData("\"title\": \"[Triggered] [TEST] Host Cluster Alert\"", "\"title\": 7", "title: expected a string, got a number")]
     public void WrongDefaultField_IsRejected_NamingIt(string find, string replace, string reason)
     {
@@ -146,7 +148,7 @@ public sealed class DatadogSourceTests
     [Fact]
     public void NoTitleAtAll_IsRejected()
     {
-        Assert.Equal(new WebhookRejected(400, "title: missing (looked for alert_title, title)"), Reject("datadog", "{\"id\": \"1\", \"body\": \"x\"}"));
+        Assert.Equal(new WebhookRejected(400, "title: missing (looked for alert_title, title; map $EVENT_TITLE to title in the webhook's custom payload)"), Reject("datadog", "{\"id\": \"1\", \"body\": \"x\"}"));
     }
 
     [Theory]
@@ -241,7 +243,85 @@ public sealed class DatadogSourceTests
     public void NoIdAtAll_IsRejected_NamingWhatWasLookedFor()
     {
         Assert.Equal(
-            new WebhookRejected(400, "id: missing (looked for id, event_id, alert_id)"),
+            new WebhookRejected(400, "id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload)"),
             Reject("datadog", "{\"title\": \"Disk full\", \"event_tags\": \"env:prod\", \"alert_transition\": \"Triggered\"}"));
+    }
+
+    [Fact]
+    public void RealCustomPayload_Triggered_IsOneFiringAlert_LabelledFromItsEventTags()
+    {
+        var parsed = Webhook.Single("datadog", Fixture(CapturedTriggered));
+
+        var alert = parsed.Alert;
+        Assert.Equal(("datadog", "Dock is almost out of memory...", AlertStatus.Firing), (alert.Source, alert.Name, alert.Status));
+        Assert.Null(alert.Severity);
+        Assert.Equal("Dock is almost out of memory... on {host:i-3b93aafb}", alert.Fingerprint);
+        Assert.Equal(
+            new Dictionary<string, string>
+            {
+                ["availability-zone"] = "us-west-1a",
+                ["host"] = "i-3b93aafb",
+                ["image"] = "ami-9f305fff",
+                ["instance-type"] = "c3.large",
+                ["kernel"] = "none",
+                ["monitor"] = "",
+                ["org"] = "6585",
+                ["region"] = "us-west-1",
+                ["role"] = "dock",
+                ["security-group"] = "sg-59a3503c,sg-cb8e7dae",
+                ["event_type"] = "metric_alert_monitor",
+                ["alert_transition"] = "Triggered",
+            },
+            alert.Labels);
+        Assert.Equal("[Triggered on {host:i-3b93aafb}] Dock is almost out of memory...", alert.Annotation("title"));
+        Assert.Equal("https://app.datadoghq.com/event/event?id=3089904566766935419", alert.Annotation("link"));
+        Assert.StartsWith("%%%\nrestart docker\n", alert.Annotation("body"), StringComparison.Ordinal);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1448435530000), alert.StartsAt);
+        Assert.Null(alert.EndsAt);
+        Assert.Equal(("3089904566766935419", "datadog:3089904566766935419"), (alert.DeliveryId, parsed.DedupKey));
+    }
+
+    [Fact]
+    public void RealCustomPayload_Recovered_ResolvesTheSameAlert_AtItsDate()
+    {
+        var fired = Webhook.Single("datadog", Fixture(CapturedTriggered));
+        var parsed = Webhook.Single("datadog", Fixture(CapturedRecovered));
+
+        var alert = parsed.Alert;
+        Assert.Equal(("Dock is almost out of memory...", AlertStatus.Resolved), (alert.Name, alert.Status));
+        Assert.Equal(fired.Alert.Fingerprint, alert.Fingerprint);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1448435477000), alert.EndsAt);
+        Assert.Equal("Recovered", alert.Label("alert_transition"));
+        Assert.Equal(
+            fired.Alert.Labels.Where(l => l.Key != "alert_transition").ToDictionary(),
+            alert.Labels.Where(l => l.Key != "alert_transition").ToDictionary());
+
+        // Each notification has its own event id, so the recovery is never taken for a resend of the trigger.
+        Assert.Equal(("3089903685627551077", "datadog:3089903685627551077"), (alert.DeliveryId, parsed.DedupKey));
+        Assert.NotEqual(fired.DedupKey, parsed.DedupKey);
+    }
+
+    [Fact]
+    public void RealCustomPayload_OfAnotherGroup_IsAnotherAlert()
+    {
+        var otherHost = Edit(CapturedRecovered, ("[Recovered on {host:i-3b93aafb}]", "[Recovered on {host:i-0c1d2e3f}]"));
+
+        var alert = Webhook.Single("datadog", otherHost).Alert;
+
+        Assert.Equal("Dock is almost out of memory... on {host:i-0c1d2e3f}", alert.Fingerprint);
+        Assert.NotEqual(Webhook.Single("datadog", Fixture(CapturedTriggered)).Alert.Fingerprint, alert.Fingerprint);
+    }
+
+    [Fact]
+    public void CustomPayload_WithATransitionButNoPrefixedTitle_PairsByName()
+    {
+        const string Triggered = """{"event_id": "11", "alert_transition": "Triggered", "title": "Disk full"}""";
+        const string Recovered = """{"event_id": "12", "alert_transition": "Recovered", "title": "Disk full"}""";
+
+        var fired = Webhook.Single("datadog", Request(Triggered)).Alert;
+        var resolved = Webhook.Single("datadog", Request(Recovered)).Alert;
+
+        Assert.Equal(("Disk full", "Disk full"), (fired.Fingerprint, resolved.Fingerprint));
+        Assert.Equal(AlertStatus.Resolved, resolved.Status);
     }
 }

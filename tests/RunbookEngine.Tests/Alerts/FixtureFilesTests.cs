@@ -21,6 +21,8 @@ public sealed class FixtureFilesTests
     [InlineData("azure-monitor/docs-test-log-search-v2-fired.json", 4208, "d682c320747dfc0a10f1f741d6470f4bf80ffbd99a004f2c86542129ccce187d")]
     [InlineData("azure-monitor/docs-test-log-search-v1-numresults-fired.json", 4365, "b29e39bf7a3bfd42b8b900ebaa6b08b7140c40ab51902ca955e9d404f81e37ed")]
     [InlineData("azure-monitor/docs-test-activity-log-administrative-fired.json", 2516, "7a85dc8fe9ef5f2c050071aa5af0011a18c5c826e52ded85e66e5034f957f30c")]
+    [InlineData("datadog/fluffy-custom-payload-triggered.json", 1448, "667c1b775c4359a4a8163aca3d1f013aee93ed93bb8673cb55bbf7cfd5db7c4f")]
+    [InlineData("datadog/fluffy-custom-payload-recovered.json", 1207, "6731e9baf2ab6738febd225540cb15d92b9c96c01f5301fb8560475e70cd27a6")]
     [InlineData("github/push-new-branch-with-commit.json", 8827, "c1cab5f4e9bc7d5c85665397a008a2a0410e9db8fb566d347c30f85fe5526292")]
     public void Fixture_IsByteExact(string path, int length, string? sha256)
     {

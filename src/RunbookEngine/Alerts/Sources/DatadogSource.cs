@@ -30,7 +30,7 @@ internal sealed partial class DatadogSource : IAlertSource
         // identifies the alert but not the notification, and the dedup key then has to add the transition and date.
         var eventId = root.Scalar("id") ?? root.Scalar("event_id");
         var alertId = root.Scalar("alert_id");
-        var id = eventId ?? alertId ?? throw new PayloadException("id: missing (looked for id, event_id, alert_id)");
+        var id = eventId ?? alertId ?? throw new PayloadException("id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload)");
         var title = root.String("title");
         var prefix = title is null ? Match.Empty : TitlePrefix().Match(title);
         var strippedTitle = title?[prefix.Length..];
@@ -49,8 +49,15 @@ internal sealed partial class DatadogSource : IAlertSource
 
         var name = root.NonEmptyString("alert_title")
             ?? (strippedTitle is { Length: > 0 } ? strippedTitle : title is { Length: > 0 } ? title : null)
-            ?? throw new PayloadException("title: missing (looked for alert_title, title)");
-        var fingerprint = root.Scalar("alert_cycle_key") ?? root.Scalar("aggreg_key") ?? alertId ?? id;
+            ?? throw new PayloadException("title: missing (looked for alert_title, title; map $EVENT_TITLE to title in the webhook's custom payload)");
+
+        // Without a cycle key, aggregation key or monitor id, the event id would be the fingerprint, and it differs between a
+        // Triggered and its Recovered, so the recovery could never close the alert. The monitor's name with the group from the
+        // title ("[Recovered on {host:i-3b93aafb}]") is what the two share, so it stands in whenever there is a transition to pair.
+        var scope = prefix.Groups["scope"];
+        var pairable = prefix.Success || transition is not null;
+        var fingerprint = root.Scalar("alert_cycle_key") ?? root.Scalar("aggreg_key") ?? alertId
+            ?? (pairable ? (scope.Success ? $"{name} on {scope.Value}" : name) : id);
         var priority = root.Scalar("alert_priority") ?? root.Scalar("priority");
 
         var labels = Tags(root.Get("tags"), root.Get("event_tags"));
@@ -157,6 +164,6 @@ internal sealed partial class DatadogSource : IAlertSource
     }
 
     // "[P1] [Triggered on {host:web-1}] Disk full": an optional priority, then the transition with an optional scope.
-    [GeneratedRegex(@"\A(?:\[P[0-9]\]\s*)?\[(?<transition>Triggered|Re-Triggered|Recovered|Warn|Re-Warn|No Data|Re-No Data|Renotify)(?: on [^\]]*)?\]\s*", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A(?:\[P[0-9]\]\s*)?\[(?<transition>Triggered|Re-Triggered|Recovered|Warn|Re-Warn|No Data|Re-No Data|Renotify)(?: on (?<scope>[^\]]*))?\]\s*", RegexOptions.CultureInvariant)]
     private static partial Regex TitlePrefix();
 }
