@@ -41,7 +41,7 @@ public sealed class FrontMatterParserTests
         Assert.Equal(["disk", "linux"], definition.Tags);
         var rule = Assert.Single(definition.Alerts);
         Assert.Equal(("NodeFilesystemAlmostFull", "alertmanager", "critical|warning"), (rule.Name, rule.Source, rule.Labels["severity"]));
-        Assert.Equal("0 0 0,6,12,18 * * ?", definition.Schedule!.ToQuartzExpression());
+        Assert.Equal("0 0 */6 * * ?", definition.Schedule!.ToQuartzExpression());
         Assert.Equal(["instance", "threshold", "wait", "mode", "token"], definition.Parameters.Select(p => p.Name));
         Assert.Equal((ParameterType.String, true, "labels.instance"), (definition.Parameters[0].Type, definition.Parameters[0].Required, definition.Parameters[0].From));
         Assert.Equal(80L, definition.Parameters[1].Default);
@@ -72,7 +72,7 @@ public sealed class FrontMatterParserTests
     [InlineData("timeout: 10 minutes", 7, "`timeout`: '10 minutes' is not a duration; use 10m, 1h30m or 00:10:00")]
     [InlineData("timout: 10m", 7, "`timout`: is not a front matter key; did you mean `timeout`? known keys: description, owner, tags, alerts, schedule, parameters, manual_minutes, concurrency, on_conflict, timeout, retries, retry_backoff, cooldown, cancel_on_resolve, isolation")]
     [InlineData("schedule: \"0 */6 * *\"", 7, "`schedule`: '0 */6 * *' has 4 fields; a schedule has 5: minute hour day-of-month month day-of-week, e.g. \"0 */6 * * *\"")]
-    [InlineData("schedule: \"61 * * * *\"", 7, "`schedule`: minute '61' is out of range 0-59")]
+    [InlineData("schedule: \"61 * * * *\"", 7, "`schedule`: minute '61' in '61 * * * *' must be a number from 0 to 59")]
     [InlineData("schedule: \"0 0 1 * MON\"", 7, "`schedule`: '0 0 1 * MON' restricts both day-of-month and day-of-week; set one of them to *")]
     [InlineData("retries: -1", 7, "`retries`: '-1' is not a whole number from 0 to 100")]
     [InlineData("manual_minutes: lots", 7, "`manual_minutes`: 'lots' is not a number of minutes (0 or more)")]

@@ -1,16 +1,22 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
+using Cronos;
 
 namespace RunbookEngine.Scripting.FrontMatter;
 
 /// <summary>
 /// A five-field cron schedule (minute hour day-of-month month day-of-week, UTC) or a macro such as <c>@daily</c>.
-/// Parsed here rather than by the scheduler so <c>runbook validate</c> needs no scheduler.
+/// Cronos parses and evaluates it because Cronos is what Hangfire evaluates recurring jobs with, so a schedule that
+/// validates here fires at the times shown here. It lives outside the scheduler so <c>runbook validate</c> needs none.
 /// </summary>
-public sealed class CronSchedule
+public sealed partial class CronSchedule
 {
+    private static readonly string[] FieldNames = ["minute", "hour", "day-of-month", "month", "day-of-week"];
     private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
     private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
+    // Cronos's own macros, minus @every_second: a schedule fires at most once a minute. The expansions are Cronos's,
+    // and are needed only to write the Quartz expression.
     private static readonly Dictionary<string, string> Macros = new(StringComparer.OrdinalIgnoreCase)
     {
         ["@yearly"] = "0 0 1 1 *",
@@ -20,22 +26,23 @@ public sealed class CronSchedule
         ["@daily"] = "0 0 * * *",
         ["@midnight"] = "0 0 * * *",
         ["@hourly"] = "0 * * * *",
+        ["@every_minute"] = "* * * * *",
     };
 
-    private readonly bool[] _minutes;
-    private readonly bool[] _hours;
-    private readonly bool[] _days;
-    private readonly bool[] _months;
-    private readonly bool[] _weekdays;
-    private readonly bool _anyDay;
-    private readonly bool _anyWeekday;
+    // Cronos names fields in its messages its own way; ours are the names the README uses.
+    private static readonly Dictionary<string, int> CronosFields = new(StringComparer.Ordinal)
+    {
+        ["Minutes"] = 0, ["Hours"] = 1, ["Days of month"] = 2, ["Months"] = 3, ["Days of week"] = 4,
+    };
 
-    private CronSchedule(string expression, bool[][] fields, bool anyDay, bool anyWeekday)
+    private readonly CronExpression _cron;
+    private readonly string _quartz;
+
+    private CronSchedule(string expression, CronExpression cron, string quartz)
     {
         Expression = expression;
-        (_minutes, _hours, _days, _months, _weekdays) = (fields[0], fields[1], fields[2], fields[3], fields[4]);
-        _anyDay = anyDay;
-        _anyWeekday = anyWeekday;
+        _cron = cron;
+        _quartz = quartz;
     }
 
     /// <summary>The expression as written.</summary>
@@ -50,185 +57,293 @@ public sealed class CronSchedule
     {
         schedule = null;
         var text = expression.Trim();
-        if (Macros.TryGetValue(text, out var expanded))
+        string[] fields;
+        if (text.StartsWith('@'))
         {
-            text = expanded;
+            if (text.Equals("@every_second", StringComparison.OrdinalIgnoreCase))
+            {
+                error = $"'{text}' fires every second; a schedule fires at most once a minute, e.g. \"* * * * *\"";
+                return false;
+            }
+
+            if (!Macros.TryGetValue(text, out var expanded))
+            {
+                error = $"'{expression}' is not a known macro; use @hourly, @daily, @weekly, @monthly or @yearly";
+                return false;
+            }
+
+            fields = expanded.Split(' ');
         }
-        else if (text.StartsWith('@'))
+        else
         {
-            error = $"'{expression}' is not a known macro; use @hourly, @daily, @weekly, @monthly or @yearly";
+            // Cronos separates fields by spaces and tabs only.
+            fields = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        }
+
+        // Cronos would blame whichever field it was reading when the text ran out or went on.
+        if (fields.Length != 5)
+        {
+            error = $"'{expression}' has {fields.Length} field{(fields.Length == 1 ? "" : "s")}; a schedule has 5: minute hour day-of-month month day-of-week, e.g. \"0 */6 * * *\"";
             return false;
         }
 
-        var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length != 5)
-        {
-            error = $"'{expression}' has {parts.Length} field{(parts.Length == 1 ? "" : "s")}; a schedule has 5: minute hour day-of-month month day-of-week, e.g. \"0 */6 * * *\"";
-            return false;
-        }
-
-        var specs = new (string Name, int Min, int Max, string[]? Names)[]
-        {
-            ("minute", 0, 59, null), ("hour", 0, 23, null), ("day-of-month", 1, 31, null), ("month", 1, 12, MonthNames), ("day-of-week", 0, 7, DayNames),
-        };
-        var fields = new bool[5][];
+        // Cronos reports a zero step as a value out of range, which reads as if the value before the '/' were wrong.
         for (var i = 0; i < 5; i++)
         {
-            fields[i] = new bool[specs[i].Max + 1];
-            if (!TryParseField(parts[i], specs[i], fields[i], out error))
+            if (HasBadStep(fields[i]))
             {
+                error = $"{FieldNames[i]} '{fields[i]}': the step after '/' must be a positive number";
                 return false;
             }
         }
 
-        // Sunday is both 0 and 7.
-        fields[4][0] |= fields[4][7];
-        fields[4][7] = false;
-
-        var anyDay = parts[2] == "*";
-        var anyWeekday = parts[4] == "*";
-        if (!anyDay && !anyWeekday)
+        CronExpression cron;
+        try
         {
-            error = $"'{expression}' restricts both day-of-month and day-of-week; set one of them to *";
+            cron = CronExpression.Parse(text, CronFormat.Standard);
+        }
+        catch (CronFormatException e)
+        {
+            error = Explain(text, fields, e.Message);
+            return false;
+        }
+        catch (MissingSeedException)
+        {
+            error = $"'{text}' uses H (a value chosen by hashing), which needs a seed the scheduler does not give; write the value, e.g. \"17 * * * *\"";
             return false;
         }
 
-        schedule = new CronSchedule(expression.Trim(), fields, anyDay, anyWeekday);
+        if (!IsAny(fields[2]) && !IsAny(fields[4]))
+        {
+            error = $"'{text}' restricts both day-of-month and day-of-week; set one of them to *";
+            return false;
+        }
+
+        if (!TryQuartz(fields, out var quartz, out error))
+        {
+            error = $"'{text}': {error}";
+            return false;
+        }
+
+        schedule = new CronSchedule(text, cron, quartz);
         error = null;
         return true;
     }
 
     /// <summary>The same schedule as a Quartz cron expression (seconds first, '?' for the unused day field, SUN=1).</summary>
     /// <returns>The Quartz expression.</returns>
-    public string ToQuartzExpression()
-    {
-        var weekdays = _anyWeekday ? "?" : string.Join(',', Enumerable.Range(0, 7).Where(d => _weekdays[d]).Select(d => DayNames[d]));
-        var days = _anyWeekday ? List(_days, 1) : "?";
-        return $"0 {List(_minutes, 0)} {List(_hours, 0)} {days} {List(_months, 1)} {weekdays}";
-    }
+    public string ToQuartzExpression() => _quartz;
 
-    /// <summary>The first time after <paramref name="after"/> the schedule fires (UTC, whole minutes), or null within five years.</summary>
+    /// <summary>The first time after <paramref name="after"/> the schedule fires (UTC, whole minutes), or null when it never does.</summary>
     /// <param name="after">The time to search from.</param>
     /// <returns>The next occurrence.</returns>
-    public DateTimeOffset? NextOccurrence(DateTimeOffset after)
-    {
-        var t = after.ToUniversalTime();
-        t = new DateTimeOffset(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, TimeSpan.Zero).AddMinutes(1);
-        var limit = t.AddYears(5);
-        while (t < limit)
-        {
-            if (!_months[t.Month])
-            {
-                t = new DateTimeOffset(t.Year, t.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
-            }
-            else if (!DayMatches(t))
-            {
-                t = new DateTimeOffset(t.Year, t.Month, t.Day, 0, 0, 0, TimeSpan.Zero).AddDays(1);
-            }
-            else if (!_hours[t.Hour])
-            {
-                t = new DateTimeOffset(t.Year, t.Month, t.Day, t.Hour, 0, 0, TimeSpan.Zero).AddHours(1);
-            }
-            else if (!_minutes[t.Minute])
-            {
-                t = t.AddMinutes(1);
-            }
-            else
-            {
-                return t;
-            }
-        }
-
-        return null;
-    }
+    public DateTimeOffset? NextOccurrence(DateTimeOffset after) =>
+        _cron.GetNextOccurrence(after.UtcDateTime) is { } next ? new DateTimeOffset(next, TimeSpan.Zero) : null;
 
     /// <inheritdoc />
     public override string ToString() => Expression;
 
-    private bool DayMatches(DateTimeOffset t) => (_anyDay || _days[t.Day]) && (_anyWeekday || _weekdays[(int)t.DayOfWeek]);
+    private static bool IsAny(string field) => field is "*" or "?";
 
-    private static string List(bool[] field, int min)
-    {
-        var values = Enumerable.Range(min, field.Length - min).Where(v => field[v]).ToList();
-        return values.Count == field.Length - min ? "*" : string.Join(',', values);
-    }
+    private static bool HasBadStep(string field) =>
+        field.Split(',').Any(item => item.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0
+            && !(int.TryParse(item.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var step) && step > 0));
 
-    private static bool TryParseField(string text, (string Name, int Min, int Max, string[]? Names) spec, bool[] into, out string? error)
+    private static string Explain(string text, string[] fields, string message)
     {
-        foreach (var item in text.Split(','))
+        var match = CronosMessage().Match(message);
+        if (!match.Success)
         {
-            var rangeText = item;
-            var step = 1;
-            var slash = item.IndexOf('/', StringComparison.Ordinal);
-            if (slash >= 0)
-            {
-                rangeText = item[..slash];
-                if (!int.TryParse(item[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out step) || step <= 0)
-                {
-                    error = $"{spec.Name} '{text}': the step after '/' must be a positive number";
-                    return false;
-                }
-            }
-
-            int low, high;
-            if (rangeText == "*")
-            {
-                (low, high) = (spec.Min, spec.Name == "day-of-week" ? 6 : spec.Max);
-            }
-            else
-            {
-                var dash = rangeText.IndexOf('-', StringComparison.Ordinal);
-                var lowText = dash >= 0 ? rangeText[..dash] : rangeText;
-                if (!TryValue(lowText, spec, out low, out error))
-                {
-                    return false;
-                }
-
-                high = slash >= 0 && dash < 0 ? spec.Max : low;
-                if (dash >= 0 && !TryValue(rangeText[(dash + 1)..], spec, out high, out error))
-                {
-                    return false;
-                }
-
-                if (high < low)
-                {
-                    error = $"{spec.Name} '{text}': the range {low}-{high} runs backwards";
-                    return false;
-                }
-            }
-
-            for (var v = low; v <= high; v += step)
-            {
-                into[v] = true;
-            }
+            return $"'{text}' is not a valid schedule: {message}";
         }
 
+        var detail = match.Groups["detail"].Value.TrimEnd('.');
+        if (!CronosFields.TryGetValue(match.Groups["field"].Value, out var index))
+        {
+            return $"'{text}' is not a valid schedule: {LowerFirst(detail)}";
+        }
+
+        var where = $"{FieldNames[index]} '{fields[index]}' in '{text}'";
+        var range = CronosRange().Match(detail);
+        if (!range.Success)
+        {
+            return $"{where}: {LowerFirst(detail)}";
+        }
+
+        var names = index switch
+        {
+            3 => " or a name such as JAN",
+            4 => " or a name such as MON",
+            _ => "",
+        };
+        return $"{where} must be a number from {range.Groups["low"].Value} to {range.Groups["high"].Value}{names}";
+    }
+
+    private static string LowerFirst(string text) => text.Length == 0 ? text : char.ToLowerInvariant(text[0]) + text[1..];
+
+    // Quartz is the scheduler until the move to Hangfire. The text is rewritten field by field rather than evaluated,
+    // so Cronos stays the only evaluator; where Cronos's syntax differs from Quartz's (a range that wraps around,
+    // day-of-week numbered from SUN=0, '?' allowed anywhere), the rewrite spells out the same set of values.
+    private static bool TryQuartz(string[] fields, out string quartz, out string? error)
+    {
+        quartz = "";
+        var parts = new string[5];
+        for (var i = 0; i < 5; i++)
+        {
+            var items = new List<string>();
+            foreach (var item in fields[i].ToUpperInvariant().Split(','))
+            {
+                if (!TryQuartzItem(i, item, items))
+                {
+                    error = $"{FieldNames[i]} '{fields[i]}' cannot be scheduled yet";
+                    return false;
+                }
+            }
+
+            parts[i] = string.Join(',', items.Distinct());
+        }
+
+        // Quartz wants '?' in exactly one day field; TryParse has made sure one of them is unrestricted.
+        if (IsAny(fields[4]))
+        {
+            parts[4] = "?";
+        }
+        else
+        {
+            parts[2] = "?";
+        }
+
+        quartz = $"0 {string.Join(' ', parts)}";
         error = null;
         return true;
     }
 
-    private static bool TryValue(string text, (string Name, int Min, int Max, string[]? Names) spec, out int value, out string? error)
+    private static bool TryQuartzItem(int field, string item, List<string> into)
     {
-        error = null;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value))
+        var (first, last) = field switch { 0 => (0, 59), 1 => (0, 23), 2 => (1, 31), 3 => (1, 12), _ => (0, 7) };
+        if (item.StartsWith('*') || item.StartsWith('?'))
         {
-            if (value >= spec.Min && value <= spec.Max)
-            {
-                return true;
-            }
-
-            error = $"{spec.Name} '{text}' is out of range {spec.Min}-{spec.Max}";
-            return false;
-        }
-
-        var index = spec.Names is null ? -1 : Array.FindIndex(spec.Names, n => n.Equals(text, StringComparison.OrdinalIgnoreCase));
-        if (index >= 0)
-        {
-            value = index + (spec.Name == "month" ? 1 : 0);
+            into.Add("*" + item[1..]);
             return true;
         }
 
-        error = $"{spec.Name} '{text}' is not a number{(spec.Names is null ? "" : " or a name such as " + spec.Names[1])}";
-        return false;
+        // Last day, nearest weekday, last or nth weekday of the month: Quartz writes these as Cronos does, apart from
+        // day-of-week numbering.
+        if (field == 2 && (item.StartsWith('L') || item.EndsWith('W')))
+        {
+            into.Add(item.StartsWith('L') ? item : int.Parse(item.AsSpan(0, item.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture) + "W");
+            return true;
+        }
+
+        var at = 0;
+        if (!TryValue(field, item, ref at, out var low))
+        {
+            return false;
+        }
+
+        if (field == 4 && at < item.Length && (item[at] == 'L' || item[at] == '#'))
+        {
+            into.Add(QuartzDay(low).ToString(CultureInfo.InvariantCulture) + item[at..]);
+            return true;
+        }
+
+        var high = low;
+        var step = 1;
+        if (at < item.Length && item[at] == '-')
+        {
+            at++;
+            if (!TryValue(field, item, ref at, out high))
+            {
+                return false;
+            }
+        }
+        else if (at < item.Length && item[at] == '/')
+        {
+            high = last;
+        }
+
+        if (at < item.Length && item[at] == '/' && !int.TryParse(item.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out step))
+        {
+            return false;
+        }
+        else if (at < item.Length && item[at] != '/')
+        {
+            return false;
+        }
+
+        if (high >= low)
+        {
+            Add(field, low, high, step, into);
+            return true;
+        }
+
+        // Cronos lets a range wrap around (22-2 is 22,23,0,1,2), keeping the step going across the wrap; day-of-week
+        // wraps after SAT so Sunday counts once.
+        var top = field == 4 ? 6 : last;
+        Add(field, low, top, step, into);
+        Add(field, first + step - ((top - low) % step) - 1, high, step, into);
+        return true;
     }
+
+    private static void Add(int field, int low, int high, int step, List<string> into)
+    {
+        if (field == 4)
+        {
+            // Cronos's SUN is 0 or 7, Quartz's is 1: shift MON-SAT up by one and write Sunday-as-7 apart.
+            if (high == 7 && (7 - low) % step == 0)
+            {
+                into.Add("1");
+            }
+
+            high = Math.Min(high, 6);
+            if (low > high)
+            {
+                return;
+            }
+
+            (low, high) = (QuartzDay(low), QuartzDay(high));
+        }
+
+        if (low > high)
+        {
+            return;
+        }
+
+        into.Add(low == high ? low.ToString(CultureInfo.InvariantCulture)
+            : step == 1 ? $"{low}-{high}"
+            : $"{low}-{high}/{step}");
+    }
+
+    private static int QuartzDay(int cronDay) => (cronDay % 7) + 1;
+
+    private static bool TryValue(int field, string item, ref int at, out int value)
+    {
+        var start = at;
+        while (at < item.Length && char.IsAsciiDigit(item[at]))
+        {
+            at++;
+        }
+
+        if (at > start)
+        {
+            return int.TryParse(item.AsSpan(start, at - start), NumberStyles.None, CultureInfo.InvariantCulture, out value);
+        }
+
+        var names = field == 3 ? MonthNames : field == 4 ? DayNames : null;
+        value = names is null || item.Length < start + 3 ? -1 : Array.IndexOf(names, item.Substring(start, 3));
+        if (value < 0)
+        {
+            return false;
+        }
+
+        at = start + 3;
+        value += field == 3 ? 1 : 0;
+        return true;
+    }
+
+    [GeneratedRegex(@"^The given cron expression has an invalid format\. (?:(?<field>[A-Za-z ]+): )?(?<detail>.*)$")]
+    private static partial Regex CronosMessage();
+
+    [GeneratedRegex(@"^Value must be a number between (?<low>\d+) and (?<high>\d+) \(all inclusive\)$")]
+    private static partial Regex CronosRange();
 }

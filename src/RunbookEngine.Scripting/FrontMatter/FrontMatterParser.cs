@@ -451,7 +451,8 @@ public static partial class FrontMatterParser
 
             if (CronSchedule.TryParse(text, out var schedule, out var error))
             {
-                if (schedule!.NextOccurrence(DateTimeOffset.UnixEpoch.AddYears(56)) is null && schedule.NextOccurrence(DateTimeOffset.UnixEpoch.AddYears(58)) is null)
+                // Cronos searches up to the year 9999, so nothing after 1970 means a date no month has, such as Feb 30.
+                if (schedule!.NextOccurrence(DateTimeOffset.UnixEpoch) is null)
                 {
                     Error(value, field, $"'{text}' never fires (no such date)");
                     return null;
