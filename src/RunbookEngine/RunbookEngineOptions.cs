@@ -166,6 +166,12 @@ public sealed class WebhookSourceOptions : WebhookCredentialOptions
     /// <summary>Grafana only: the header carrying the signed timestamp, when Grafana is set to send one.</summary>
     public string? TimestampHeader { get; set; }
 
+    /// <summary>
+    /// Datadog only: a field the source reads (<c>id</c>, <c>title</c>, <c>alert_transition</c>, <c>tags</c>, …) to the JSON
+    /// Pointer where the team's payload template puts it, e.g. <c>id = /event/id</c>.
+    /// </summary>
+    public Dictionary<string, string> Fields { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>The HMAC secrets, <see cref="Secret"/> first.</summary>
     public override IReadOnlyList<string> HmacSecrets => [.. new[] { Secret }.Concat(Secrets).Where(s => !string.IsNullOrEmpty(s)).Select(s => s!)];
 }

@@ -209,6 +209,28 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
     }
 
     [Fact]
+    public async Task a_datadog_template_with_its_own_shape_is_read_through_the_field_map_and_starts_its_runbook()
+    {
+        // The host maps datadog's id to /event/id and its title to /event/title (HostFixture); tags stay where the source looks.
+        var body = Encoding.UTF8.GetBytes("""
+            {"event": {"id": "map-7", "title": "[Triggered on {host:dock-map-1}] Dock is almost out of memory..."}, "alert_transition": "Triggered", "event_tags": "role:dock,host:dock-map-1"}
+            """);
+        var token = new Dictionary<string, string> { ["Authorization"] = "Bearer datadog-token" };
+
+        var (status, answer) = await Http.PostHookAsync("datadog", body, headers: token);
+
+        Assert.Equal(202, status);
+        var alert = await Http.SettledAlertAsync(answer.GetProperty("alerts")[0].GetProperty("id").GetString()!);
+        Assert.Equal(("Started", "on-dock-memory"), (alert.Outcome(), alert.Decisions().Single().Runbook));
+        Assert.Equal("Succeeded", (await Http.EndedRunAsync(alert.Decisions().Single().RunId!)).Status());
+
+        // Without the event's title where the map points, the answer names the setting that looked for it.
+        var (missing, refusal) = await Http.PostHookAsync("datadog", Encoding.UTF8.GetBytes("""{"event": {"id": "map-8"}}"""), headers: token);
+        Assert.Equal(400, missing);
+        Assert.Contains("RunbookEngine:Alerts:Sources:datadog:Fields:title points at /event/title", refusal.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task a_custom_payload_starts_its_runbook_and_its_resolution_closes_it()
     {
         static byte[] Incident(string eventId, string state, string? closed) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
@@ -391,6 +413,8 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
             ["RunbookEngine__Alerts__Sources__azure-monitor__QueryToken"] = "azure-query-token",
             ["RunbookEngine__Alerts__Sources__datadog__BearerToken"] = "datadog-token",
             ["RunbookEngine__Alerts__Breaker__MaxRuns"] = "3",
+            ["RunbookEngine__Alerts__Sources__datadog__Fields__id"] = "/event/id",
+            ["RunbookEngine__Alerts__Sources__datadog__Fields__title"] = "/event/title",
             ["RunbookEngine__Alerts__Custom__acme__BearerToken"] = "acme-token",
             ["RunbookEngine__Alerts__Custom__acme__Fields__name"] = "/incident/title",
             ["RunbookEngine__Alerts__Custom__acme__Fields__status"] = "/incident/state",

@@ -39,7 +39,7 @@ internal static class WebhookEndpoints
             return Task.FromResult(Answer(new IngestResponse(404, new { error = $"no alert source '{source}'; use {string.Join(", ", AlertSources.All.Select(s => s.Name))}{custom}" })));
         }
 
-        return ReceiveFromAsync(alertSource, http, ingest, authenticator, options, cancellationToken);
+        return ReceiveFromAsync(AlertSources.Configured(alertSource, options.Value), http, ingest, authenticator, options, cancellationToken);
     }
 
     private static Task<IResult> ReceiveCustomAsync(

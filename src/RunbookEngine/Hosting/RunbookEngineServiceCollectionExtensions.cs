@@ -203,6 +203,8 @@ public static class RunbookEngineServiceCollectionExtensions
     private sealed class CustomSourcesValidation : IValidateOptions<RunbookEngineOptions>
     {
         public ValidateOptionsResult Validate(string? name, RunbookEngineOptions options) =>
-            Alerts.Sources.CustomAlertSources.Problems(options) is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
+            Alerts.Sources.CustomAlertSources.Problems(options).Concat(Alerts.Sources.FieldMappedSource.Problems(options)).ToList() is { Count: > 0 } problems
+                ? ValidateOptionsResult.Fail(problems)
+                : ValidateOptionsResult.Success;
     }
 }

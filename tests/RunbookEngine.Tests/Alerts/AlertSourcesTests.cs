@@ -55,7 +55,7 @@ public sealed class AlertSourcesTests
         Assert.Equal(new WebhookRejected(400, "alerts: missing"), Reject("alertmanager", Fixture("pagerduty/zulip-incident-triggered-v3.json")));
         Assert.Equal(new WebhookRejected(400, "event: missing"), Reject("pagerduty", Fixture("alertmanager/live-firing-single.json")));
         Assert.Equal(new WebhookRejected(400, "action: missing"), Reject("opsgenie", Fixture("datadog/relay-default-payload-service-check-triggered.json")));
-        Assert.Equal(new WebhookRejected(400, "id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload)"), Reject("datadog", Fixture("opsgenie/zulip-create.json")));
+        Assert.Equal(new WebhookRejected(400, "id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload, or point RunbookEngine:Alerts:Sources:datadog:Fields:id at it)"), Reject("datadog", Fixture("opsgenie/zulip-create.json")));
         Assert.Equal(new WebhookRejected(400, "schemaId: missing"), Reject("azure-monitor", Fixture("alertmanager/live-firing-single.json")));
         Assert.Equal(new WebhookRejected(400, "alerts[0].name: missing"), Reject("generic", Fixture("alertmanager/live-firing-single.json")));
     }

@@ -138,7 +138,7 @@ public sealed class DatadogSourceTests
 
     [Theory]
     [InlineData("\"date\": \"1591216985000\"", "\"date\": {\"ms\": 1}", "date: expected a timestamp number or string, got an object")]
-    [InlineData("\"id\": \"5485379890863845239\"", "\"id\": null", "id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload)")]
+    [InlineData("\"id\": \"5485379890863845239\"", "\"id\": null", "id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload, or point RunbookEngine:Alerts:Sources:datadog:Fields:id at it)")]
     [InlineData("\"title\": \"[Triggered] [TEST] Host Cluster Alert\"", "\"title\": 7", "title: expected a string, got a number")]
     public void WrongDefaultField_IsRejected_NamingIt(string find, string replace, string reason)
     {
@@ -148,7 +148,7 @@ public sealed class DatadogSourceTests
     [Fact]
     public void NoTitleAtAll_IsRejected()
     {
-        Assert.Equal(new WebhookRejected(400, "title: missing (looked for alert_title, title; map $EVENT_TITLE to title in the webhook's custom payload)"), Reject("datadog", "{\"id\": \"1\", \"body\": \"x\"}"));
+        Assert.Equal(new WebhookRejected(400, "title: missing (looked for alert_title, title; map $EVENT_TITLE to title in the webhook's custom payload, or point RunbookEngine:Alerts:Sources:datadog:Fields:title at it)"), Reject("datadog", "{\"id\": \"1\", \"body\": \"x\"}"));
     }
 
     [Theory]
@@ -243,7 +243,7 @@ public sealed class DatadogSourceTests
     public void NoIdAtAll_IsRejected_NamingWhatWasLookedFor()
     {
         Assert.Equal(
-            new WebhookRejected(400, "id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload)"),
+            new WebhookRejected(400, "id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload, or point RunbookEngine:Alerts:Sources:datadog:Fields:id at it)"),
             Reject("datadog", "{\"title\": \"Disk full\", \"event_tags\": \"env:prod\", \"alert_transition\": \"Triggered\"}"));
     }
 

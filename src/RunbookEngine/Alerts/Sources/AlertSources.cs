@@ -16,6 +16,17 @@ public static class AlertSources
         new GenericSource(),
     ];
 
+    /// <summary>The source as this host's settings shape it: Datadog with its field map, when one is set; otherwise itself.</summary>
+    /// <param name="source">A built-in source.</param>
+    /// <param name="options">The engine's settings.</param>
+    /// <returns>The source to parse with.</returns>
+    public static IAlertSource Configured(IAlertSource source, RunbookEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        return FieldMappedSource.For(source, options);
+    }
+
     /// <summary>The source with this name, ignoring case (it usually comes from a URL path).</summary>
     /// <param name="name">The source name, e.g. <c>alertmanager</c>.</param>
     /// <returns>The source, or null when there is none by that name.</returns>

@@ -30,7 +30,7 @@ internal sealed partial class DatadogSource : IAlertSource
         // identifies the alert but not the notification, and the dedup key then has to add the transition and date.
         var eventId = root.Scalar("id") ?? root.Scalar("event_id");
         var alertId = root.Scalar("alert_id");
-        var id = eventId ?? alertId ?? throw new PayloadException("id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload)");
+        var id = eventId ?? alertId ?? throw new PayloadException("id: missing (looked for id, event_id, alert_id; map $ID or $ALERT_ID to one of them in the webhook's custom payload, or point RunbookEngine:Alerts:Sources:datadog:Fields:id at it)");
         var title = root.String("title");
         var prefix = title is null ? Match.Empty : TitlePrefix().Match(title);
         var strippedTitle = title?[prefix.Length..];
@@ -49,7 +49,7 @@ internal sealed partial class DatadogSource : IAlertSource
 
         var name = root.NonEmptyString("alert_title")
             ?? (strippedTitle is { Length: > 0 } ? strippedTitle : title is { Length: > 0 } ? title : null)
-            ?? throw new PayloadException("title: missing (looked for alert_title, title; map $EVENT_TITLE to title in the webhook's custom payload)");
+            ?? throw new PayloadException("title: missing (looked for alert_title, title; map $EVENT_TITLE to title in the webhook's custom payload, or point RunbookEngine:Alerts:Sources:datadog:Fields:title at it)");
 
         // Without a cycle key, aggregation key or monitor id, the event id would be the fingerprint, and it differs between a
         // Triggered and its Recovered, so the recovery could never close the alert. The monitor's name with the group from the
