@@ -1,6 +1,4 @@
 using Xunit.Abstractions;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using RunbookEngine.TestSupport;
 
@@ -109,12 +107,12 @@ public sealed class a_cluster_following_git(ITestOutputHelper output) : IAsyncLi
 
     private static async Task<(int Status, JsonElement Body)> PushAsync(HostWorkspace node, string after, string? delivery = null)
     {
-        var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { @ref = "refs/heads/main", after, deleted = false }));
+        var body = GitHubDeliveries.Push("refs/heads/main", after);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/github") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         request.Headers.Add("X-GitHub-Event", "push");
         request.Headers.Add("X-GitHub-Delivery", delivery ?? Guid.NewGuid().ToString());
-        request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body)));
+        request.Headers.Add("X-Hub-Signature-256", GitHubDeliveries.Sign(Secret, body));
         using var response = await node.Http.SendAsync(request);
         return ((int)response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
     }

@@ -1,6 +1,5 @@
 using Xunit.Abstractions;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
@@ -153,16 +152,19 @@ public sealed class runbooks_from_git(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task the_push_webhook_refuses_bad_signatures_and_ignores_other_branches_deletions_and_replays()
     {
-        var fixture = File.ReadAllBytes(AlertWebhooks.Fixture("github", "push-new-branch-with-commit.json"));
-        var ping = File.ReadAllBytes(AlertWebhooks.Fixture("github", "ping.json"));
+        var fixture = GitHubDeliveries.Fixture("push-new-branch-with-commit.json");
+        var ping = GitHubDeliveries.Fixture("ping.json");
 
         var unsigned = await PostGitHubAsync("push", fixture, signature: null);
         var wrong = await PostGitHubAsync("push", fixture, "sha256=" + new string('0', 64));
         var vector = await PostGitHubAsync("push", fixture, "sha256=6c31baef14c480a62f238ca6fe987c304b808053595f77813ec6fe8a5777ff02");
         var pong = await PostGitHubAsync("ping", ping, Sign(ping));
-        var deletion = Encoding.UTF8.GetBytes("""{"ref":"refs/heads/main","after":"0000000000000000000000000000000000000000","deleted":true}""");
+        var deletion = GitHubDeliveries.Push("refs/heads/main", new string('0', 40), deleted: true);
         var deleted = await PostGitHubAsync("push", deletion, Sign(deletion));
-        var push = Encoding.UTF8.GetBytes("""{"ref":"refs/heads/main","after":"abc","deleted":false}""");
+        var tag = GitHubDeliveries.Push("refs/tags/v1.0", "abc");
+        var tagged = await PostGitHubAsync("push", tag, Sign(tag));
+        var issue = await PostGitHubAsync("issues", ping, Sign(ping));
+        var push = GitHubDeliveries.Push("refs/heads/main", "abc");
         var first = await PostGitHubAsync("push", push, Sign(push), delivery: "delivery-1");
         var replay = await PostGitHubAsync("push", push, Sign(push), delivery: "delivery-1");
 
@@ -170,10 +172,103 @@ public sealed class runbooks_from_git(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(200, vector.Status);
         Assert.Contains("refs/heads/master", vector.Body.GetProperty("ignored").GetString(), StringComparison.Ordinal);
         Assert.Equal(200, pong.Status);
+        Assert.True(pong.Body.GetProperty("pong").GetBoolean());
+        Assert.Equal(200, deleted.Status);
         Assert.Equal("the branch was deleted", deleted.Body.GetProperty("ignored").GetString());
+        Assert.Equal(200, tagged.Status);
+        Assert.Contains("refs/tags/v1.0", tagged.Body.GetProperty("ignored").GetString(), StringComparison.Ordinal);
+        Assert.Equal(200, issue.Status);
+        Assert.Equal("event 'issues'", issue.Body.GetProperty("ignored").GetString());
         Assert.Equal(202, first.Status);
+        Assert.Equal("abc", first.Body.GetProperty("fetching").GetString());
         Assert.Equal(200, replay.Status);
         Assert.Contains("already handled", replay.Body.GetProperty("ignored").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task the_push_webhook_accepts_only_a_sha256_signature_of_the_exact_body_under_its_secret()
+    {
+        const string Vector = "sha256=6c31baef14c480a62f238ca6fe987c304b808053595f77813ec6fe8a5777ff02";
+        var fixture = GitHubDeliveries.Fixture("push-new-branch-with-commit.json");
+        var crlf = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(fixture).Replace("\n", "\r\n", StringComparison.Ordinal));
+
+        var statuses = new List<(string Case, int Status)>();
+        foreach (var (name, body, signature) in new (string, byte[], string)[]
+        {
+            ("legacy sha1", fixture, "sha1=e6773eb8a0910de6826e9d720169388f7f315fe2"),
+            ("no prefix", fixture, Vector["sha256=".Length..]),
+            ("sha512 prefix", fixture, "sha512=" + Vector["sha256=".Length..]),
+            ("prefix only", fixture, "sha256="),
+            ("upper-case hex", fixture, "sha256=" + Vector["sha256=".Length..].ToUpperInvariant()),
+            ("line endings changed", crlf, Vector),
+            ("secret with a trailing space", fixture, GitHubDeliveries.Sign(Secret + " ", fixture)),
+            ("another body", GitHubDeliveries.Fixture("ping.json"), Vector),
+        })
+        {
+            statuses.Add((name, (await PostGitHubAsync("push", body, signature)).Status));
+        }
+
+        Assert.Equal(
+            [("legacy sha1", 401), ("no prefix", 401), ("sha512 prefix", 401), ("prefix only", 401), ("upper-case hex", 200),
+             ("line endings changed", 403), ("secret with a trailing space", 403), ("another body", 403)],
+            statuses);
+    }
+
+    [Fact]
+    public async Task a_form_encoded_push_is_read_from_its_payload_field_and_signed_as_sent()
+    {
+        static byte[] Form(byte[] json) => Encoding.UTF8.GetBytes("payload=" + Uri.EscapeDataString(Encoding.UTF8.GetString(json)));
+        var push = Form(GitHubDeliveries.Push("refs/heads/main", "def"));
+        var elsewhere = Form(GitHubDeliveries.Push("refs/heads/feature", "def"));
+
+        var accepted = await PostGitHubAsync("push", push, Sign(push), contentType: "application/x-www-form-urlencoded");
+        var ignored = await PostGitHubAsync("push", elsewhere, Sign(elsewhere), contentType: "application/x-www-form-urlencoded");
+        var signedAsJson = await PostGitHubAsync("push", push, GitHubDeliveries.Sign(Secret, GitHubDeliveries.Push("refs/heads/main", "def")), contentType: "application/x-www-form-urlencoded");
+
+        Assert.Equal(202, accepted.Status);
+        Assert.Equal("def", accepted.Body.GetProperty("fetching").GetString());
+        Assert.Equal(200, ignored.Status);
+        Assert.Contains("refs/heads/feature", ignored.Body.GetProperty("ignored").GetString(), StringComparison.Ordinal);
+        Assert.Equal(403, signedAsJson.Status);
+    }
+
+    [Fact]
+    public async Task a_signed_body_that_is_not_a_push_is_refused()
+    {
+        var empty = "{}"u8.ToArray();
+        var partial = Encoding.UTF8.GetBytes("""{"ref":"refs/heads/main"}""");
+        var notJson = "Hello, World!"u8.ToArray();
+
+        var answers = new[]
+        {
+            await PostGitHubAsync("push", empty, Sign(empty)),
+            await PostGitHubAsync("push", partial, Sign(partial)),
+            await PostGitHubAsync("push", notJson, Sign(notJson)),
+            await PostGitHubAsync("push", "null"u8.ToArray(), Sign("null"u8.ToArray())),
+        };
+
+        Assert.All(answers, a => Assert.Equal(400, a.Status));
+        Assert.All(answers, a => Assert.StartsWith("not a push payload", a.Body.GetProperty("error").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task the_push_webhook_checks_githubs_documented_vector_and_refuses_everything_without_a_secret()
+    {
+        // GitHub's documentation vector, through a host holding its secret: the signature passes, so the answer is about the body.
+        await _host.RestartAsync(new Dictionary<string, string?> { ["RunbookEngine__Catalog__Git__WebhookSecret"] = "It's a Secret to Everybody" });
+        var documented = await PostGitHubAsync("push", "Hello, World!"u8.ToArray(), "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+        var oldSecret = await PostGitHubAsync("push", "Hello, World!"u8.ToArray(), Sign("Hello, World!"u8.ToArray()));
+
+        await _host.RestartAsync(new Dictionary<string, string?> { ["RunbookEngine__Catalog__Git__WebhookSecret"] = null });
+        var push = GitHubDeliveries.Push("refs/heads/main", "abc");
+        var signed = await PostGitHubAsync("push", push, Sign(push));
+        var unsigned = await PostGitHubAsync("push", push, signature: null);
+        var ping = await PostGitHubAsync("ping", GitHubDeliveries.Fixture("ping.json"), signature: null);
+
+        Assert.Equal(400, documented.Status);
+        Assert.Equal(403, oldSecret.Status);
+        Assert.Equal((401, 401, 401), (signed.Status, unsigned.Status, ping.Status));
+        Assert.Contains("RunbookEngine:Catalog:Git:WebhookSecret", signed.Body.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -193,7 +288,7 @@ public sealed class runbooks_from_git(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task a_push_delivery_is_remembered_across_a_restart()
     {
-        var push = Encoding.UTF8.GetBytes("""{"ref":"refs/heads/main","after":"abc","deleted":false}""");
+        var push = GitHubDeliveries.Push("refs/heads/main", "abc");
         var first = await PostGitHubAsync("push", push, Sign(push), delivery: "delivery-before-restart");
 
         await _host.RestartAsync();
@@ -226,15 +321,15 @@ public sealed class runbooks_from_git(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(commit, escape.GetProperty("commit").GetString());
     }
 
-    private static string Sign(byte[] body) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body));
+    private static string Sign(byte[] body) => GitHubDeliveries.Sign(Secret, body);
 
     private Task<(int Status, JsonElement Body)> PushHookAsync(string after, string reference)
     {
-        var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { @ref = reference, after, deleted = false }));
+        var body = GitHubDeliveries.Push(reference, after);
         return PostGitHubAsync("push", body, Sign(body), delivery: Guid.NewGuid().ToString());
     }
 
-    private async Task<(int Status, JsonElement Body)> PostGitHubAsync(string githubEvent, byte[] body, string? signature, string? delivery = null)
+    private async Task<(int Status, JsonElement Body)> PostGitHubAsync(string githubEvent, byte[] body, string? signature, string? delivery = null, string contentType = "application/json")
     {
         var headers = new Dictionary<string, string> { ["X-GitHub-Event"] = githubEvent, ["X-GitHub-Delivery"] = delivery ?? Guid.NewGuid().ToString() };
         if (signature is not null)
@@ -243,7 +338,7 @@ public sealed class runbooks_from_git(ITestOutputHelper output) : IAsyncLifetime
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/github") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
         foreach (var (name, value) in headers)
         {
             request.Headers.TryAddWithoutValidation(name, value);

@@ -1,5 +1,5 @@
 using System.Text;
-using RunbookEngine.Alerts.Sources;
+using Octokit.Webhooks;
 using RunbookEngine.Catalog;
 using RunbookEngine.Storage;
 
@@ -97,9 +97,16 @@ internal static class CatalogApi
     }
 
     /// <summary>
-    /// A GitHub push: verified with <c>X-Hub-Signature-256</c> in constant time, a <c>ping</c> answered, pushes to other
-    /// branches and deletions ignored, redeliveries answered without a second fetch; otherwise a fetch starts at once.
+    /// A GitHub push: refused by its headers before the body is read, then verified and parsed by Octokit.Webhooks
+    /// (<see cref="WebhookSignatureValidator"/>, <see cref="WebhookEventProcessor"/>); <see cref="GitHubCatalogHooks"/> decides the answer.
     /// </summary>
+    /// <remarks>
+    /// Why not the library's own <c>MapGitHubWebhooks</c>: it reads the whole body, unbounded, before checking anything; it
+    /// accepts unsigned deliveries when no secret is configured; it answers 400 with plain text for every refusal, 500 for an
+    /// event it has no type for, and an empty 200 for the rest; and it refuses form-encoded hooks. Each of those would change
+    /// what GitHub (and an operator reading its delivery log) sees here, so the endpoint stays ours and the library does the
+    /// parts it is for: the signature and the event types.
+    /// </remarks>
     private static async Task<IResult> GitHubAsync(
         HttpContext http, CatalogFollower follower, IVersionStore versions, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
     {
@@ -116,6 +123,7 @@ internal static class CatalogApi
             return Results.Json(new { error = "the X-Hub-Signature-256 header is missing" }, statusCode: 401);
         }
 
+        // Only the header's shape, so that a body is not read for a header that can never match; the MAC is the library's.
         if (!signature.StartsWith("sha256=", StringComparison.Ordinal) || signature.Length != "sha256=".Length + 64 || signature.AsSpan("sha256=".Length).ContainsAnyExcept(HexDigits))
         {
             return Results.Json(new { error = "the X-Hub-Signature-256 header is not sha256= and 64 hex digits" }, statusCode: 401);
@@ -127,86 +135,51 @@ internal static class CatalogApi
             return tooLarge!;
         }
 
-        if (!WebhookSignatures.VerifyGitHub(secret, body, signature))
+        // Over the raw bytes as received, whatever the content type, as GitHub signs them; compared in constant time.
+        switch (WebhookSignatureValidator.Verify(signature, secret, body))
         {
-            return Results.Json(new { error = "the signature does not match the body" }, statusCode: 403);
+            case WebhookSignatureValidationResult.Valid:
+                break;
+            case WebhookSignatureValidationResult.SignatureMismatch:
+                return Results.Json(new { error = "the signature does not match the body" }, statusCode: 403);
+            default:
+                // MissingSignature and MissingSecret were refused above; a case the library may add stays a refusal.
+                return Results.Json(new { error = "the X-Hub-Signature-256 header could not be checked" }, statusCode: 401);
         }
 
+        // Only the events the catalog acts on are parsed: any other is ignored as it always was, including events newer
+        // than this version of the library, which it would fail to parse.
         var githubEvent = http.Request.Headers["X-GitHub-Event"].ToString();
-        var delivery = http.Request.Headers["X-GitHub-Delivery"].ToString();
-        if (githubEvent == "ping")
-        {
-            return Results.Ok(new { pong = true });
-        }
-
-        if (githubEvent != "push")
+        if (githubEvent is not ("push" or "ping"))
         {
             return Results.Ok(new { ignored = $"event '{githubEvent}'" });
         }
 
-        var push = GitHubPush.Parse(body, http.Request.ContentType);
-        if (push is null)
-        {
-            return Results.Json(new { error = "not a push payload: ref is missing" }, statusCode: 400);
-        }
-
-        if (push.Ref != $"refs/heads/{settings.Git.Branch}")
-        {
-            return Results.Ok(new { ignored = $"a push to {push.Ref}; following refs/heads/{settings.Git.Branch}" });
-        }
-
-        if (push.Deleted)
-        {
-            return Results.Ok(new { ignored = "the branch was deleted" });
-        }
-
-        // Remembered in the store, not in this node's memory: a replay sent to another node, or after a restart, is known too.
+        var hooks = new GitHubCatalogHooks(settings.Git.Branch, follower, versions);
         try
         {
-            if (delivery.Length > 0 && !await versions.RememberGitHubDeliveryAsync(delivery, cancellationToken))
-            {
-                return Results.Ok(new { ignored = $"delivery {delivery} was already handled" });
-            }
+            await hooks.ProcessWebhookAsync(http.Request.Headers, PayloadOf(body, http.Request.ContentType), cancellationToken);
         }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or IOException || ex.InnerException is System.Data.Common.DbException or TimeoutException or IOException)
+        catch (System.Text.Json.JsonException ex)
         {
-            return Results.Json(new { error = "the store is unavailable, so the delivery cannot be checked; redeliver it later" }, statusCode: 503);
+            return Results.Json(new { error = $"not a {githubEvent} payload: {ex.Message}" }, statusCode: 400);
         }
 
-        follower.RequestSync();
-        return Results.Accepted("/api/catalog", new { fetching = push.After });
+        return hooks.Answer ?? Results.Json(new { error = $"not a {githubEvent} payload" }, statusCode: 400);
     }
-}
 
-/// <summary>The fields of a GitHub push that decide whether to fetch.</summary>
-internal sealed record GitHubPush(string Ref, string? After, bool Deleted)
-{
-    public static GitHubPush? Parse(byte[] body, string? contentType)
+    /// <summary>
+    /// The JSON of a delivery. A hook whose content type is <c>application/x-www-form-urlencoded</c> sends it as the <c>payload</c>
+    /// field; the library reads JSON only, so that one field is taken out here, after the signature over the whole form was checked.
+    /// </summary>
+    private static ReadOnlyMemory<byte> PayloadOf(byte[] body, string? contentType)
     {
-        try
+        if (contentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) != true)
         {
-            var json = body;
-            if (contentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true)
-            {
-                var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body));
-                json = Encoding.UTF8.GetBytes(form.TryGetValue("payload", out var payload) ? payload.ToString() : "");
-            }
-
-            using var document = System.Text.Json.JsonDocument.Parse(json);
-            var root = document.RootElement;
-            if (root.ValueKind != System.Text.Json.JsonValueKind.Object || !root.TryGetProperty("ref", out var reference) || reference.ValueKind != System.Text.Json.JsonValueKind.String)
-            {
-                return null;
-            }
-
-            return new GitHubPush(
-                reference.GetString()!,
-                root.TryGetProperty("after", out var after) && after.ValueKind == System.Text.Json.JsonValueKind.String ? after.GetString() : null,
-                root.TryGetProperty("deleted", out var deleted) && deleted.ValueKind == System.Text.Json.JsonValueKind.True);
+            return body;
         }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
+
+        var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body));
+        return Encoding.UTF8.GetBytes(form.TryGetValue("payload", out var payload) ? payload.ToString() : "");
     }
 }

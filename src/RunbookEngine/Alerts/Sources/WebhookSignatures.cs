@@ -121,20 +121,6 @@ public static class WebhookSignatures
         return matched;
     }
 
-    /// <summary>GitHub's <c>X-Hub-Signature-256</c>: <c>sha256=</c> and the hex HMAC-SHA256 of the body. The legacy SHA-1 header is not accepted.</summary>
-    /// <param name="secret">The webhook's secret.</param>
-    /// <param name="body">The exact body bytes.</param>
-    /// <param name="header">The header's value.</param>
-    /// <returns>True when the signature matches.</returns>
-    public static bool VerifyGitHub(string secret, ReadOnlySpan<byte> body, string? header)
-    {
-        ArgumentNullException.ThrowIfNull(secret);
-        const string Prefix = "sha256=";
-        return header is not null
-            && header.StartsWith(Prefix, StringComparison.Ordinal)
-            && VerifyHexHmacSha256(Encoding.UTF8.GetBytes(secret), body, header[Prefix.Length..]);
-    }
-
     private static bool TryDecode(string? hex, out byte[] bytes)
     {
         bytes = [];
