@@ -39,6 +39,10 @@ public sealed partial class AlertDispatcher(
     // that a node dying mid-batch strands at most this many for ClaimTimeout.
     private const int SweepBatch = 500;
 
+    // Batches per sweep: a backlog drains at up to 20,000 alerts a sweep, and alerts whose matching keeps failing (they
+    // go back to Pending) cannot keep one sweep going for ever.
+    private const int SweepRounds = 40;
+
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
 
     /// <summary>Hands freshly stored alerts to this node's matchers.</summary>
@@ -107,7 +111,7 @@ public sealed partial class AlertDispatcher(
     public async Task<int> SweepOnceAsync(CancellationToken cancellationToken)
     {
         var claimed = 0;
-        while (true)
+        for (var round = 0; round < SweepRounds; round++)
         {
             var now = time.GetUtcNow();
             var batch = await store.ClaimAlertsAsync(node.Id, now - PendingGrace, now - ClaimTimeout, SweepBatch, cancellationToken);
@@ -132,9 +136,11 @@ public sealed partial class AlertDispatcher(
 
             if (batch.Count < SweepBatch)
             {
-                return claimed;
+                break;
             }
         }
+
+        return claimed;
     }
 
     /// <summary>
