@@ -139,21 +139,6 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
     private partial void LogResting(string runId, int sequence, StepKind kind, DateTimeOffset? dueAt);
 
     /// <summary>
-    /// Asks by stopping the run: the question is in the journal, and the run resumes when it is answered. A run's own
-    /// process (isolation: process) asks the same way and reports the question to its host.
-    /// </summary>
-    internal sealed class RestingHumanGate : IHumanGate
-    {
-        public HumanRequest? Asked { get; private set; }
-
-        public Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken)
-        {
-            Asked = request;
-            return Task.FromException<HumanResponse>(new AwaitingHumanException(request));
-        }
-    }
-
-    /// <summary>
     /// Another run holds this run's concurrency key: with <c>on_conflict: refuse</c> the run ends, otherwise it looks
     /// again in a second, keeping its place in line (the store lets runs start in the order they were queued).
     /// </summary>
