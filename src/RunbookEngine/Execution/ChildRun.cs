@@ -140,7 +140,7 @@ public static class ChildRun
                 ?.SetTag("runbook.name", run.Runbook).SetTag("runbook.run.id", run.Id).SetTag("process.pid", Environment.ProcessId)
             : null;
         var journal = new FinishedSteps(new StoreJournal(store, retry, run.Id, run.Runbook, new Toil.EngineMetrics(), interrupt));
-        var gate = new Scheduling.RunJob.RestingHumanGate();
+        var gate = new RestingHumanGate();
         var result = await RunbookExecutor.ExecuteAsync(
             new RunRequest
             {

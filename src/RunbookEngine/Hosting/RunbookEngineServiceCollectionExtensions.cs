@@ -119,6 +119,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<StoreRetry>();
         services.AddSingleton<Execution.ProcessExecution>();
         services.AddSingleton<HumanSteps>();
+        services.AddSingleton<RunLifecycle>();
         services.AddSingleton<ScheduleSync>();
         services.AddSingleton<EngineStartup>();
         services.AddHostedService(provider => provider.GetRequiredService<EngineStartup>());

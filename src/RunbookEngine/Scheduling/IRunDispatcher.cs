@@ -5,8 +5,9 @@ namespace RunbookEngine.Scheduling;
 /// time, and can take it back. It carries nothing but the run id; the run itself lives in the run store.
 /// </summary>
 /// <remarks>
-/// The lifecycle (<see cref="Runs.RunService"/>, <see cref="Runs.HumanSteps"/>, the job that executes a run) talks to
-/// the scheduler only through this, so replacing the scheduler means writing one implementation, not touching runs.
+/// The lifecycle (<see cref="Runs.RunService"/>, <see cref="Runs.HumanSteps"/>, and <c>Runs.RunLifecycle</c>, which
+/// executes an attempt) talks to the scheduler only through this, so replacing the scheduler means writing one
+/// implementation, not touching runs.
 /// </remarks>
 public interface IRunDispatcher
 {

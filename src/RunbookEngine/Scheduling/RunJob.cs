@@ -1,23 +1,14 @@
-using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using Quartz;
-using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
-using RunbookEngine.Scripting.Execution;
-using RunbookEngine.Scripting.FrontMatter;
-using RunbookEngine.Scripting.Parameters;
-using RunbookEngine.Sdk;
-using RunbookEngine.Sdk.Hosting;
 using RunbookEngine.Storage;
-using RunbookEngine.Toil;
 
 namespace RunbookEngine.Scheduling;
 
 /// <summary>
-/// The Quartz job that executes one run. It carries nothing but its identity (the run id); everything else is read
-/// from the run store, so a node that recovers the job after a crash has all it needs.
+/// The Quartz job that executes one run. It carries nothing but its identity (the run id); the attempt itself is
+/// <see cref="RunLifecycle"/>'s, which reads everything else from the run store.
 /// </summary>
-internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, IRunDispatcher dispatcher, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunJob> logger, StoreRetry retry, Execution.ProcessExecution processes, SecretParameters secrets) : IJob
+internal sealed class RunJob(RunLifecycle lifecycle, TimeProvider time) : IJob
 {
     public const string Group = "runs";
 
@@ -28,242 +19,13 @@ internal sealed partial class RunJob(IRunStore store, IAlertStore alerts, Runboo
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
-        var runId = context.JobDetail.Key.Name;
         var recovers = context.Recovering ? context.MergedJobDataMap.GetString(SchedulerConstants.FailedJobOriginalTriggerName) : null;
-        var started = await store.StartRunAsync(runId, node.Id, new RunExecution(context.Trigger.Key.Name, context.Recovering, recovers), cancellationToken);
-        if (started.BlockedBy is { } holder)
-        {
-            await WaitForKeyAsync(context, runId, holder, cancellationToken);
-            return;
-        }
-
-        if (started.Run is not { } run)
-        {
-            LogNotStartable(runId);
-            return;
-        }
-
-        using var activity = Telemetry.RunTracing.StartRun(run, context.Recovering);
-        using var scope = Telemetry.RunLogScope.Begin(logger, run);
-        try
-        {
-            await ExecuteStartedAsync(context, run, activity, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            // Whatever went wrong outside the runbook's code (the store, the catalog, the scheduler), the run must not
-            // stay Running with no job behind it: it would hold its concurrency key for ever. Its journal shows how
-            // far it got; a person can retry it.
-            LogEngineFailure(ex, run.Id);
-            var error = $"the engine failed while running it ({ex.GetType().Name}: {ex.Message}); its journal shows how far it got";
-            Telemetry.RunTracing.Ended(activity, RunStatus.Failed, error);
-            await EndAsync(run, RunStatus.Failed, error, []);
-        }
+        await lifecycle.ExecuteAsync(context.JobDetail.Key.Name, new RunExecution(context.Trigger.Key.Name, context.Recovering, recovers), Here(context), cancellationToken);
     }
-
-    [LoggerMessage(EventId = 208, Level = LogLevel.Error, Message = "Run {RunId} failed in the engine, outside its runbook's code")]
-    private partial void LogEngineFailure(Exception exception, string runId);
-
-    private async Task ExecuteStartedAsync(IJobExecutionContext context, RunRecord run, System.Diagnostics.Activity? activity, CancellationToken cancellationToken)
-    {
-        using var attempt = await RunAttempt.PrepareAsync(run, catalog, alerts, secrets, retry, drain.Token, cancellationToken);
-        if (attempt is not { Definition: { } definition, Compiled: { } compiled, Parameters: { } parameters, Alert: var alert })
-        {
-            Telemetry.RunTracing.Ended(activity, RunStatus.Failed, attempt.Error);
-            await EndAsync(run, RunStatus.Failed, attempt.Error, []);
-            return;
-        }
-
-        LogStarting(run.Id, run.Runbook, run.Attempt, context.Recovering);
-        var gate = new RestingHumanGate();
-        var request = new RunRequest
-        {
-            Runbook = compiled,
-            Definition = definition,
-            Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
-            Parameters = parameters,
-            Alert = alert,
-            Journal = new StoreJournal(store, retry, run.Id, run.Runbook, metrics, drain.Token),
-            LogSink = processes.Bounded(new LoggerSink(logger)),
-            Time = time,
-            InterruptToken = drain.Token,
-            HumanGate = gate,
-            HiddenFromCommands = Execution.ProcessExecution.IsHostCredential,
-        };
-
-        // In process, code that ignores its token is only reported as timed out; in a process of its own it is killed.
-        var (result, askedByChild) = definition.Isolation == Isolation.Process
-            ? await processes.ExecuteAsync(request, cancellationToken)
-            : (await RunbookExecutor.ExecuteAsync(request, cancellationToken), null);
-        Telemetry.RunTracing.Ended(activity, result.Status, result.Error);
-        if (result.Status == RunStatus.WaitingForHuman && (gate.Asked ?? askedByChild) is { } asked)
-        {
-            await RestAsync(run.Id, asked, cancellationToken);
-            return;
-        }
-
-        if (result.Status == RunStatus.Queued)
-        {
-            await ResumeElsewhereAsync(context, run.Id, run.Attempt, result.Error);
-            return;
-        }
-
-        // A person's no (or nobody answering) is in the journal and would only be replayed: such a run is not retried.
-        var refusedByPerson = result.Steps.Count > 0 && result.Steps[^1] is { Kind: not StepKind.Automated, Status: StepStatus.Failed or StepStatus.TimedOut };
-        if (result.Status is RunStatus.Failed or RunStatus.TimedOut && run.Attempt <= definition.Retries && !refusedByPerson && !cancellationToken.IsCancellationRequested)
-        {
-            await RetryLaterAsync(context, run.Id, run.Attempt, definition.RetryBackoff, result.Error, cancellationToken);
-            return;
-        }
-
-        await EndAsync(run, result.Status, result.Error, result.Steps);
-    }
-
-    /// <summary>
-    /// The run rests, holding no thread, until a person answers (the API wakes it) or the wait times out (a trigger
-    /// at the deadline wakes it; the sweeper does if that trigger is lost). An answer that came while the run was
-    /// still on its way here wakes it at once.
-    /// </summary>
-    private async Task RestAsync(string runId, HumanRequest asked, CancellationToken cancellationToken)
-    {
-        var wakeAt = await retry.RunAsync($"run {runId} resting", ct => store.RestForHumanAsync(runId, asked.DueAt, ct), drain.Token);
-        LogResting(runId, asked.Sequence, asked.Kind, asked.DueAt);
-        events.Ended(runId, RunStatus.WaitingForHuman);
-        if (wakeAt is { } at)
-        {
-            await retry.RunAsync($"the wake-up of run {runId}", _ => dispatcher.WakeAsync(runId, at, cancellationToken), drain.Token);
-        }
-    }
-
-    [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "Run {RunId} waits for a person at step {Sequence} ({Kind}; times out at {DueAt})")]
-    private partial void LogResting(string runId, int sequence, StepKind kind, DateTimeOffset? dueAt);
-
-    /// <summary>
-    /// Asks by stopping the run: the question is in the journal, and the run resumes when it is answered. A run's own
-    /// process (isolation: process) asks the same way and reports the question to its host.
-    /// </summary>
-    internal sealed class RestingHumanGate : IHumanGate
-    {
-        public HumanRequest? Asked { get; private set; }
-
-        public Task<HumanResponse> AskAsync(HumanRequest request, CancellationToken cancellationToken)
-        {
-            Asked = request;
-            return Task.FromException<HumanResponse>(new AwaitingHumanException(request));
-        }
-    }
-
-    /// <summary>
-    /// Another run holds this run's concurrency key: with <c>on_conflict: refuse</c> the run ends, otherwise it looks
-    /// again in a second, keeping its place in line (the store lets runs start in the order they were queued).
-    /// </summary>
-    private async Task WaitForKeyAsync(IJobExecutionContext context, string runId, string holder, CancellationToken cancellationToken)
-    {
-        var run = await store.GetRunAsync(runId, cancellationToken);
-        using var scope = run is null ? null : Telemetry.RunLogScope.Begin(logger, run);
-        var policy = run is null ? ConflictPolicy.Queue : catalog.Find(run.Runbook)?.Definition?.OnConflict ?? ConflictPolicy.Queue;
-        if (policy == ConflictPolicy.Refuse)
-        {
-            await EndAsync(run!, RunStatus.Cancelled, $"refused: run {holder} holds concurrency key {run?.ConcurrencyKey}", []);
-            return;
-        }
-
-        await Here(context).RecheckKeyAsync(runId, KeyRecheck, cancellationToken);
-        LogWaitingForKey(runId, holder);
-    }
-
-    private static readonly TimeSpan KeyRecheck = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Dispatches through the scheduler executing this job, as the job always has: late in a shutdown it refuses, and
     /// the run is left to the sweeper. A person's deadline goes through the host's dispatcher, so it is written even then.
     /// </summary>
     private QuartzRunDispatcher Here(IJobExecutionContext context) => QuartzRunDispatcher.Of(context.Scheduler, time);
-
-    [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Run {RunId} waits: run {Holder} holds its concurrency key")]
-    private partial void LogWaitingForKey(string runId, string holder);
-
-    /// <summary>
-    /// Queues the next attempt of the same run after a doubling backoff. The next attempt replays the journal, so it
-    /// resumes at the step that failed instead of repeating the ones that succeeded.
-    /// </summary>
-    private async Task RetryLaterAsync(IJobExecutionContext context, string runId, int attempt, TimeSpan backoff, string? error, CancellationToken cancellationToken)
-    {
-        var delay = TimeSpan.FromTicks((long)Math.Min(backoff.Ticks * Math.Pow(2, attempt - 1), TimeSpan.FromHours(1).Ticks));
-        var at = time.GetUtcNow() + delay;
-        await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, $"attempt {attempt} failed ({error}); attempt {attempt + 1} at {at:HH:mm:ss} UTC", ct), drain.Token);
-        await retry.RunAsync($"the retry trigger of run {runId}", _ => Here(context).DispatchAttemptAsync(runId, attempt + 1, at, cancellationToken), drain.Token);
-        LogRetrying(runId, attempt, Durations.Format(delay), error);
-    }
-
-    /// <summary>
-    /// The node is shutting down and the run did not finish within the grace period: put it back in the queue and give
-    /// it a trigger that fires at once, so another node (or this one, restarted) resumes it from its journal.
-    /// </summary>
-    private async Task ResumeElsewhereAsync(IJobExecutionContext context, string runId, int attempt, string? reason)
-    {
-        // The shutdown grace is over, so this is one try: with the store away the run stays Running, and its recovery
-        // after the restart resumes it from the journal as after a crash.
-        await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, reason ?? "interrupted by shutdown", ct), drain.Token);
-        try
-        {
-            await Here(context).ResumeAsync(runId, attempt + 1, CancellationToken.None);
-            LogHandedBack(runId);
-        }
-        catch (RunDispatchException ex)
-        {
-            // The scheduler may already refuse new triggers this late in shutdown; the queued-run sweeper of the next
-            // node to run (or of this one, restarted) dispatches the run instead.
-            LogHandedToSweeper(runId, ex.Message);
-        }
-    }
-
-    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Run {RunId} was interrupted by shutdown and goes back to the queue")]
-    private partial void LogHandedBack(string runId);
-
-    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Run {RunId} was interrupted by shutdown and is queued; the sweeper will dispatch it ({Reason})")]
-    private partial void LogHandedToSweeper(string runId, string reason);
-
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Run {RunId} attempt {Attempt} failed; retrying in {Delay}: {Error}")]
-    private partial void LogRetrying(string runId, int attempt, string delay, string? error);
-
-    private async Task EndAsync(RunRecord run, RunStatus status, string? error, IReadOnlyList<StepOutcome> steps)
-    {
-        // Recorded even when the node is shutting down: the outcome is the one thing that must not be lost. A store that
-        // is away is waited for until the shutdown grace is over; a run still unrecorded then is recovered as after a crash.
-        if (await retry.RunAsync($"the outcome of run {run.Id} ({status})", ct => store.FinishRunAsync(run.Id, status, error, ct), drain.Token)
-            && status != RunStatus.WaitingForHuman)
-        {
-            // Counted by the one write that ended the run, so a run recovered after a crash is not counted twice.
-            metrics.RunEnded(run, status, time.GetUtcNow(), steps);
-        }
-
-        LogEnded(run.Id, status, error);
-        events.Ended(run.Id, status);
-    }
-
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Run {RunId} of {Runbook} starting (attempt {Attempt}, recovering: {Recovering})")]
-    private partial void LogStarting(string runId, string runbook, int attempt, bool recovering);
-
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Run {RunId} ended {Status}: {Error}")]
-    private partial void LogEnded(string runId, RunStatus status, string? error);
-
-    [LoggerMessage(EventId = 202, Level = LogLevel.Debug, Message = "Run {RunId} was not startable (cancelled or already taken)")]
-    private partial void LogNotStartable(string runId);
-
-    /// <summary>Sends the runbook's own log lines to the host's logger, tagged with the step.</summary>
-    private sealed class LoggerSink(ILogger logger) : RunbookEngine.Sdk.Hosting.IRunLogSink
-    {
-        public void Write(LogLevel level, string message, string? stepName)
-        {
-            using var scope = stepName is null ? null : logger.BeginScope(new Dictionary<string, object> { ["Step"] = stepName });
-#pragma warning disable CA2254 // The runbook's message is the data here, already redacted.
-            logger.Log(level, message);
-#pragma warning restore CA2254
-        }
-    }
 }
-
-/// <summary>This node's identity in the cluster and on every run it executes.</summary>
-/// <param name="Id">The node id.</param>
-public sealed record NodeIdentity(string Id);

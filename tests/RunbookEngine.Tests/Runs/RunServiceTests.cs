@@ -177,16 +177,4 @@ public sealed class RunServiceTests : IAsyncLifetime
         await _catalog.LoadAsync(default);
         Assert.True(_catalog.Find("greet")?.IsValid, string.Join("; ", _catalog.Find("greet")?.Diagnostics ?? []));
     }
-
-    /// <summary>A plain folder, without the Git look-up the host's folder source makes.</summary>
-    private sealed class OneFolder(string root) : IRunbookSourceProvider
-    {
-        public string Kind => "folder";
-
-        public string Description => root;
-
-        public Task<CatalogRevision> RefreshAsync(CancellationToken cancellationToken) => Task.FromResult(new CatalogRevision(root, null));
-
-        public Task<CatalogRevision?> CheckoutAsync(string commit, CancellationToken cancellationToken) => Task.FromResult<CatalogRevision?>(null);
-    }
 }
