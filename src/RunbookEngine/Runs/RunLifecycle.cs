@@ -175,9 +175,21 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
         var delay = TimeSpan.FromTicks((long)Math.Min(backoff.Ticks * Math.Pow(2, attempt - 1), TimeSpan.FromHours(1).Ticks));
         var at = time.GetUtcNow() + delay;
         await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, $"attempt {attempt} failed ({error}); attempt {attempt + 1} at {at:HH:mm:ss} UTC", ct), drain.Token);
-        await retry.RunAsync($"the retry trigger of run {runId}", _ => here.DispatchAttemptAsync(runId, attempt + 1, at, cancellationToken), drain.Token);
-        LogRetrying(runId, attempt, Durations.Format(delay), error);
+        try
+        {
+            await retry.RunAsync($"the retry trigger of run {runId}", _ => here.DispatchAttemptAsync(runId, attempt + 1, at, cancellationToken), drain.Token);
+            LogRetrying(runId, attempt, Durations.Format(delay), error);
+        }
+        catch (RunDispatchException ex)
+        {
+            // The run is already back in the queue: failing it now would lose a retry it is owed. The queued-run sweeper
+            // of the next node to run dispatches it, at once rather than after the backoff.
+            LogRetryToSweeper(runId, attempt, ex.Message);
+        }
     }
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "Run {RunId} attempt {Attempt} failed during shutdown; the sweeper will dispatch its retry ({Reason})")]
+    private partial void LogRetryToSweeper(string runId, int attempt, string reason);
 
     /// <summary>
     /// The node is shutting down and the run did not finish within the grace period: put it back in the queue and give

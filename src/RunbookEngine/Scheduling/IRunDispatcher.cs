@@ -26,6 +26,7 @@ public interface IRunDispatcher
     /// <param name="at">When to start it.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>A task that completes when the scheduler holds the attempt.</returns>
+    /// <exception cref="RunDispatchException">The scheduler refused it, as it may this late in a shutdown.</exception>
     Task DispatchAttemptAsync(string runId, int attempt, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>

@@ -72,6 +72,11 @@ internal sealed class QuartzRunDispatcher : IRunDispatcher
         {
             // A try that the store took before its answer was lost counts as done.
         }
+        catch (SchedulerException ex) when (ex is not JobPersistenceException)
+        {
+            // Late in a shutdown the executing scheduler refuses new triggers: the run is queued, so the sweeper has it.
+            throw new RunDispatchException(ex.Message, ex);
+        }
     }
 
     public async Task ResumeAsync(string runId, int attempt, CancellationToken cancellationToken)

@@ -34,8 +34,14 @@ internal sealed class RecordingDispatcher : IRunDispatcher
         }
     }
 
-    public Task DispatchAttemptAsync(string runId, int attempt, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Record($"DispatchAttempt {runId} {attempt} {at:O}");
+    /// <summary>What <see cref="DispatchAttemptAsync"/> throws, as a scheduler refusing triggers late in a shutdown would.</summary>
+    public Exception? DispatchAttemptFails { get; set; }
+
+    public Task DispatchAttemptAsync(string runId, int attempt, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        Add($"DispatchAttempt {runId} {attempt} {at:O}");
+        return DispatchAttemptFails is { } failure ? Task.FromException(failure) : Task.CompletedTask;
+    }
 
     public Task ResumeAsync(string runId, int attempt, CancellationToken cancellationToken) => Record($"Resume {runId} {attempt}");
 

@@ -127,6 +127,26 @@ public sealed class RunLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_failing_run_whose_retry_the_scheduler_refuses_in_a_shutdown_stays_queued_for_the_sweeper()
+    {
+        await LoadAsync("flaky", """
+            // ---
+            // description: Always breaks
+            // retries: 2
+            // ---
+            await Step("break", ct => throw new InvalidOperationException("boom"));
+            """);
+        var run = await TriggerAsync("flaky");
+        _here.DispatchAttemptFails = new RunbookEngine.Scheduling.RunDispatchException("the scheduler is shutting down", new InvalidOperationException());
+
+        await ExecuteAsync(run.Id);
+
+        var after = await _store.GetRunAsync(run.Id, default);
+        Assert.Equal((RunStatus.Queued, 1), (after!.Status, after.Attempt));
+        Assert.Contains("attempt 2 at", after.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task a_run_whose_key_is_busy_looks_again_in_a_second_keeping_its_place()
     {
         await LoadAsync("disk", DiskRunbook("queue"));

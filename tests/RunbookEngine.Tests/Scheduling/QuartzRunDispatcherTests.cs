@@ -98,6 +98,16 @@ public sealed class QuartzRunDispatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DispatchAttemptAsync_OnAShutDownScheduler_SaysTheSchedulerRefused()
+    {
+        await _dispatcher.DispatchAsync("run-1", default);
+        var executing = QuartzRunDispatcher.Of(_scheduler, _time);
+        await _scheduler.Shutdown();
+
+        await Assert.ThrowsAsync<RunDispatchException>(() => executing.DispatchAttemptAsync("run-1", 2, _time.GetUtcNow().AddMinutes(1), default));
+    }
+
+    [Fact]
     public async Task RemoveAsync_DeletesTheJobAndEveryTrigger()
     {
         await _dispatcher.DispatchAsync("run-1", default);
