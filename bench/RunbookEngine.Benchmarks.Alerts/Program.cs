@@ -415,7 +415,7 @@ static async Task<(List<double> Queued, List<double> Started, string Runs)> Stor
 
     queued.Sort();
     started.Sort();
-    return (queued, started, $"{started.Count} runs for {expected} matching alerts, all started within {F(clock.Elapsed.TotalSeconds)} s of the storm being matched");
+    return (queued, started, $"{started.Count} runs for {expected} matching alerts, the last started {F(clock.Elapsed.TotalSeconds)} s after the storm was fully matched");
 
     static string F(double v) => v.ToString("0.0", CultureInfo.InvariantCulture);
 }

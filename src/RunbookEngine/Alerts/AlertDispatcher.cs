@@ -154,10 +154,10 @@ public sealed partial class AlertDispatcher(
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(alert);
-        return catalog.IsReady && alert.Status == AlertStatus.Firing && AlertMatcher.Match(catalog.Entries, alert).Count == 0
-            ? $"no runbook's alerts: rules match {alert.Source} alert '{alert.Name}'"
-            : null;
+        return catalog.IsReady && alert.Status == AlertStatus.Firing && AlertMatcher.Match(catalog.Entries, alert).Count == 0 ? UnautomatedDetail(alert) : null;
     }
+
+    private static string UnautomatedDetail(RunbookAlert alert) => $"no runbook's alerts: rules match {alert.Source} alert '{alert.Name}'";
 
     private async Task ProcessSafelyAsync(string alertId, CancellationToken cancellationToken, AlertRecord? claimed = null)
     {
@@ -209,7 +209,7 @@ public sealed partial class AlertDispatcher(
         var matches = AlertMatcher.Match(catalog.Entries, record.Alert);
         if (matches.Count == 0)
         {
-            await store.SetOutcomeAsync(record.Id, AlertOutcome.Unautomated, Unautomated(catalog, record.Alert) ?? $"no runbook's alerts: rules match {record.Alert.Source} alert '{record.Alert.Name}'", cancellationToken);
+            await store.SetOutcomeAsync(record.Id, AlertOutcome.Unautomated, UnautomatedDetail(record.Alert), cancellationToken);
             LogUnautomated(record.Alert.Name, record.Alert.Source);
             return;
         }
