@@ -36,6 +36,9 @@ public sealed class RunbookEngineOptions
     /// <summary>Where runbooks come from: the local folder (default) or a Git remote.</summary>
     public CatalogOptions Catalog { get; set; } = new();
 
+    /// <summary>The GitHub repository of the runbooks: check runs on the commits the host loads, and its webhook.</summary>
+    public GitHub.GitHubOptions GitHub { get; set; } = new();
+
     /// <summary>Alert webhooks: body limit, credentials per source, circuit breakers.</summary>
     public AlertOptions Alerts { get; set; } = new();
 

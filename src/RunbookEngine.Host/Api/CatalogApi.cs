@@ -111,10 +111,11 @@ internal static class CatalogApi
         HttpContext http, CatalogFollower follower, IVersionStore versions, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
     {
         // Everything the headers can refuse is refused before the body is read: only a signed body is worth reading.
-        var settings = options.Value.Catalog;
-        if (settings.Git.WebhookSecret is not { Length: > 0 } secret)
+        // GitHub:WebhookSecret is the home of the secret now; the catalog's older setting still works on its own.
+        var secret = options.Value.GitHub.WebhookSecret is { Length: > 0 } gitHubSecret ? gitHubSecret : options.Value.Catalog.Git.WebhookSecret;
+        if (secret is not { Length: > 0 })
         {
-            return Results.Json(new { error = "no GitHub webhook secret is configured (RunbookEngine:Catalog:Git:WebhookSecret); unsigned pushes are refused" }, statusCode: 401);
+            return Results.Json(new { error = "no GitHub webhook secret is configured (RunbookEngine:GitHub:WebhookSecret, or RunbookEngine:Catalog:Git:WebhookSecret); unsigned pushes are refused" }, statusCode: 401);
         }
 
         var signature = http.Request.Headers["X-Hub-Signature-256"].ToString();
@@ -155,7 +156,7 @@ internal static class CatalogApi
             return Results.Ok(new { ignored = $"event '{githubEvent}'" });
         }
 
-        var hooks = new GitHubCatalogHooks(settings.Git.Branch, follower, versions);
+        var hooks = new GitHubCatalogHooks(options.Value.Catalog.Git.Branch, follower, versions);
         try
         {
             await hooks.ProcessWebhookAsync(http.Request.Headers, PayloadOf(body, http.Request.ContentType), cancellationToken);

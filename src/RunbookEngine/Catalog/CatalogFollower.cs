@@ -59,6 +59,12 @@ public sealed partial class CatalogFollower(
         {
             tasks.Add(FetchPeriodicallyAsync(settings.Git.FetchInterval, stoppingToken));
             tasks.Add(FollowClusterAsync(stoppingToken));
+
+            // The commit of the first load is reported too; after a restart GitHub already has its check and keeps it.
+            if (catalog.Revision?.Commit is { } loaded && LastLoadError() is null)
+            {
+                Checks()?.Report(CatalogChange.None(loaded, null), catalog.Entries, firstLoad: true);
+            }
         }
 
         try
@@ -90,7 +96,7 @@ public sealed partial class CatalogFollower(
                 }
             }
 
-            var change = await SyncAndApplyAsync(() => catalog.SyncAsync(stoppingToken), stoppingToken);
+            var change = await SyncAndApplyAsync(() => catalog.SyncAsync(stoppingToken), report: true, stoppingToken);
             foreach (var request in waiting)
             {
                 request.TrySetResult(change);
@@ -116,7 +122,8 @@ public sealed partial class CatalogFollower(
             {
                 if (await versions.GetCatalogCommitAsync(stoppingToken) is { } commit && commit != catalog.Revision?.Commit)
                 {
-                    await SyncAndApplyAsync(() => catalog.FollowAsync(commit, stoppingToken), stoppingToken);
+                    // Another node fetched and validated this commit, and reports it to GitHub: following it is all that is left.
+                    await SyncAndApplyAsync(() => catalog.FollowAsync(commit, stoppingToken), report: false, stoppingToken);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -126,7 +133,11 @@ public sealed partial class CatalogFollower(
         }
     }
 
-    private async Task<CatalogChange> SyncAndApplyAsync(Func<Task<CatalogChange>> sync, CancellationToken stoppingToken)
+    private GitHub.GitHubChecks? Checks() => services.GetService(typeof(GitHub.GitHubChecks)) as GitHub.GitHubChecks;
+
+    private string? LastLoadError() => catalog.LastSync.Error;
+
+    private async Task<CatalogChange> SyncAndApplyAsync(Func<Task<CatalogChange>> sync, bool report, CancellationToken stoppingToken)
     {
         // Nothing may escape: this loop serves every later sync, and a fault here would end it silently.
         try
@@ -142,6 +153,13 @@ public sealed partial class CatalogFollower(
             if (catalog.SourceKind == "git" && change.Error is null && change.Commit is { } commit)
             {
                 await versions.SetCatalogCommitAsync(commit, node.Id, stoppingToken);
+
+                // Queued, not posted: GitHub's answer (or silence) never holds up the catalog. The entries are read only
+                // while the catalog is still at this commit, so the check describes exactly that commit.
+                if (report && catalog.Revision?.Commit == commit)
+                {
+                    Checks()?.Report(change, catalog.Entries);
+                }
             }
 
             return change;

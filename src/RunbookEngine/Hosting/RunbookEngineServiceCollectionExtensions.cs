@@ -65,6 +65,7 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(o => o.Access.SignInLifetime >= TimeSpan.FromMinutes(1), "RunbookEngine:Access:SignInLifetime must be at least 1 minute")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<RunbookEngineOptions>, CustomSourcesValidation>();
+        services.AddSingleton<IValidateOptions<RunbookEngineOptions>, GitHub.GitHubValidation>();
 
         var options = configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
         var nodeId = string.IsNullOrWhiteSpace(options.NodeId) ? $"{Environment.MachineName}-{Environment.ProcessId}" : options.NodeId;
@@ -112,6 +113,8 @@ public static class RunbookEngineServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunbookCatalog>>()));
         services.AddSingleton<CatalogFollower>();
+        services.AddSingleton<GitHub.GitHubChecks>();
+        services.AddHostedService(provider => provider.GetRequiredService<GitHub.GitHubChecks>());
         services.AddSingleton<RunEvents>();
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<IRunDispatcher, QuartzRunDispatcher>();

@@ -1,0 +1,340 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using RunbookEngine.Catalog;
+using RunbookEngine.GitHub;
+using RunbookEngine.Scripting;
+using RunbookEngine.Scripting.Compilation;
+using RunbookEngine.Storage;
+using RunbookEngine.TestSupport;
+
+namespace RunbookEngine.Tests.GitHub;
+
+/// <summary>
+/// The check runs a catalog sync produces, as a fake GitHub API on loopback receives them: a real catalog loading
+/// runbooks from a repository's subfolder, compiled for real, and Octokit talking HTTP to the fake.
+/// </summary>
+public sealed class GitHubChecksTests : IAsyncLifetime
+{
+    private const string Good = """
+        // ---
+        // description: Works
+        // ---
+        await Step("ok", ct => Task.CompletedTask);
+        """;
+
+    private const string CompileError = """
+        // ---
+        // description: Calls what does not exist
+        // ---
+        await Step("ok", ct => Task.CompletedTask);
+        undefinedName();
+        """;
+
+    private const string FrontMatterError = """
+        // ---
+        // description: Never closed
+        await Step("ok", ct => Task.CompletedTask);
+        """;
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("runbook-checks-").FullName;
+    private readonly RecordingLogger _log = new();
+    private FakeGitHubApi _api = null!;
+    private SqlRunStore _store = null!;
+    private RunbookCompiler _compiler = null!;
+    private RunbookCatalog _catalog = null!;
+    private RepositorySource _source = null!;
+    private GitHubChecks? _checks;
+
+    private string Runbooks => Path.Combine(_source.Repository, "ops", "runbooks");
+
+    public async Task InitializeAsync()
+    {
+        _api = FakeGitHubApi.Start();
+        _store = SqlRunStore.Sqlite(Path.Combine(_folder, "data", "runs.db"), TimeProvider.System);
+        await _store.MigrateAsync(CancellationToken.None);
+        _compiler = new RunbookCompiler(Path.Combine(_folder, "data", "compiled"));
+        _source = new RepositorySource(Path.Combine(_folder, "repo"), "ops/runbooks");
+        Directory.CreateDirectory(Runbooks);
+        _catalog = new RunbookCatalog(_source, _compiler, _store, Path.Combine(_folder, "data"), TimeProvider.System, NullLogger<RunbookCatalog>.Instance);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_checks is not null)
+        {
+            await _checks.StopAsync(CancellationToken.None);
+            _checks.Dispose();
+        }
+
+        _catalog.Dispose();
+        _compiler.Dispose();
+        await _store.DisposeAsync();
+        await _api.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task a_broken_commit_gets_a_failed_check_with_an_annotation_at_each_errors_file_and_line()
+    {
+        var checks = await StartAsync();
+        await File.WriteAllTextAsync(Path.Combine(Runbooks, "good.csx"), Good);
+        await File.WriteAllTextAsync(Path.Combine(Runbooks, "calls.csx"), CompileError);
+        await File.WriteAllTextAsync(Path.Combine(Runbooks, "unclosed.csx"), FrontMatterError);
+        var change = await SyncAtAsync("a1b2c3d4e5f60718293a4b5c6d7e8f9012345678");
+
+        checks.Report(change, _catalog.Entries);
+        var requests = await _api.UntilAsync(r => r.Any(IsCreate), "no check run was created");
+
+        var list = requests[0];
+        Assert.Equal(("GET", "/repos/acme/runbooks/commits/a1b2c3d4e5f60718293a4b5c6d7e8f9012345678/check-runs"), (list.Method, list.Path));
+        Assert.Contains("check_name=runbooks", list.Query, StringComparison.Ordinal);
+        var create = requests.Single(IsCreate);
+        Assert.Equal("Token ghp_test-token", create.Authorization);
+        var body = create.Body!.Value;
+        Assert.Equal(("runbooks", "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", "completed", "failure"),
+            (body.GetProperty("name").GetString(), body.GetProperty("head_sha").GetString(), body.GetProperty("status").GetString(), body.GetProperty("conclusion").GetString()));
+        var annotations = body.GetProperty("output").GetProperty("annotations").EnumerateArray().ToList();
+        Assert.Contains(annotations, a => a.GetProperty("path").GetString() == "ops/runbooks/calls.csx" && a.GetProperty("start_line").GetInt32() == 5
+            && a.GetProperty("end_line").GetInt32() == 5 && a.GetProperty("annotation_level").GetString() == "failure"
+            && a.GetProperty("message").GetString()!.Contains("undefinedName", StringComparison.Ordinal));
+        Assert.Contains(annotations, a => a.GetProperty("path").GetString() == "ops/runbooks/unclosed.csx" && a.GetProperty("start_line").GetInt32() == 1
+            && a.GetProperty("message").GetString()!.Contains("front matter", StringComparison.Ordinal));
+        Assert.DoesNotContain(annotations, a => a.GetProperty("path").GetString()!.Contains("good", StringComparison.Ordinal));
+        var summary = body.GetProperty("output").GetProperty("summary").GetString()!;
+        Assert.Contains("Not served (no version compiles): `calls`, `unclosed`", summary, StringComparison.Ordinal);
+        Assert.Equal("2 of 3 runbooks do not compile", body.GetProperty("output").GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task a_good_commit_gets_a_successful_check_naming_what_changed_and_what_keeps_serving()
+    {
+        var checks = await StartAsync();
+        await File.WriteAllTextAsync(Path.Combine(Runbooks, "good.csx"), Good);
+        await File.WriteAllTextAsync(Path.Combine(Runbooks, "later.csx"), Good);
+        checks.Report(await SyncAtAsync(new string('1', 40)), _catalog.Entries);
+        await File.WriteAllTextAsync(Path.Combine(Runbooks, "fresh.csx"), Good);
+        await File.WriteAllTextAsync(Path.Combine(Runbooks, "later.csx"), CompileError);
+        checks.Report(await SyncAtAsync(new string('2', 40)), _catalog.Entries);
+        await File.WriteAllTextAsync(Path.Combine(Runbooks, "later.csx"), Good.Replace("Works", "Works again", StringComparison.Ordinal));
+        checks.Report(await SyncAtAsync(new string('3', 40)), _catalog.Entries);
+
+        var requests = await _api.UntilAsync(r => r.Count(IsCreate) == 3, "three check runs were not created");
+
+        var creates = requests.Where(IsCreate).Select(r => r.Body!.Value).ToList();
+        Assert.Equal(["success", "failure", "success"], creates.Select(b => b.GetProperty("conclusion").GetString()));
+        var second = creates[1].GetProperty("output").GetProperty("summary").GetString()!;
+        Assert.Contains("Added: `fresh`", second, StringComparison.Ordinal);
+        Assert.Contains("Changed: `later`", second, StringComparison.Ordinal);
+        Assert.Contains("Keep serving their last good version: `later`", second, StringComparison.Ordinal);
+        var third = creates[2].GetProperty("output");
+        Assert.Contains("Changed: `later`", third.GetProperty("summary").GetString()!, StringComparison.Ordinal);
+        Assert.Equal("All 3 runbooks compile", third.GetProperty("title").GetString());
+        Assert.Empty(third.GetProperty("annotations").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task more_than_fifty_errors_go_fifty_a_request_onto_the_same_check_run()
+    {
+        var checks = await StartAsync();
+        var commit = new string('c', 40);
+        IReadOnlyList<RunbookDiagnostic> errors = [.. Enumerable.Range(1, 120).Select(n => RunbookDiagnostic.Error("ops/runbooks/big.csx", n, "CS0103", $"error {n}"))];
+
+        checks.Report(new CatalogChange(commit, ["big"], [], [], ["big"], null), [new CatalogEntry("big", null, "hash", null, errors, commit)]);
+        var requests = await _api.UntilAsync(r => r.Count(q => q.Method == "PATCH") == 2, "the remaining annotations were not sent");
+
+        var create = requests.Single(IsCreate);
+        var patches = requests.Where(q => q.Method == "PATCH").ToList();
+        Assert.All(patches, p => Assert.Equal("/repos/acme/runbooks/check-runs/4001", p.Path));
+        Assert.Equal([50, 50, 20], new[] { create }.Concat(patches).Select(r => r.Body!.Value.GetProperty("output").GetProperty("annotations").GetArrayLength()));
+        Assert.Equal(120, new[] { create }.Concat(patches).SelectMany(r => r.Body!.Value.GetProperty("output").GetProperty("annotations").EnumerateArray())
+            .Select(a => a.GetProperty("start_line").GetInt32()).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task a_github_app_signs_its_jwt_with_its_key_and_refreshes_the_installation_token_before_it_expires()
+    {
+        using var key = RSA.Create(2048);
+        var pem = Path.Combine(_folder, "app.pem");
+        await File.WriteAllTextAsync(pem, key.ExportPkcs8PrivateKeyPem());
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-05T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        _api.Time = time;
+        var checks = await StartAsync(o => { o.Token = null; o.AppId = 123456; o.PrivateKeyPath = pem; o.InstallationId = 987; }, time);
+        var entries = new List<CatalogEntry>();
+
+        checks.Report(new CatalogChange(new string('a', 40), [], [], [], [], null), entries);
+        await _api.UntilAsync(r => r.Count(IsCreate) == 1, "no first check");
+        time.Advance(TimeSpan.FromMinutes(54));
+        checks.Report(new CatalogChange(new string('b', 40), [], [], [], [], null), entries);
+        await _api.UntilAsync(r => r.Count(IsCreate) == 2, "no second check");
+        time.Advance(TimeSpan.FromMinutes(2));
+        checks.Report(new CatalogChange(new string('c', 40), [], [], [], [], null), entries);
+        var requests = await _api.UntilAsync(r => r.Count(IsCreate) == 3, "no third check");
+
+        var tokens = requests.Where(r => r.Path == "/app/installations/987/access_tokens").ToList();
+        Assert.Equal(2, tokens.Count);
+        Assert.All(tokens, t => Assert.Equal("POST", t.Method));
+        Assert.Equal(["Token ghs_fake1", "Token ghs_fake1", "Token ghs_fake2"], requests.Where(IsCreate).Select(r => r.Authorization));
+        Assert.All(requests.Where(r => !r.Path.StartsWith("/app/", StringComparison.Ordinal)), r => Assert.StartsWith("Token ghs_fake", r.Authorization, StringComparison.Ordinal));
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            Assert.StartsWith("Bearer ", tokens[i].Authorization, StringComparison.Ordinal);
+            var parts = tokens[i].Authorization["Bearer ".Length..].Split('.');
+            Assert.True(key.VerifyData(Encoding.ASCII.GetBytes($"{parts[0]}.{parts[1]}"), Base64Url(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1), "the JWT is not signed by the App's key");
+            var header = JsonSerializer.Deserialize<JsonElement>(Base64Url(parts[0]));
+            var claims = JsonSerializer.Deserialize<JsonElement>(Base64Url(parts[1]));
+            var now = (i == 0 ? DateTimeOffset.Parse("2026-12-05T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture) : time.GetUtcNow()).ToUnixTimeSeconds();
+            Assert.Equal("RS256", header.GetProperty("alg").GetString());
+            Assert.Equal(("123456", now - 60, now + 540), (claims.GetProperty("iss").GetString(), claims.GetProperty("iat").GetInt64(), claims.GetProperty("exp").GetInt64()));
+        }
+    }
+
+    [Fact]
+    public async Task nothing_is_posted_without_a_repository()
+    {
+        var checks = await StartAsync(o => o.Repository = null);
+        await File.WriteAllTextAsync(Path.Combine(Runbooks, "calls.csx"), CompileError);
+
+        checks.Report(await SyncAtAsync(new string('d', 40)), _catalog.Entries);
+        await Task.Delay(500);
+
+        Assert.False(checks.IsEnabled);
+        Assert.Empty(_api.Requests);
+    }
+
+    [Fact]
+    public async Task a_commit_another_node_has_checked_is_not_checked_again()
+    {
+        var checks = await StartAsync();
+        _api.AlreadyChecked.Add(new string('e', 40));
+
+        checks.Report(new CatalogChange(new string('e', 40), [], [], [], [], null), []);
+        checks.Report(new CatalogChange(new string('f', 40), [], [], [], [], null), []);
+        var requests = await _api.UntilAsync(r => r.Count(IsCreate) == 1, "the unchecked commit was not checked");
+
+        Assert.Equal(new string('f', 40), requests.Single(IsCreate).Body!.Value.GetProperty("head_sha").GetString());
+        Assert.Equal(2, requests.Count(r => r.Method == "GET"));
+    }
+
+    [Fact]
+    public async Task an_outage_is_retried_a_bounded_number_of_times_and_logged_once()
+    {
+        var checks = await StartAsync();
+        _api.FailWith = 500;
+        await File.WriteAllTextAsync(Path.Combine(Runbooks, "good.csx"), Good);
+
+        checks.Report(await SyncAtAsync(new string('9', 40)), _catalog.Entries);
+        await _api.UntilAsync(r => r.Count >= 3, "the API was not retried");
+        await UntilAsync(() => _log.Warnings.Count > 0);
+        await Task.Delay(300);
+
+        Assert.Equal(3, _api.Requests.Count);
+        var warning = Assert.Single(_log.Warnings);
+        Assert.Contains(new string('9', 40), warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("ghp_test-token", warning, StringComparison.Ordinal);
+        Assert.True(_catalog.Find("good")!.IsValid);
+    }
+
+    [Fact]
+    public async Task an_api_nobody_listens_on_is_logged_once_and_the_next_commit_is_still_tried()
+    {
+        var checks = await StartAsync(o => o.ApiUrl = $"http://127.0.0.1:{Loopback.FreePort()}/");
+
+        checks.Report(new CatalogChange(new string('8', 40), [], [], [], [], null), []);
+        await UntilAsync(() => _log.Warnings.Count > 0);
+        checks.Report(new CatalogChange(new string('7', 40), [], [], [], [], null), []);
+        await UntilAsync(() => _log.Warnings.Count > 1);
+        await Task.Delay(300);
+
+        Assert.Equal(2, _log.Warnings.Count);
+        Assert.Contains(new string('8', 40), _log.Warnings[0], StringComparison.Ordinal);
+    }
+
+    private static bool IsCreate(GitHubRequest request) => request.Method == "POST" && request.Path == "/repos/acme/runbooks/check-runs";
+
+    private async Task<GitHubChecks> StartAsync(Action<GitHubOptions>? configure = null, TimeProvider? time = null)
+    {
+        var options = new RunbookEngineOptions();
+        options.GitHub.ApiUrl = _api.Address.ToString();
+        options.GitHub.Repository = "acme/runbooks";
+        options.GitHub.Token = "ghp_test-token";
+        configure?.Invoke(options.GitHub);
+        _checks = new GitHubChecks(Options.Create(options), time ?? TimeProvider.System, _log) { RetryDelays = [TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(10)] };
+        await _checks.StartAsync(CancellationToken.None);
+        return _checks;
+    }
+
+    private async Task<CatalogChange> SyncAtAsync(string commit)
+    {
+        _source.Commit = commit;
+        return await _catalog.SyncAsync(CancellationToken.None);
+    }
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        while (!condition())
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(30), "timed out");
+            await Task.Delay(20);
+        }
+    }
+
+    private static byte[] Base64Url(string text)
+    {
+        var padded = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(padded.PadRight(padded.Length + ((4 - (padded.Length % 4)) % 4), '='));
+    }
+
+    /// <summary>A clone's work tree as <see cref="GitRemoteSource"/> hands it over: a subfolder of runbooks at a commit.</summary>
+    private sealed class RepositorySource(string repository, string subfolder) : IRunbookSourceProvider
+    {
+        public string Repository { get; } = Path.GetFullPath(repository);
+
+        public string Commit { get; set; } = new string('0', 40);
+
+        public string Kind => "git";
+
+        public string Description => Repository;
+
+        public Task<CatalogRevision> RefreshAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(new CatalogRevision(Path.Combine(Repository, subfolder), Commit, "Ada <ada@example.com>", DateTimeOffset.UnixEpoch, "change", Repository));
+
+        public Task<CatalogRevision?> CheckoutAsync(string commit, CancellationToken cancellationToken) => Task.FromResult<CatalogRevision?>(null);
+    }
+
+    private sealed class RecordingLogger : ILogger<GitHubChecks>
+    {
+        private readonly List<string> _warnings = [];
+
+        public List<string> Warnings
+        {
+            get
+            {
+                lock (_warnings)
+                {
+                    return [.. _warnings];
+                }
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel >= LogLevel.Warning)
+            {
+                lock (_warnings)
+                {
+                    _warnings.Add(formatter(state, exception));
+                }
+            }
+        }
+    }
+}
