@@ -147,7 +147,7 @@ public abstract class WebhookCredentialOptions
     /// </summary>
     public string? QueryToken { get; set; }
 
-    /// <summary>The HMAC secrets; only built-in sources that sign their webhooks have any.</summary>
+    /// <summary>The HMAC secrets; only sources that sign their webhooks have any.</summary>
     public virtual IReadOnlyList<string> HmacSecrets => [];
 
     /// <summary>Whether any credential is configured.</summary>
@@ -197,6 +197,27 @@ public sealed class CustomSourceOptions : WebhookCredentialOptions
 
     /// <summary>Comma-separated <c>status</c> values that mean resolved, compared ignoring case.</summary>
     public string ResolvedValues { get; set; } = "resolved,recovered,ok,closed";
+
+    /// <summary>
+    /// The HMAC-SHA256 secret the sender signs the raw body with; the signature is read from <see cref="SignatureHeader"/>.
+    /// During a rotation, list both in <see cref="Secrets"/>.
+    /// </summary>
+    public string? Secret { get; set; }
+
+    /// <summary>More HMAC secrets accepted at once, for rotation.</summary>
+    public List<string> Secrets { get; set; } = [];
+
+    /// <summary>The header carrying the body's signature. Default <c>X-Signature-256</c>.</summary>
+    public string SignatureHeader { get; set; } = "X-Signature-256";
+
+    /// <summary>What comes before the signature in the header, e.g. <c>sha256=</c> (GitHub's style). Default none.</summary>
+    public string SignaturePrefix { get; set; } = "";
+
+    /// <summary><c>hex</c> (default, either case) or <c>base64</c>: how the sender writes the signature.</summary>
+    public string SignatureEncoding { get; set; } = "hex";
+
+    /// <summary>The HMAC secrets, <see cref="Secret"/> first.</summary>
+    public override IReadOnlyList<string> HmacSecrets => [.. new[] { Secret }.Concat(Secrets).Where(s => !string.IsNullOrEmpty(s)).Select(s => s!)];
 }
 
 /// <summary>

@@ -231,6 +231,20 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
     }
 
     [Fact]
+    public async Task a_signed_custom_source_takes_only_bodies_signed_with_its_secret()
+    {
+        var body = Encoding.UTF8.GetBytes("""{"title": "SignedCustomNoise"}""");
+        string Sign(string secret) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+
+        var (unsigned, _) = await Http.PostHookAsync("custom/signed", body);
+        var (forged, _) = await Http.PostHookAsync("custom/signed", body, headers: new Dictionary<string, string> { ["X-Signature-256"] = Sign("guess") });
+        var (signed, answer) = await Http.PostHookAsync("custom/signed", body, headers: new Dictionary<string, string> { ["X-Signature-256"] = Sign("signed-secret") });
+
+        Assert.Equal((401, 403, 202), (unsigned, forged, signed));
+        Assert.Equal("custom/signed", (await Http.SettledAlertAsync(answer.GetProperty("alerts")[0].GetProperty("id").GetString()!)).GetProperty("alert").GetProperty("source").GetString());
+    }
+
+    [Fact]
     public async Task a_custom_payload_starts_its_runbook_and_its_resolution_closes_it()
     {
         static byte[] Incident(string eventId, string state, string? closed) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
@@ -415,6 +429,9 @@ public sealed class alerts_arriving_by_webhook(alerts_arriving_by_webhook.HostFi
             ["RunbookEngine__Alerts__Breaker__MaxRuns"] = "3",
             ["RunbookEngine__Alerts__Sources__datadog__Fields__id"] = "/event/id",
             ["RunbookEngine__Alerts__Sources__datadog__Fields__title"] = "/event/title",
+            ["RunbookEngine__Alerts__Custom__signed__Secret"] = "signed-secret",
+            ["RunbookEngine__Alerts__Custom__signed__SignaturePrefix"] = "sha256=",
+            ["RunbookEngine__Alerts__Custom__signed__Fields__name"] = "/title",
             ["RunbookEngine__Alerts__Custom__acme__BearerToken"] = "acme-token",
             ["RunbookEngine__Alerts__Custom__acme__Fields__name"] = "/incident/title",
             ["RunbookEngine__Alerts__Custom__acme__Fields__status"] = "/incident/state",

@@ -95,7 +95,12 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
             }
         }
 
-        if (settings.HmacSecrets.Count > 0)
+        if (settings is CustomSourceOptions { HmacSecrets.Count: > 0 } signed && Header(request, signed.SignatureHeader) is null)
+        {
+            return Refuse(401, $"the {signed.SignatureHeader} header is missing");
+        }
+
+        if (settings.HmacSecrets.Count > 0 && settings is not CustomSourceOptions)
         {
             switch (source.Name)
             {
@@ -150,6 +155,20 @@ public sealed partial class WebhookAuthenticator(IOptions<RunbookEngineOptions> 
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(request);
+        if (Settings(source) is CustomSourceOptions { HmacSecrets.Count: > 0 } custom)
+        {
+            var header = Header(request, custom.SignatureHeader);
+            if (header is null)
+            {
+                return Refuse(401, $"the {custom.SignatureHeader} header is missing");
+            }
+
+            var base64 = string.Equals(custom.SignatureEncoding, "base64", StringComparison.OrdinalIgnoreCase);
+            return WebhookSignatures.VerifyCustom(custom.HmacSecrets, request.Body.Span, header, custom.SignaturePrefix, base64)
+                ? null
+                : Refuse(403, $"the {custom.SignatureHeader} signature does not match the body");
+        }
+
         if (Settings(source) is WebhookSourceOptions settings && settings.HmacSecrets.Count > 0)
         {
             var body = request.Body.Span;

@@ -39,4 +39,14 @@ public sealed class CustomSourceOptionsTests
 
         Assert.Contains("RunbookEngine:Alerts:Custom:acme:Fields:name must be a JSON Pointer such as /alert/title", error.Failures);
     }
+
+    [Fact]
+    public void a_signature_encoding_other_than_hex_or_base64_stops_the_host_naming_the_setting()
+    {
+        using var provider = Provider(("acme:Fields:name", "/alert/title"), ("acme:Secret", "s"), ("acme:SignatureEncoding", "base32"));
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value);
+
+        Assert.Contains(error.Failures, f => f.StartsWith("RunbookEngine:Alerts:Custom:acme:SignatureEncoding is 'base32'", StringComparison.Ordinal));
+    }
 }

@@ -110,4 +110,47 @@ public sealed class WebhookAuthenticatorTests
         Assert.Equal(401, Status(Authenticator("grafana", settings).Authenticate(Grafana,
             Webhook.Request(body, "application/json", ("X-Grafana-Alerting-Signature", "576eba2781e60b88a6b8b220af61c641a4704d915e757a95f3a221df401459bb")), false)));
     }
+
+    [Theory]
+    [InlineData("sha256=", "hex")]
+    [InlineData("", "base64")]
+    public void a_signed_custom_source_checks_the_body_under_each_secret_of_a_rotation(string prefix, string encoding)
+    {
+        var settings = new CustomSourceOptions
+        {
+            Fields = new(StringComparer.OrdinalIgnoreCase) { ["name"] = "/title" },
+            Secret = "old-secret",
+            Secrets = ["new-secret"],
+            SignatureHeader = "X-Acme-Signature",
+            SignaturePrefix = prefix,
+            SignatureEncoding = encoding,
+        };
+        var source = CustomSource.Create("acme", settings);
+        var authenticator = Authenticator("alertmanager", new WebhookSourceOptions());
+        var body = Encoding.UTF8.GetBytes("{\"title\": \"DiskFull\"}");
+        string Sign(string secret, byte[] signed)
+        {
+            var mac = System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed);
+            return prefix + (encoding == "hex" ? Convert.ToHexStringLower(mac) : Convert.ToBase64String(mac));
+        }
+
+        WebhookRequest Signed(string signature) => Webhook.Request(body, "application/json", ("X-Acme-Signature", signature));
+
+        Assert.Null(authenticator.Authenticate(source, Signed(Sign("old-secret", body)), fromLoopback: false));
+        Assert.Null(authenticator.Authenticate(source, Signed(Sign("new-secret", body)), fromLoopback: false));
+        Assert.Equal(403, Status(authenticator.Authenticate(source, Signed(Sign("other-secret", body)), fromLoopback: false)));
+        Assert.Equal(403, Status(authenticator.Authenticate(source, Signed(Sign("old-secret", Encoding.UTF8.GetBytes("{}"))), fromLoopback: false)));
+        Assert.Equal(403, Status(authenticator.Authenticate(source, Signed("not a signature"), fromLoopback: false)));
+        Assert.Equal(401, Status(authenticator.Authenticate(source, Webhook.Request(body), fromLoopback: true)));
+    }
+
+    [Fact]
+    public void a_custom_signature_in_hex_is_read_in_either_case()
+    {
+        var source = CustomSource.Create("acme", new CustomSourceOptions { Fields = new(StringComparer.OrdinalIgnoreCase) { ["name"] = "/title" }, Secret = "s" });
+        var body = Encoding.UTF8.GetBytes("{}");
+        var upper = Convert.ToHexString(System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes("s"), body));
+
+        Assert.Null(Authenticator("alertmanager", new WebhookSourceOptions()).Authenticate(source, Webhook.Request(body, "application/json", ("X-Signature-256", upper)), fromLoopback: false));
+    }
 }

@@ -116,6 +116,16 @@ internal sealed class CustomSource : IAlertSource
             }
         }
 
+        if (options.SignatureEncoding is not ("hex" or "base64"))
+        {
+            problems.Add($"{section}:SignatureEncoding is '{options.SignatureEncoding}'; use hex or base64");
+        }
+
+        if (options.HmacSecrets.Count > 0 && string.IsNullOrWhiteSpace(options.SignatureHeader))
+        {
+            problems.Add($"{section}:SignatureHeader names the header that carries the signature; it cannot be empty when a Secret is set");
+        }
+
         var firing = Values(options.FiringValues);
         var resolved = Values(options.ResolvedValues);
         if (firing.Count == 0 || resolved.Count == 0)

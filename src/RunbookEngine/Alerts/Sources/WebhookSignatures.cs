@@ -31,6 +31,51 @@ public static class WebhookSignatures
     }
 
     /// <summary>
+    /// A custom source's signature: the HMAC-SHA256 of the body under any of <paramref name="secrets"/>, written after
+    /// <paramref name="prefix"/> in hex (either case) or base64.
+    /// </summary>
+    /// <param name="secrets">The shared secrets, several during a rotation.</param>
+    /// <param name="body">The exact body bytes.</param>
+    /// <param name="header">The signature header's value.</param>
+    /// <param name="prefix">What the sender writes before the signature, e.g. <c>sha256=</c>; empty for none.</param>
+    /// <param name="base64">True for base64, false for hex.</param>
+    /// <returns>True when one secret's signature matches.</returns>
+    public static bool VerifyCustom(IReadOnlyList<string> secrets, ReadOnlySpan<byte> body, string? header, string prefix, bool base64)
+    {
+        ArgumentNullException.ThrowIfNull(secrets);
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (header is null || !header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var given = header[prefix.Length..].Trim();
+        byte[] expected;
+        if (base64)
+        {
+            expected = new byte[MacLength];
+            if (!Convert.TryFromBase64String(given, expected, out var written) || written != MacLength)
+            {
+                return false;
+            }
+        }
+        else if (!TryDecode(given, out expected))
+        {
+            return false;
+        }
+
+        Span<byte> actual = stackalloc byte[MacLength];
+        var matched = false;
+        foreach (var secret in secrets)
+        {
+            HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body, actual);
+            matched |= CryptographicOperations.FixedTimeEquals(actual, expected);
+        }
+
+        return matched;
+    }
+
+    /// <summary>
     /// Grafana Alerting's <c>X-Grafana-Alerting-Signature</c>: lowercase hex HMAC-SHA256 of the body, or of <c>"&lt;timestamp&gt;:" + body</c>
     /// when a timestamp header is configured. With a <paramref name="tolerance"/> the timestamp is required (otherwise a captured request
     /// replays for ever) and must be Unix seconds within the tolerance of <paramref name="now"/>.
