@@ -86,6 +86,8 @@ public sealed class checks_on_commits_of_the_runbook_repository : IAsyncLifetime
         Assert.Equal(broken, after.GetProperty("failingVersion").GetProperty("commit").GetString());
         Assert.Equal("Succeeded", run.Status());
         Assert.Contains("hello from v1", run.Steps().Single().Output, StringComparison.Ordinal);
+        // The API's host stands in for a GitHub Enterprise Server's: its pages are on the same host.
+        Assert.Equal($"{_api.Address}acme/runbooks/commit/{_firstCommit}", run.GetProperty("provenance").GetProperty("commitUrl").GetString());
         Assert.DoesNotContain("ghp_integration-token", _host.Host.Log, StringComparison.Ordinal);
     }
 
