@@ -86,6 +86,11 @@ public sealed class checks_on_commits_of_the_runbook_repository : IAsyncLifetime
         Assert.Equal(broken, after.GetProperty("failingVersion").GetProperty("commit").GetString());
         Assert.Equal("Succeeded", run.Status());
         Assert.Contains("hello from v1", run.Steps().Single().Output, StringComparison.Ordinal);
+        // The API's host stands in for a GitHub Enterprise Server's: its pages are on the same host.
+        var commitUrl = $"{_api.Address}acme/runbooks/commit/{_firstCommit}";
+        Assert.Equal(commitUrl, run.GetProperty("provenance").GetProperty("commitUrl").GetString());
+        var runPage = await Http.GetStringAsync($"/runs/{run.GetProperty("run").GetProperty("id").GetString()}");
+        Assert.Contains($"<a class=\"mono\" href=\"{commitUrl}\" title=\"{_firstCommit}\">{_firstCommit[..7]}</a>", runPage, StringComparison.Ordinal);
         Assert.DoesNotContain("ghp_integration-token", _host.Host.Log, StringComparison.Ordinal);
     }
 

@@ -75,7 +75,7 @@ public sealed class runbooks_from_git(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task a_pushed_runbook_is_live_within_5_seconds_of_the_signed_webhook()
     {
-        var commit = await _remote.CommitAsync("Add a runbook", new Dictionary<string, string?> { ["runbooks/fresh.csx"] = Runbook("fresh", "fresh") });
+        var commit = await _remote.CommitAsync("Add a runbook (#12)", new Dictionary<string, string?> { ["runbooks/fresh.csx"] = Runbook("fresh", "fresh") });
         var clock = Stopwatch.StartNew();
         var (status, _) = await PushHookAsync(commit, "refs/heads/main");
 
@@ -88,8 +88,13 @@ public sealed class runbooks_from_git(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(commit, run.GetProperty("run").GetProperty("commit").GetString());
         var (_, versions) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/fresh/versions");
         var version = versions.EnumerateArray().Single();
-        Assert.Equal((commit, "Ada Lovelace <ada@example.com>", "Add a runbook", true),
+        Assert.Equal((commit, "Ada Lovelace <ada@example.com>", "Add a runbook (#12)", true),
             (version.GetProperty("commit").GetString(), version.GetProperty("author").GetString(), version.GetProperty("message").GetString(), version.GetProperty("valid").GetBoolean()));
+        // A squash merge's pull request is named even with no GitHub repository configured; only the links need one.
+        var provenance = run.GetProperty("provenance");
+        Assert.Equal((commit, "Add a runbook (#12)", 12, false, false),
+            (provenance.GetProperty("commit").GetString(), provenance.GetProperty("message").GetString(), provenance.GetProperty("pullRequest").GetProperty("number").GetInt32(),
+                provenance.TryGetProperty("commitUrl", out _), provenance.GetProperty("pullRequest").TryGetProperty("url", out _)));
     }
 
     [Fact]

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 using RunbookEngine.Catalog;
+using RunbookEngine.GitHub;
 using RunbookEngine.Runs;
 using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
@@ -14,7 +16,7 @@ namespace RunbookEngine.Dashboard.Pages;
 /// <summary>One run: its step timeline, each step's output, what started it, the version that ran, and what a person can do.</summary>
 internal static class RunPage
 {
-    public static async Task<IResult> RenderAsync(string id, HttpContext context, IRunStore store, IAlertStore alerts, IVersionStore versions, RunbookCatalog catalog, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<IResult> RenderAsync(string id, HttpContext context, IRunStore store, IAlertStore alerts, IVersionStore versions, RunbookCatalog catalog, IOptions<RunbookEngineOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var run = await store.GetRunAsync(id, cancellationToken);
@@ -76,7 +78,8 @@ internal static class RunPage
         // Exactly the source that ran: the version the run is pinned to, as the catalog recorded it.
         if (await versions.GetVersionAsync(run.Runbook, run.ContentHash, cancellationToken) is { } version)
         {
-            body.Append(CultureInfo.InvariantCulture, $"<h2>Source</h2><p class=\"muted\">version {E(version.ContentHash[..12])}{(version.Commit is { } commit ? $", commit {E(commit)}" : "")}{(version.Author is { } author ? $" by {E(author)}" : "")}{(version.Message is { } message ? $": {E(message)}" : "")}</p>");
+            var provenance = Provenance.Of(version, options.Value.GitHub);
+            body.Append(CultureInfo.InvariantCulture, $"<h2>Source</h2><p class=\"muted\" id=\"provenance\">version {E(version.ContentHash[..12])}{(provenance is { } p ? ", commit " + CommitLink(p) : "")}{(version.Author is { } author ? $" by {E(author)}" : "")}{(version.Message is { } message ? $": {E(message)}" : "")}{(provenance?.PullRequest is { } pr ? ", pull request " + PullRequestLink(pr) : "")}</p>");
             foreach (var file in version.Files)
             {
                 body.Append(CultureInfo.InvariantCulture, $"<details class=\"source\"><summary class=\"mono\">{E(file.Path)}</summary><pre>{E(file.Text)}</pre></details>");
@@ -112,6 +115,22 @@ internal static class RunPage
             </script>
             """;
         return Page(context, $"Run {run.Id[^12..]} of {run.Runbook}", "Runs", body + script, started);
+    }
+
+    /// <summary>The commit, short, linking to its page on GitHub when the repository is known.</summary>
+    private static string CommitLink(Provenance provenance)
+    {
+        // A folder's "sha-dirty" stays whole: shortened, it would pass for a commit that exists.
+        var shown = provenance.Commit.Length >= 40 && !provenance.Commit.Contains('-', StringComparison.Ordinal) ? provenance.Commit[..7] : provenance.Commit;
+        return provenance.CommitUrl is { } url
+            ? $"<a class=\"mono\" href=\"{E(url)}\" title=\"{E(provenance.Commit)}\">{E(shown)}</a>"
+            : $"<span class=\"mono\" title=\"{E(provenance.Commit)}\">{E(shown)}</span>";
+    }
+
+    private static string PullRequestLink(PullRequestReference pullRequest)
+    {
+        var number = "#" + pullRequest.Number.ToString(CultureInfo.InvariantCulture);
+        return pullRequest.Url is { } url ? $"<a href=\"{E(url)}\">{number}</a>" : number;
     }
 
     /// <summary>The part that changes while a run goes on: facts, toil, timeline, steps (with the answer forms of waiting steps).</summary>

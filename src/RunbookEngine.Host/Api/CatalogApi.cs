@@ -41,7 +41,8 @@ internal static class CatalogApi
         failing = catalog.Entries.Where(e => e.Problem is not null || !e.IsValid).Select(e => e.Name),
     };
 
-    private static async Task<IResult> VersionsAsync(string name, IVersionStore versions, RunbookCatalog catalog, CancellationToken cancellationToken)
+    private static async Task<IResult> VersionsAsync(
+        string name, IVersionStore versions, RunbookCatalog catalog, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
     {
         var list = await versions.ListVersionsAsync(name, cancellationToken);
         if (list.Count == 0 && catalog.Find(name) is null)
@@ -50,18 +51,24 @@ internal static class CatalogApi
         }
 
         var serving = catalog.Find(name)?.ContentHash;
-        return TypedResults.Ok(list.Select(v => new
+        return TypedResults.Ok(list.Select(v =>
         {
-            version = v.ContentHash,
-            v.Commit,
-            v.Author,
-            v.CommittedAt,
-            v.Message,
-            v.Valid,
-            v.Errors,
-            v.FirstSeenAt,
-            serving = v.ContentHash == serving,
-            source = $"/api/runbooks/{name}/versions/{v.ContentHash}/source",
+            var provenance = RunbookEngine.GitHub.Provenance.Of(v, options.Value.GitHub);
+            return new
+            {
+                version = v.ContentHash,
+                v.Commit,
+                v.Author,
+                v.CommittedAt,
+                v.Message,
+                provenance?.CommitUrl,
+                provenance?.PullRequest,
+                v.Valid,
+                v.Errors,
+                v.FirstSeenAt,
+                serving = v.ContentHash == serving,
+                source = $"/api/runbooks/{name}/versions/{v.ContentHash}/source",
+            };
         }));
     }
 

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using RunbookEngine.Catalog;
+using RunbookEngine.GitHub;
 using RunbookEngine.Runs;
 using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Scripting.Parameters;
@@ -109,7 +111,8 @@ internal static class RunbookApi
         return TypedResults.Ok(new { runs = page.Select(run => MaskSecrets(run, catalog)), next });
     }
 
-    private static async Task<IResult> GetRunAsync(string id, string? wait, IRunStore store, RunEvents events, RunbookCatalog catalog, CancellationToken cancellationToken)
+    private static async Task<IResult> GetRunAsync(
+        string id, string? wait, IRunStore store, IVersionStore versions, RunEvents events, RunbookCatalog catalog, IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
     {
         // ?wait=30s holds the answer until the run ends (or the wait is up), so callers need not poll.
         if (wait is not null)
@@ -139,7 +142,9 @@ internal static class RunbookApi
 
         var steps = await store.GetStepsAsync(id, cancellationToken);
         var toil = ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, steps);
-        return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps, toil, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source" });
+        // The version's commit, not the run's: the run's is where the catalog stood, the version's is the change that brought this source.
+        var provenance = Provenance.Of(await versions.GetVersionAsync(run.Runbook, run.ContentHash, cancellationToken), options.Value.GitHub);
+        return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps, toil, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source", provenance });
     }
 
     /// <summary>The run with the values of secret parameters replaced by ***, and without their sealed values.</summary>
