@@ -198,8 +198,8 @@ public sealed class GitHubChecksTests : IAsyncLifetime
         var checks = await StartAsync(o => o.Repository = null);
         await File.WriteAllTextAsync(Path.Combine(Runbooks, "calls.csx"), CompileError);
 
+        // Report decides at once, before anything is queued: with no repository there is nothing to wait for.
         checks.Report(await SyncAtAsync(new string('d', 40)), _catalog.Entries);
-        await Task.Delay(500);
 
         Assert.False(checks.IsEnabled);
         Assert.Empty(_api.Requests);
@@ -229,9 +229,15 @@ public sealed class GitHubChecksTests : IAsyncLifetime
         checks.Report(await SyncAtAsync(new string('9', 40)), _catalog.Entries);
         await _api.UntilAsync(r => r.Count >= 3, "the API was not retried");
         await UntilAsync(() => _log.Warnings.Count > 0);
-        await Task.Delay(300);
 
-        Assert.Equal(3, _api.Requests.Count);
+        // Reports are posted one after another: once the next commit's check arrives, the outage's tries are over.
+        var next = new string('6', 40);
+        bool ForNext(GitHubRequest r) => r.Path.Contains(next, StringComparison.Ordinal) || (IsCreate(r) && r.Body?.GetProperty("head_sha").GetString() == next);
+        _api.FailWith = null;
+        checks.Report(new CatalogChange(next, [], [], [], [], null), _catalog.Entries);
+        await _api.UntilAsync(r => r.Any(c => IsCreate(c) && ForNext(c)), "the next commit was not posted");
+
+        Assert.Equal(3, _api.Requests.Count(r => !ForNext(r)));
         var warning = Assert.Single(_log.Warnings);
         Assert.Contains(new string('9', 40), warning, StringComparison.Ordinal);
         Assert.DoesNotContain("ghp_test-token", warning, StringComparison.Ordinal);
@@ -247,10 +253,10 @@ public sealed class GitHubChecksTests : IAsyncLifetime
         await UntilAsync(() => _log.Warnings.Count > 0);
         checks.Report(new CatalogChange(new string('7', 40), [], [], [], [], null), []);
         await UntilAsync(() => _log.Warnings.Count > 1);
-        await Task.Delay(300);
 
-        Assert.Equal(2, _log.Warnings.Count);
+        // One warning a commit, in order: a second one for the first commit would take the second's place.
         Assert.Contains(new string('8', 40), _log.Warnings[0], StringComparison.Ordinal);
+        Assert.Contains(new string('7', 40), _log.Warnings[1], StringComparison.Ordinal);
     }
 
     private static bool IsCreate(GitHubRequest request) => request.Method == "POST" && request.Path == "/repos/acme/runbooks/check-runs";
@@ -278,10 +284,11 @@ public sealed class GitHubChecksTests : IAsyncLifetime
     private static async Task UntilAsync(Func<bool> condition)
     {
         var started = TimeProvider.System.GetTimestamp();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
         while (!condition())
         {
             Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(30), "timed out");
-            await Task.Delay(20);
+            await tick.WaitForNextTickAsync();
         }
     }
 
