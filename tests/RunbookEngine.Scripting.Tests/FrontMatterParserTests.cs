@@ -41,7 +41,7 @@ public sealed class FrontMatterParserTests
         Assert.Equal(["disk", "linux"], definition.Tags);
         var rule = Assert.Single(definition.Alerts);
         Assert.Equal(("NodeFilesystemAlmostFull", "alertmanager", "critical|warning"), (rule.Name, rule.Source, rule.Labels["severity"]));
-        Assert.Equal("0 0 */6 * * ?", definition.Schedule!.ToQuartzExpression());
+        Assert.Equal("0 */6 * * *", definition.Schedule!.ToCronosExpression());
         Assert.Equal(["instance", "threshold", "wait", "mode", "token"], definition.Parameters.Select(p => p.Name));
         Assert.Equal((ParameterType.String, true, "labels.instance"), (definition.Parameters[0].Type, definition.Parameters[0].Required, definition.Parameters[0].From));
         Assert.Equal(80L, definition.Parameters[1].Default);

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Quartz;
 using RunbookEngine.Catalog;
 using RunbookEngine.Storage;
 
@@ -12,7 +11,7 @@ internal static class HealthEndpoints
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" }));
-        app.MapGet("/readyz", async (HttpContext http, IRunStore store, ISchedulerFactory schedulers, RunbookCatalog catalog, IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken) =>
+        app.MapGet("/readyz", async (HttpContext http, IRunStore store, IServiceProvider services, RunbookCatalog catalog, IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken) =>
         {
             var problems = new List<string>();
             try
@@ -25,8 +24,7 @@ internal static class HealthEndpoints
                 problems.Add(MaySeeDetail(http, options.Value) ? $"store: {ex.Message}" : "store: unavailable");
             }
 
-            var scheduler = await schedulers.GetScheduler(cancellationToken);
-            if (options.Value.ExecutesRuns && await scheduler.GetStatus(cancellationToken) != SchedulerStatus.Running)
+            if (options.Value.ExecutesRuns && services.GetService<RunbookEngine.Scheduling.ISchedulerStatus>() is not { IsRunning: true })
             {
                 problems.Add("scheduler: not running");
             }

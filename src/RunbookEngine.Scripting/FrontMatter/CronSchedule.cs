@@ -15,8 +15,8 @@ public sealed partial class CronSchedule
     private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
     private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
-    // Cronos's own macros, minus @every_second: a schedule fires at most once a minute. The expansions are Cronos's,
-    // and are needed only to write the Quartz expression.
+    // Cronos's own macros, minus @every_second: a schedule fires at most once a minute. The expansions are Cronos's;
+    // the scheduler is given the expansion, so it never depends on its own reading of a macro.
     private static readonly Dictionary<string, string> Macros = new(StringComparer.OrdinalIgnoreCase)
     {
         ["@yearly"] = "0 0 1 1 *",
@@ -36,13 +36,13 @@ public sealed partial class CronSchedule
     };
 
     private readonly CronExpression _cron;
-    private readonly string _quartz;
+    private readonly string _cronos;
 
-    private CronSchedule(string expression, CronExpression cron, string quartz)
+    private CronSchedule(string expression, CronExpression cron, string cronos)
     {
         Expression = expression;
         _cron = cron;
-        _quartz = quartz;
+        _cronos = cronos;
     }
 
     /// <summary>The expression as written.</summary>
@@ -119,20 +119,17 @@ public sealed partial class CronSchedule
             return false;
         }
 
-        if (!TryQuartz(fields, out var quartz, out error))
-        {
-            error = $"'{text}': {error}";
-            return false;
-        }
-
-        schedule = new CronSchedule(text, cron, quartz);
+        schedule = new CronSchedule(text, cron, string.Join(' ', fields));
         error = null;
         return true;
     }
 
-    /// <summary>The same schedule as a Quartz cron expression (seconds first, '?' for the unused day field, SUN=1).</summary>
-    /// <returns>The Quartz expression.</returns>
-    public string ToQuartzExpression() => _quartz;
+    /// <summary>
+    /// The five fields the scheduler is given (a macro expanded, fields one space apart): Hangfire reads them with
+    /// Cronos, as <see cref="NextOccurrence"/> does, so a schedule fires exactly when the API, the dashboard and the CLI say.
+    /// </summary>
+    /// <returns>The expression.</returns>
+    public string ToCronosExpression() => _cronos;
 
     /// <summary>The first time after <paramref name="after"/> the schedule fires (UTC, whole minutes), or null when it never does.</summary>
     /// <param name="after">The time to search from.</param>
@@ -181,140 +178,6 @@ public sealed partial class CronSchedule
 
     private static string LowerFirst(string text) => text.Length == 0 ? text : char.ToLowerInvariant(text[0]) + text[1..];
 
-    // Quartz is the scheduler until the move to Hangfire. The text is rewritten field by field rather than evaluated,
-    // so Cronos stays the only evaluator; where Cronos's syntax differs from Quartz's (a range that wraps around,
-    // day-of-week numbered from SUN=0, '?' allowed anywhere), the rewrite spells out the same set of values.
-    private static bool TryQuartz(string[] fields, out string quartz, out string? error)
-    {
-        quartz = "";
-        var parts = new string[5];
-        for (var i = 0; i < 5; i++)
-        {
-            var items = new List<string>();
-            foreach (var item in fields[i].ToUpperInvariant().Split(','))
-            {
-                if (!TryQuartzItem(i, item, items))
-                {
-                    error = $"{FieldNames[i]} '{fields[i]}' cannot be scheduled yet";
-                    return false;
-                }
-            }
-
-            parts[i] = string.Join(',', items.Distinct());
-        }
-
-        // Quartz wants '?' in exactly one day field; TryParse has made sure one of them is unrestricted.
-        if (IsAny(fields[4]))
-        {
-            parts[4] = "?";
-        }
-        else
-        {
-            parts[2] = "?";
-        }
-
-        quartz = $"0 {string.Join(' ', parts)}";
-        error = null;
-        return true;
-    }
-
-    private static bool TryQuartzItem(int field, string item, List<string> into)
-    {
-        var (first, last) = field switch { 0 => (0, 59), 1 => (0, 23), 2 => (1, 31), 3 => (1, 12), _ => (0, 7) };
-        if (item.StartsWith('*') || item.StartsWith('?'))
-        {
-            into.Add("*" + item[1..]);
-            return true;
-        }
-
-        // Last day, nearest weekday, last or nth weekday of the month: Quartz writes these as Cronos does, apart from
-        // day-of-week numbering.
-        if (field == 2 && (item.StartsWith('L') || item.EndsWith('W')))
-        {
-            into.Add(item.StartsWith('L') ? item : int.Parse(item.AsSpan(0, item.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture) + "W");
-            return true;
-        }
-
-        var at = 0;
-        if (!TryValue(field, item, ref at, out var low))
-        {
-            return false;
-        }
-
-        if (field == 4 && at < item.Length && (item[at] == 'L' || item[at] == '#'))
-        {
-            into.Add(QuartzDay(low).ToString(CultureInfo.InvariantCulture) + item[at..]);
-            return true;
-        }
-
-        var high = low;
-        var step = 1;
-        if (at < item.Length && item[at] == '-')
-        {
-            at++;
-            if (!TryValue(field, item, ref at, out high))
-            {
-                return false;
-            }
-        }
-        else if (at < item.Length && item[at] == '/')
-        {
-            high = last;
-        }
-
-        if (at < item.Length && item[at] == '/' && !int.TryParse(item.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out step))
-        {
-            return false;
-        }
-        else if (at < item.Length && item[at] != '/')
-        {
-            return false;
-        }
-
-        if (high >= low)
-        {
-            Add(field, low, high, step, into);
-            return true;
-        }
-
-        // Cronos lets a range wrap around (22-2 is 22,23,0,1,2), keeping the step going across the wrap; day-of-week
-        // wraps after SAT so Sunday counts once.
-        var top = field == 4 ? 6 : last;
-        Add(field, low, top, step, into);
-        Add(field, first + step - ((top - low) % step) - 1, high, step, into);
-        return true;
-    }
-
-    private static void Add(int field, int low, int high, int step, List<string> into)
-    {
-        if (field == 4)
-        {
-            // Cronos's SUN is 0 or 7, Quartz's is 1: shift MON-SAT up by one and write Sunday-as-7 apart.
-            if (high == 7 && (7 - low) % step == 0)
-            {
-                into.Add("1");
-            }
-
-            high = Math.Min(high, 6);
-            if (low > high)
-            {
-                return;
-            }
-
-            (low, high) = (QuartzDay(low), QuartzDay(high));
-        }
-
-        if (low > high)
-        {
-            return;
-        }
-
-        into.Add(low == high ? low.ToString(CultureInfo.InvariantCulture)
-            : step == 1 ? $"{low}-{high}"
-            : $"{low}-{high}/{step}");
-    }
-
-    private static int QuartzDay(int cronDay) => (cronDay % 7) + 1;
 
     private static bool TryValue(int field, string item, ref int at, out int value)
     {

@@ -139,7 +139,10 @@ public static class ChildRun
             ? Telemetry.RunTracing.Source.StartActivity($"execute {run.Runbook} in process", System.Diagnostics.ActivityKind.Internal, parent)
                 ?.SetTag("runbook.name", run.Runbook).SetTag("runbook.run.id", run.Id).SetTag("process.pid", Environment.ProcessId)
             : null;
-        var journal = new FinishedSteps(new StoreJournal(store, retry, run.Id, run.Runbook, new Toil.EngineMetrics(), interrupt));
+        // Fenced by the parent's claim, read as the process starts: should another node take the run over, this process's
+        // writes are refused as the parent's would be.
+        using var claim = run.Execution is { } token ? new Scheduling.RunClaim(run.Id, token, CancellationToken.None) : null;
+        var journal = new FinishedSteps(new StoreJournal(store, retry, run.Id, run.Runbook, new Toil.EngineMetrics(), interrupt, claim));
         var gate = new RestingHumanGate();
         var result = await RunbookExecutor.ExecuteAsync(
             new RunRequest

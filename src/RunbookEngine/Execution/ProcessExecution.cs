@@ -38,7 +38,7 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
     /// <param name="request">The run, as it would run in process (its journal and executor settings are the child's business).</param>
     /// <param name="cancellationToken">A person's cancel.</param>
     /// <returns>How it ended, with its journal as the store holds it, and the question it rests on, if any.</returns>
-    public async Task<(RunResult Result, HumanRequest? Asked)> ExecuteAsync(RunRequest request, CancellationToken cancellationToken)
+    public async Task<(RunResult Result, HumanRequest? Asked)> ExecuteAsync(RunRequest request, CancellationToken cancellationToken, string? claim = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var settings = options.Value;
@@ -59,7 +59,7 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            return (await EndedAsync(request, RunStatus.Failed, $"the run's process could not be started: {ex.Message}", null, [], startedAt), null);
+            return (await EndedAsync(request, RunStatus.Failed, $"the run's process could not be started: {ex.Message}", null, [], startedAt, claim), null);
         }
 
         LogChildStarted(runId, process.Id, settings.Execution.ProcessMemoryLimitMiB);
@@ -113,7 +113,7 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
             ? (r.Status, MemoryHint(r.Error, settings))
             : Unreported(exitCode, request, deadline, rawTail, settings, cancellationToken);
         var finished = result?.Finished ?? [];
-        return (await EndedAsync(request, status, redactor.RedactOrNull(error), result?.Asked, finished, startedAt), result?.Asked);
+        return (await EndedAsync(request, status, redactor.RedactOrNull(error), result?.Asked, finished, startedAt, claim), result?.Asked);
     }
 
     /// <summary>What a child that died without reporting means: killed for the timeout, a cancel or a shutdown, or crashed.</summary>
@@ -158,7 +158,7 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
     /// Closes the steps the child left open (it was killed, or crashed), counts the steps the child finished, and reads
     /// the journal as it now stands.
     /// </summary>
-    private async Task<RunResult> EndedAsync(RunRequest request, RunStatus status, string? error, HumanRequest? asked, IReadOnlyList<int> finished, DateTimeOffset startedAt)
+    private async Task<RunResult> EndedAsync(RunRequest request, RunStatus status, string? error, HumanRequest? asked, IReadOnlyList<int> finished, DateTimeOffset startedAt, string? claim)
     {
         var runId = request.Run.Id;
         var steps = await store.GetStepsAsync(runId, CancellationToken.None);
@@ -183,8 +183,11 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
                     _ => "the run's process ended while this step ran",
                 },
             };
-            await store.SaveStepAsync(runId, step, CancellationToken.None);
-            closed.Add(step.Sequence);
+            // Refused when another node took the run over: the step is its now.
+            if (await store.SaveStepAsync(runId, step, claim, CancellationToken.None))
+            {
+                closed.Add(step.Sequence);
+            }
         }
 
         if (closed.Count > 0)

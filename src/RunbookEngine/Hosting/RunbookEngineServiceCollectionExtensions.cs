@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Quartz;
 using RunbookEngine.Access;
 using RunbookEngine.Alerts;
 using RunbookEngine.Catalog;
@@ -117,7 +116,6 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<GitHub.GitHubChecks>());
         services.AddSingleton<RunEvents>();
         services.AddSingleton<ShutdownDrain>();
-        services.AddSingleton<IRunDispatcher, QuartzRunDispatcher>();
         services.AddSingleton<RunService>();
         services.AddSingleton<StoreRetry>();
         services.AddSingleton<Execution.ProcessExecution>();
@@ -130,67 +128,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddRunbookDataProtection(options);
         services.AddHostedService<LegacySecretSealing>();
 
-        services.AddQuartz(q =>
-        {
-            q.ConfigureScheduler(o =>
-            {
-                o.InstanceName = "runbookengine";
-                o.InstanceId = nodeId;
-
-                // Quartz's default idle wait is 30 s: a run scheduled by another node would wait up to that long.
-                o.IdleWaitTime = TimeSpan.FromSeconds(1);
-            });
-            q.UseDefaultThreadPool(options.MaxConcurrentRuns);
-            q.UsePersistentStore(store =>
-            {
-                if (options.UsesPostgres)
-                {
-                    store.UsePostgres(options.ConnectionString!);
-
-                    // Each run is a new job and trigger under its own unique key, so inserting them needs no
-                    // cluster-wide lock; taking it queued every dispatch behind trigger acquisition.
-                    store.ConfigureStore(o =>
-                    {
-                        o.LockOnInsert = false;
-
-                        // After a failed acquisition round the scheduler waits this long, and a run queued meanwhile
-                        // does not wake it: with the default 15 s, runs queued as the database came back waited up to
-                        // 15 s to start. Runs whose trigger passed the misfire threshold during an outage wait for the
-                        // misfire handler, which otherwise looks once a minute.
-                        o.DbRetryInterval = TimeSpan.FromSeconds(2);
-                        o.MisfireHandlerFrequency = TimeSpan.FromSeconds(5);
-                    });
-
-                    // Check in every second and declare a node dead after two missed check-ins, so its runs are
-                    // recovered in about 3 s instead of Quartz's default 15 s.
-                    store.UseClustering(c =>
-                    {
-                        c.CheckinInterval = TimeSpan.FromSeconds(1);
-                        c.CheckinMisfireThreshold = TimeSpan.FromSeconds(2);
-                    });
-                }
-                else
-                {
-                    Directory.CreateDirectory(options.DataPath);
-                    store.UseSqlite($"Data Source={Path.Combine(options.DataPath, "scheduler.db")}");
-                }
-
-                store.ProvisionSchema();
-            });
-        });
-        if (options.ExecutesRuns)
-        {
-            services.AddQuartzHostedService(o =>
-            {
-                o.WaitForJobsToComplete = true;
-                o.AwaitApplicationStarted = true;
-            });
-        }
-
-        // Otherwise the scheduler is never started: it still writes jobs and triggers to the shared store, and the
-        // started nodes run them.
-
-        services.AddHostedService<QueuedRunSweeper>();
+        services.AddRunbookScheduler(options);
         services.AddHostedService(provider => provider.GetRequiredService<CatalogFollower>());
         services.AddSingleton<CircuitBreakers>();
         services.AddSingleton<AlertDispatcher>();

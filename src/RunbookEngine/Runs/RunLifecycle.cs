@@ -19,8 +19,10 @@ namespace RunbookEngine.Runs;
 /// <remarks>
 /// Everything else is read from the run store, so a node that recovers the execution after a crash has all it needs.
 /// </remarks>
-internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, IRunDispatcher dispatcher, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunLifecycle> logger, StoreRetry retry, Execution.ProcessExecution processes, SecretParameters secrets)
+internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, IRunDispatcher dispatcher, EngineMetrics metrics, RunEvents events, NodeIdentity node, ShutdownDrain drain, TimeProvider time, ILogger<RunLifecycle> logger, StoreRetry retry, Execution.ProcessExecution processes, SecretParameters secrets, RunClaims? claims = null)
 {
+    private readonly RunClaims _claims = claims ?? new RunClaims();
+
     /// <summary>Executes one attempt of a run, from claiming it to its outcome (or its next firing).</summary>
     /// <param name="runId">The run.</param>
     /// <param name="execution">Which firing of the run this is, and which execution it recovers after a crash.</param>
@@ -34,6 +36,15 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
     public async Task ExecuteAsync(string runId, RunExecution execution, IRunDispatcher here, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(execution);
+
+        // The scheduler delivers at least once: a second delivery of a run that a live execution holds steps back here.
+        await using var hold = await store.HoldRunAsync(runId, cancellationToken);
+        if (hold is null)
+        {
+            LogHeldElsewhere(runId);
+            return;
+        }
+
         var started = await store.StartRunAsync(runId, node.Id, execution, cancellationToken);
         if (started.BlockedBy is { } holder)
         {
@@ -47,13 +58,25 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
             return;
         }
 
-        using var activity = Telemetry.RunTracing.StartRun(run, execution.Recovering);
+        using var claim = new RunClaim(run.Id, execution.Claim, cancellationToken);
+        using var registration = _claims.Register(claim);
+        if (run.CancelRequested is not null)
+        {
+            // Asked while the run was on its way back here (resting, or requeued by a shutdown).
+            claim.Cancel();
+        }
+
+        using var activity = Telemetry.RunTracing.StartRun(run, started.TookOver);
         using var scope = Telemetry.RunLogScope.Begin(logger, run);
         try
         {
-            await ExecuteStartedAsync(here, execution.Recovering, run, activity, cancellationToken);
+            await ExecuteStartedAsync(here, started.TookOver, run, claim, activity);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (claim.Lost)
+        {
+            LogClaimLost(run.Id, ex.Message);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !claim.Stopping.IsCancellationRequested)
         {
             // Whatever went wrong outside the runbook's code (the store, the catalog, the scheduler), the run must not
             // stay Running with no job behind it: it would hold its concurrency key for ever. Its journal shows how
@@ -61,20 +84,27 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
             LogEngineFailure(ex, run.Id);
             var error = $"the engine failed while running it ({ex.GetType().Name}: {ex.Message}); its journal shows how far it got";
             Telemetry.RunTracing.Ended(activity, RunStatus.Failed, error);
-            await EndAsync(run, RunStatus.Failed, error, []);
+            await EndAsync(run, claim, RunStatus.Failed, error, []);
         }
     }
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Debug, Message = "Run {RunId} is held by a live execution; this delivery steps back")]
+    private partial void LogHeldElsewhere(string runId);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Error, Message = "Run {RunId} was taken over by another node; this execution stopped without writing more ({Reason})")]
+    private partial void LogClaimLost(string runId, string reason);
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Error, Message = "Run {RunId} failed in the engine, outside its runbook's code")]
     private partial void LogEngineFailure(Exception exception, string runId);
 
-    private async Task ExecuteStartedAsync(IRunDispatcher here, bool recovering, RunRecord run, System.Diagnostics.Activity? activity, CancellationToken cancellationToken)
+    private async Task ExecuteStartedAsync(IRunDispatcher here, bool recovering, RunRecord run, RunClaim claim, System.Diagnostics.Activity? activity)
     {
+        var cancellationToken = claim.Stopping;
         using var attempt = await RunAttempt.PrepareAsync(run, catalog, alerts, secrets, retry, drain.Token, cancellationToken);
         if (attempt is not { Definition: { } definition, Compiled: { } compiled, Parameters: { } parameters, Alert: var alert })
         {
             Telemetry.RunTracing.Ended(activity, RunStatus.Failed, attempt.Error);
-            await EndAsync(run, RunStatus.Failed, attempt.Error, []);
+            await EndAsync(run, claim, RunStatus.Failed, attempt.Error, []);
             return;
         }
 
@@ -87,7 +117,7 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
             Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
             Parameters = parameters,
             Alert = alert,
-            Journal = new StoreJournal(store, retry, run.Id, run.Runbook, metrics, drain.Token),
+            Journal = new StoreJournal(store, retry, run.Id, run.Runbook, metrics, drain.Token, claim),
             LogSink = processes.Bounded(new LoggerSink(logger)),
             Time = time,
             InterruptToken = drain.Token,
@@ -97,18 +127,24 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
 
         // In process, code that ignores its token is only reported as timed out; in a process of its own it is killed.
         var (result, askedByChild) = definition.Isolation == Isolation.Process
-            ? await processes.ExecuteAsync(request, cancellationToken)
+            ? await processes.ExecuteAsync(request, cancellationToken, claim.Token)
             : (await RunbookExecutor.ExecuteAsync(request, cancellationToken), null);
         Telemetry.RunTracing.Ended(activity, result.Status, result.Error);
+        if (claim.Lost)
+        {
+            LogClaimLost(run.Id, "its attempt ended " + result.Status);
+            return;
+        }
+
         if (result.Status == RunStatus.WaitingForHuman && (gate.Asked ?? askedByChild) is { } asked)
         {
-            await RestAsync(run.Id, asked, cancellationToken);
+            await RestAsync(run.Id, claim, asked, cancellationToken);
             return;
         }
 
         if (result.Status == RunStatus.Queued)
         {
-            await ResumeElsewhereAsync(here, run.Id, run.Attempt, result.Error);
+            await ResumeElsewhereAsync(here, run.Id, claim, run.Attempt, result.Error);
             return;
         }
 
@@ -116,11 +152,11 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
         var refusedByPerson = result.Steps.Count > 0 && result.Steps[^1] is { Kind: not StepKind.Automated, Status: StepStatus.Failed or StepStatus.TimedOut };
         if (result.Status is RunStatus.Failed or RunStatus.TimedOut && run.Attempt <= definition.Retries && !refusedByPerson && !cancellationToken.IsCancellationRequested)
         {
-            await RetryLaterAsync(here, run.Id, run.Attempt, definition.RetryBackoff, result.Error, cancellationToken);
+            await RetryLaterAsync(here, run.Id, claim, run.Attempt, definition.RetryBackoff, result.Error, cancellationToken);
             return;
         }
 
-        await EndAsync(run, result.Status, result.Error, result.Steps);
+        await EndAsync(run, claim, result.Status, result.Error, result.Steps);
     }
 
     /// <summary>
@@ -128,9 +164,9 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
     /// at the deadline wakes it; the sweeper does if that trigger is lost). An answer that came while the run was
     /// still on its way here wakes it at once.
     /// </summary>
-    private async Task RestAsync(string runId, HumanRequest asked, CancellationToken cancellationToken)
+    private async Task RestAsync(string runId, RunClaim claim, HumanRequest asked, CancellationToken cancellationToken)
     {
-        var wakeAt = await retry.RunAsync($"run {runId} resting", ct => store.RestForHumanAsync(runId, asked.DueAt, ct), drain.Token);
+        var wakeAt = await retry.RunAsync($"run {runId} resting", ct => store.RestForHumanAsync(runId, asked.DueAt, claim.Token, ct), drain.Token);
         LogResting(runId, asked.Sequence, asked.Kind, asked.DueAt);
         events.Ended(runId, RunStatus.WaitingForHuman);
         if (wakeAt is { } at)
@@ -153,15 +189,14 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
         var policy = run is null ? ConflictPolicy.Queue : catalog.Find(run.Runbook)?.Definition?.OnConflict ?? ConflictPolicy.Queue;
         if (policy == ConflictPolicy.Refuse)
         {
-            await EndAsync(run!, RunStatus.Cancelled, $"refused: run {holder} holds concurrency key {run?.ConcurrencyKey}", []);
+            await EndAsync(run!, null, RunStatus.Cancelled, $"refused: run {holder} holds concurrency key {run?.ConcurrencyKey}", []);
             return;
         }
 
-        await here.RecheckKeyAsync(runId, KeyRecheck, cancellationToken);
+        // Nothing to fire it again here: the run that frees the key dispatches the next in line as it ends, and the
+        // watchdog dispatches the head of a line whose key came free without that.
         LogWaitingForKey(runId, holder);
     }
-
-    private static readonly TimeSpan KeyRecheck = TimeSpan.FromSeconds(1);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Run {RunId} waits: run {Holder} holds its concurrency key")]
     private partial void LogWaitingForKey(string runId, string holder);
@@ -170,11 +205,18 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
     /// Queues the next attempt of the same run after a doubling backoff. The next attempt replays the journal, so it
     /// resumes at the step that failed instead of repeating the ones that succeeded.
     /// </summary>
-    private async Task RetryLaterAsync(IRunDispatcher here, string runId, int attempt, TimeSpan backoff, string? error, CancellationToken cancellationToken)
+    private async Task RetryLaterAsync(IRunDispatcher here, string runId, RunClaim claim, int attempt, TimeSpan backoff, string? error, CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromTicks((long)Math.Min(backoff.Ticks * Math.Pow(2, attempt - 1), TimeSpan.FromHours(1).Ticks));
         var at = time.GetUtcNow() + delay;
-        await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, $"attempt {attempt} failed ({error}); attempt {attempt + 1} at {at:HH:mm:ss} UTC", ct), drain.Token);
+
+        // Due at its backoff in the store too, so a retry whose scheduled job is lost (a restart of the embedded
+        // scheduler) is dispatched by the watchdog then, not at once.
+        if (!await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, $"attempt {attempt} failed ({error}); attempt {attempt + 1} at {at:HH:mm:ss} UTC", at, claim.Token, ct), drain.Token))
+        {
+            return;
+        }
+
         try
         {
             await retry.RunAsync($"the retry trigger of run {runId}", _ => here.DispatchAttemptAsync(runId, attempt + 1, at, cancellationToken), drain.Token);
@@ -195,11 +237,15 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
     /// The node is shutting down and the run did not finish within the grace period: put it back in the queue and give
     /// it a trigger that fires at once, so another node (or this one, restarted) resumes it from its journal.
     /// </summary>
-    private async Task ResumeElsewhereAsync(IRunDispatcher here, string runId, int attempt, string? reason)
+    private async Task ResumeElsewhereAsync(IRunDispatcher here, string runId, RunClaim claim, int attempt, string? reason)
     {
         // The shutdown grace is over, so this is one try: with the store away the run stays Running, and its recovery
         // after the restart resumes it from the journal as after a crash.
-        await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, reason ?? "interrupted by shutdown", ct), drain.Token);
+        if (!await retry.RunAsync($"run {runId} back to the queue", ct => store.RequeueRunAsync(runId, reason ?? "interrupted by shutdown", null, claim.Token, ct), drain.Token))
+        {
+            return;
+        }
+
         try
         {
             await here.ResumeAsync(runId, attempt + 1, CancellationToken.None);
@@ -222,11 +268,11 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Run {RunId} attempt {Attempt} failed; retrying in {Delay}: {Error}")]
     private partial void LogRetrying(string runId, int attempt, string delay, string? error);
 
-    private async Task EndAsync(RunRecord run, RunStatus status, string? error, IReadOnlyList<StepOutcome> steps)
+    private async Task EndAsync(RunRecord run, RunClaim? claim, RunStatus status, string? error, IReadOnlyList<StepOutcome> steps)
     {
         // Recorded even when the node is shutting down: the outcome is the one thing that must not be lost. A store that
         // is away is waited for until the shutdown grace is over; a run still unrecorded then is recovered as after a crash.
-        if (await retry.RunAsync($"the outcome of run {run.Id} ({status})", ct => store.FinishRunAsync(run.Id, status, error, ct), drain.Token)
+        if (await retry.RunAsync($"the outcome of run {run.Id} ({status})", ct => store.FinishRunAsync(run.Id, status, error, claim?.Token, ct), drain.Token)
             && status != RunStatus.WaitingForHuman)
         {
             // Counted by the one write that ended the run, so a run recovered after a crash is not counted twice.
@@ -235,7 +281,36 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
 
         LogEnded(run.Id, status, error);
         events.Ended(run.Id, status);
+        await DispatchNextForKeyAsync(run);
     }
+
+    /// <summary>
+    /// The run freed its concurrency key: the next run in line for it starts now, with no polling. Should this be lost
+    /// (the node dies here), the watchdog dispatches the head of the line within its bound.
+    /// </summary>
+    private async Task DispatchNextForKeyAsync(RunRecord run)
+    {
+        if (run.ConcurrencyKey is not { } key)
+        {
+            return;
+        }
+
+        try
+        {
+            if (await store.ActiveRunForKeyAsync(key, CancellationToken.None) is { } next && next != run.Id
+                && await store.GetRunAsync(next, CancellationToken.None) is { Status: RunStatus.Queued })
+            {
+                await dispatcher.RecheckKeyAsync(next, TimeSpan.Zero, CancellationToken.None);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogNextForKeyFailed(run.Id, key, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Warning, Message = "Run {RunId} freed concurrency key {Key}, but the next run in line was not dispatched ({Reason}); the watchdog will")]
+    private partial void LogNextForKeyFailed(string runId, string key, string reason);
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Run {RunId} of {Runbook} starting (attempt {Attempt}, recovering: {Recovering})")]
     private partial void LogStarting(string runId, string runbook, int attempt, bool recovering);

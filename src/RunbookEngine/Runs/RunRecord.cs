@@ -48,6 +48,12 @@ public sealed record RunRecord(
     string? TraceParent = null,
     string? SealedParameters = null)
 {
+    /// <summary>The claim of the execution that runs it, or last did.</summary>
+    public string? Execution { get; init; }
+
+    /// <summary>Who asked to cancel it while it ran, if anyone did.</summary>
+    public string? CancelRequested { get; init; }
+
     /// <summary>Whether the run has ended for good.</summary>
     public bool IsTerminal => Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
 }

@@ -145,6 +145,13 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
             LogJobNotDeleted(runId, ex.Message);
         }
 
+        // A run resting on a person holds its concurrency key, and a queued one may be first in line: the next in
+        // line goes now (the watchdog would within its bound).
+        if (run.ConcurrencyKey is { } key && await store.ActiveRunForKeyAsync(key, cancellationToken) is { } next)
+        {
+            await dispatcher.RecheckKeyAsync(next, TimeSpan.Zero, cancellationToken);
+        }
+
         return CancelOutcome.Cancelled;
     }
 

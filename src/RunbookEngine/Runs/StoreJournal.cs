@@ -16,7 +16,8 @@ namespace RunbookEngine.Runs;
 /// <param name="metrics">Counts the steps that ended.</param>
 /// <param name="stopping">Ends the wait for the store (the host's shutdown grace is over); the run is then left as a
 /// crash would leave it, and its recovery resumes it from what the journal holds.</param>
-internal sealed class StoreJournal(IRunStore store, StoreRetry retry, string runId, string runbook, Toil.EngineMetrics metrics, CancellationToken stopping) : IStepJournal
+/// <param name="claim">The execution's claim on the run: a write it no longer holds is refused, and the execution stops.</param>
+internal sealed class StoreJournal(IRunStore store, StoreRetry retry, string runId, string runbook, Toil.EngineMetrics metrics, CancellationToken stopping, Scheduling.RunClaim? claim = null) : IStepJournal
 {
     public async ValueTask<StepOutcome?> FindAsync(int sequence, CancellationToken cancellationToken) =>
         // The run's own token bounds this wait: it carries the run's timeout and the shutdown interrupt.
@@ -27,13 +28,29 @@ internal sealed class StoreJournal(IRunStore store, StoreRetry retry, string run
     public async ValueTask StepStartedAsync(StepOutcome outcome, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        await retry.RunAsync($"step {outcome.Sequence} of run {runId} starting", ct => store.SaveStepAsync(runId, outcome, ct), stopping);
+        await SaveAsync($"step {outcome.Sequence} of run {runId} starting", outcome);
     }
 
     public async ValueTask StepFinishedAsync(StepOutcome outcome, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        await retry.RunAsync($"step {outcome.Sequence} of run {runId} ending {outcome.Status}", ct => store.SaveStepAsync(runId, outcome, ct), stopping);
+        await SaveAsync($"step {outcome.Sequence} of run {runId} ending {outcome.Status}", outcome);
         metrics.StepEnded(runbook, outcome);
     }
+
+    private async Task SaveAsync(string what, StepOutcome outcome)
+    {
+        if (claim?.Lost == true || !await retry.RunAsync(what, ct => store.SaveStepAsync(runId, outcome, claim?.Token, ct), stopping))
+        {
+            // Another node took the run over while this one was taken for dead. The "before" write of a step is
+            // refused too, so this execution starts nothing more; it stops here and writes nothing else.
+            claim?.MarkLost();
+            throw new RunClaimLostException(runId);
+        }
+    }
+}
+
+/// <summary>The execution no longer holds its run: another node took it over.</summary>
+internal sealed class RunClaimLostException(string runId) : Exception($"run {runId} was taken over by another node's execution")
+{
 }

@@ -1,64 +1,65 @@
+using Hangfire;
+using Hangfire.Storage;
 using Microsoft.Extensions.Logging;
-using Quartz;
 using RunbookEngine.Catalog;
 
 namespace RunbookEngine.Scheduling;
 
 /// <summary>
-/// Keeps one Quartz cron trigger per runbook that has a <c>schedule:</c>, in step with the catalog: added, changed,
-/// removed. Trigger identities are the runbook names, so every node writing the same schedule changes nothing, and
-/// the clustered job store fires each occurrence on exactly one node.
+/// Keeps one Hangfire recurring job per runbook that has a <c>schedule:</c>, in step with the catalog: added, changed,
+/// removed. The recurring job's id is the runbook's name, so every node writing the same schedule changes nothing,
+/// and Hangfire's recurring job scheduler creates each occurrence once for the whole cluster.
 /// </summary>
-internal sealed partial class ScheduleSync(ISchedulerFactory schedulers, RunbookCatalog catalog, ILogger<ScheduleSync> logger)
+internal sealed partial class ScheduleSync(Func<JobStorage> storage, Func<IRecurringJobManager> recurring, RunbookCatalog catalog, ILogger<ScheduleSync> logger)
 {
-    public const string Group = "schedules";
-
-    public async Task SyncAsync(CancellationToken cancellationToken)
+    public Task SyncAsync(CancellationToken cancellationToken)
     {
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        using var connection = storage().GetConnection();
+        var existing = connection.GetRecurringJobs().ToDictionary(job => job.Id, StringComparer.Ordinal);
+        var manager = recurring();
         foreach (var entry in catalog.Entries)
         {
-            var jobKey = new JobKey(entry.Name, Group);
-            var triggerKey = new TriggerKey(entry.Name, Group);
+            cancellationToken.ThrowIfCancellationRequested();
             if (!entry.IsValid || entry.Definition!.Schedule is not { } schedule)
             {
-                if (await scheduler.DeleteJob(jobKey, cancellationToken))
+                if (existing.ContainsKey(entry.Name))
                 {
+                    manager.RemoveIfExists(entry.Name);
                     LogRemoved(entry.Name);
                 }
 
                 continue;
             }
 
-            var expression = schedule.ToQuartzExpression();
-            if (await scheduler.GetTrigger(triggerKey, cancellationToken) is ICronTrigger existing && existing.CronExpressionString == expression)
+            // The expression Cronos validated for the front matter, so the schedule fires exactly as the API, the
+            // dashboard and the CLI say it next will.
+            var cron = schedule.ToCronosExpression();
+            if (existing.TryGetValue(entry.Name, out var job) && job.Cron == cron && job.Job?.Type == typeof(ScheduledRunJob))
             {
                 continue;
             }
 
-            var job = JobBuilder.Create<ScheduledRunJob>().WithIdentity(jobKey).Build();
-            var trigger = TriggerBuilder.Create()
-                .WithIdentity(triggerKey)
-                .ForJob(jobKey)
-                .WithSchedule(CronScheduleBuilder.Create(expression).InTimeZone(TimeZoneInfo.Utc))
-                .Build();
-            await scheduler.ScheduleJob(job, [trigger], new ScheduleJobOptions { Replace = true }, cancellationToken);
+            var runbook = entry.Name;
+            manager.AddOrUpdate<ScheduledRunJob>(runbook, j => j.FireAsync(runbook, null), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
             LogScheduled(entry.Name, schedule.Expression);
         }
 
         // A runbook removed from the source takes its schedule with it.
-        foreach (var jobKey in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken))
+        foreach (var id in existing.Keys)
         {
-            if (catalog.Find(jobKey.Name) is null && await scheduler.DeleteJob(jobKey, cancellationToken))
+            if (catalog.Find(id) is null)
             {
-                LogRemoved(jobKey.Name);
+                manager.RemoveIfExists(id);
+                LogRemoved(id);
             }
         }
+
+        return Task.CompletedTask;
     }
 
     [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "Runbook {Runbook} scheduled: {Schedule} (UTC)")]
     private partial void LogScheduled(string runbook, string schedule);
 
-    [LoggerMessage(EventId = 701, Level = LogLevel.Information, Message = "Runbook {Runbook} no longer has a schedule; its trigger was removed")]
+    [LoggerMessage(EventId = 701, Level = LogLevel.Information, Message = "Runbook {Runbook} no longer has a schedule; its recurring job was removed")]
     private partial void LogRemoved(string runbook);
 }

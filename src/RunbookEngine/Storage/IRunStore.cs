@@ -57,6 +57,42 @@ public interface IRunStore
     /// <returns>The run as started; or no run and the id of the run that holds the key; or neither when it was not startable.</returns>
     Task<StartResult> StartRunAsync(string id, string node, RunExecution execution, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Holds the run for one execution while the returned handle lives, so other nodes can tell that it is alive however
+    /// long it stalls. Null when a live execution elsewhere holds it: the caller steps back.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The hold, to dispose when the execution ends; or null.</returns>
+    Task<IAsyncDisposable?> HoldRunAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Renews the heartbeat of the runs this node runs, and says how each stands now.</summary>
+    /// <param name="runIds">The runs this node runs.</param>
+    /// <param name="node">This node.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>Each run's claim, status and cancel request.</returns>
+    Task<IReadOnlyList<ClaimState>> RenewClaimsAsync(IReadOnlyCollection<string> runIds, string node, CancellationToken cancellationToken);
+
+    /// <summary>Asks whichever node runs the run to cancel it (its heartbeat sees the request within a second).</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="by">Who asks.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>False when the run is not running.</returns>
+    Task<bool> RequestCancelAsync(string runId, string by, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Finds runs whose dispatch was lost, marks them dispatched now and returns them: queued and due for longer than
+    /// <paramref name="bound"/> (when <paramref name="queued"/>), running under a dead claim, or resting past their
+    /// wake-up. A run is returned at most once per bound, by one node.
+    /// </summary>
+    /// <param name="now">Now.</param>
+    /// <param name="bound">How long a dispatched run may take to start.</param>
+    /// <param name="queued">Whether to look at queued runs (not while the scheduler still holds runs waiting for a worker).</param>
+    /// <param name="limit">At most this many.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The runs to dispatch again.</returns>
+    Task<IReadOnlyList<OverdueRun>> ClaimOverdueRunsAsync(DateTimeOffset now, TimeSpan bound, bool queued, int limit, CancellationToken cancellationToken);
+
     /// <summary>The id of an unfinished run that holds or waits for a concurrency key, or null.</summary>
     /// <param name="concurrencyKey">The key.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -71,6 +107,15 @@ public interface IRunStore
     /// <returns>True when the run existed and was not already terminal.</returns>
     Task<bool> FinishRunAsync(string id, RunStatus status, string? reason, CancellationToken cancellationToken);
 
+    /// <summary>Records how a run ended, only while <paramref name="claim"/> still holds it (any claim when null).</summary>
+    /// <param name="id">The run id.</param>
+    /// <param name="status">Its new status.</param>
+    /// <param name="reason">Why it did not succeed, if it did not.</param>
+    /// <param name="claim">The execution's claim.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>True when this write ended the run.</returns>
+    Task<bool> FinishRunAsync(string id, RunStatus status, string? reason, string? claim, CancellationToken cancellationToken);
+
     /// <summary>Puts a running run back to Queued for a later attempt, recording why the last one failed.</summary>
     /// <param name="id">The run id.</param>
     /// <param name="reason">Why the attempt failed and when the next one starts.</param>
@@ -78,12 +123,29 @@ public interface IRunStore
     /// <returns>True when the run was running.</returns>
     Task<bool> RequeueRunAsync(string id, string reason, CancellationToken cancellationToken);
 
+    /// <summary>Puts a running run back in the queue, due at <paramref name="notBefore"/>, while <paramref name="claim"/> holds it.</summary>
+    /// <param name="id">The run id.</param>
+    /// <param name="reason">Why.</param>
+    /// <param name="notBefore">When it is due (its retry's backoff); now when null.</param>
+    /// <param name="claim">The execution's claim; any when null.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>True when it was requeued.</returns>
+    Task<bool> RequeueRunAsync(string id, string reason, DateTimeOffset? notBefore, string? claim, CancellationToken cancellationToken);
+
     /// <summary>Writes a step's journal entry, replacing the one at the same sequence.</summary>
     /// <param name="runId">The run.</param>
     /// <param name="outcome">The entry.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task that completes when the entry is durable.</returns>
     Task SaveStepAsync(string runId, StepOutcome outcome, CancellationToken cancellationToken);
+
+    /// <summary>Records a step's outcome only while <paramref name="claim"/> holds the run (always when null).</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="outcome">The step.</param>
+    /// <param name="claim">The execution's claim.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>False when another execution holds the run now.</returns>
+    Task<bool> SaveStepAsync(string runId, StepOutcome outcome, string? claim, CancellationToken cancellationToken);
 
     /// <summary>The entry at a sequence, or null.</summary>
     /// <param name="runId">The run.</param>
@@ -135,6 +197,14 @@ public interface IRunStore
     /// <returns>When the run is to be woken: already past when an answer came while it was still running.</returns>
     Task<DateTimeOffset?> RestForHumanAsync(string runId, DateTimeOffset? dueAt, CancellationToken cancellationToken);
 
+    /// <summary>As <see cref="RestForHumanAsync(string, DateTimeOffset?, CancellationToken)"/>, only while <paramref name="claim"/> holds the run.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="dueAt">When the wait times out, if it does.</param>
+    /// <param name="claim">The execution's claim.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>When the run is to be woken.</returns>
+    Task<DateTimeOffset?> RestForHumanAsync(string runId, DateTimeOffset? dueAt, string? claim, CancellationToken cancellationToken);
+
     /// <summary>Ids of runs waiting for a person that are due to wake (answered, or their wait timed out).</summary>
     /// <param name="now">The current time.</param>
     /// <param name="limit">At most this many.</param>
@@ -148,16 +218,45 @@ public interface IRunStore
 /// <param name="Answered">True when this answer was recorded; false when the step was not waiting (answered before, or ended).</param>
 public sealed record HumanAnswerResult(StepOutcome? Step, bool Answered);
 
-/// <summary>One execution of a run: a firing of its Quartz job.</summary>
-/// <param name="Trigger">The trigger that fired it, recorded on the run while it runs; null when unknown.</param>
-/// <param name="Recovering">True when the execution recovers one that was in flight on a node that died.</param>
-/// <param name="Recovers">The trigger of the execution being recovered; null to take over whatever runs the run.</param>
-public sealed record RunExecution(string? Trigger, bool Recovering, string? Recovers);
+/// <summary>One execution of a run, and the claim it holds on the run while it runs.</summary>
+/// <param name="Claim">Unique to this execution: written on the run when it starts, renewed by its node's heartbeat, and
+/// checked by every journal and outcome write, so an execution that lost the run cannot write over the one that has it.</param>
+/// <param name="Takeover">Whether this execution may take a run that is already running.</param>
+public sealed record RunExecution(string Claim, ClaimTakeover Takeover = ClaimTakeover.FromDeadNode);
+
+/// <summary>When an execution may take over a run that another execution already runs.</summary>
+public enum ClaimTakeover
+{
+    /// <summary>Never: only a queued run, or one whose wait for a person is over, starts.</summary>
+    Never = 0,
+
+    /// <summary>When the claim on it is dead: no heartbeat within the lease, and (on PostgreSQL) no live session holds the run.</summary>
+    FromDeadNode = 1,
+
+    /// <summary>Always (an operator's, or a test's, recovery).</summary>
+    Always = 2,
+}
 
 /// <summary>What <see cref="IRunStore.StartRunAsync(string, string, RunExecution, CancellationToken)"/> did.</summary>
 /// <param name="Run">The run as started, or null.</param>
 /// <param name="BlockedBy">The run holding (or first in line for) the same concurrency key, when that kept this one from starting.</param>
-public sealed record StartResult(RunRecord? Run, string? BlockedBy);
+public sealed record StartResult(RunRecord? Run, string? BlockedBy)
+{
+    /// <summary>True when the run was running under a dead claim, and this execution took it over.</summary>
+    public bool TookOver { get; init; }
+}
+
+/// <summary>A run as its node's heartbeat found it.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="Claim">The claim it is under now.</param>
+/// <param name="Status">Its status.</param>
+/// <param name="CancelRequested">Who asked to cancel it, if anyone did.</param>
+public sealed record ClaimState(string RunId, string? Claim, RunStatus Status, string? CancelRequested);
+
+/// <summary>A run the watchdog found overdue and marked as dispatched again.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="Status">Queued (never started), Running (under a dead claim) or WaitingForHuman (due to wake).</param>
+public sealed record OverdueRun(string RunId, RunStatus Status);
 
 /// <summary>The database holds a schema written by a newer RunbookEngine; running older code on it could corrupt it.</summary>
 public sealed class SchemaTooNewException : Exception

@@ -220,6 +220,17 @@ internal static class Migrations
             received_at BIGINT NOT NULL
         );
         """,
+
+        // 10: Hangfire delivers at least once, so the run store decides who runs a run. `execution` becomes the claim of
+        // the execution that runs it, renewed by its node's heartbeat; a delivery that finds a live claim steps back, and
+        // every journal write checks it. The watchdog re-dispatches a run whose dispatch was lost, at most once per bound
+        // (`dispatched_at`), and a cancel asked on any node reaches the node running the run through `cancel_requested`.
+        """
+        ALTER TABLE runbook_runs ADD COLUMN heartbeat_at BIGINT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN dispatched_at BIGINT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN cancel_requested TEXT NULL;
+        CREATE INDEX ix_runbook_runs_key ON runbook_runs (concurrency_key, queued_at) WHERE concurrency_key IS NOT NULL;
+        """,
     ];
 
     public static int Latest => Steps.Count;

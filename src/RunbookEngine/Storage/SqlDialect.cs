@@ -27,4 +27,19 @@ internal abstract class SqlDialect
 
     /// <summary>Serialises claims on one concurrency key across nodes; held until the transaction ends.</summary>
     public abstract Task LockKeyAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Holds the run for this execution for as long as the returned handle lives, so that another node can tell a live
+    /// execution from a dead one; null when a live session elsewhere holds it. The default holds nothing: liveness is
+    /// the claim's heartbeat alone.
+    /// </summary>
+    public virtual Task<IAsyncDisposable?> HoldRunAsync(string runId, CancellationToken cancellationToken) =>
+        Task.FromResult<IAsyncDisposable?>(NoHold.Instance);
+
+    private sealed class NoHold : IAsyncDisposable
+    {
+        public static readonly NoHold Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }

@@ -65,7 +65,11 @@ public sealed partial class SqlRunStore
     }
 
     /// <inheritdoc />
-    public async Task<DateTimeOffset?> RestForHumanAsync(string runId, DateTimeOffset? dueAt, CancellationToken cancellationToken)
+    public Task<DateTimeOffset?> RestForHumanAsync(string runId, DateTimeOffset? dueAt, CancellationToken cancellationToken) =>
+        RestForHumanAsync(runId, dueAt, null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<DateTimeOffset?> RestForHumanAsync(string runId, DateTimeOffset? dueAt, string? claim, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
 
@@ -73,10 +77,10 @@ public sealed partial class SqlRunStore
         return FromMs(await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
             """
             UPDATE runbook_runs SET status = 'WaitingForHuman', error = NULL, wake_at = COALESCE(wake_at, @dueAt)
-            WHERE id = @runId AND status = 'Running'
+            WHERE id = @runId AND status = 'Running' AND (@claim IS NULL OR execution = @claim)
             RETURNING wake_at
             """,
-            new { runId, dueAt = dueAt?.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)));
+            new { runId, dueAt = dueAt?.ToUnixTimeMilliseconds(), claim }, cancellationToken: cancellationToken)));
     }
 
     /// <inheritdoc />

@@ -18,7 +18,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         triggered_by AS TriggeredBy, parameters AS Parameters, status AS Status, attempt AS Attempt, node AS Node,
         concurrency_key AS ConcurrencyKey, queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt,
         error AS Error, retry_of AS RetryOf, alert_id AS AlertId, target AS Target, manual_minutes AS ManualMinutes,
-        trace_parent AS TraceParent, sealed_parameters AS SealedParameters
+        trace_parent AS TraceParent, sealed_parameters AS SealedParameters, execution AS Execution, cancel_requested AS CancelRequested
         """;
 
     private const string StepColumns = """
@@ -32,12 +32,15 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     private readonly TimeProvider _time;
     private readonly IAsyncDisposable? _owned;
 
-    private SqlRunStore(SqlDialect dialect, TimeProvider time, IAsyncDisposable? owned)
+    private SqlRunStore(SqlDialect dialect, TimeProvider time, IAsyncDisposable? owned, IAsyncDisposable? ownedHolds = null)
     {
         _dialect = dialect;
         _time = time;
         _owned = owned;
+        _ownedHolds = ownedHolds;
     }
+
+    private readonly IAsyncDisposable? _ownedHolds;
 
     /// <summary>A store in a SQLite file (created if missing, with its folder).</summary>
     /// <param name="path">The database file.</param>
@@ -63,7 +66,16 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     public static SqlRunStore Postgres(string connectionString, TimeProvider time)
     {
         var dataSource = NpgsqlDataSource.Create(connectionString);
-        return new SqlRunStore(new PostgresDialect(dataSource), time, dataSource);
+
+        // Holds on runs in a pool of their own (one connection per running run), so they never starve the journal's
+        // writes; keepalives let PostgreSQL notice within seconds a node whose host vanished without closing its socket.
+        var holds = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            ApplicationName = "runbookengine-run-holds",
+            Options = "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3",
+        };
+        var holdSource = NpgsqlDataSource.Create(holds.ConnectionString);
+        return new SqlRunStore(new PostgresDialect(dataSource, holdSource), time, dataSource, holdSource);
     }
 
     /// <inheritdoc />
@@ -223,7 +235,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
 
     /// <inheritdoc />
     public Task<StartResult> StartRunAsync(string id, string node, bool recovering, CancellationToken cancellationToken) =>
-        StartRunAsync(id, node, new RunExecution(null, recovering, null), cancellationToken);
+        StartRunAsync(id, node, new RunExecution(Guid.NewGuid().ToString("N"), recovering ? ClaimTakeover.Always : ClaimTakeover.Never), cancellationToken);
 
     /// <inheritdoc />
     public async Task<StartResult> StartRunAsync(string id, string node, RunExecution execution, CancellationToken cancellationToken)
@@ -256,25 +268,26 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
             }
         }
 
+        var now = Now();
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             """
             UPDATE runbook_runs
-            SET status = 'Running', node = @node, started_at = COALESCE(started_at, @now), wake_at = NULL, execution = @trigger,
+            SET status = 'Running', node = @node, started_at = COALESCE(started_at, @now), wake_at = NULL, execution = @claim,
+                heartbeat_at = @now, dispatched_at = NULL,
                 attempt = attempt + CASE WHEN status = 'WaitingForHuman' THEN 0 ELSE 1 END
             WHERE id = @id
               AND (status = 'Queued'
-                   OR (@recovering = 1 AND status = 'Running' AND (@anyExecution = 1 OR execution IS NULL OR execution = @recovers))
+                   OR (status = 'Running' AND (@takeover = 2 OR (@takeover = 1 AND COALESCE(heartbeat_at, 0) <= @deadBefore)))
                    OR (status = 'WaitingForHuman' AND wake_at IS NOT NULL AND wake_at <= @now))
             """,
             new
             {
                 id,
                 node,
-                now = Now(),
-                trigger = execution.Trigger,
-                recovering = execution.Recovering ? 1 : 0,
-                anyExecution = execution.Recovers is null ? 1 : 0,
-                recovers = execution.Recovers ?? "",
+                now,
+                claim = execution.Claim,
+                takeover = (int)execution.Takeover,
+                deadBefore = now - (long)ClaimLease.TotalMilliseconds,
             },
             transaction,
             cancellationToken: cancellationToken));
@@ -283,7 +296,95 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         var started = changed == 0 ? null : await connection.QuerySingleAsync<RunRow>(new CommandDefinition(
             $"SELECT {RunColumns} FROM runbook_runs WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
-        return new StartResult(started?.ToRecord(), null);
+        return new StartResult(started?.ToRecord(), null) { TookOver = started is not null && run.Status == nameof(RunStatus.Running) };
+    }
+
+    /// <summary>
+    /// How long a claim lives without a heartbeat (nodes renew theirs every second). Past it, the claim's node is
+    /// taken for dead: on SQLite that is all there is to know (one node, so a stale claim is a previous process's); on
+    /// PostgreSQL the run's hold must also be free, so a node that is only stalled keeps its runs however long it stalls.
+    /// </summary>
+    public static readonly TimeSpan ClaimLease = TimeSpan.FromSeconds(3);
+
+    /// <inheritdoc />
+    public Task<IAsyncDisposable?> HoldRunAsync(string runId, CancellationToken cancellationToken) => _dialect.HoldRunAsync(runId, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ClaimState>> RenewClaimsAsync(IReadOnlyCollection<string> runIds, string node, CancellationToken cancellationToken)
+    {
+        if (runIds.Count == 0)
+        {
+            return [];
+        }
+
+        var parameters = new DynamicParameters(new { node, now = Now() });
+        var list = InList("r", runIds, parameters);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE runbook_runs SET heartbeat_at = @now WHERE id IN {list} AND node = @node AND status = 'Running'",
+            parameters, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<ClaimRow>(new CommandDefinition(
+            $"SELECT id AS RunId, execution AS Execution, status AS Status, cancel_requested AS CancelRequested FROM runbook_runs WHERE id IN {list}",
+            parameters, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new ClaimState(r.RunId, r.Execution, Enum.Parse<RunStatus>(r.Status), r.CancelRequested))];
+    }
+
+    private sealed class ClaimRow
+    {
+        public string RunId { get; set; } = "";
+
+        public string? Execution { get; set; }
+
+        public string Status { get; set; } = "";
+
+        public string? CancelRequested { get; set; }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RequestCancelAsync(string runId, string by, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE runbook_runs SET cancel_requested = @by WHERE id = @runId AND status = 'Running'",
+            new { runId, by }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OverdueRun>> ClaimOverdueRunsAsync(DateTimeOffset now, TimeSpan bound, bool queued, int limit, CancellationToken cancellationToken)
+    {
+        var at = now.ToUnixTimeMilliseconds();
+        var due = at - (long)bound.TotalMilliseconds;
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+
+        // One statement marks and returns, so two nodes' watchdogs never both re-dispatch a run in one bound: the second
+        // update finds dispatched_at already recent. Only the head of each concurrency key's line counts as overdue;
+        // the runs behind it are dispatched when the key comes free.
+        const string Overdue = """
+            COALESCE(r.dispatched_at, 0) <= @due
+            AND ((r.status = 'Queued' AND @queued = 1 AND r.queued_at <= @due AND (r.wake_at IS NULL OR r.wake_at <= @due)
+                  AND (r.concurrency_key IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM runbook_runs h
+                      WHERE h.concurrency_key = r.concurrency_key AND h.id <> r.id
+                        AND (h.status IN ('Running', 'WaitingForHuman') OR (h.status = 'Queued' AND (h.queued_at < r.queued_at OR (h.queued_at = r.queued_at AND h.id < r.id)))))))
+                 OR (r.status = 'Running' AND COALESCE(r.heartbeat_at, 0) <= @dead)
+                 OR (r.status = 'WaitingForHuman' AND r.wake_at <= @due))
+            """;
+        var rows = await connection.QueryAsync<OverdueRow>(new CommandDefinition(
+            $"""
+            UPDATE runbook_runs SET dispatched_at = @at
+            WHERE id IN (SELECT r.id FROM runbook_runs r WHERE r.status IN ('Queued', 'Running', 'WaitingForHuman') AND {Overdue} ORDER BY r.queued_at LIMIT @limit)
+              AND COALESCE(dispatched_at, 0) <= @due
+            RETURNING id AS RunId, status AS Status
+            """,
+            new { at, due, dead = at - (long)ClaimLease.TotalMilliseconds, queued = queued ? 1 : 0, limit }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new OverdueRun(r.RunId, Enum.Parse<RunStatus>(r.Status)))];
+    }
+
+    private sealed class OverdueRow
+    {
+        public string RunId { get; set; } = "";
+
+        public string Status { get; set; } = "";
     }
 
     /// <inheritdoc />
@@ -296,16 +397,20 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     }
 
     /// <inheritdoc />
-    public async Task<bool> FinishRunAsync(string id, RunStatus status, string? reason, CancellationToken cancellationToken)
+    public Task<bool> FinishRunAsync(string id, RunStatus status, string? reason, CancellationToken cancellationToken) =>
+        FinishRunAsync(id, status, reason, null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> FinishRunAsync(string id, RunStatus status, string? reason, string? claim, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         var terminal = status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             """
             UPDATE runbook_runs SET status = @status, error = @error, finished_at = @finishedAt
-            WHERE id = @id AND status NOT IN ('Succeeded', 'Failed', 'Cancelled', 'TimedOut')
+            WHERE id = @id AND status NOT IN ('Succeeded', 'Failed', 'Cancelled', 'TimedOut') AND (@claim IS NULL OR execution = @claim)
             """,
-            new { id, status = status.ToString(), error = reason, finishedAt = terminal ? Now() : (long?)null },
+            new { id, status = status.ToString(), error = reason, finishedAt = terminal ? Now() : (long?)null, claim },
             cancellationToken: cancellationToken));
         if (changed == 1 && terminal)
         {
@@ -323,27 +428,42 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     }
 
     /// <inheritdoc />
-    public async Task<bool> RequeueRunAsync(string id, string reason, CancellationToken cancellationToken)
+    public Task<bool> RequeueRunAsync(string id, string reason, CancellationToken cancellationToken) =>
+        RequeueRunAsync(id, reason, null, null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> RequeueRunAsync(string id, string reason, DateTimeOffset? notBefore, string? claim, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE runbook_runs SET status = 'Queued', error = @reason WHERE id = @id AND status = 'Running'",
-            new { id, reason }, cancellationToken: cancellationToken));
+            """
+            UPDATE runbook_runs SET status = 'Queued', error = @reason, wake_at = @notBefore, dispatched_at = NULL
+            WHERE id = @id AND status = 'Running' AND (@claim IS NULL OR execution = @claim)
+            """,
+            new { id, reason, notBefore = notBefore?.ToUnixTimeMilliseconds(), claim }, cancellationToken: cancellationToken));
         return changed == 1;
     }
 
     /// <inheritdoc />
-    public async Task SaveStepAsync(string runId, StepOutcome outcome, CancellationToken cancellationToken)
+    public Task SaveStepAsync(string runId, StepOutcome outcome, CancellationToken cancellationToken) =>
+        SaveStepAsync(runId, outcome, null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> SaveStepAsync(string runId, StepOutcome outcome, string? claim, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         var step = outcome;
         await using var connection = await _dialect.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
+
+        // With a claim, the write happens only while that execution still holds the run: a node that lost it (taken over
+        // after it was taken for dead) cannot journal a step over the execution that now runs the run.
+        return await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO runbook_steps (run_id, sequence, name, kind, status, started_at, finished_at, attempts, output, error, actor,
                                        result_json, idempotent, picked_up_at, manual_minutes, comment, role, different_person, due_at)
-            VALUES (@runId, @Sequence, @Name, @Kind, @Status, @StartedAt, @FinishedAt, @Attempts, @Output, @Error, @Actor,
-                    @ResultJson, @Idempotent, @PickedUpAt, @ManualMinutes, @Comment, @Role, @DifferentPerson, @DueAt)
+            SELECT @runId, @Sequence, @Name, @Kind, @Status, @StartedAt, @FinishedAt, @Attempts, @Output, @Error, @Actor,
+                    @ResultJson, @Idempotent, @PickedUpAt, @ManualMinutes, @Comment, @Role, @DifferentPerson, @DueAt
+            WHERE @claim IS NULL OR EXISTS (SELECT 1 FROM runbook_runs WHERE id = @runId AND execution = @claim)
             ON CONFLICT (run_id, sequence) DO UPDATE SET
                 name = excluded.name, kind = excluded.kind, status = excluded.status, started_at = excluded.started_at,
                 finished_at = excluded.finished_at, attempts = excluded.attempts, output = excluded.output, error = excluded.error,
@@ -372,8 +492,9 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
                 step.Role,
                 DifferentPerson = step.DifferentPerson ? 1 : 0,
                 DueAt = step.DueAt?.ToUnixTimeMilliseconds(),
+                claim,
             },
-            cancellationToken: cancellationToken));
+            cancellationToken: cancellationToken)) > 0;
     }
 
     /// <inheritdoc />
@@ -408,7 +529,18 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     public void DropIdleConnections() => _dialect.DropIdleConnections();
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => _owned?.DisposeAsync() ?? ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownedHolds is not null)
+        {
+            await _ownedHolds.DisposeAsync();
+        }
+
+        if (_owned is not null)
+        {
+            await _owned.DisposeAsync();
+        }
+    }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -459,9 +591,17 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
 
         public string? SealedParameters { get; set; }
 
+        public string? Execution { get; set; }
+
+        public string? CancelRequested { get; set; }
+
         public RunRecord ToRecord() => new(Id, Runbook, CommitSha, ContentHash, Enum.Parse<RunTrigger>(TriggerKind), TriggeredBy, Parameters,
             Enum.Parse<RunStatus>(Status), (int)Attempt, Node, ConcurrencyKey, FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt), Error, RetryOf, AlertId, Target,
-            ManualMinutes, TraceParent, SealedParameters);
+            ManualMinutes, TraceParent, SealedParameters)
+        {
+            Execution = Execution,
+            CancelRequested = CancelRequested,
+        };
     }
 
     private sealed class StepRow

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Quartz;
 
 namespace RunbookEngine.Storage;
 
@@ -91,8 +90,8 @@ internal sealed partial class StoreRetry(IRunStore store, TimeProvider time, ILo
 
     /// <summary>
     /// Whether a failure says the store (or the network to it) is away, rather than that the write is wrong: a
-    /// refused or broken connection, a server shutting down or starting up, a timeout, or Quartz reporting one of
-    /// those from its own connection.
+    /// refused or broken connection, a server shutting down or starting up, a timeout, or Hangfire's client reporting
+    /// one of those from its own connection.
     /// </summary>
     /// <param name="exception">The failure.</param>
     /// <returns>True when trying again later can succeed.</returns>
@@ -119,7 +118,7 @@ internal sealed partial class StoreRetry(IRunStore store, TimeProvider time, ILo
                 case SocketException:
                 case IOException:
                     return true;
-                case JobPersistenceException or SchedulerException:
+                case Hangfire.BackgroundJobClientException:
                     continue;
             }
         }
@@ -136,7 +135,7 @@ internal sealed partial class StoreRetry(IRunStore store, TimeProvider time, ILo
     {
         (store as SqlRunStore)?.DropIdleConnections();
 
-        // Quartz opens its connections from a connection string, so they live in Npgsql's shared pools.
+        // Hangfire opens its connections from a connection string, so they live in Npgsql's shared pools.
         NpgsqlConnection.ClearAllPools();
     }
 

@@ -147,7 +147,7 @@ public sealed class RunLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task a_run_whose_key_is_busy_looks_again_in_a_second_keeping_its_place()
+    public async Task a_run_whose_key_is_busy_waits_in_its_place_and_goes_as_soon_as_the_holder_ends()
     {
         await LoadAsync("disk", DiskRunbook("queue"));
         var holder = await TriggerAsync("disk", ("path", "/var"));
@@ -157,9 +157,17 @@ public sealed class RunLifecycleTests : IAsyncLifetime
 
         await ExecuteAsync(waiting.Id);
 
-        Assert.Equal([$"RecheckKey {waiting.Id} {TimeSpan.FromSeconds(1)}"], _here.Calls);
+        Assert.Empty(_here.Calls);
+        Assert.DoesNotContain(_host.Calls, call => call.StartsWith("RecheckKey", StringComparison.Ordinal));
         Assert.Equal((RunStatus.Queued, 0), await StatusAsync(waiting.Id));
         Assert.DoesNotContain("runbookengine_runs_total{", await ScrapeAsync(), StringComparison.Ordinal);
+
+        // node-b died; this node takes the holder over, and it ends: the run waiting for its key is dispatched at once.
+        _time.Advance(SqlRunStore.ClaimLease);
+        await ExecuteAsync(holder.Id);
+
+        Assert.Equal((RunStatus.Succeeded, 2), await StatusAsync(holder.Id));
+        Assert.Equal([$"RecheckKey {waiting.Id} {TimeSpan.Zero}"], _host.Calls.Where(call => call.StartsWith("RecheckKey", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -290,9 +298,9 @@ public sealed class RunLifecycleTests : IAsyncLifetime
         return result.Run;
     }
 
-    /// <summary>One firing of the run, as a scheduler would fire it: its first trigger is named after the run.</summary>
+    /// <summary>One delivery of the run's job, as the scheduler would make it: a claim of its own.</summary>
     private Task ExecuteAsync(string runId, string? trigger = null) =>
-        _lifecycle.ExecuteAsync(runId, new RunExecution(trigger ?? runId, false, null), _here, CancellationToken.None);
+        _lifecycle.ExecuteAsync(runId, new RunExecution(trigger ?? Guid.NewGuid().ToString("N")), _here, CancellationToken.None);
 
     private async Task<(RunStatus, int)> StatusAsync(string runId) => (await _store.GetRunAsync(runId, default)) is { } run ? (run.Status, run.Attempt) : default;
 

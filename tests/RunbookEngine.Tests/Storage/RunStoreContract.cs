@@ -115,19 +115,91 @@ public abstract class RunStoreContract : StoreContract
     }
 
     [Fact]
-    public async Task StartRun_RecoveringAnExecutionThatAlreadyEnded_DoesNotTakeOverTheRunFromTheExecutionRunningIt()
+    public async Task StartRun_ASecondDelivery_StepsBackWhileTheClaimIsRenewed_AndTakesOverOnlyOnceItIsDead()
     {
-        var run = await Store.CreateRunAsync(Some("recover-late"), default);
-        await Store.StartRunAsync(run.Id, "node-1", new RunExecution("first", false, null), default);
-        await Store.RequeueRunAsync(run.Id, "attempt 1 failed", default);
-        await Store.StartRunAsync(run.Id, "node-2", new RunExecution("retry", false, null), default);
+        var run = await Store.CreateRunAsync(Some("claims"), default);
 
-        // node-1 died after its execution ended but before Quartz forgot its fired trigger: that one is recovered now.
-        var late = await Store.StartRunAsync(run.Id, "node-3", new RunExecution("recover-first", true, "first"), default);
-        var rightful = await Store.StartRunAsync(run.Id, "node-3", new RunExecution("recover-retry", true, "retry"), default);
+        var first = await Store.StartRunAsync(run.Id, "node-1", new RunExecution("first"), default);
+        var whileAlive = await Store.StartRunAsync(run.Id, "node-2", new RunExecution("second"), default);
+        Time.Advance(SqlRunStore.ClaimLease - TimeSpan.FromSeconds(1));
+        await Store.RenewClaimsAsync([run.Id], "node-1", default);
+        Time.Advance(SqlRunStore.ClaimLease - TimeSpan.FromSeconds(1));
+        var afterRenewal = await Store.StartRunAsync(run.Id, "node-2", new RunExecution("third"), default);
+        var neverTakesOver = await Store.StartRunAsync(run.Id, "node-2", new RunExecution("fourth", ClaimTakeover.Never), default);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var noTakeoverEvenNow = await Store.StartRunAsync(run.Id, "node-2", new RunExecution("fifth", ClaimTakeover.Never), default);
+        var dead = await Store.StartRunAsync(run.Id, "node-2", new RunExecution("sixth"), default);
 
-        Assert.Null(late.Run);
-        Assert.Equal((RunStatus.Running, 3, "node-3"), (rightful.Run!.Status, rightful.Run.Attempt, rightful.Run.Node));
+        Assert.False(first.TookOver);
+        Assert.All(new[] { whileAlive, afterRenewal, neverTakesOver, noTakeoverEvenNow }, stepsBack => Assert.Null(stepsBack.Run));
+        Assert.True(dead.TookOver);
+        Assert.Equal((RunStatus.Running, 2, "node-2", "sixth"), (dead.Run!.Status, dead.Run.Attempt, dead.Run.Node, dead.Run.Execution));
+    }
+
+    [Fact]
+    public async Task AnExecutionThatLostItsClaim_CanNoLongerJournal_End_Requeue_OrRestTheRun()
+    {
+        var run = await Store.CreateRunAsync(Some("fenced"), default);
+        await Store.StartRunAsync(run.Id, "node-1", new RunExecution("stalled"), default);
+        Time.Advance(SqlRunStore.ClaimLease);
+        Assert.True((await Store.StartRunAsync(run.Id, "node-2", new RunExecution("rightful"), default)).TookOver);
+        var step = new StepOutcome(1, "measure", StepKind.Automated, StepStatus.Running, Time.GetUtcNow(), null, 0, "", null, StepOutcome.MachineActor);
+
+        Assert.False(await Store.SaveStepAsync(run.Id, step, "stalled", default));
+        Assert.Empty(await Store.GetStepsAsync(run.Id, default));
+        Assert.True(await Store.SaveStepAsync(run.Id, step, "rightful", default));
+        Assert.False(await Store.SaveStepAsync(run.Id, step with { Status = StepStatus.Failed }, "stalled", default));
+        Assert.False(await Store.FinishRunAsync(run.Id, RunStatus.Failed, "from the stalled node", "stalled", default));
+        Assert.False(await Store.RequeueRunAsync(run.Id, "from the stalled node", null, "stalled", default));
+        Assert.Null(await Store.RestForHumanAsync(run.Id, Time.GetUtcNow().AddHours(1), "stalled", default));
+
+        // The stalled node's heartbeat learns that the run is no longer its own.
+        var seen = Assert.Single(await Store.RenewClaimsAsync([run.Id], "node-1", default));
+        Assert.Equal(("rightful", RunStatus.Running), (seen.Claim, seen.Status));
+        Assert.Equal(StepStatus.Running, Assert.Single(await Store.GetStepsAsync(run.Id, default)).Status);
+        Assert.True(await Store.FinishRunAsync(run.Id, RunStatus.Succeeded, null, "rightful", default));
+    }
+
+    [Fact]
+    public async Task RequestCancel_ReachesTheRunningNodesHeartbeat()
+    {
+        var run = await Store.CreateRunAsync(Some("cancel"), default);
+        Assert.False(await Store.RequestCancelAsync(run.Id, "alice", default));
+        await Store.StartRunAsync(run.Id, "node-1", new RunExecution("claim"), default);
+
+        Assert.True(await Store.RequestCancelAsync(run.Id, "alice", default));
+
+        Assert.Equal("alice", Assert.Single(await Store.RenewClaimsAsync([run.Id], "node-1", default)).CancelRequested);
+    }
+
+    [Fact]
+    public async Task ClaimOverdueRuns_FindsLostDispatches_OncePerBound()
+    {
+        var queued = await Store.CreateRunAsync(Some("lost"), default);
+        var running = await Store.CreateRunAsync(Some("dead"), default);
+        var fresh = await Store.CreateRunAsync(Some("alive"), default);
+        var retry = await Store.CreateRunAsync(Some("backoff"), default);
+        await Store.StartRunAsync(running.Id, "node-1", new RunExecution("dead"), default);
+        await Store.StartRunAsync(fresh.Id, "node-1", new RunExecution("alive"), default);
+        await Store.StartRunAsync(retry.Id, "node-1", new RunExecution("backoff"), default);
+        await Store.RequeueRunAsync(retry.Id, "attempt 1 failed", Time.GetUtcNow().AddMinutes(1), "backoff", default);
+        var bound = TimeSpan.FromSeconds(5);
+
+        var tooSoon = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, queued: true, 10, default);
+        Time.Advance(bound);
+        await Store.RenewClaimsAsync([fresh.Id], "node-1", default);
+        var busy = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, queued: false, 10, default);
+        var overdue = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, queued: true, 10, default);
+        var again = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, queued: true, 10, default);
+        Time.Advance(bound);
+        await Store.RenewClaimsAsync([fresh.Id], "node-1", default);
+        var nextBound = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, queued: true, 10, default);
+
+        Assert.Empty(tooSoon);
+        Assert.Equal([new OverdueRun(running.Id, RunStatus.Running)], busy);
+        Assert.Equal([new OverdueRun(queued.Id, RunStatus.Queued)], overdue);
+        Assert.Empty(again);
+        Assert.Equal(new[] { queued.Id, running.Id }.Order(), nextBound.Select(r => r.RunId).Order());
     }
 
     [Fact]

@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Quartz;
 using RunbookEngine.Storage;
 
 namespace RunbookEngine.Tests.Storage;
@@ -65,12 +64,12 @@ public sealed class a_store_write_that_waits_for_the_store : IAsyncDisposable
     public void counts_a_store_that_is_away_as_worth_waiting_for_and_nothing_else()
     {
         Assert.True(StoreRetry.IsUnavailable(new NpgsqlException("Failed to connect", new SocketException(111))));
-        Assert.True(StoreRetry.IsUnavailable(new JobPersistenceException("Failed to obtain DB connection", new NpgsqlException("Failed to connect"))));
+        Assert.True(StoreRetry.IsUnavailable(new Hangfire.BackgroundJobClientException("Background job creation failed", new NpgsqlException("Failed to connect"))));
         Assert.True(StoreRetry.IsUnavailable(new TimeoutException()));
         Assert.True(StoreRetry.IsUnavailable(new SqliteException("database is locked", 5)));
         Assert.False(StoreRetry.IsUnavailable(new SqliteException("UNIQUE constraint failed", 19)));
         Assert.False(StoreRetry.IsUnavailable(new InvalidOperationException("a bug")));
-        Assert.False(StoreRetry.IsUnavailable(new JobPersistenceException("no such trigger")));
+        Assert.False(StoreRetry.IsUnavailable(new Hangfire.BackgroundJobClientException("no such job", new InvalidOperationException("bad state"))));
     }
 
     /// <summary>A clock whose timers fire at once, so retries are not waited out, and which records what was asked.</summary>

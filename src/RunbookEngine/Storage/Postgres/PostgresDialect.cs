@@ -4,8 +4,11 @@ using Npgsql;
 namespace RunbookEngine.Storage.Postgres;
 
 /// <summary>The production store, shared by every node of a cluster.</summary>
-internal sealed class PostgresDialect(NpgsqlDataSource dataSource) : SqlDialect
+internal sealed class PostgresDialect(NpgsqlDataSource dataSource, NpgsqlDataSource holds) : SqlDialect
 {
+    // The first key of the two-key advisory locks that hold runs, apart from the migration lock and concurrency keys.
+    private const int RunHoldSpace = 0x52554E;
+
     // An arbitrary constant naming RunbookEngine's migration lock among the database's advisory locks.
     private const long MigrationLockKey = 0x52554E424F4F4B;
 
@@ -24,7 +27,65 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource) : SqlDialect
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await dataSource.OpenConnectionAsync(cancellationToken);
 
-    public override void DropIdleConnections() => dataSource.Clear();
+    public override void DropIdleConnections()
+    {
+        dataSource.Clear();
+        holds.Clear();
+    }
+
+    /// <summary>
+    /// A session-level advisory lock on a connection of its own, held while the execution runs. PostgreSQL frees it
+    /// the moment the session ends: a node killed with -9 loses it at once (its socket closes), a node that is only
+    /// stalled (SIGSTOP, a long GC pause, a VM freeze) keeps it, so its run is never taken over while it may still act.
+    /// The session's TCP keepalives bound how long a host that vanished without closing its socket keeps it.
+    /// </summary>
+    public override async Task<IAsyncDisposable?> HoldRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        var connection = await holds.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT pg_try_advisory_lock(@space, hashtext(@id))";
+            command.Parameters.AddWithValue("space", RunHoldSpace);
+            command.Parameters.AddWithValue("id", runId);
+            if (await command.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return new Hold(connection, runId);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    private sealed class Hold(NpgsqlConnection connection, string runId) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                // Unlocked before the connection goes back to the pool, where the session (and its lock) lives on.
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT pg_advisory_unlock(@space, hashtext(@id))";
+                command.Parameters.AddWithValue("space", RunHoldSpace);
+                command.Parameters.AddWithValue("id", runId);
+                await command.ExecuteNonQueryAsync(CancellationToken.None);
+                await connection.DisposeAsync();
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+            {
+                // The session is gone (the store went away), and its lock with it; a pooled connection that may still
+                // hold the lock must not be reused.
+                NpgsqlConnection.ClearPool(connection);
+                await connection.DisposeAsync();
+            }
+        }
+    }
 
     public override async Task LockKeyAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken)
     {

@@ -1,14 +1,18 @@
 using System.Globalization;
-using Quartz;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.InMemory;
+using Hangfire.Storage;
+using RunbookEngine.Scheduling;
 using RunbookEngine.Scripting.FrontMatter;
 
 namespace RunbookEngine.Tests.Scheduling;
 
 /// <summary>
-/// Until the move to Hangfire, Quartz fires schedules while Cronos shows and validates them: the rewritten Quartz
-/// expression must fire exactly when Cronos says the schedule does.
+/// Hangfire fires schedules while Cronos validates them and says when they next fire (API, dashboard, CLI): the
+/// expression a runbook's recurring job is given must fire, by Hangfire's own reading, exactly when Cronos says.
 /// </summary>
-public sealed class CronScheduleQuartzTests
+public sealed class CronScheduleHangfireTests
 {
     [Theory]
     [InlineData("*/5 * * * *")]
@@ -52,19 +56,26 @@ public sealed class CronScheduleQuartzTests
     [InlineData("@monthly")]
     [InlineData("@yearly")]
     [InlineData("@every_minute")]
-    public void QuartzFiresWhenCronosSays(string cron)
+    public void HangfireFiresWhenCronosSays(string cron)
     {
         Assert.True(CronSchedule.TryParse(cron, out var schedule, out var error), error);
-        var quartz = new CronExpression(schedule!.ToQuartzExpression(), TimeZoneInfo.Utc);
+        var now = DateTime.Parse("2026-11-23T07:10:00Z", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal);
 
-        var cronos = DateTimeOffset.Parse("2026-11-23T07:10:00Z", CultureInfo.InvariantCulture);
-        var fired = cronos;
+        // Hangfire works out a recurring job's next execution as the job is written: write it at each occurrence Cronos
+        // gives and read back when Hangfire says it fires next.
+        var cronos = new DateTimeOffset(now, TimeSpan.Zero);
         var until = cronos.AddYears(12);
-        for (var i = 0; i < 200 && cronos < until; i++)
+        for (var i = 0; i < 40 && cronos < until; i++)
         {
+            var at = cronos.UtcDateTime.AddSeconds(1);
+            using var storage = new InMemoryStorage();
+            var manager = new RecurringJobManager(storage, JobFilterProviders.Providers, new DefaultTimeZoneResolver(), () => at);
+            manager.AddOrUpdate<ScheduledRunJob>("r", job => job.FireAsync("r", null), schedule!.ToCronosExpression(), new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+            using var connection = storage.GetConnection();
+            var fired = Assert.Single(connection.GetRecurringJobs()).NextExecution;
+
             cronos = schedule.NextOccurrence(cronos)!.Value;
-            fired = quartz.GetNextValidTimeAfter(fired)!.Value;
-            Assert.Equal(cronos, fired.ToUniversalTime());
+            Assert.Equal(cronos.UtcDateTime, fired);
         }
     }
 }
