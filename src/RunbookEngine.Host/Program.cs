@@ -5,6 +5,7 @@ using RunbookEngine.Host.Api;
 using RunbookEngine;
 using RunbookEngine.Host.Telemetry;
 using RunbookEngine.Hosting;
+using RunbookEngine.Scheduling;
 
 // appsettings.json ships beside the binary; runbooks/ and data/ are resolved from the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -43,6 +44,7 @@ api.MapCatalogApi();
 api.MapToilApi();
 
 app.MapGroup("").RequireAuthorization(AccessIdentity.DashboardPolicy).MapRunbookDashboard();
+app.UseRunbookHangfireDashboard();
 app.Run();
 
 /// <summary>The host's entry point, visible to the integration tests' WebApplicationFactory.</summary>

@@ -91,10 +91,10 @@ public sealed class a_database_that_goes_away : IAsyncLifetime
         Assert.Equal(503, downStatus);
         Assert.True(readyStatus == 503, $"{readyStatus}: {ready}");
 
-        // The store comes back only once the step's outcome waits for it and the scheduler has failed to acquire
-        // triggers, so what follows sees a scheduler that has backed off, as after a real outage.
+        // The store comes back only once the step's outcome waits for it and the run watchdog has failed to read it,
+        // so what follows sees a scheduler that has been through the outage: every claim looks stale on return.
         await LoggedAsync("The run store is unavailable");
-        await LoggedAsync("TransientFailureInLocalTransactionLock");
+        await LoggedAsync("The run watchdog could not read the store");
         await _server.RestartAsync();
 
         // Right after the store is back, as a sender retrying and a person would: both runs must start promptly.

@@ -79,7 +79,8 @@ internal static class AccessServiceCollectionExtensions
         services.AddAntiforgery(o =>
         {
             o.FormFieldName = "csrf";
-            o.HeaderName = null;
+            // Our forms post the field; Hangfire's dashboard posts the header. Neither can be set by another site's page.
+            o.HeaderName = "X-RBE-CSRF";
             o.Cookie.Name = "rbe-csrf";
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;

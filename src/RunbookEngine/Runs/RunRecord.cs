@@ -51,6 +51,9 @@ public sealed record RunRecord(
     /// <summary>The claim of the execution that runs it, or last did.</summary>
     public string? Execution { get; init; }
 
+    /// <summary>The scheduler's job that delivered its latest execution.</summary>
+    public string? JobId { get; init; }
+
     /// <summary>Who asked to cancel it while it ran, if anyone did.</summary>
     public string? CancelRequested { get; init; }
 

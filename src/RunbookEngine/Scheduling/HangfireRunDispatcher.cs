@@ -47,11 +47,11 @@ internal sealed class HangfireRunDispatcher(Func<IBackgroundJobClient> jobs, IRu
             var client = jobs();
             if (at is { } due && due > time.GetUtcNow())
             {
-                client.Schedule<RunJob>(job => job.ExecuteAsync(runId), due);
+                client.Schedule<RunJob>(job => job.ExecuteAsync(runId, null), due);
             }
             else
             {
-                client.Enqueue<RunJob>(job => job.ExecuteAsync(runId));
+                client.Enqueue<RunJob>(job => job.ExecuteAsync(runId, null));
             }
 
             return Task.CompletedTask;

@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.Dashboard;
+using Hangfire.Server;
 using RunbookEngine.Runs;
 using RunbookEngine.Storage;
 
@@ -26,16 +27,17 @@ public sealed class RunJob
 
     /// <summary>Executes one attempt of the run, under a claim of its own.</summary>
     /// <param name="runId">The run.</param>
+    /// <param name="context">Hangfire's context (null when enqueued; Hangfire fills it in), for the job's id.</param>
     /// <returns>A task that completes when the attempt ended, rests, stepped back or was handed back.</returns>
     // Hangfire must never run a run again behind the engine's back: a failed run is the engine's to retry, or not.
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [RunDisplayName]
-    public Task ExecuteAsync(string runId)
+    public Task ExecuteAsync(string runId, PerformContext? context)
     {
         // Right after the store was away, every claim looks dead only because no node could renew it: take nothing over
         // until the nodes have had time to renew theirs.
         var takeover = _health.SteadyFor(SqlRunStore.ClaimLease * 2) ? ClaimTakeover.FromDeadNode : ClaimTakeover.Never;
-        return _lifecycle.ExecuteAsync(runId, new RunExecution(Guid.NewGuid().ToString("N"), takeover), _dispatcher, CancellationToken.None);
+        return _lifecycle.ExecuteAsync(runId, new RunExecution(Guid.NewGuid().ToString("N"), takeover, context?.BackgroundJob.Id), _dispatcher, CancellationToken.None);
     }
 }
 

@@ -222,7 +222,8 @@ public sealed record HumanAnswerResult(StepOutcome? Step, bool Answered);
 /// <param name="Claim">Unique to this execution: written on the run when it starts, renewed by its node's heartbeat, and
 /// checked by every journal and outcome write, so an execution that lost the run cannot write over the one that has it.</param>
 /// <param name="Takeover">Whether this execution may take a run that is already running.</param>
-public sealed record RunExecution(string Claim, ClaimTakeover Takeover = ClaimTakeover.FromDeadNode);
+/// <param name="JobId">The scheduler's job that delivered it, recorded on the run for its page to link to.</param>
+public sealed record RunExecution(string Claim, ClaimTakeover Takeover = ClaimTakeover.FromDeadNode, string? JobId = null);
 
 /// <summary>When an execution may take over a run that another execution already runs.</summary>
 public enum ClaimTakeover

@@ -225,7 +225,9 @@ internal static class Migrations
         // the execution that runs it, renewed by its node's heartbeat; a delivery that finds a live claim steps back, and
         // every journal write checks it. The watchdog re-dispatches a run whose dispatch was lost, at most once per bound
         // (`dispatched_at`), and a cancel asked on any node reaches the node running the run through `cancel_requested`.
+        // `job_id` is the Hangfire job of the latest execution, which the run's page links to.
         """
+        ALTER TABLE runbook_runs ADD COLUMN job_id TEXT NULL;
         ALTER TABLE runbook_runs ADD COLUMN heartbeat_at BIGINT NULL;
         ALTER TABLE runbook_runs ADD COLUMN dispatched_at BIGINT NULL;
         ALTER TABLE runbook_runs ADD COLUMN cancel_requested TEXT NULL;

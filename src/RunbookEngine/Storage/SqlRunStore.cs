@@ -18,7 +18,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         triggered_by AS TriggeredBy, parameters AS Parameters, status AS Status, attempt AS Attempt, node AS Node,
         concurrency_key AS ConcurrencyKey, queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt,
         error AS Error, retry_of AS RetryOf, alert_id AS AlertId, target AS Target, manual_minutes AS ManualMinutes,
-        trace_parent AS TraceParent, sealed_parameters AS SealedParameters, execution AS Execution, cancel_requested AS CancelRequested
+        trace_parent AS TraceParent, sealed_parameters AS SealedParameters, execution AS Execution, cancel_requested AS CancelRequested, job_id AS JobId
         """;
 
     private const string StepColumns = """
@@ -273,7 +273,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
             """
             UPDATE runbook_runs
             SET status = 'Running', node = @node, started_at = COALESCE(started_at, @now), wake_at = NULL, execution = @claim,
-                heartbeat_at = @now, dispatched_at = NULL,
+                heartbeat_at = @now, dispatched_at = NULL, job_id = COALESCE(@jobId, job_id),
                 attempt = attempt + CASE WHEN status = 'WaitingForHuman' THEN 0 ELSE 1 END
             WHERE id = @id
               AND (status = 'Queued'
@@ -286,6 +286,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
                 node,
                 now,
                 claim = execution.Claim,
+                jobId = execution.JobId,
                 takeover = (int)execution.Takeover,
                 deadBefore = now - (long)ClaimLease.TotalMilliseconds,
             },
@@ -595,12 +596,15 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
 
         public string? CancelRequested { get; set; }
 
+        public string? JobId { get; set; }
+
         public RunRecord ToRecord() => new(Id, Runbook, CommitSha, ContentHash, Enum.Parse<RunTrigger>(TriggerKind), TriggeredBy, Parameters,
             Enum.Parse<RunStatus>(Status), (int)Attempt, Node, ConcurrencyKey, FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt), Error, RetryOf, AlertId, Target,
             ManualMinutes, TraceParent, SealedParameters)
         {
             Execution = Execution,
             CancelRequested = CancelRequested,
+            JobId = JobId,
         };
     }
 

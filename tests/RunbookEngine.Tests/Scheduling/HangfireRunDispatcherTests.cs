@@ -44,7 +44,7 @@ public sealed class HangfireRunDispatcherTests : IAsyncLifetime
         var job = Assert.Single(_storage.GetMonitoringApi().EnqueuedJobs("default", 0, 10)).Value;
         Assert.Equal(typeof(RunJob), job.Job.Type);
         Assert.Equal(nameof(RunJob.ExecuteAsync), job.Job.Method.Name);
-        Assert.Equal(["run-1"], job.Job.Args);
+        Assert.Equal(["run-1", null], job.Job.Args);
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed class HangfireRunDispatcherTests : IAsyncLifetime
         Assert.Empty(_storage.GetMonitoringApi().EnqueuedJobs("default", 0, 10));
         var scheduled = Assert.Single(_storage.GetMonitoringApi().ScheduledJobs(0, 10)).Value;
         Assert.Equal(at.UtcDateTime, scheduled.EnqueueAt);
-        Assert.Equal(["run-1"], scheduled.Job.Args);
+        Assert.Equal("run-1", scheduled.Job.Args[0]);
     }
 
     [Fact]
