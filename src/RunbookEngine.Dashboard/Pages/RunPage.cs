@@ -147,7 +147,7 @@ internal static class RunPage
             <dt>Started by</dt><dd>{E(run.Trigger.ToString())}, {E(run.TriggeredBy)}</dd>
             <dt>Queued</dt><dd>{When(run.QueuedAt)}</dd>
             <dt>Started / ended</dt><dd>{When(run.StartedAt)} / {When(run.FinishedAt)} ({Took(run.StartedAt, run.FinishedAt)})</dd>
-            <dt>Attempt, node</dt><dd>{run.Attempt}, {E(run.Node ?? "–")}</dd>
+            <dt>Attempt, node</dt><dd>{run.Attempt}, {E(run.Node ?? "–")}</dd>{(run.JobId is { } job ? $"<dt>Scheduler job</dt><dd><a id=\"hangfire-job\" href=\"/hangfire/jobs/details/{E(Uri.EscapeDataString(job))}\">{E(job)}</a> in the Hangfire dashboard</dd>" : "")}
             <dt>Toil</dt><dd>baseline {Num(toil.BaselineMinutes)} min · saved <b>{Num(toil.SavedMinutes)}</b> min · human {Num(toil.HumanMinutes)} min · automated {Num(toil.AutomatedMinutes)} min</dd>
             </dl>
             """);

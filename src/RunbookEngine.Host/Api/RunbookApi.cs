@@ -147,9 +147,12 @@ internal static class RunbookApi
         return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps, toil, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source", provenance });
     }
 
-    /// <summary>The run with the values of secret parameters replaced by ***, and without their sealed values.</summary>
+    /// <summary>
+    /// The run with the values of secret parameters replaced by ***, and without their sealed values or the claim of
+    /// the execution running it (the engine's own business).
+    /// </summary>
     private static RunRecord MaskSecrets(RunRecord run, RunbookCatalog catalog) =>
-        run with { ParametersJson = JsonSerializer.Serialize(RunParameters.Masked(run, catalog)), SealedParameters = null };
+        run with { ParametersJson = JsonSerializer.Serialize(RunParameters.Masked(run, catalog)), SealedParameters = null, Execution = null };
 
     private static async Task<IResult> CancelAsync(string id, HttpContext context, RunService runs, CancellationToken cancellationToken) =>
         await runs.CancelAsync(id, cancellationToken, RunbookEngine.Access.AccessIdentity.Name(context.User)) switch

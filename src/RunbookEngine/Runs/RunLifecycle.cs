@@ -88,7 +88,7 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
         }
     }
 
-    [LoggerMessage(EventId = 210, Level = LogLevel.Debug, Message = "Run {RunId} is held by a live execution; this delivery steps back")]
+    [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "Run {RunId} is held by a live execution; this delivery steps back")]
     private partial void LogHeldElsewhere(string runId);
 
     [LoggerMessage(EventId = 211, Level = LogLevel.Error, Message = "Run {RunId} was taken over by another node; this execution stopped without writing more ({Reason})")]
