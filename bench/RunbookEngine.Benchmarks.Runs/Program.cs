@@ -7,8 +7,8 @@ using RunbookEngine.TestSupport;
 
 // Run benchmarks for docs/benchmarks.md, side by side in one process run on one PostgreSQL (started here, fsync on):
 // the raw ceilings first (raw Quartz and raw Hangfire no-op jobs/s and enqueue-to-execute latency, in interleaved
-// rounds), then real host processes: latency same node and cross node, runs/s on one and two nodes, and recovery time
-// after a kill -9. `dotnet run -c Release --project bench/RunbookEngine.Benchmarks.Runs [-- --ceilings-only]
+// rounds), then real host processes on Hangfire: latency same node and cross node, runs/s on one and two nodes,
+// recovery time after a kill -9, and how soon a cancel asked of another node lands. `dotnet run -c Release --project bench/RunbookEngine.Benchmarks.Runs [-- --ceilings-only]
 // [--rounds N] [--no-long-polling]`.
 const int Runs = 1000;
 const int Senders = 16;
@@ -186,6 +186,35 @@ for (var i = 0; i < 3; i++)
 }
 
 Report("recovery: kill -9 of the executing node to its run's step starting again on the other node (ms), 3 kills", string.Join(" / ", recoveries.Select(F)));
+
+// Cancel across nodes: asked of the front node, which runs nothing, so the running node hears of it through the store
+// (its claim heartbeat, once a second); timed from the request to the run recorded Cancelled.
+var cancels = new List<double>();
+for (var i = 0; i < 10; i++)
+{
+    var runId = await TriggerAsync(httpFront, "hold", new { release = Path.Combine(work, $"never-{i}") });
+    JsonElement run;
+    do
+    {
+        run = await httpFront.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}");
+    }
+    while (run.GetProperty("steps").GetArrayLength() == 0);
+    var asked = TimeProvider.System.GetTimestamp();
+    using (var cancel = await httpFront.PostAsync($"/api/runs/{runId}/cancel", null))
+    {
+        cancel.EnsureSuccessStatusCode();
+    }
+
+    while ((await httpFront.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}")).GetProperty("run").GetProperty("status").GetString() != "Cancelled")
+    {
+        await Task.Delay(20);
+    }
+
+    cancels.Add(TimeProvider.System.GetElapsedTime(asked).TotalMilliseconds);
+}
+
+cancels.Sort();
+Report("cancel asked of a node that does not run the run, to the run recorded Cancelled (ms): p50 / p99 / max, n=10", Percentiles(cancels));
 
 await front.DisposeAsync();
 foreach (var node in nodes.Values)
