@@ -26,6 +26,11 @@ void Report(string figure, string value)
     Console.Error.WriteLine($"{figure}: {value} (load {F(Ceilings.LoadAverage())})");
 }
 
+if (args.Contains("--embedded"))
+{
+    return await EmbeddedAsync();
+}
+
 // Hangfire's client is synchronous, so each sender holds a pool thread while it enqueues; without enough threads up
 // front the 16 senders start as a few and grow by the pool's hill climbing, on both sides alike.
 ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
@@ -234,6 +239,75 @@ foreach (var (figure, value) in rows)
 Console.WriteLine($"| our runs/s on one node ÷ raw Quartz jobs/s (median of the rounds, {quartzRate:0}) | {OneNodeRate() / quartzRate:0.00} |");
 Console.WriteLine($"| our runs/s on one node ÷ raw Hangfire jobs/s, 200 ms polling (median of the rounds, {hangfireRate:0}) | {OneNodeRate() / hangfireRate:0.00} |");
 return 0;
+
+// The embedded default: one host on SQLite with Hangfire's jobs in memory. Latency and runs/s as above, then a kill -9
+// with runs queued and running, and a restart: every run must still end, dispatched again from the run store.
+async Task<int> EmbeddedAsync()
+{
+    var folder = Directory.CreateTempSubdirectory("runbook-bench-embedded-").FullName;
+    Directory.CreateDirectory(Path.Combine(folder, "runbooks"));
+    File.WriteAllText(Path.Combine(folder, "runbooks", "noop3.csx"), """
+        // ---
+        // description: Three journaled no-op steps
+        // ---
+        await Step("one", ct => Task.CompletedTask);
+        await Step("two", ct => Task.CompletedTask);
+        await Step("three", ct => Task.CompletedTask);
+        """);
+    File.WriteAllText(Path.Combine(folder, "runbooks", "pause3.csx"), """
+        // ---
+        // description: Three journaled steps of 50 ms each, so a kill finds runs in flight
+        // ---
+        await Step("one", ct => Task.Delay(50, ct), idempotent: true);
+        await Step("two", ct => Task.Delay(50, ct), idempotent: true);
+        await Step("three", ct => Task.Delay(50, ct), idempotent: true);
+        """);
+    var settings = new Dictionary<string, string>
+    {
+        ["RunbookEngine__MaxConcurrentRuns"] = Threads.ToString(CultureInfo.InvariantCulture),
+        ["RUNBOOKENGINE_CACHE"] = Path.Combine(folder, "cache"),
+        ["Serilog__MinimumLevel__Override__RunbookEngine"] = "Warning",
+    };
+    var host = await HostProcess.StartAsync(folder, settings);
+    try
+    {
+        using (var http = Client(host))
+        {
+            await WarmUpAsync(http);
+            Report("embedded (SQLite, Hangfire in memory): trigger to first step via the API (ms): p50 / p99 / max, n=200", Percentiles(await LatenciesAsync(http, 200)));
+            Report($"embedded: runs/s, 3 journaled no-op steps, {Runs} runs from {Senders} senders", await ThroughputAsync([http]));
+
+            // 500 runs queued at once, then the host is killed while most are queued or running.
+            var ids = new string[500];
+            await Parallel.ForEachAsync(Enumerable.Range(0, ids.Length), new ParallelOptions { MaxDegreeOfParallelism = Senders }, async (i, _) =>
+                ids[i] = await TriggerAsync(http, "pause3", new { }));
+            host.Kill();
+            var killedAt = TimeProvider.System.GetTimestamp();
+            await host.DisposeAsync();
+            host = await HostProcess.StartAsync(folder, settings);
+            using var after = Client(host);
+            var ended = await Task.WhenAll(ids.Select(id => EndedAsync(after, id)));
+            var took = TimeProvider.System.GetElapsedTime(killedAt).TotalSeconds;
+            var succeeded = ended.Count(r => r.GetProperty("run").GetProperty("status").GetString() == "Succeeded");
+            var resumed = ended.Count(r => r.GetProperty("run").GetProperty("attempt").GetInt32() > 1);
+            Report("embedded: 500 runs of three 50 ms steps queued, host killed with -9 and restarted: succeeded / resumed mid-run / seconds from the kill to the last run ending", $"{succeeded} / {resumed} / {F(took)}");
+        }
+    }
+    finally
+    {
+        await host.DisposeAsync();
+    }
+
+    Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; one host on SQLite (WAL), Hangfire.InMemory; {Threads} workers");
+    Console.WriteLine("| figure | value |");
+    Console.WriteLine("|---|---|");
+    foreach (var (figure, value) in rows)
+    {
+        Console.WriteLine($"| {figure} | {value} |");
+    }
+
+    return 0;
+}
 
 void PrintCeiling((int Round, CeilingRound Figures) ceiling)
 {
