@@ -28,7 +28,7 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
     /// <param name="execution">Which firing of the run this is, and which execution it recovers after a crash.</param>
     /// <param name="here">
     /// Writes the run's own next firings (retry, resume after shutdown, key re-check) through the scheduler executing
-    /// this attempt: late in a shutdown it refuses, and the run is left to the sweeper. A person's deadline goes
+    /// this attempt: should it refuse, the run is left to the watchdog. A person's deadline goes
     /// through the host's dispatcher instead, so it is written even then.
     /// </param>
     /// <param name="cancellationToken">A person's cancel (the scheduler's interrupt).</param>
@@ -160,8 +160,8 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
     }
 
     /// <summary>
-    /// The run rests, holding no thread, until a person answers (the API wakes it) or the wait times out (a trigger
-    /// at the deadline wakes it; the sweeper does if that trigger is lost). An answer that came while the run was
+    /// The run rests, holding no thread, until a person answers (the API wakes it) or the wait times out (a job
+    /// scheduled for the deadline wakes it; the watchdog does if that job is lost). An answer that came while the run was
     /// still on its way here wakes it at once.
     /// </summary>
     private async Task RestAsync(string runId, RunClaim claim, HumanRequest asked, CancellationToken cancellationToken)
@@ -224,18 +224,18 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
         }
         catch (RunDispatchException ex)
         {
-            // The run is already back in the queue: failing it now would lose a retry it is owed. The queued-run sweeper
-            // of the next node to run dispatches it, at once rather than after the backoff.
-            LogRetryToSweeper(runId, attempt, ex.Message);
+            // The run is already back in the queue, due at its backoff: failing it now would lose a retry it is owed.
+            // The watchdog dispatches it once it is due.
+            LogRetryToWatchdog(runId, attempt, ex.Message);
         }
     }
 
-    [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "Run {RunId} attempt {Attempt} failed during shutdown; the sweeper will dispatch its retry ({Reason})")]
-    private partial void LogRetryToSweeper(string runId, int attempt, string reason);
+    [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "Run {RunId} attempt {Attempt} failed, and its retry could not be scheduled; the watchdog will dispatch it when due ({Reason})")]
+    private partial void LogRetryToWatchdog(string runId, int attempt, string reason);
 
     /// <summary>
     /// The node is shutting down and the run did not finish within the grace period: put it back in the queue and give
-    /// it a trigger that fires at once, so another node (or this one, restarted) resumes it from its journal.
+    /// it a job that runs at once, so another node (or this one, restarted) resumes it from its journal.
     /// </summary>
     private async Task ResumeElsewhereAsync(IRunDispatcher here, string runId, RunClaim claim, int attempt, string? reason)
     {
@@ -253,17 +253,17 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
         }
         catch (RunDispatchException ex)
         {
-            // The scheduler may already refuse new triggers this late in shutdown; the queued-run sweeper of the next
-            // node to run (or of this one, restarted) dispatches the run instead.
-            LogHandedToSweeper(runId, ex.Message);
+            // The scheduler may refuse this late in a shutdown; the watchdog of the next node to run (or of this one,
+            // restarted) dispatches the run instead.
+            LogHandedToWatchdog(runId, ex.Message);
         }
     }
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Run {RunId} was interrupted by shutdown and goes back to the queue")]
     private partial void LogHandedBack(string runId);
 
-    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Run {RunId} was interrupted by shutdown and is queued; the sweeper will dispatch it ({Reason})")]
-    private partial void LogHandedToSweeper(string runId, string reason);
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Run {RunId} was interrupted by shutdown and is queued; the watchdog will dispatch it ({Reason})")]
+    private partial void LogHandedToWatchdog(string runId, string reason);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Run {RunId} attempt {Attempt} failed; retrying in {Delay}: {Error}")]
     private partial void LogRetrying(string runId, int attempt, string delay, string? error);

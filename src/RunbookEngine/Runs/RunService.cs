@@ -13,7 +13,7 @@ namespace RunbookEngine.Runs;
 
 /// <summary>
 /// Starts, cancels and retries runs. A run is always recorded before it is dispatched, so a crash between the two
-/// leaves a Queued run that the sweeper dispatches, never a job with no run.
+/// leaves a Queued run that the watchdog dispatches, never a job with no run.
 /// </summary>
 public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, IRunDispatcher dispatcher, Toil.EngineMetrics metrics, TimeProvider time, ILogger<RunService> logger, SecretParameters secrets)
 {
@@ -139,7 +139,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
         }
         catch (RunDispatchException ex)
         {
-            // Only tidying: the run is Cancelled in the store, so a trigger left behind (one still completing the
+            // Only tidying: the run is Cancelled in the store, so a job left behind (one still completing the
             // execution that just rested, or a wait's deadline) finds it ended and does nothing.
             using var scope = Telemetry.RunLogScope.Begin(logger, run);
             LogJobNotDeleted(runId, ex.Message);

@@ -179,8 +179,8 @@ internal sealed partial class HangfireServer(IServiceProvider provider, IOptions
             {
                 ServerName = node.Id,
 
-                // A run holds its worker while its steps run (a run resting on a person holds none), as it held a
-                // Quartz thread: this is how many runs the node executes at once.
+                // A run holds its worker while its steps run (a run resting on a person holds none): this is how many
+                // runs the node executes at once.
                 WorkerCount = o.MaxConcurrentRuns,
 
                 // Delayed jobs (a retry after its backoff, a person's deadline) and schedules' occurrences are found

@@ -1,7 +1,7 @@
 namespace RunbookEngine.Scheduling;
 
 /// <summary>
-/// The scheduler refused a dispatch whose caller has another way out (the sweeper, or a run already ended in the
+/// The scheduler refused a dispatch whose caller has another way out (the watchdog, or a run already ended in the
 /// store), so the caller can say so without knowing which scheduler it was.
 /// </summary>
 public sealed class RunDispatchException : Exception

@@ -160,13 +160,6 @@ public interface IRunStore
     /// <returns>The steps.</returns>
     Task<IReadOnlyList<StepOutcome>> GetStepsAsync(string runId, CancellationToken cancellationToken);
 
-    /// <summary>Ids of runs still Queued that were recorded before a moment, oldest first (for the sweeper).</summary>
-    /// <param name="queuedBefore">Only runs queued before this.</param>
-    /// <param name="limit">At most this many.</param>
-    /// <param name="cancellationToken">Cancels the read.</param>
-    /// <returns>The ids.</returns>
-    Task<IReadOnlyList<string>> QueuedRunIdsAsync(DateTimeOffset queuedBefore, int limit, CancellationToken cancellationToken);
-
     /// <summary>
     /// Records a person's answer to a Manual step or an approval that waits for one, and marks its run to be woken.
     /// Only the first answer counts.

@@ -196,9 +196,8 @@ internal static class Migrations
         ALTER TABLE runbook_runs ADD COLUMN trace_parent TEXT NULL;
         """,
 
-        // 8: the trigger whose firing is running the run. A node that dies after its run came to rest leaves a fired
-        // trigger that Quartz recovers on another node, maybe while a third execution (woken by a person's answer)
-        // is running the run; only the recovery of the running execution may take the run over.
+        // 8: the execution running the run (a Quartz trigger then; the claim of an execution since step 10), so only the
+        // execution that holds the run writes to it.
         """
         ALTER TABLE runbook_runs ADD COLUMN execution TEXT NULL;
         """,

@@ -293,7 +293,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
             transaction,
             cancellationToken: cancellationToken));
         // Read in the same transaction: a read after the commit could fail (the store going away in between) and leave
-        // the run Running with nobody running it, while a failure before the commit leaves it Queued for the sweeper.
+        // the run Running with nobody running it, while a failure before the commit leaves it Queued for the watchdog.
         var started = changed == 0 ? null : await connection.QuerySingleAsync<RunRow>(new CommandDefinition(
             $"SELECT {RunColumns} FROM runbook_runs WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
@@ -514,16 +514,6 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         var rows = await connection.QueryAsync<StepRow>(new CommandDefinition(
             $"SELECT {StepColumns} FROM runbook_steps WHERE run_id = @runId ORDER BY sequence", new { runId }, cancellationToken: cancellationToken));
         return [.. rows.Select(row => row.ToOutcome())];
-    }
-
-    /// <inheritdoc />
-    public async Task<IReadOnlyList<string>> QueuedRunIdsAsync(DateTimeOffset queuedBefore, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var ids = await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT id FROM runbook_runs WHERE status = 'Queued' AND queued_at < @before ORDER BY queued_at LIMIT @limit",
-            new { before = queuedBefore.ToUnixTimeMilliseconds(), limit }, cancellationToken: cancellationToken));
-        return [.. ids];
     }
 
     /// <summary>Closes the pool's idle connections, which a database that restarted has already closed at its end.</summary>

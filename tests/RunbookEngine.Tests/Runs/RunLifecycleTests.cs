@@ -127,7 +127,7 @@ public sealed class RunLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task a_failing_run_whose_retry_the_scheduler_refuses_in_a_shutdown_stays_queued_for_the_sweeper()
+    public async Task a_failing_run_whose_retry_the_scheduler_refuses_stays_queued_for_the_watchdog_until_its_backoff()
     {
         await LoadAsync("flaky", """
             // ---
@@ -144,6 +144,11 @@ public sealed class RunLifecycleTests : IAsyncLifetime
         var after = await _store.GetRunAsync(run.Id, default);
         Assert.Equal((RunStatus.Queued, 1), (after!.Status, after.Attempt));
         Assert.Contains("attempt 2 at", after.Error, StringComparison.Ordinal);
+
+        // Due at its backoff in the store, so the watchdog dispatches it then, not at once.
+        Assert.Empty(await _store.ClaimOverdueRunsAsync(_time.GetUtcNow().AddSeconds(10), RunWatchdog.Bound, queued: true, 10, default));
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal([new OverdueRun(run.Id, RunStatus.Queued)], await _store.ClaimOverdueRunsAsync(_time.GetUtcNow(), RunWatchdog.Bound, queued: true, 10, default));
     }
 
     [Fact]

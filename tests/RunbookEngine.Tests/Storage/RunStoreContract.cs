@@ -288,22 +288,6 @@ public abstract class RunStoreContract : StoreContract
     }
 
     [Fact]
-    public async Task QueuedRunIds_AreTheOldQueuedOnes_OldestFirst()
-    {
-        var old = await Store.CreateRunAsync(Some("sweep"), default);
-        var started = await Store.CreateRunAsync(Some("sweep"), default);
-        await Store.StartRunAsync(started.Id, "node-1", recovering: false, default);
-        Time.Advance(TimeSpan.FromMinutes(1));
-        var fresh = await Store.CreateRunAsync(Some("sweep"), default);
-
-        var ids = await Store.QueuedRunIdsAsync(Time.GetUtcNow().AddSeconds(-30), 10, default);
-
-        Assert.Contains(old.Id, ids);
-        Assert.DoesNotContain(started.Id, ids);
-        Assert.DoesNotContain(fresh.Id, ids);
-    }
-
-    [Fact]
     public async Task Migrate_IsIdempotent_AndRefusesANewerSchema()
     {
         await Store.MigrateAsync(default);
