@@ -65,7 +65,17 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     /// <returns>The store; call <see cref="MigrateAsync"/> before use.</returns>
     public static SqlRunStore Postgres(string connectionString, TimeProvider time)
     {
-        var dataSource = NpgsqlDataSource.Create(connectionString);
+        // The run store sends the same few statements for every run (claim, journal writes, end): prepared on each
+        // pooled connection after their second use, PostgreSQL parses and plans them once. A setting in the
+        // connection string wins.
+        var store = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            store.MaxAutoPrepare = 64;
+            store.AutoPrepareMinUsages = 2;
+        }
+
+        var dataSource = NpgsqlDataSource.Create(store.ConnectionString);
 
         // Holds on runs in a pool of their own (one connection per running run), so they never starve the journal's
         // writes; keepalives let PostgreSQL notice within seconds a node whose host vanished without closing its socket.
