@@ -68,8 +68,9 @@ try
     // A disruption under way is finished (the killed node started again, the stalled one resumed); none is begun.
     await disruptorStop.CancelAsync();
     await disruptor;
+    // Counted afresh rather than read from the monitor, whose last count may predate the last runs triggered.
     var waitStarted = clock.Elapsed;
-    while (Volatile.Read(ref unfinished) > 0 && clock.Elapsed - waitStarted < finalWait)
+    while (await CountUnfinishedAsync() > 0 && clock.Elapsed - waitStarted < finalWait)
     {
         await Task.Delay(1000);
     }
@@ -273,13 +274,13 @@ try
 
     async Task MonitorAsync(CancellationToken stop)
     {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync(stop);
         var lastReport = TimeSpan.Zero;
         while (!stop.IsCancellationRequested)
         {
             try
             {
+                await using var connection = new NpgsqlConnection(database);
+                await connection.OpenAsync(stop);
                 await using var command = new NpgsqlCommand(
                     "SELECT count(*) FILTER (WHERE status IN ('Queued', 'Running', 'WaitingForHuman')), count(*) FILTER (WHERE status = 'Succeeded') FROM runbook_runs",
                     connection);
@@ -304,7 +305,21 @@ try
             {
                 return;
             }
+            catch (NpgsqlException ex)
+            {
+                // Only the pacing and the progress lines depend on it: the verdict reads the store afresh.
+                Console.Error.WriteLine($"the monitor could not read the store: {ex.Message}");
+                await Task.Delay(1000, CancellationToken.None);
+            }
         }
+    }
+
+    async Task<long> CountUnfinishedAsync()
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM runbook_runs WHERE status IN ('Queued', 'Running', 'WaitingForHuman')", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 }
 finally
