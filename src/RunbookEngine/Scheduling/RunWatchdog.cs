@@ -7,8 +7,9 @@ namespace RunbookEngine.Scheduling;
 
 /// <summary>
 /// Never depends on a job the scheduler may sit on. Once a second, on every node, it dispatches again the runs whose
-/// dispatch was lost: queued and due for longer than <see cref="Bound"/> with no job waiting for a worker (recorded but
-/// never enqueued, a job fetched and never run, the embedded scheduler's jobs gone with a restart), running under a
+/// dispatch was lost: queued runs handed to the scheduler more than <see cref="Bound"/> before the oldest job still
+/// waiting for a worker (recorded but never enqueued, a job fetched by a node that died, or fetched and never run, the
+/// embedded scheduler's jobs gone with a restart), running under a
 /// claim whose node is dead, and resting past their wake-up. The store marks each so that one node re-dispatches it
 /// once per bound; the run's claim makes a duplicate delivery harmless.
 /// </summary>
@@ -55,10 +56,16 @@ internal sealed partial class RunWatchdog(IRunStore store, IRunDispatcher dispat
 
     internal async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        // Runs waiting for a worker are not lost, only late: while the scheduler still holds some, queued runs are left
-        // to it, or a backlog would be dispatched again and again as it drains.
-        var waiting = storage().GetMonitoringApi().EnqueuedCount("default");
-        var overdue = await store.ClaimOverdueRunsAsync(time.GetUtcNow(), Bound, queued: waiting == 0, 500, cancellationToken);
+        // Runs waiting for a worker are not lost, only late, or a backlog would be dispatched again and again as it
+        // drains. Hangfire's queue is first in, first out: a queued run handed to it well before the oldest job still
+        // waiting there cannot be in it (its job was fetched by a node that died before claiming the run, and
+        // Hangfire fetches such a job again only once no fresh one is left). With nothing waiting, every run handed
+        // over more than the bound ago is lost.
+        var now = time.GetUtcNow();
+        var oldest = storage().GetMonitoringApi().EnqueuedJobs("default", 0, 1).Select(job => job.Value?.EnqueuedAt).FirstOrDefault();
+        var waitingSince = oldest is { } enqueuedAt ? new DateTimeOffset(DateTime.SpecifyKind(enqueuedAt, DateTimeKind.Utc)) : now;
+        var queuedBefore = (waitingSince < now ? waitingSince : now) - Bound;
+        var overdue = await store.ClaimOverdueRunsAsync(now, Bound, queuedBefore, 500, cancellationToken);
         foreach (var run in overdue)
         {
             switch (run.Status)

@@ -81,17 +81,19 @@ public interface IRunStore
     Task<bool> RequestCancelAsync(string runId, string by, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Finds runs whose dispatch was lost, marks them dispatched now and returns them: queued and due for longer than
-    /// <paramref name="bound"/> (when <paramref name="queued"/>), running under a dead claim, or resting past their
-    /// wake-up. A run is returned at most once per bound, by one node.
+    /// Finds runs whose dispatch was lost, marks them dispatched now and returns them: queued runs last handed to the
+    /// scheduler (recorded, requeued, due, or dispatched again) at or before <paramref name="queuedBefore"/>, running
+    /// runs under a dead claim, and resting runs past their wake-up by <paramref name="bound"/>. A run is returned at
+    /// most once per bound, by one node.
     /// </summary>
     /// <param name="now">Now.</param>
     /// <param name="bound">How long a dispatched run may take to start.</param>
-    /// <param name="queued">Whether to look at queued runs (not while the scheduler still holds runs waiting for a worker).</param>
+    /// <param name="queuedBefore">Queued runs handed over before this are lost (the scheduler's queue holds nothing
+    /// older); null to look at no queued run.</param>
     /// <param name="limit">At most this many.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The runs to dispatch again.</returns>
-    Task<IReadOnlyList<OverdueRun>> ClaimOverdueRunsAsync(DateTimeOffset now, TimeSpan bound, bool queued, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<OverdueRun>> ClaimOverdueRunsAsync(DateTimeOffset now, TimeSpan bound, DateTimeOffset? queuedBefore, int limit, CancellationToken cancellationToken);
 
     /// <summary>The id of an unfinished run that holds or waits for a concurrency key, or null.</summary>
     /// <param name="concurrencyKey">The key.</param>

@@ -361,10 +361,11 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OverdueRun>> ClaimOverdueRunsAsync(DateTimeOffset now, TimeSpan bound, bool queued, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<OverdueRun>> ClaimOverdueRunsAsync(DateTimeOffset now, TimeSpan bound, DateTimeOffset? queuedBefore, int limit, CancellationToken cancellationToken)
     {
         var at = now.ToUnixTimeMilliseconds();
         var due = at - (long)bound.TotalMilliseconds;
+        var handedBefore = queuedBefore is { } before ? Math.Min(before.ToUnixTimeMilliseconds(), due) : -1;
         await using var connection = await _dialect.OpenAsync(cancellationToken);
 
         // One statement marks and returns, so two nodes' watchdogs never both re-dispatch a run in one bound: the second
@@ -372,7 +373,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         // the runs behind it are dispatched when the key comes free.
         const string Overdue = """
             COALESCE(r.dispatched_at, 0) <= @due
-            AND ((r.status = 'Queued' AND @queued = 1 AND r.queued_at <= @due AND (r.wake_at IS NULL OR r.wake_at <= @due)
+            AND ((r.status = 'Queued' AND r.queued_at <= @handedBefore AND COALESCE(r.wake_at, 0) <= @handedBefore AND COALESCE(r.dispatched_at, 0) <= @handedBefore
                   AND (r.concurrency_key IS NULL OR NOT EXISTS (
                       SELECT 1 FROM runbook_runs h
                       WHERE h.concurrency_key = r.concurrency_key AND h.id <> r.id
@@ -387,7 +388,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
               AND COALESCE(dispatched_at, 0) <= @due
             RETURNING id AS RunId, status AS Status
             """,
-            new { at, due, dead = at - (long)ClaimLease.TotalMilliseconds, queued = queued ? 1 : 0, limit }, cancellationToken: cancellationToken));
+            new { at, due, handedBefore, dead = at - (long)ClaimLease.TotalMilliseconds, limit }, cancellationToken: cancellationToken));
         return [.. rows.Select(r => new OverdueRun(r.RunId, Enum.Parse<RunStatus>(r.Status)))];
     }
 
@@ -448,10 +449,10 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             """
-            UPDATE runbook_runs SET status = 'Queued', error = @reason, wake_at = @notBefore, dispatched_at = NULL
+            UPDATE runbook_runs SET status = 'Queued', error = @reason, wake_at = @notBefore, dispatched_at = @now
             WHERE id = @id AND status = 'Running' AND (@claim IS NULL OR execution = @claim)
             """,
-            new { id, reason, notBefore = notBefore?.ToUnixTimeMilliseconds(), claim }, cancellationToken: cancellationToken));
+            new { id, reason, notBefore = notBefore?.ToUnixTimeMilliseconds(), claim, now = Now() }, cancellationToken: cancellationToken));
         return changed == 1;
     }
 

@@ -146,9 +146,9 @@ public sealed class RunLifecycleTests : IAsyncLifetime
         Assert.Contains("attempt 2 at", after.Error, StringComparison.Ordinal);
 
         // Due at its backoff in the store, so the watchdog dispatches it then, not at once.
-        Assert.Empty(await _store.ClaimOverdueRunsAsync(_time.GetUtcNow().AddSeconds(10), RunWatchdog.Bound, queued: true, 10, default));
+        Assert.Empty(await _store.ClaimOverdueRunsAsync(_time.GetUtcNow().AddSeconds(10), RunWatchdog.Bound, _time.GetUtcNow().AddSeconds(5), 10, default));
         _time.Advance(TimeSpan.FromHours(1));
-        Assert.Equal([new OverdueRun(run.Id, RunStatus.Queued)], await _store.ClaimOverdueRunsAsync(_time.GetUtcNow(), RunWatchdog.Bound, queued: true, 10, default));
+        Assert.Equal([new OverdueRun(run.Id, RunStatus.Queued)], await _store.ClaimOverdueRunsAsync(_time.GetUtcNow(), RunWatchdog.Bound, _time.GetUtcNow() - RunWatchdog.Bound, 10, default));
     }
 
     [Fact]

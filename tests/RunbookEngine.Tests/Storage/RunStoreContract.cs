@@ -173,6 +173,22 @@ public abstract class RunStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task ClaimOverdueRuns_BehindABacklog_TakesOnlyRunsHandedOverBeforeTheOldestWaitingJob()
+    {
+        var lost = await Store.CreateRunAsync(Some("lost-in-a-backlog"), default);
+        Time.Advance(TimeSpan.FromSeconds(20));
+        var waiting = await Store.CreateRunAsync(Some("waiting-in-a-backlog"), default);
+        Time.Advance(TimeSpan.FromSeconds(10));
+        var bound = TimeSpan.FromSeconds(5);
+
+        // The oldest job still waiting for a worker was enqueued 15 s ago: a run handed over before it is not in the queue.
+        var overdue = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, Time.GetUtcNow().AddSeconds(-15) - bound, 10, default);
+
+        Assert.Equal([new OverdueRun(lost.Id, RunStatus.Queued)], overdue);
+        Assert.NotEqual(lost.Id, waiting.Id);
+    }
+
+    [Fact]
     public async Task ClaimOverdueRuns_FindsLostDispatches_OncePerBound()
     {
         var queued = await Store.CreateRunAsync(Some("lost"), default);
@@ -185,15 +201,15 @@ public abstract class RunStoreContract : StoreContract
         await Store.RequeueRunAsync(retry.Id, "attempt 1 failed", Time.GetUtcNow().AddMinutes(1), "backoff", default);
         var bound = TimeSpan.FromSeconds(5);
 
-        var tooSoon = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, queued: true, 10, default);
+        var tooSoon = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, Time.GetUtcNow() - bound, 10, default);
         Time.Advance(bound);
         await Store.RenewClaimsAsync([fresh.Id], "node-1", default);
-        var busy = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, queued: false, 10, default);
-        var overdue = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, queued: true, 10, default);
-        var again = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, queued: true, 10, default);
+        var busy = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, null, 10, default);
+        var overdue = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, Time.GetUtcNow() - bound, 10, default);
+        var again = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, Time.GetUtcNow() - bound, 10, default);
         Time.Advance(bound);
         await Store.RenewClaimsAsync([fresh.Id], "node-1", default);
-        var nextBound = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, queued: true, 10, default);
+        var nextBound = await Store.ClaimOverdueRunsAsync(Time.GetUtcNow(), bound, Time.GetUtcNow() - bound, 10, default);
 
         Assert.Empty(tooSoon);
         Assert.Equal([new OverdueRun(running.Id, RunStatus.Running)], busy);
