@@ -11,6 +11,16 @@ using RunbookEngine.TestSupport;
 // recovery time after a kill -9, and how soon a cancel asked of another node lands. `dotnet run -c Release --project bench/RunbookEngine.Benchmarks.Runs [-- --ceilings-only]
 // [--rounds N] [--no-long-polling]`.
 const int Runs = 1000;
+
+// The runbook every throughput and latency figure runs, on PostgreSQL and on the embedded default alike.
+const string Noop3 = """
+    // ---
+    // description: Three journaled no-op steps
+    // ---
+    await Step("one", ct => Task.CompletedTask);
+    await Step("two", ct => Task.CompletedTask);
+    await Step("three", ct => Task.CompletedTask);
+    """;
 const int Senders = 16;
 const int Threads = 10;
 const int LatencySamples = 200;
@@ -81,14 +91,7 @@ if (ceilingsOnly)
 var database = await server.CreateDatabaseAsync("bench_runs");
 var work = Directory.CreateTempSubdirectory("runbook-bench-runs-").FullName;
 Directory.CreateDirectory(Path.Combine(work, "runbooks"));
-File.WriteAllText(Path.Combine(work, "runbooks", "noop3.csx"), """
-    // ---
-    // description: Three journaled no-op steps
-    // ---
-    await Step("one", ct => Task.CompletedTask);
-    await Step("two", ct => Task.CompletedTask);
-    await Step("three", ct => Task.CompletedTask);
-    """);
+File.WriteAllText(Path.Combine(work, "runbooks", "noop3.csx"), Noop3);
 File.WriteAllText(Path.Combine(work, "runbooks", "hold.csx"), """
     // ---
     // description: Holds in a step until the file it names exists
@@ -246,14 +249,7 @@ async Task<int> EmbeddedAsync()
 {
     var folder = Directory.CreateTempSubdirectory("runbook-bench-embedded-").FullName;
     Directory.CreateDirectory(Path.Combine(folder, "runbooks"));
-    File.WriteAllText(Path.Combine(folder, "runbooks", "noop3.csx"), """
-        // ---
-        // description: Three journaled no-op steps
-        // ---
-        await Step("one", ct => Task.CompletedTask);
-        await Step("two", ct => Task.CompletedTask);
-        await Step("three", ct => Task.CompletedTask);
-        """);
+    File.WriteAllText(Path.Combine(folder, "runbooks", "noop3.csx"), Noop3);
     File.WriteAllText(Path.Combine(folder, "runbooks", "pause3.csx"), """
         // ---
         // description: Three journaled steps of 50 ms each, so a kill finds runs in flight
