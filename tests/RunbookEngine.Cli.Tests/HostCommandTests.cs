@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
+using RunbookEngine.TestSupport;
 
 namespace RunbookEngine.Cli.Tests;
 
@@ -89,10 +89,7 @@ public sealed class HostCommandTests
     public async Task Complete_WhenTheHostIsUnreachable_SaysSoAndFails()
     {
         // A port that was just free: nothing listens there, so the connection is refused at once.
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = Loopback.FreePort();
 
         var result = await RunAsync("complete", "r-1", "2", "--server", $"http://127.0.0.1:{port}");
 
@@ -219,69 +216,33 @@ public sealed class HostCommandTests
     /// <summary>A request as the fake host received it.</summary>
     private sealed record HostRequest(string Method, string Path, string Query, string Body);
 
-    /// <summary>
-    /// A host on a free loopback port that gives every request the same answer and keeps what it was sent. It is an
-    /// <see cref="HttpListener"/>, not Kestrel: referencing ASP.NET Core here would move the CLI's own dependencies out
-    /// of this output folder, where the CLI under test runs from.
-    /// </summary>
-    private sealed class FakeHost : IAsyncDisposable
+    /// <summary>A host on a free loopback port that gives every request the same answer and keeps what it was sent.</summary>
+    private sealed class FakeHost(int status, string body, string contentType) : LoopbackHttpServer
     {
         private readonly ConcurrentQueue<HostRequest> _requests = new();
-        private readonly HttpListener _listener = new();
-        private Task _serving = Task.CompletedTask;
 
-        public string Url { get; private set; } = "";
+        public string Url => Address.ToString();
 
         public IReadOnlyList<HostRequest> Requests => [.. _requests];
 
         public static Task<FakeHost> StartAsync(int status, string body, string contentType = "application/json")
         {
-            var host = new FakeHost();
-            using (var probe = new TcpListener(IPAddress.Loopback, 0))
-            {
-                probe.Start();
-                host.Url = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/";
-            }
-
-            host._listener.Prefixes.Add(host.Url);
-            host._listener.Start();
-            host._serving = host.ServeAsync(status, body, contentType);
+            var host = new FakeHost(status, body, contentType);
+            host.Listen();
             return Task.FromResult(host);
         }
 
-        private async Task ServeAsync(int status, string body, string contentType)
+        protected override async Task HandleAsync(HttpListenerContext context)
         {
-            while (_listener.IsListening)
+            using (var reader = new StreamReader(context.Request.InputStream))
             {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
-
-                using (var reader = new StreamReader(context.Request.InputStream))
-                {
-                    var text = await reader.ReadToEndAsync();
-                    _requests.Enqueue(new HostRequest(context.Request.HttpMethod, Uri.UnescapeDataString(context.Request.Url!.AbsolutePath), context.Request.Url.Query, text));
-                }
-
-                context.Response.StatusCode = status;
-                context.Response.ContentType = contentType;
-                var bytes = System.Text.Encoding.UTF8.GetBytes(body);
-                await context.Response.OutputStream.WriteAsync(bytes);
-                context.Response.Close();
+                var text = await reader.ReadToEndAsync();
+                _requests.Enqueue(new HostRequest(context.Request.HttpMethod, Uri.UnescapeDataString(context.Request.Url!.AbsolutePath), context.Request.Url.Query, text));
             }
-        }
 
-        public async ValueTask DisposeAsync()
-        {
-            _listener.Stop();
-            _listener.Close();
-            await _serving;
+            context.Response.StatusCode = status;
+            context.Response.ContentType = contentType;
+            await context.Response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(body));
         }
     }
 }

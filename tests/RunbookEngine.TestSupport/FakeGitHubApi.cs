@@ -11,24 +11,15 @@ namespace RunbookEngine.TestSupport;
 /// GitHub documents and records every request (method, path, Authorization header, JSON body) so a test sees exactly
 /// what left the host.
 /// </summary>
-public sealed partial class FakeGitHubApi : IAsyncDisposable
+public sealed partial class FakeGitHubApi : LoopbackHttpServer
 {
-    private readonly HttpListener _listener = new();
     private readonly List<GitHubRequest> _requests = [];
-    private readonly Task _serving;
     private long _nextId = 4000;
     private int _tokens;
 
-    private FakeGitHubApi(int port)
+    private FakeGitHubApi()
     {
-        Address = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(Address.ToString());
-        _listener.Start();
-        _serving = ServeAsync();
     }
-
-    /// <summary>The base address to configure as <c>RunbookEngine:GitHub:ApiUrl</c>.</summary>
-    public Uri Address { get; }
 
     /// <summary>When set, every request is answered with this status (an outage: 500; an expired token: 401).</summary>
     public int? FailWith { get; set; }
@@ -56,78 +47,40 @@ public sealed partial class FakeGitHubApi : IAsyncDisposable
 
     /// <summary>Starts the API on a free loopback port.</summary>
     /// <returns>The API.</returns>
-    public static FakeGitHubApi Start() => new(Loopback.FreePort());
+    public static FakeGitHubApi Start()
+    {
+        // Its address is what to configure as RunbookEngine:GitHub:ApiUrl.
+        var api = new FakeGitHubApi();
+        api.Listen();
+        return api;
+    }
 
     /// <summary>The requests once they satisfy a condition (up to 1 minute).</summary>
     /// <param name="complete">When the requests hold everything awaited.</param>
     /// <param name="failure">What is reported if they never do.</param>
     /// <returns>The requests.</returns>
-    public async Task<IReadOnlyList<GitHubRequest>> UntilAsync(Func<IReadOnlyList<GitHubRequest>, bool> complete, string failure)
-    {
-        var started = TimeProvider.System.GetTimestamp();
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (true)
-        {
-            var requests = Requests;
-            if (complete(requests))
-            {
-                return requests;
-            }
-
-            if (TimeProvider.System.GetElapsedTime(started) > TimeSpan.FromMinutes(1))
-            {
-                throw new TimeoutException($"{failure}; the API received: {string.Join(", ", requests.Select(r => $"{r.Method} {r.Path}"))}");
-            }
-
-            await tick.WaitForNextTickAsync();
-        }
-    }
+    public Task<IReadOnlyList<GitHubRequest>> UntilAsync(Func<IReadOnlyList<GitHubRequest>, bool> complete, string failure) =>
+        UntilAsync(() => Requests, complete, TimeSpan.FromMinutes(1), requests => $"{failure}; the API received: {string.Join(", ", requests.Select(r => $"{r.Method} {r.Path}"))}");
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
-        _listener.Stop();
-        _listener.Close();
-        try
+        var response = context.Response;
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        var text = await reader.ReadToEndAsync();
+        var path = context.Request.Url!.AbsolutePath;
+        var request = new GitHubRequest(context.Request.HttpMethod, path, context.Request.Url.Query, context.Request.Headers["Authorization"] ?? "",
+            text.Length == 0 ? null : JsonDocument.Parse(text).RootElement.Clone());
+        lock (_requests)
         {
-            await _serving;
+            _requests.Add(request);
         }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-        {
-        }
-    }
 
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            using var response = context.Response;
-            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-            var text = await reader.ReadToEndAsync();
-            var path = context.Request.Url!.AbsolutePath;
-            var request = new GitHubRequest(context.Request.HttpMethod, path, context.Request.Url.Query, context.Request.Headers["Authorization"] ?? "",
-                text.Length == 0 ? null : JsonDocument.Parse(text).RootElement.Clone());
-            lock (_requests)
-            {
-                _requests.Add(request);
-            }
-
-            var (status, body) = FailWith is { } failure ? (failure, """{"message":"Server Error"}""") : Answer(request);
-            response.StatusCode = status;
-            response.ContentType = "application/json; charset=utf-8";
-            var bytes = Encoding.UTF8.GetBytes(body);
-            await response.OutputStream.WriteAsync(bytes);
-        }
+        var (status, body) = FailWith is { } failure ? (failure, """{"message":"Server Error"}""") : Answer(request);
+        response.StatusCode = status;
+        response.ContentType = "application/json; charset=utf-8";
+        var bytes = Encoding.UTF8.GetBytes(body);
+        await response.OutputStream.WriteAsync(bytes);
     }
 
     private (int Status, string Body) Answer(GitHubRequest request)

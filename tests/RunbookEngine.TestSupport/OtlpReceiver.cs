@@ -10,22 +10,13 @@ namespace RunbookEngine.TestSupport;
 /// <c>/v1/traces</c> and decodes the protobuf itself (only the fields the tests read), so a test sees exactly the
 /// spans that left the host. It also answers <c>GET /ping</c>, as an HTTP API a runbook may call.
 /// </summary>
-public sealed class OtlpReceiver : IAsyncDisposable
+public sealed class OtlpReceiver : LoopbackHttpServer
 {
-    private readonly HttpListener _listener = new();
     private readonly List<ReceivedSpan> _spans = [];
-    private readonly Task _serving;
 
-    private OtlpReceiver(int port)
+    private OtlpReceiver()
     {
-        Address = new Uri($"http://127.0.0.1:{port}");
-        _listener.Prefixes.Add($"{Address}");
-        _listener.Start();
-        _serving = ServeAsync();
     }
-
-    /// <summary>The base address to configure as the OTLP endpoint.</summary>
-    public Uri Address { get; }
 
     /// <summary>Every span received so far.</summary>
     public IReadOnlyList<ReceivedSpan> Spans
@@ -41,81 +32,47 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     /// <summary>Starts a receiver on a free loopback port.</summary>
     /// <returns>The receiver.</returns>
-    public static OtlpReceiver Start() => new(Loopback.FreePort());
+    public static OtlpReceiver Start()
+    {
+        // Its address is what to configure as the OTLP endpoint.
+        var receiver = new OtlpReceiver();
+        receiver.Listen();
+        return receiver;
+    }
 
     /// <summary>The spans of one trace once they satisfy a condition (up to 2 minutes; export is batched).</summary>
     /// <param name="traceId">The trace, 32 hex digits.</param>
     /// <param name="complete">When the trace holds everything awaited.</param>
     /// <param name="failure">What is reported if it never does.</param>
     /// <returns>The trace's spans.</returns>
-    public async Task<IReadOnlyList<ReceivedSpan>> TraceAsync(string traceId, Func<IReadOnlyList<ReceivedSpan>, bool> complete, string failure)
-    {
-        var started = TimeProvider.System.GetTimestamp();
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (true)
-        {
-            var trace = Spans.Where(s => s.TraceId == traceId).ToList();
-            if (complete(trace))
-            {
-                return trace;
-            }
-
-            if (TimeProvider.System.GetElapsedTime(started) > TimeSpan.FromMinutes(2))
-            {
-                throw new TimeoutException($"{failure}; trace {traceId} holds: {string.Join(", ", trace.Select(s => s.Name))}");
-            }
-
-            await tick.WaitForNextTickAsync();
-        }
-    }
+    public Task<IReadOnlyList<ReceivedSpan>> TraceAsync(string traceId, Func<IReadOnlyList<ReceivedSpan>, bool> complete, string failure) =>
+        UntilAsync<IReadOnlyList<ReceivedSpan>>(
+            () => [.. Spans.Where(s => s.TraceId == traceId)],
+            complete,
+            TimeSpan.FromMinutes(2),
+            trace => $"{failure}; trace {traceId} holds: {string.Join(", ", trace.Select(s => s.Name))}");
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
-        _listener.Stop();
-        _listener.Close();
-        try
+        var response = context.Response;
+        if (context.Request.HttpMethod == "POST" && context.Request.Url?.AbsolutePath == "/v1/traces")
         {
-            await _serving;
+            using var body = new MemoryStream();
+            await context.Request.InputStream.CopyToAsync(body);
+            var spans = OtlpDecoder.ExportTraceServiceRequest(body.ToArray());
+            lock (_spans)
+            {
+                _spans.AddRange(spans);
+            }
+
+            // An empty ExportTraceServiceResponse: everything was accepted.
+            response.ContentType = "application/x-protobuf";
+            response.StatusCode = 200;
         }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+        else
         {
-        }
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            using var response = context.Response;
-            if (context.Request.HttpMethod == "POST" && context.Request.Url?.AbsolutePath == "/v1/traces")
-            {
-                using var body = new MemoryStream();
-                await context.Request.InputStream.CopyToAsync(body);
-                var spans = OtlpDecoder.ExportTraceServiceRequest(body.ToArray());
-                lock (_spans)
-                {
-                    _spans.AddRange(spans);
-                }
-
-                // An empty ExportTraceServiceResponse: everything was accepted.
-                response.ContentType = "application/x-protobuf";
-                response.StatusCode = 200;
-            }
-            else
-            {
-                response.StatusCode = context.Request.Url?.AbsolutePath == "/ping" ? 200 : 404;
-            }
+            response.StatusCode = context.Request.Url?.AbsolutePath == "/ping" ? 200 : 404;
         }
     }
 }

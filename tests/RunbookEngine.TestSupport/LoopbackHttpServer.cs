@@ -1,0 +1,106 @@
+using System.Net;
+
+namespace RunbookEngine.TestSupport;
+
+/// <summary>
+/// An HTTP server on 127.0.0.1 for the fakes at the tests' true boundaries (a vendor's API, a trace collector, a host
+/// the CLI talks to): each request goes to <see cref="HandleAsync"/>, one at a time, until the server is disposed.
+/// <see cref="HttpListener"/>, not Kestrel, so a test project needs no ASP.NET Core to use one.
+/// </summary>
+public abstract class LoopbackHttpServer : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private Task _serving = Task.CompletedTask;
+
+    /// <summary>A server on a free loopback port, not yet serving.</summary>
+    protected LoopbackHttpServer()
+    {
+        Address = new Uri($"http://127.0.0.1:{Loopback.FreePort()}/");
+        _listener.Prefixes.Add(Address.ToString());
+    }
+
+    /// <summary>The server's base address.</summary>
+    public Uri Address { get; }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Stop();
+        _listener.Close();
+        try
+        {
+            await _serving;
+        }
+        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+        {
+            // Stopping the listener ends a pending accept with one of these.
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="read"/> every 50 ms until <paramref name="complete"/> holds, for at most
+    /// <paramref name="limit"/>; then throws a <see cref="TimeoutException"/> with <paramref name="failure"/>'s text.
+    /// </summary>
+    /// <typeparam name="T">What is read.</typeparam>
+    /// <param name="read">What the server has received so far.</param>
+    /// <param name="complete">When it holds everything awaited.</param>
+    /// <param name="limit">How long to wait.</param>
+    /// <param name="failure">The message, given the last read.</param>
+    /// <returns>The read that held.</returns>
+    protected static async Task<T> UntilAsync<T>(Func<T> read, Func<T, bool> complete, TimeSpan limit, Func<T, string> failure)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        ArgumentNullException.ThrowIfNull(complete);
+        ArgumentNullException.ThrowIfNull(failure);
+        var started = TimeProvider.System.GetTimestamp();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        while (true)
+        {
+            var value = read();
+            if (complete(value))
+            {
+                return value;
+            }
+
+            if (TimeProvider.System.GetElapsedTime(started) > limit)
+            {
+                throw new TimeoutException(failure(value));
+            }
+
+            await tick.WaitForNextTickAsync();
+        }
+    }
+
+    /// <summary>Starts serving; a derived class calls it once its own state is set up.</summary>
+    protected void Listen()
+    {
+        _listener.Start();
+        _serving = ServeAsync();
+    }
+
+    /// <summary>Answers one request; the response is closed after it.</summary>
+    /// <param name="context">The request and its response.</param>
+    /// <returns>A task that completes when the answer is written.</returns>
+    protected abstract Task HandleAsync(HttpListenerContext context);
+
+    private async Task ServeAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            using var response = context.Response;
+            await HandleAsync(context);
+        }
+    }
+}
