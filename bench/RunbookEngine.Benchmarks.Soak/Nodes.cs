@@ -91,7 +91,7 @@ internal sealed class Nodes(string work, string database, int maxConcurrentRuns)
     public async Task StallAsync(string node, TimeSpan stall)
     {
         var pid = this[node].Host.ProcessId;
-        await SignalAsync("STOP", pid);
+        await HostProcess.SignalAsync(pid, "STOP");
         lock (_stopped)
         {
             _stopped.Add(pid);
@@ -129,20 +129,10 @@ internal sealed class Nodes(string work, string database, int maxConcurrentRuns)
 
     private async Task ResumeAsync(int pid)
     {
-        await SignalAsync("CONT", pid);
+        await HostProcess.SignalAsync(pid, "CONT");
         lock (_stopped)
         {
             _stopped.Remove(pid);
-        }
-    }
-
-    private static async Task SignalAsync(string signal, int pid)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync();
-        if (kill.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"kill -{signal} {pid} exited with {kill.ExitCode}");
         }
     }
 

@@ -27,7 +27,7 @@ public sealed class a_scheduler_that_delivers_twice_or_not_at_all : IAsyncLifeti
         var owner = before.GetProperty("run").GetProperty("node").GetString()!;
         var (stalled, other) = owner == "node-0" ? (_nodes[0], _nodes[1]) : (_nodes[1], _nodes[0]);
 
-        Signal("STOP", stalled.Host.ProcessId);
+        await stalled.Host.SignalAsync("STOP");
         try
         {
             // Stalled until the other node has given up on the claim three times (every 5 s after its 3 s lease):
@@ -37,7 +37,7 @@ public sealed class a_scheduler_that_delivers_twice_or_not_at_all : IAsyncLifeti
         }
         finally
         {
-            Signal("CONT", stalled.Host.ProcessId);
+            await stalled.Host.SignalAsync("CONT");
         }
 
         File.WriteAllText(Path.Combine(work, "release"), "go");
@@ -111,12 +111,5 @@ public sealed class a_scheduler_that_delivers_twice_or_not_at_all : IAsyncLifeti
 
         Assert.Equal(202, status);
         Assert.Equal("Cancelled", run.Status());
-    }
-
-    private static void Signal(string signal, int processId)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", processId.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-        Assert.Equal(0, kill.ExitCode);
     }
 }

@@ -171,7 +171,7 @@ public sealed class alerts_from_amazon_sns(alerts_from_amazon_sns.HostFixture fi
         public async Task DisposeAsync()
         {
             await Workspace.DisposeAsync();
-            Signer.Dispose();
+            await Signer.DisposeAsync();
         }
     }
 }

@@ -97,12 +97,31 @@ public sealed class HostProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            using var signal = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await signal.WaitForExitAsync();
+            await SignalAsync(_process.Id, "TERM");
             await _process.WaitForExitAsync().WaitAsync(timeout);
         }
 
         return _process.ExitCode;
+    }
+
+    /// <summary>Sends the host a signal, as <c>kill -SIGNAL</c> does: STOP stalls it, CONT lets it go on.</summary>
+    /// <param name="signal">The signal's name without SIG (TERM, STOP, CONT).</param>
+    /// <returns>A task that completes when the signal was sent.</returns>
+    public Task SignalAsync(string signal) => SignalAsync(_process.Id, signal);
+
+    /// <summary>Sends a process a signal, as <c>kill -SIGNAL</c> does.</summary>
+    /// <param name="pid">The process.</param>
+    /// <param name="signal">The signal's name without SIG.</param>
+    /// <returns>A task that completes when the signal was sent.</returns>
+    /// <exception cref="InvalidOperationException">kill failed (no such process).</exception>
+    public static async Task SignalAsync(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {pid} exited with {kill.ExitCode}");
+        }
     }
 
     /// <summary>Kills the host at once, as a crash would (SIGKILL).</summary>

@@ -36,8 +36,13 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
             // Stopping the listener ends a pending accept with one of these.
         }
 
+        await DisposeResourcesAsync();
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>Releases what a derived server holds besides its listener, once it has stopped serving.</summary>
+    /// <returns>A task that completes when they are released.</returns>
+    protected virtual ValueTask DisposeResourcesAsync() => ValueTask.CompletedTask;
 
     /// <summary>
     /// Reads <paramref name="read"/> every 50 ms until <paramref name="complete"/> holds, for at most

@@ -14,12 +14,11 @@ namespace RunbookEngine.TestSupport;
 /// loopback HTTP server that counts every fetch. Messages are re-signed by replacing their signature fields in the text, so
 /// the rest of a vendor's fixture stays byte for byte as published.
 /// </summary>
-public sealed partial class SnsSigner : IDisposable
+public sealed partial class SnsSigner : LoopbackHttpServer
 {
     private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly RSA _key = RSA.Create(2048);
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, int> _hits = new(StringComparer.Ordinal);
     private readonly string _certificatePem;
 
@@ -28,14 +27,11 @@ public sealed partial class SnsSigner : IDisposable
         var request = new CertificateRequest("CN=sns.test.invalid", _key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var certificate = request.CreateSelfSigned(TimeProvider.System.GetUtcNow().AddDays(-1), TimeProvider.System.GetUtcNow().AddDays(30));
         _certificatePem = certificate.ExportCertificatePem();
-        Prefix = $"http://127.0.0.1:{Loopback.FreePort()}/";
-        _listener.Prefixes.Add(Prefix);
-        _listener.Start();
-        _ = Task.Run(ServeAsync);
+        Listen();
     }
 
     /// <summary>The loopback server's base URL, ending in <c>/</c>: the test-only prefix the host must be told to allow.</summary>
-    public string Prefix { get; }
+    public string Prefix => Address.ToString();
 
     /// <summary>Where the certificate is served.</summary>
     public string CertificateUrl => Prefix + "SimpleNotificationService-test.pem";
@@ -96,34 +92,22 @@ public sealed partial class SnsSigner : IDisposable
         return Replace(json, ("Signature", signature));
     }
 
-    public void Dispose()
+    /// <inheritdoc />
+    protected override ValueTask DisposeResourcesAsync()
     {
-        _listener.Close();
         _key.Dispose();
+        return ValueTask.CompletedTask;
     }
 
-    private async Task ServeAsync()
+    /// <inheritdoc />
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            var path = context.Request.Url!.AbsolutePath;
-            _hits.AddOrUpdate(path, 1, (_, n) => n + 1);
-            var body = path == "/SimpleNotificationService-test.pem" ? _certificatePem : "<ConfirmSubscriptionResponse/>";
-            var bytes = Encoding.ASCII.GetBytes(body);
-            context.Response.StatusCode = 200;
-            context.Response.ContentLength64 = bytes.Length;
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
-        }
+        var path = context.Request.Url!.AbsolutePath;
+        _hits.AddOrUpdate(path, 1, (_, n) => n + 1);
+        var body = path == "/SimpleNotificationService-test.pem" ? _certificatePem : "<ConfirmSubscriptionResponse/>";
+        var bytes = Encoding.ASCII.GetBytes(body);
+        context.Response.StatusCode = 200;
+        context.Response.ContentLength64 = bytes.Length;
+        await context.Response.OutputStream.WriteAsync(bytes);
     }
 }
