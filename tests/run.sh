@@ -14,6 +14,8 @@ command -v git >/dev/null || need git
 command -v python3 >/dev/null || need python3
 command -v setsid >/dev/null || need util-linux
 command -v runuser >/dev/null || need util-linux
+# The host tests signal host processes (SIGTERM, SIGSTOP, SIGCONT) with kill(1), not the shell's builtin.
+type -P kill >/dev/null || need procps
 # The store tests start a throwaway PostgreSQL from the server binaries (initdb, pg_ctl).
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need postgresql
