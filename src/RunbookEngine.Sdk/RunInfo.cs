@@ -9,6 +9,7 @@ namespace RunbookEngine.Sdk;
 /// <param name="Commit">The Git commit of the runbook source, when it lives in Git.</param>
 /// <param name="ContentHash">The SHA-256 of the runbook's source closure (the file and every <c>#load</c>ed helper).</param>
 /// <param name="DryRun">True when side effects are reported instead of performed.</param>
+/// <param name="Mode">How far the run may act on its own (<c>mode:</c>); a drill always runs in shadow mode.</param>
 public sealed record RunInfo(
     string Id,
     string Runbook,
@@ -17,7 +18,8 @@ public sealed record RunInfo(
     string TriggeredBy,
     string? Commit,
     string ContentHash,
-    bool DryRun);
+    bool DryRun,
+    RunMode Mode = RunMode.Auto);
 
 /// <summary>What started a run.</summary>
 public enum RunTrigger
@@ -33,4 +35,7 @@ public enum RunTrigger
 
     /// <summary>A retry of an earlier run.</summary>
     Retry,
+
+    /// <summary>The runbook's <c>drill:</c> schedule: a shadow run against a test case's alert, to prove it still works.</summary>
+    Drill,
 }

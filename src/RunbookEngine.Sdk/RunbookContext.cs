@@ -27,6 +27,11 @@ public sealed class RunbookContext
 
     private int _sequence;
 
+    // What a shadow run would have done, set once where it stopped; and whether a confirm run's person has said yes.
+    private RunProposal? _proposal;
+    private volatile bool _confirmed;
+    private HttpClient? _http;
+
     /// <summary>Creates the context for one execution of a run; hosts call this, scripts never do.</summary>
     /// <param name="settings">The run and the services behind the SDK.</param>
     public RunbookContext(RunbookContextSettings settings)
@@ -69,6 +74,21 @@ public sealed class RunbookContext
     /// <summary>True when side effects are reported instead of performed.</summary>
     public bool DryRun => _settings.Run.DryRun;
 
+    /// <summary>How far the run may act on its own: <c>mode:</c> in the front matter (a drill is always shadow).</summary>
+    public RunMode Mode => _settings.Run.Mode;
+
+    /// <summary>
+    /// An HTTP client for the runbook's requests: each is kept in the step's output and recorded for test cases, a
+    /// test case answers it from its stubs, inside a step the step's token applies, and in shadow or confirm mode a
+    /// request that is not GET, HEAD or OPTIONS is a side effect. It does not follow redirects, so a URL an alert
+    /// supplies cannot bounce the host elsewhere.
+    /// </summary>
+    public HttpClient Http => LazyInitializer.EnsureInitialized(ref _http, () => new HttpClient(
+        new RunbookHttpHandler(this, _settings.HttpHandler ?? RunbookHttpHandler.Network), disposeHandler: false));
+
+    /// <summary>What a shadow run would have done where it stopped; null until then. Hosts read it.</summary>
+    public RunProposal? Proposal => Volatile.Read(ref _proposal);
+
     /// <summary>The outcomes of the steps this execution has reached, in order.</summary>
     public IReadOnlyList<StepOutcome> Steps => [.. _outcomes.Values.OrderBy(outcome => outcome.Sequence)];
 
@@ -95,9 +115,10 @@ public sealed class RunbookContext
     /// <param name="timeout">The limit for one attempt; none when null.</param>
     /// <param name="retries">How many more attempts after a failure or timeout.</param>
     /// <param name="backoff">The delay before the first retry, doubled for each later one (default 1s, at most 5m).</param>
-    /// <param name="sideEffects">True when the step changes something; a dry run skips it.</param>
+    /// <param name="sideEffects">True when the step changes something: a dry run skips it, a shadow run stops before it, a confirm run asks first.</param>
     /// <param name="idempotent">True when running it twice is harmless, so a run resumed after a crash may repeat it.</param>
     /// <param name="manualMinutes">What this step would cost a person by hand, for the toil report.</param>
+    /// <param name="description">What the step does, for people: shown with a shadow run's proposal and a confirm run's question.</param>
     /// <returns>A task that completes when the step has succeeded.</returns>
     /// <exception cref="StepFailedException">The last attempt failed or timed out.</exception>
     public Task Step(
@@ -108,7 +129,8 @@ public sealed class RunbookContext
         TimeSpan? backoff = null,
         bool sideEffects = false,
         bool idempotent = false,
-        double? manualMinutes = null)
+        double? manualMinutes = null,
+        string? description = null)
     {
         ArgumentNullException.ThrowIfNull(action);
         return RunStepAsync<object?>(
@@ -118,7 +140,7 @@ public sealed class RunbookContext
                 await action(token);
                 return null;
             },
-            new StepSpec(timeout, retries, backoff, sideEffects, idempotent, manualMinutes, HasResult: false));
+            new StepSpec(timeout, retries, backoff, sideEffects, idempotent, manualMinutes, HasResult: false, description));
     }
 
     /// <summary>
@@ -131,9 +153,10 @@ public sealed class RunbookContext
     /// <param name="timeout">The limit for one attempt; none when null.</param>
     /// <param name="retries">How many more attempts after a failure or timeout.</param>
     /// <param name="backoff">The delay before the first retry, doubled for each later one (default 1s, at most 5m).</param>
-    /// <param name="sideEffects">True when the step changes something; a dry run skips it and returns default.</param>
+    /// <param name="sideEffects">True when the step changes something: a dry run skips it and returns default, a shadow run stops before it, a confirm run asks first.</param>
     /// <param name="idempotent">True when running it twice is harmless, so a run resumed after a crash may repeat it.</param>
     /// <param name="manualMinutes">What this step would cost a person by hand, for the toil report.</param>
+    /// <param name="description">What the step does, for people: shown with a shadow run's proposal and a confirm run's question.</param>
     /// <returns>The step's result.</returns>
     /// <exception cref="StepFailedException">The last attempt failed or timed out.</exception>
     public Task<T> Step<T>(
@@ -144,10 +167,11 @@ public sealed class RunbookContext
         TimeSpan? backoff = null,
         bool sideEffects = false,
         bool idempotent = false,
-        double? manualMinutes = null)
+        double? manualMinutes = null,
+        string? description = null)
     {
         ArgumentNullException.ThrowIfNull(action);
-        return RunStepAsync(name, action, new StepSpec(timeout, retries, backoff, sideEffects, idempotent, manualMinutes, HasResult: true));
+        return RunStepAsync(name, action, new StepSpec(timeout, retries, backoff, sideEffects, idempotent, manualMinutes, HasResult: true, description));
     }
 
     /// <summary>
@@ -160,7 +184,7 @@ public sealed class RunbookContext
     /// <param name="timeout">Kills the process tree and throws <see cref="TimeoutException"/> after this long.</param>
     /// <param name="workingDirectory">Where the command runs; the current directory when null.</param>
     /// <param name="environment">Extra environment variables.</param>
-    /// <param name="readOnly">True when the command only reads, so a dry run still runs it.</param>
+    /// <param name="readOnly">True when the command only reads, so a dry run and a shadow run still run it.</param>
     /// <param name="check">True to throw <see cref="RunbookFailedException"/> on a non-zero exit code.</param>
     /// <returns>The exit code and captured output.</returns>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "Scripts write Shell($\"...\", ct); the token belongs next to the command, options follow by name.")]
@@ -182,7 +206,7 @@ public sealed class RunbookContext
     /// <param name="arguments">Its arguments, each passed as is.</param>
     /// <param name="cancellationToken">Cancels the command and kills its process tree; defaults to the step's or run's token.</param>
     /// <param name="timeout">Kills the process tree and throws <see cref="TimeoutException"/> after this long.</param>
-    /// <param name="readOnly">True when the command only reads, so a dry run still runs it.</param>
+    /// <param name="readOnly">True when the command only reads, so a dry run and a shadow run still run it.</param>
     /// <param name="check">True to throw <see cref="RunbookFailedException"/> on a non-zero exit code.</param>
     /// <returns>The exit code and captured output.</returns>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "Same order as the other Shell overload.")]
@@ -251,9 +275,18 @@ public sealed class RunbookContext
             return new ShellResult(display, 0, "", "", TimeSpan.Zero, DryRun: true);
         }
 
-        WriteLog(LogLevel.Debug, "$ " + display);
         CheckTimeout(timeout, "Shell");
-        var result = await ShellRunner.RunAsync(argv, display, workingDirectory, environment, _settings.HiddenFromCommands, timeout, _time, token);
+        if (!readOnly)
+        {
+            await BeforeSideEffectAsync("command", display);
+        }
+
+        WriteLog(LogLevel.Debug, "$ " + display);
+        var call = new CommandCall(argv, display, workingDirectory, environment, readOnly, timeout, scope?.Name);
+        var result = _settings.Commands is { } commands
+            ? await commands.RunAsync(call, token)
+            : await ShellRunner.RunAsync(argv, display, workingDirectory, environment, _settings.HiddenFromCommands, timeout, _time, token);
+        _settings.Calls?.Command(scope?.Sequence ?? 0, call, result with { StdOut = Redactor.Redact(result.StdOut), StdErr = Redactor.Redact(result.StdErr) });
 
         // The script gets the output as it is (it may parse it); what is kept or shown is masked.
         AppendOutput(scope, Redactor.Redact(result.StdOut));
@@ -283,6 +316,13 @@ public sealed class RunbookContext
         name = Redactor.Redact(name);
         EnsureNotNested(name);
         CancellationToken.ThrowIfCancellationRequested();
+
+        // Asked before the step takes its number, so a resumed run meets the same approval at the same place.
+        if (spec.SideEffects && !DryRun && Mode == RunMode.Confirm)
+        {
+            await ConfirmAsync($"run step '{name}'{(spec.Description is { Length: > 0 } d ? ": " + d : "")}");
+        }
+
         var sequence = Interlocked.Increment(ref _sequence);
 
         var earlier = await FindEarlierAsync(sequence, name);
@@ -317,6 +357,14 @@ public sealed class RunbookContext
             return default!;
         }
 
+        if (spec.SideEffects && Mode == RunMode.Shadow)
+        {
+            scope.Output.AppendLine("shadow mode: proposed, not run (the step is declared sideEffects)");
+            await FinishAsync(outcome with { Status = StepStatus.Skipped, FinishedAt = startedAt, Output = scope.Output.ToString() });
+            throw Propose(new RunProposal(name, spec.Description, "step", null, ParameterSnapshot()));
+        }
+
+        scope.SideEffects = spec.SideEffects;
         await StartAsync(outcome);
         using var activity = StepTracing.Start(Run, outcome);
         scope.Activity = activity;
@@ -342,6 +390,19 @@ public sealed class RunbookContext
                     Output = scope.Output.ToString(),
                 });
                 return result;
+            }
+            catch (RunProposedException)
+            {
+                // Where a shadow run stops: not a failure of the step, and nothing to retry.
+                scope.Output.AppendLine("shadow mode: stopped here; what follows was proposed, not done");
+                await FinishAsync(outcome with { Status = StepStatus.Skipped, FinishedAt = _time.GetUtcNow(), Attempts = attempt, Output = scope.Output.ToString() });
+                throw;
+            }
+            catch (ModeRefusedException ex)
+            {
+                var refused = outcome with { Status = StepStatus.Failed, FinishedAt = _time.GetUtcNow(), Attempts = attempt, Error = ex.Message, Output = scope.Output.ToString() };
+                await FinishAsync(refused);
+                throw new StepFailedException(refused, ex);
             }
             catch (Exception ex) when (CancellationToken.IsCancellationRequested)
             {
@@ -413,6 +474,12 @@ public sealed class RunbookContext
         var label = kind == StepKind.Approval ? "approve" : "manual";
         EnsureNotNested(label);
         CancellationToken.ThrowIfCancellationRequested();
+        if (Mode == RunMode.Shadow && kind == StepKind.Manual && !DryRun)
+        {
+            // A person's work changes things as much as a step's.
+            throw Propose(new RunProposal(Redactor.Redact(text), null, "manual", Redactor.Redact(text), ParameterSnapshot()));
+        }
+
         var sequence = Interlocked.Increment(ref _sequence);
         var name = Redactor.Redact(kind == StepKind.Approval ? "Approve: " + text : text);
         if (name.Length > 200)
@@ -424,6 +491,11 @@ public sealed class RunbookContext
         if (earlier is { Status: StepStatus.Succeeded or StepStatus.Skipped })
         {
             _outcomes[sequence] = earlier;
+            if (earlier.Status == StepStatus.Succeeded)
+            {
+                CountsAsConfirmation(kind, role, differentPerson);
+            }
+
             return;
         }
 
@@ -445,9 +517,10 @@ public sealed class RunbookContext
             var now = _time.GetUtcNow();
             outcome = new StepOutcome(sequence, name, kind, StepStatus.WaitingForHuman, now, null, 1, "", null,
                 Actor: "", Idempotent: true, ManualMinutes: manualMinutes, Role: role, DifferentPerson: differentPerson, DueAt: now + timeout);
-            if (DryRun)
+            if (DryRun || Mode == RunMode.Shadow)
             {
-                await FinishAsync(outcome with { Status = StepStatus.Skipped, FinishedAt = now, Actor = StepOutcome.MachineActor, Output = "dry run: nobody was asked" });
+                // A shadow run goes on past a question to find the step that would act, which is what it proposes.
+                await FinishAsync(outcome with { Status = StepStatus.Skipped, FinishedAt = now, Actor = StepOutcome.MachineActor, Output = DryRun ? "dry run: nobody was asked" : "shadow mode: nobody was asked" });
                 return;
             }
 
@@ -504,6 +577,7 @@ public sealed class RunbookContext
         if (response.Approved)
         {
             await FinishAsync(answered with { Status = StepStatus.Succeeded });
+            CountsAsConfirmation(kind, role, differentPerson);
             return;
         }
 
@@ -602,7 +676,88 @@ public sealed class RunbookContext
         return Redactor.Redact(where is null ? message : $"{message} (at {where})");
     }
 
-    private sealed record StepSpec(TimeSpan? Timeout, int Retries, TimeSpan? Backoff, bool SideEffects, bool Idempotent, double? ManualMinutes, bool HasResult);
+    /// <summary>
+    /// Before a command or request that is not read-only: in shadow mode it is proposed and not done; in confirm mode
+    /// it runs inside an approved or side-effect step, is asked about at the top level, and is refused inside a step
+    /// that says it changes nothing (asking there would need the step to stop half way).
+    /// </summary>
+    /// <param name="action"><c>command</c> or <c>http</c>.</param>
+    /// <param name="detail">The command line or request, masked.</param>
+    internal async Task BeforeSideEffectAsync(string action, string detail)
+    {
+        if (DryRun || Mode == RunMode.Auto)
+        {
+            return;
+        }
+
+        var scope = _currentStep.Value;
+        if (Mode == RunMode.Shadow)
+        {
+            throw Propose(new RunProposal(scope?.Name ?? detail, null, action, detail, ParameterSnapshot()));
+        }
+
+        if (_confirmed || scope is { SideEffects: true })
+        {
+            return;
+        }
+
+        if (scope is not null)
+        {
+            throw new ModeRefusedException(
+                $"confirm mode: step '{scope.Name}' {(action == "http" ? "sends" : "runs")} `{detail}`, which changes something, but the step is not declared sideEffects: true, so nobody was asked; declare the step sideEffects: true (or the {(action == "http" ? "request a GET" : "command readOnly: true")} if it only reads)");
+        }
+
+        await ConfirmAsync($"{(action == "http" ? "send" : "run")} `{detail}`");
+    }
+
+    /// <summary>The current step's token, for work the step's code started without passing one.</summary>
+    internal CancellationToken StepToken => _currentStep.Value?.Token ?? CancellationToken;
+
+    /// <summary>The current step's number, 0 at the top level.</summary>
+    internal int StepSequence => _currentStep.Value?.Sequence ?? 0;
+
+    /// <summary>Where the SDK's HTTP client reports its exchanges.</summary>
+    internal ICallRecorder? Calls => _settings.Calls;
+
+    /// <summary>Keeps a line in the current step's output.</summary>
+    internal void StepOutput(string line) => _currentStep.Value?.Output.AppendLine(Redactor.Redact(line));
+
+    private async Task ConfirmAsync(string question)
+    {
+        if (_confirmed)
+        {
+            return;
+        }
+
+        var confirm = _settings.Confirm;
+        await HumanStepAsync(StepKind.Approval, "confirm mode: " + question, confirm.Timeout, confirm.ManualMinutes, confirm.Role, confirm.DifferentPerson);
+        _confirmed = true;
+    }
+
+    /// <summary>An approval the runbook asks itself satisfies confirm mode when it is at least as strict as <c>confirm:</c>.</summary>
+    private void CountsAsConfirmation(StepKind kind, string? role, bool differentPerson)
+    {
+        var confirm = _settings.Confirm;
+        if (kind == StepKind.Approval && (confirm.Role is null || string.Equals(confirm.Role, role, StringComparison.Ordinal)) && (!confirm.DifferentPerson || differentPerson))
+        {
+            _confirmed = true;
+        }
+    }
+
+    private RunProposedException Propose(RunProposal proposal)
+    {
+        Interlocked.CompareExchange(ref _proposal, proposal, null);
+        WriteLog(LogLevel.Information, $"shadow mode: proposed, not done: {proposal.Action} '{proposal.Step}'{(proposal.Detail is null || proposal.Detail == proposal.Step ? "" : $" ({proposal.Detail})")}");
+        return new RunProposedException(Volatile.Read(ref _proposal)!);
+    }
+
+    private Dictionary<string, string> ParameterSnapshot() =>
+        _settings.Parameters.ToDisplay().ToDictionary(pair => pair.Key, pair => Redactor.Redact(pair.Value ?? ""), StringComparer.Ordinal);
+
+    private sealed record StepSpec(TimeSpan? Timeout, int Retries, TimeSpan? Backoff, bool SideEffects, bool Idempotent, double? ManualMinutes, bool HasResult, string? Description = null);
+
+    /// <summary>A confirm-mode refusal inside a step: the runbook's declarations contradict what it does, so retrying cannot help.</summary>
+    private sealed class ModeRefusedException(string message) : Exception(message);
 
     private sealed class StepScope(int sequence, string name)
     {
@@ -613,6 +768,9 @@ public sealed class RunbookContext
         public OutputBuffer Output { get; } = new();
 
         public CancellationToken Token { get; set; }
+
+        // Declared sideEffects: in confirm mode, what it runs was approved with it.
+        public bool SideEffects { get; set; }
 
         // The step's span, so the step's end closes the span its code ran under.
         public System.Diagnostics.Activity? Activity { get; set; }

@@ -38,6 +38,18 @@ public sealed class RunRequest
     /// <summary>Environment variables commands the run starts with <c>Shell()</c> do not inherit; null hides none.</summary>
     public Func<string, bool>? HiddenFromCommands { get; init; }
 
+    /// <summary>Who may approve a confirm-mode run's first side effect.</summary>
+    public ConfirmSettings Confirm { get; init; } = new();
+
+    /// <summary>Answers the runbook's commands in place of real processes; real processes when null.</summary>
+    public ICommandRunner? Commands { get; init; }
+
+    /// <summary>Answers the runbook's <c>Http</c> requests; the network when null.</summary>
+    public HttpMessageHandler? HttpHandler { get; init; }
+
+    /// <summary>Keeps what commands and HTTP calls returned; nothing when null.</summary>
+    public ICallRecorder? Calls { get; init; }
+
     /// <summary>The run's redactor, shared with the host's own logging of the run.</summary>
     public Redactor Redactor { get; init; } = new();
 

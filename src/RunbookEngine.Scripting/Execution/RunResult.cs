@@ -11,7 +11,8 @@ namespace RunbookEngine.Scripting.Execution;
 /// <param name="Steps">The steps it reached, in order.</param>
 /// <param name="StartedAt">When the script started.</param>
 /// <param name="FinishedAt">When it ended.</param>
-public sealed record RunResult(RunStatus Status, string? Error, IReadOnlyList<StepOutcome> Steps, DateTimeOffset StartedAt, DateTimeOffset FinishedAt)
+/// <param name="Proposal">What a shadow run would have done, when it ended <see cref="RunStatus.Proposed"/>.</param>
+public sealed record RunResult(RunStatus Status, string? Error, IReadOnlyList<StepOutcome> Steps, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, RunProposal? Proposal = null)
 {
     /// <summary>How long the execution took.</summary>
     public TimeSpan Duration => FinishedAt - StartedAt;

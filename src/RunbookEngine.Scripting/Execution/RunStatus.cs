@@ -23,4 +23,7 @@ public enum RunStatus
 
     /// <summary>It ran past the runbook's timeout.</summary>
     TimedOut,
+
+    /// <summary>A shadow run stopped before its first side effect and recorded what it would have done.</summary>
+    Proposed,
 }

@@ -32,6 +32,10 @@ public static class RunbookExecutor
             Secrets = request.Secrets,
             Redactor = request.Redactor,
             HiddenFromCommands = request.HiddenFromCommands,
+            Confirm = request.Confirm,
+            Commands = request.Commands,
+            HttpHandler = request.HttpHandler,
+            Calls = request.Calls,
             Time = time,
             CancellationToken = runSource.Token,
             RunTimeoutToken = timeoutSource.Token,
@@ -65,6 +69,11 @@ public static class RunbookExecutor
             status = RunStatus.Queued;
             error = "the host shut down during the run; it goes back to the queue";
         }
+        catch (Exception) when (context.Proposal is not null)
+        {
+            // Where a shadow run stops, whatever the script made of the exception on its way out.
+            status = RunStatus.Proposed;
+        }
         catch (StepInterruptedException ex)
         {
             status = RunStatus.WaitingForHuman;
@@ -87,12 +96,19 @@ public static class RunbookExecutor
             error = $"{ex.GetType().Name}: {ex.Message}{(where is null ? "" : $" (at {where})")}";
         }
 
+        if (status == RunStatus.Succeeded && context.Proposal is not null)
+        {
+            // The script caught the proposal and ended quietly: it still stopped where it would have acted.
+            status = RunStatus.Proposed;
+        }
+
         if (status is RunStatus.Cancelled or RunStatus.TimedOut or RunStatus.Queued)
         {
             await CloseOpenStepsAsync(request, context, script, status);
         }
 
-        return new RunResult(status, request.Redactor.RedactOrNull(error), context.Steps, startedAt, time.GetUtcNow());
+        return new RunResult(status, request.Redactor.RedactOrNull(error), context.Steps, startedAt, time.GetUtcNow(),
+            status == RunStatus.Proposed ? context.Proposal : null);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using RunbookEngine.Scripting.Parameters;
 using RunbookEngine.Sdk;
+using RunbookEngine.Sdk.Hosting;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -16,7 +17,11 @@ public static partial class FrontMatterParser
     private const string Fence = "---";
 
     private static readonly string[] TopLevelKeys =
-        ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve", "isolation"];
+        ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve", "isolation", "mode", "confirm", "drill", "review_by", "gameday"];
+
+    private static readonly string[] ConfirmKeys = ["role", "different_person", "timeout", "manual_minutes"];
+    private static readonly string[] DrillKeys = ["schedule", "case", "alert"];
+    private static readonly string[] GameDayKeys = ["inject", "verify", "restore", "timeout"];
 
     private static readonly string[] AlertKeys = ["name", "source", "labels"];
     private static readonly string[] ParameterKeys = ["type", "required", "default", "from", "description", "secret", "values"];
@@ -175,6 +180,21 @@ public static partial class FrontMatterParser
                         break;
                     case "isolation":
                         definition = definition with { Isolation = IsolationOf(key, value) };
+                        break;
+                    case "mode":
+                        definition = definition with { Mode = ModeOf(key, value) };
+                        break;
+                    case "confirm":
+                        definition = definition with { Confirm = ConfirmOf(key, value) };
+                        break;
+                    case "drill":
+                        definition = definition with { Drill = DrillOf(key, value) };
+                        break;
+                    case "review_by":
+                        definition = definition with { ReviewBy = DateOf(key, value) };
+                        break;
+                    case "gameday":
+                        definition = definition with { GameDay = GameDayOf(key, value) };
                         break;
                     default:
                         Unknown(key, keyNode, TopLevelKeys);
@@ -496,6 +516,203 @@ public static partial class FrontMatterParser
                 default:
                     Error(value, field, $"'{text}' is not an isolation; use process (a process of its own, killed at the timeout) or in-process (the default)");
                     return Isolation.InProcess;
+            }
+        }
+
+        private RunMode ModeOf(string field, YamlNode value)
+        {
+            var text = String(field, value);
+            if (text is null)
+            {
+                return RunMode.Auto;
+            }
+
+            if (Enum.TryParse<RunMode>(text, ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !int.TryParse(text, CultureInfo.InvariantCulture, out _))
+            {
+                return mode;
+            }
+
+            Error(value, field, $"'{text}' is not a mode; use shadow (run what only reads, propose the rest), confirm (ask a person before the first side effect) or auto (the default)");
+            return RunMode.Auto;
+        }
+
+        private ConfirmSettings ConfirmOf(string field, YamlNode value)
+        {
+            var confirm = new ConfirmSettings();
+            if (value is not YamlMappingNode map)
+            {
+                Error(value, field, "must be a mapping such as `{ role: oncall, different_person: true, timeout: 30m }`");
+                return confirm;
+            }
+
+            foreach (var (keyNode, item) in map.Children)
+            {
+                var key = KeyOf(keyNode);
+                var name = $"{field}.{key}";
+                switch (key)
+                {
+                    case "role":
+                        confirm = confirm with { Role = String(name, item) is { Length: > 0 } role ? role : null };
+                        break;
+                    case "different_person":
+                        confirm = confirm with { DifferentPerson = Bool(name, item) ?? false };
+                        break;
+                    case "timeout":
+                        confirm = confirm with { Timeout = PositiveDuration(name, item) };
+                        break;
+                    case "manual_minutes":
+                        confirm = confirm with { ManualMinutes = NonNegativeNumber(name, item) };
+                        break;
+                    default:
+                        Unknown(name, keyNode, ConfirmKeys);
+                        break;
+                }
+            }
+
+            return confirm;
+        }
+
+        private DrillDefinition? DrillOf(string field, YamlNode value)
+        {
+            if (value is not YamlMappingNode map)
+            {
+                Error(value, field, "must be a mapping such as `{ schedule: \"0 6 * * 1\", case: service-down }`");
+                return null;
+            }
+
+            CronSchedule? schedule = null;
+            string? testCase = null;
+            string? alert = null;
+            foreach (var (keyNode, item) in map.Children)
+            {
+                var key = KeyOf(keyNode);
+                var name = $"{field}.{key}";
+                switch (key)
+                {
+                    case "schedule":
+                        schedule = Schedule(name, item);
+                        break;
+                    case "case":
+                        testCase = String(name, item);
+                        if (testCase is not null && !IsCaseName(testCase))
+                        {
+                            Error(item, name, $"'{testCase}' is not a test case name: use letters, digits, '-', '_' and '.' (the file tests/RUNBOOK/{testCase}.yaml)");
+                            testCase = null;
+                        }
+
+                        break;
+                    case "alert":
+                        alert = String(name, item) is { Length: > 0 } id ? id : null;
+                        break;
+                    default:
+                        Unknown(name, keyNode, DrillKeys);
+                        break;
+                }
+            }
+
+            if (!map.Children.ContainsKey(new YamlScalarNode("schedule")))
+            {
+                Error(value, field, "needs a `schedule:` (a cron expression) saying when the drill runs");
+            }
+
+            if (map.Children.ContainsKey(new YamlScalarNode("case")) == map.Children.ContainsKey(new YamlScalarNode("alert")))
+            {
+                Error(value, field, "needs exactly one of `case:` (a test case beside the runbook) or `alert:` (a recorded alert's id) to drill against");
+            }
+
+            return schedule is null || (testCase is null && alert is null) ? null : new DrillDefinition(schedule, testCase, alert);
+        }
+
+        private static bool IsCaseName(string name) =>
+            name.Length is > 0 and <= 100 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && !name.StartsWith('.');
+
+        private DateOnly? DateOf(string field, YamlNode value)
+        {
+            var text = String(field, value);
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+            {
+                return date;
+            }
+
+            Error(value, field, $"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2027-03-01");
+            return null;
+        }
+
+        private GameDayDefinition? GameDayOf(string field, YamlNode value)
+        {
+            if (value is not YamlMappingNode map)
+            {
+                Error(value, field, "must be a mapping with `inject:`, `verify:` and optionally `restore:` and `timeout:`");
+                return null;
+            }
+
+            string? inject = null, verify = null, restore = null;
+            TimeSpan? timeout = null;
+            foreach (var (keyNode, item) in map.Children)
+            {
+                var key = KeyOf(keyNode);
+                var name = $"{field}.{key}";
+                switch (key)
+                {
+                    case "inject":
+                        inject = Command(name, item);
+                        break;
+                    case "verify":
+                        verify = Command(name, item);
+                        break;
+                    case "restore":
+                        restore = Command(name, item);
+                        break;
+                    case "timeout":
+                        timeout = PositiveDuration(name, item);
+                        break;
+                    default:
+                        Unknown(name, keyNode, GameDayKeys);
+                        break;
+                }
+            }
+
+            foreach (var (needed, given) in new[] { ("inject", inject), ("verify", verify) })
+            {
+                if (given is null && !map.Children.ContainsKey(new YamlScalarNode(needed)))
+                {
+                    Error(value, field, needed == "inject"
+                        ? "needs `inject:`, the command that breaks what the runbook fixes"
+                        : "needs `verify:`, a command that exits 0 once the fault is gone");
+                }
+            }
+
+            return inject is null || verify is null ? null : new GameDayDefinition(inject, verify, restore, timeout ?? GameDayDefinition.DefaultTimeout);
+        }
+
+        private string? Command(string field, YamlNode value)
+        {
+            var text = String(field, value);
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                Error(value, field, "is empty: give the command to run");
+                return null;
+            }
+
+            try
+            {
+                _ = ShellCommand.Parse(text).ToArgv();
+                return text;
+            }
+            catch (ArgumentException ex)
+            {
+                Error(value, field, $"'{text}' is not a command line: {ex.Message}");
+                return null;
             }
         }
 

@@ -1,3 +1,6 @@
+using RunbookEngine.Sdk;
+using RunbookEngine.Sdk.Hosting;
+
 namespace RunbookEngine.Scripting.FrontMatter;
 
 /// <summary>A runbook's front matter, validated. See the README's front matter reference for each key.</summary>
@@ -54,6 +57,21 @@ public sealed record RunbookDefinition
     /// <summary>Where the run's code executes: in the host's process (the default) or in a process of its own.</summary>
     public Isolation Isolation { get; init; } = Isolation.InProcess;
 
+    /// <summary>How far its runs may act on their own: auto (the default), confirm or shadow.</summary>
+    public RunMode Mode { get; init; } = RunMode.Auto;
+
+    /// <summary>Who may approve a confirm-mode run's first side effect (<c>confirm:</c>).</summary>
+    public ConfirmSettings Confirm { get; init; } = new();
+
+    /// <summary>When and against what the host drills it in shadow mode, if ever.</summary>
+    public DrillDefinition? Drill { get; init; }
+
+    /// <summary>The date by which a person should have reviewed it again; past it, the runbook is stale.</summary>
+    public DateOnly? ReviewBy { get; init; }
+
+    /// <summary>How a game day breaks, checks and restores what the runbook fixes, if it has one.</summary>
+    public GameDayDefinition? GameDay { get; init; }
+
     /// <summary>The parameter named <paramref name="name"/>, or null.</summary>
     /// <param name="name">The parameter name.</param>
     /// <returns>Its definition.</returns>
@@ -68,6 +86,23 @@ public enum Isolation
 
     /// <summary>In a child process of the host, with a memory limit, killed with its whole tree at the timeout or on cancel.</summary>
     Process,
+}
+
+/// <summary>A <c>drill:</c> block: on a schedule, a shadow run against a test case's alert or a recorded alert.</summary>
+/// <param name="Schedule">When the drill runs.</param>
+/// <param name="Case">A test case of the runbook (<c>tests/RUNBOOK/CASE.yaml</c> beside it) whose alert the drill uses.</param>
+/// <param name="Alert">Or the id of an alert the host recorded.</param>
+public sealed record DrillDefinition(CronSchedule Schedule, string? Case, string? Alert);
+
+/// <summary>A <c>gameday:</c> block: commands run by the host, each split into arguments like <c>Shell()</c> (no shell).</summary>
+/// <param name="Inject">Breaks what the runbook fixes.</param>
+/// <param name="Verify">Exits 0 once the fault is gone; retried until then.</param>
+/// <param name="Restore">Cleans up whatever happened, always run last; nothing when null.</param>
+/// <param name="Timeout">How long the whole game day may take before it is called failed (and restored).</param>
+public sealed record GameDayDefinition(string Inject, string Verify, string? Restore, TimeSpan Timeout)
+{
+    /// <summary>The game day timeout when the block gives none.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>What a run does when another run holds its concurrency key.</summary>

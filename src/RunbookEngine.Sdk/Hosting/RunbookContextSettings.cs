@@ -33,6 +33,21 @@ public sealed class RunbookContextSettings
     /// </summary>
     public Func<string, bool>? HiddenFromCommands { get; init; }
 
+    /// <summary>Who may approve a confirm-mode run's first side effect; anyone when not set.</summary>
+    public ConfirmSettings Confirm { get; init; } = new();
+
+    /// <summary>Runs the runbook's commands in place of real processes (a test case's stubs); real processes when null.</summary>
+    public ICommandRunner? Commands { get; init; }
+
+    /// <summary>
+    /// Answers the runbook's HTTP requests made through <see cref="RunbookContext.Http"/> (a test case's stubs); the
+    /// network when null.
+    /// </summary>
+    public HttpMessageHandler? HttpHandler { get; init; }
+
+    /// <summary>Keeps what commands and HTTP calls returned, so a test case can be recorded from the run; nothing when null.</summary>
+    public ICallRecorder? Calls { get; init; }
+
     /// <summary>The clock for timeouts, backoff and timestamps.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
