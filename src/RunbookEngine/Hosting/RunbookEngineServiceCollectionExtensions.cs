@@ -81,6 +81,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton(provider => new RunbookCompiler(Path.Combine(provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath, "compiled")));
         services.AddSingleton<IVersionStore>(provider => (IVersionStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton<IToilStore>(provider => (IToilStore)provider.GetRequiredService<IRunStore>());
+        services.AddSingleton<ITrustStore>(provider => (ITrustStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton<IKeyRingStore>(provider => (IKeyRingStore)provider.GetRequiredService<IRunStore>());
         // Each host its own registry, never prometheus-net's static default: hosts sharing a process (the tests start
         // several) must not count into one another's /metrics.

@@ -232,6 +232,19 @@ internal static class Migrations
         ALTER TABLE runbook_runs ADD COLUMN cancel_requested TEXT NULL;
         CREATE INDEX ix_runbook_runs_key ON runbook_runs (concurrency_key, queued_at) WHERE concurrency_key IS NOT NULL;
         """,
+
+        // 11: runbooks earn trust. A run in shadow or confirm mode says so (`mode`, null for auto); a shadow run that
+        // stopped before its first side effect keeps what it would have done (`proposal`, JSON), and a person's verdict
+        // on it. The partial index serves a runbook's shadow record, which the promotion suggestion counts.
+        """
+        ALTER TABLE runbook_runs ADD COLUMN mode TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN proposal TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN verdict TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN verdict_by TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN verdict_comment TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN verdict_at BIGINT NULL;
+        CREATE INDEX ix_runbook_runs_proposed ON runbook_runs (runbook, queued_at) WHERE proposal IS NOT NULL;
+        """,
     ];
 
     public static int Latest => Steps.Count;

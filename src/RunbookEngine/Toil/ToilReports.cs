@@ -134,7 +134,7 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
     internal static double? Percentile(IReadOnlyList<double> sorted, double p) =>
         sorted.Count == 0 ? null : Round(sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Count) - 1)]);
 
-    private static bool IsTerminal(RunStatus status) => status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
+    private static bool IsTerminal(RunStatus status) => Runs.RunStatuses.IsTerminal(status);
 
     private static double Round(double value) => Math.Round(value, 2, MidpointRounding.AwayFromZero);
 }
