@@ -185,6 +185,20 @@ public sealed class DrillRunnerTests : IAsyncLifetime
         Assert.Empty(await _store.ListRunsAsync(new RunQuery(), default));
     }
 
+    [Fact]
+    public async Task FireAsync_OfTheRecurringJob_RecordsAndDispatchesTheDrillRun_AndOfARunbookGoneRecordsNothing()
+    {
+        await LoadAsync(DiskFull, Case);
+        var job = new DrillJob(_drills, NullLogger<DrillJob>.Instance);
+
+        await job.FireAsync("disk-full", null);
+        await job.FireAsync("no-such-runbook", null);
+
+        var run = Assert.Single(await _store.ListRunsAsync(new RunQuery(), default));
+        Assert.Equal((RunTrigger.Drill, "drill"), (run.Trigger, run.TriggeredBy));
+        Assert.Equal([$"Dispatch {run.Id}"], _dispatcher.Calls);
+    }
+
     private async Task LoadAsync(string runbook, string? testCase)
     {
         await File.WriteAllTextAsync(Path.Combine(Runbooks, "disk-full.csx"), runbook.ReplaceLineEndings("\n"));
