@@ -9,6 +9,8 @@ using RunbookEngine.Scripting.Parameters;
 using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
 using RunbookEngine.Toil;
+using RunbookEngine.Trust.Drills;
+using RunbookEngine.Trust.Freshness;
 
 namespace RunbookEngine.Host.Api;
 
@@ -18,10 +20,18 @@ internal static class RunbookApi
     public static void MapRunbookApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
-        api.MapGet("/runbooks", (RunbookCatalog catalog, TimeProvider time) => TypedResults.Ok(catalog.Entries.Select(e => RunbookView.Of(e, time))));
-        api.MapGet("/runbooks/{name}", Results<Ok<RunbookView>, NotFound<ApiError>> (string name, RunbookCatalog catalog, TimeProvider time) =>
-            catalog.Find(name) is { } entry ? TypedResults.Ok(RunbookView.Of(entry, time)) : TypedResults.NotFound(new ApiError($"no runbook '{name}'")));
+        api.MapGet("/runbooks", async (RunbookCatalog catalog, FreshnessReader freshness, TimeProvider time, CancellationToken cancellationToken) =>
+        {
+            // One set of grouped queries for every runbook, not one per runbook.
+            var all = await freshness.ForAllAsync(cancellationToken);
+            return TypedResults.Ok(catalog.Entries.Select(e => RunbookView.Of(e, time) with { Freshness = FreshnessView.Of(all.GetValueOrDefault(e.Name)) }));
+        });
+        api.MapGet("/runbooks/{name}", async Task<Results<Ok<RunbookView>, NotFound<ApiError>>> (string name, RunbookCatalog catalog, FreshnessReader freshness, TimeProvider time, CancellationToken cancellationToken) =>
+            catalog.Find(name) is { } entry
+                ? TypedResults.Ok(RunbookView.Of(entry, time) with { Freshness = FreshnessView.Of(await freshness.ForAsync(name, cancellationToken)) })
+                : TypedResults.NotFound(new ApiError($"no runbook '{name}'")));
         api.MapPost("/runbooks/{name}/runs", TriggerAsync);
+        api.MapPost("/runbooks/{name}/drills", DrillAsync);
         api.MapGet("/runs", ListRunsAsync);
         api.MapGet("/runs/{id}", GetRunAsync);
         api.MapPost("/runs/{id}/cancel", CancelAsync);
@@ -73,6 +83,19 @@ internal static class RunbookApi
 
         var result = await runs.TriggerAsync(name, parameters, RunTrigger.Manual, RunbookEngine.Access.AccessIdentity.Name(request.HttpContext.User) ?? by, null, cancellationToken);
         return Respond(result, name);
+    }
+
+    private static async Task<IResult> DrillAsync(string name, HttpContext context, DrillRunner drills, CancellationToken cancellationToken)
+    {
+        var result = await drills.StartAsync(name, RunbookEngine.Access.AccessIdentity.Name(context.User) ?? DrillRunner.TriggeredBy, cancellationToken);
+        return result.Problem switch
+        {
+            // A drill that failed before it could run is still a drill that happened: its run says why.
+            DrillProblem.None => TypedResults.Accepted($"/api/runs/{result.Run!.Id}", new { runId = result.Run.Id, status = result.Run.Status, error = result.Run.Error }),
+            DrillProblem.NotFound => TypedResults.NotFound(new ApiError(result.Error!)),
+            DrillProblem.NoDrill => TypedResults.BadRequest(new ApiError(result.Error!)),
+            _ => TypedResults.UnprocessableEntity(new ApiError(result.Error!)),
+        };
     }
 
     private static async Task<IResult> RetryAsync(string id, HttpContext context, RunService runs, CancellationToken cancellationToken) =>
@@ -185,6 +208,9 @@ internal sealed record RunbookView(
     string? Commit,
     PendingVersionView? FailingVersion)
 {
+    /// <summary>Fresh, aging or stale, with the reasons and the facts behind them.</summary>
+    public FreshnessView? Freshness { get; init; }
+
     public static RunbookView Of(CatalogEntry entry, TimeProvider time)
     {
         var d = entry.Definition;
@@ -212,3 +238,10 @@ internal sealed record PendingVersionView(string Version, string? Commit, IReadO
 
 /// <summary>A declared parameter as the API shows it (secret defaults hidden).</summary>
 internal sealed record ParameterView(string Name, string Type, bool Required, string? Default, string? From, string? Description, IReadOnlyList<string>? Values);
+
+/// <summary>A runbook's freshness as the API shows it.</summary>
+internal sealed record FreshnessView(string State, IReadOnlyList<string> Reasons, FreshnessEvidence Facts)
+{
+    public static FreshnessView? Of(RunbookFreshness? freshness) =>
+        freshness is null ? null : new FreshnessView(freshness.StateName, freshness.Reasons, freshness.Facts);
+}

@@ -11,6 +11,8 @@ using RunbookEngine.Retention;
 using RunbookEngine.Storage;
 using RunbookEngine.Telemetry;
 using RunbookEngine.Toil;
+using RunbookEngine.Trust.Drills;
+using RunbookEngine.Trust.Freshness;
 
 namespace RunbookEngine.Hosting;
 
@@ -90,6 +92,7 @@ public static class RunbookEngineServiceCollectionExtensions
         {
             var metrics = new EngineMetrics(provider.GetRequiredService<Prometheus.CollectorRegistry>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<EngineMetrics>>());
             metrics.Registry.AddBeforeCollectCallback(ct => metrics.ReadClusterAsync(provider.GetRequiredService<IToilStore>(), provider.GetRequiredService<CircuitBreakers>(), ct));
+            metrics.Registry.AddBeforeCollectCallback(ct => metrics.ReadFreshnessAsync(provider.GetRequiredService<Trust.Freshness.FreshnessReader>(), ct));
             return metrics;
         });
         services.AddSingleton<ToilReports>();
@@ -123,6 +126,8 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<HumanSteps>();
         services.AddSingleton<RunLifecycle>();
         services.AddSingleton<ScheduleSync>();
+        services.AddRunbookDrills();
+        services.AddRunbookFreshness();
         services.AddSingleton<EngineStartup>();
         services.AddHostedService(provider => provider.GetRequiredService<EngineStartup>());
         // After the startup that migrates the store: Data Protection's own hosted service reads the key ring as it starts.

@@ -20,4 +20,13 @@ public interface ITrustStore
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>True when this write ended the run.</returns>
     Task<bool> ProposeAsync(string id, RunProposal proposal, string? claim, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The facts a runbook's freshness is judged from (its latest success, passing and failing drills, alert, first
+    /// version), for one runbook or, in a few grouped queries, for all of them.
+    /// </summary>
+    /// <param name="runbook">One runbook, or null for every runbook the store knows.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The facts, one entry per runbook the store knows anything of.</returns>
+    Task<IReadOnlyList<Trust.Freshness.FreshnessFacts>> FreshnessFactsAsync(string? runbook, CancellationToken cancellationToken);
 }
