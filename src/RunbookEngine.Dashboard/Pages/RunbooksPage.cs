@@ -41,7 +41,7 @@ internal static class RunbooksPage
         return Page(context, "Runbooks", "Runbooks", body.ToString(), started);
     }
 
-    public static async Task<IResult> DetailAsync(string name, HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<IResult> DetailAsync(string name, HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, Trust.Modes.TrustRecords trust, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         if (catalog.Find(name) is not { } entry)
@@ -75,6 +75,9 @@ internal static class RunbooksPage
         {
             body.Append(StartForm(context, name, d));
         }
+
+        // Trust: the mode, the shadow and confirm record, and the promotion it suggests.
+        body.Append(TrustSections.Record(await trust.ForAsync(name, d?.Mode ?? RunMode.Auto, cancellationToken)));
 
         var recent = await store.ListRunsAsync(new RunQuery(name, Limit: 20), cancellationToken);
         body.Append(CultureInfo.InvariantCulture, $"<h2>Last runs</h2><p><a href=\"/?runbook={U(name)}\">all runs of {E(name)}</a></p><table><tbody>");

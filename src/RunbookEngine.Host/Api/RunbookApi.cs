@@ -9,6 +9,7 @@ using RunbookEngine.Scripting.Parameters;
 using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
 using RunbookEngine.Toil;
+using RunbookEngine.Trust.Modes;
 
 namespace RunbookEngine.Host.Api;
 
@@ -18,9 +19,16 @@ internal static class RunbookApi
     public static void MapRunbookApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
-        api.MapGet("/runbooks", (RunbookCatalog catalog, TimeProvider time) => TypedResults.Ok(catalog.Entries.Select(e => RunbookView.Of(e, time))));
-        api.MapGet("/runbooks/{name}", Results<Ok<RunbookView>, NotFound<ApiError>> (string name, RunbookCatalog catalog, TimeProvider time) =>
-            catalog.Find(name) is { } entry ? TypedResults.Ok(RunbookView.Of(entry, time)) : TypedResults.NotFound(new ApiError($"no runbook '{name}'")));
+        api.MapGet("/runbooks", async (RunbookCatalog catalog, TrustRecords trust, TimeProvider time, CancellationToken cancellationToken) =>
+        {
+            // One read of every runbook's record, not one per runbook.
+            var counts = await trust.AllCountsAsync(cancellationToken);
+            return TypedResults.Ok(catalog.Entries.Select(e => RunbookView.Of(e, time, trust.Of(RunbookView.ModeOf(e), counts.GetValueOrDefault(e.Name) ?? TrustCounts.None(e.Name)))));
+        });
+        api.MapGet("/runbooks/{name}", async Task<Results<Ok<RunbookView>, NotFound<ApiError>>> (string name, RunbookCatalog catalog, TrustRecords trust, TimeProvider time, CancellationToken cancellationToken) =>
+            catalog.Find(name) is { } entry
+                ? TypedResults.Ok(RunbookView.Of(entry, time, await trust.ForAsync(entry.Name, RunbookView.ModeOf(entry), cancellationToken)))
+                : TypedResults.NotFound(new ApiError($"no runbook '{name}'")));
         api.MapPost("/runbooks/{name}/runs", TriggerAsync);
         api.MapGet("/runs", ListRunsAsync);
         api.MapGet("/runs/{id}", GetRunAsync);
@@ -183,9 +191,14 @@ internal sealed record RunbookView(
     IReadOnlyList<ParameterView> Parameters,
     IReadOnlyList<string> Errors,
     string? Commit,
-    PendingVersionView? FailingVersion)
+    PendingVersionView? FailingVersion,
+    RunMode Mode,
+    TrustRecord? Trust)
 {
-    public static RunbookView Of(CatalogEntry entry, TimeProvider time)
+    /// <summary>The mode the runbook's runs take (a runbook that does not parse has none of its own: auto).</summary>
+    public static RunMode ModeOf(CatalogEntry entry) => entry.Definition?.Mode ?? RunMode.Auto;
+
+    public static RunbookView Of(CatalogEntry entry, TimeProvider time, TrustRecord? trust = null)
     {
         var d = entry.Definition;
         return new RunbookView(
@@ -203,7 +216,9 @@ internal sealed record RunbookView(
             entry.Commit,
             entry.Problem is { } problem
                 ? new PendingVersionView(problem.ContentHash, problem.Commit, [.. problem.Diagnostics.Where(x => x.IsError).Select(x => x.ToString())])
-                : null);
+                : null,
+            ModeOf(entry),
+            trust);
     }
 }
 
