@@ -77,7 +77,13 @@ public sealed partial class runbooks_that_earn_trust : IAsyncLifetime
     public async Task a_verdict_given_through_the_api_the_cli_or_the_dashboard_builds_the_record_that_suggests_confirm()
     {
         var first = await ProposedAsync("first");
-        var second = await ProposedAsync("second");
+        var secondDir = Directory.CreateDirectory(Path.Combine(_workspace.Root, "second")).FullName;
+        var (triggerExit, triggerOutput) = await the_cli_against_a_host.RunCliAsync(
+            "trigger", "shadow-in-process", "-p", $"dir={secondDir}", "-p", $"url={_server.Address}", "--wait", "--server", _workspace.Host.Address.ToString());
+        Assert.True(triggerExit == 0, triggerOutput);
+        var second = QueuedRun().Match(triggerOutput).Groups["id"].Value;
+        Assert.Contains("Proposed: would step 'leave the sentinel'; no verdict yet", triggerOutput, StringComparison.Ordinal);
+        Assert.Contains($"give a verdict: runbook verdict {second} right|wrong", triggerOutput, StringComparison.Ordinal);
         var (_, before) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/shadow-in-process");
 
         var (apiStatus, api) = await Http.SendAsync(HttpMethod.Post, $"/api/runs/{first}/verdict", new { right = true, by = "bob", comment = "that is what I would have done" });
@@ -302,6 +308,9 @@ public sealed partial class runbooks_that_earn_trust : IAsyncLifetime
         await Step("look", ct => Shell($"ls {dir}", ct, readOnly: true));
         await Step("leave the sentinel", ct => File.WriteAllTextAsync(Path.Combine(dir, "sentinel"), "acted", ct), sideEffects: true, description: "writes the sentinel file");
         """;
+
+    [GeneratedRegex(@"run (?<id>[0-9a-f]+) of shadow-in-process queued")]
+    private static partial Regex QueuedRun();
 
     [GeneratedRegex("""<form class="inline" method="post" action="/runs/[^"]+/verdict">\s*<input type="hidden" name="(?<field>[^"]+)" value="(?<token>[^"]+)">""")]
     private static partial Regex VerdictForm();
