@@ -36,10 +36,14 @@ public sealed partial class SqlRunStore : ITrustStore
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
 
+        // Two statements rather than "@runbook IS NULL OR ...": a prepared statement's generic plan would not use the
+        // runbook index for one runbook's record.
+        var only = runbook is null ? "" : "AND r.runbook = @runbook";
+
         // "Since the last disagreement" is counted by run order (queued_at): a later run that proposed the right thing
         // is what shows the runbook has mended, whenever the verdicts were given.
         var shadow = await connection.QueryAsync<(string Runbook, long Proposals, long Agreed, long Disagreed, long Awaiting, long Streak)>(new CommandDefinition(
-            """
+            $"""
             SELECT r.runbook, COUNT(*),
                    SUM(CASE WHEN r.verdict = 'right' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN r.verdict = 'wrong' THEN 1 ELSE 0 END),
@@ -49,7 +53,7 @@ public sealed partial class SqlRunStore : ITrustStore
                         WHERE w.runbook = r.runbook AND w.proposal IS NOT NULL AND w.status = 'Proposed' AND w.trigger_kind <> 'Drill' AND w.verdict = 'wrong'), -1)
                        THEN 1 ELSE 0 END)
             FROM runbook_runs r
-            WHERE r.proposal IS NOT NULL AND r.status = 'Proposed' AND r.trigger_kind <> 'Drill' AND (@runbook IS NULL OR r.runbook = @runbook)
+            WHERE r.proposal IS NOT NULL AND r.status = 'Proposed' AND r.trigger_kind <> 'Drill' {only}
             GROUP BY r.runbook
             """,
             new { runbook }, cancellationToken: cancellationToken));
@@ -66,7 +70,7 @@ public sealed partial class SqlRunStore : ITrustStore
                        THEN 1 ELSE 0 END)
             FROM runbook_steps s JOIN runbook_runs r ON r.id = s.run_id
             WHERE r.mode = 'confirm' AND r.trigger_kind <> 'Drill' AND s.kind = 'Approval' AND s.name LIKE '{ConfirmApproval}'
-              AND (@runbook IS NULL OR r.runbook = @runbook)
+              {only}
             GROUP BY r.runbook
             """,
             new { runbook }, cancellationToken: cancellationToken));
