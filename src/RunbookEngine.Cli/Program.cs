@@ -12,6 +12,7 @@ var root = new RootCommand("runbook: validate, scaffold, list and run RunbookEng
     RunsCommand.Create(),
     VersionsCommand.Create(),
     CompleteCommand.Create(),
+    VerdictCommand.Create(),
     ToilCommand.Create(),
 };
 

@@ -63,8 +63,8 @@ public sealed class RunbookEngineOptions
     /// <summary>How runs are executed: in the host's process or in a process of their own.</summary>
     public Runs.ExecutionOptions Execution { get; set; } = new();
 
-    /// <summary>How runbooks earn and keep trust: freshness thresholds.</summary>
-    public TrustOptions Trust { get; set; } = new();
+    /// <summary>How runbooks earn and keep trust: when a promotion is suggested, and when a runbook stops being fresh.</summary>
+    public Trust.TrustOptions Trust { get; set; } = new();
 
     /// <summary>True when the PostgreSQL store is selected.</summary>
     public bool UsesPostgres => string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase);
@@ -333,11 +333,4 @@ public sealed class AccessOptions
     /// database alone does not reveal secret parameters. Default: the store.
     /// </summary>
     public string? KeyRingPath { get; set; }
-}
-
-/// <summary>How runbooks earn and keep trust, section <c>RunbookEngine:Trust</c>.</summary>
-public sealed class TrustOptions
-{
-    /// <summary>When a runbook stops counting as fresh: section <c>RunbookEngine:Trust:Freshness</c>.</summary>
-    public Trust.Freshness.FreshnessOptions Freshness { get; set; } = new();
 }

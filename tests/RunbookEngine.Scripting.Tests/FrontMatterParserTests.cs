@@ -253,6 +253,55 @@ public sealed class FrontMatterParserTests
         Assert.Equal(new DateOnly(2027, 3, 1), result.Definition!.ReviewBy);
     }
 
+    [Fact]
+    public void Parse_ReadsModeAndConfirm()
+    {
+        var result = Parse("""
+            description: asks before it acts
+            mode: confirm
+            confirm: { role: oncall, different_person: true, timeout: 30m, manual_minutes: 2 }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(Sdk.RunMode.Confirm, result.Definition!.Mode);
+        Assert.Equal(new Sdk.Hosting.ConfirmSettings("oncall", true, TimeSpan.FromMinutes(30), 2), result.Definition.Confirm);
+    }
+
+    [Theory]
+    [InlineData("shadow", Sdk.RunMode.Shadow)]
+    [InlineData("Shadow", Sdk.RunMode.Shadow)]
+    [InlineData("auto", Sdk.RunMode.Auto)]
+    public void Parse_ReadsEachMode(string text, Sdk.RunMode expected)
+    {
+        var result = Parse($"description: a mode\nmode: {text}");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(expected, result.Definition!.Mode);
+    }
+
+    [Fact]
+    public void Parse_WithoutMode_RunsInAutoAndAsksAnyoneWithoutDeadline()
+    {
+        var definition = Parse("description: minimal").Definition!;
+
+        Assert.Equal(Sdk.RunMode.Auto, definition.Mode);
+        Assert.Equal(new Sdk.Hosting.ConfirmSettings(), definition.Confirm);
+    }
+
+    [Theory]
+    [InlineData("mode: dry-run", "`mode`: 'dry-run' is not a mode; use shadow (run what only reads, propose the rest), confirm (ask a person before the first side effect) or auto (the default)")]
+    [InlineData("mode: 1", "`mode`: '1' is not a mode; use shadow (run what only reads, propose the rest), confirm (ask a person before the first side effect) or auto (the default)")]
+    [InlineData("confirm: { rol: oncall }", "`confirm.rol`: is not a front matter key; did you mean `role`? known keys: role, different_person, timeout, manual_minutes")]
+    [InlineData("confirm: { timeout: soon }", "`confirm.timeout`: 'soon' is not a duration; use 10m, 1h30m or 00:10:00")]
+    [InlineData("confirm: oncall", "`confirm`: must be a mapping such as `{ role: oncall, different_person: true, timeout: 30m }`")]
+    public void Parse_OfABadModeOrConfirm_NamesTheField(string line, string expected)
+    {
+        var result = Parse($"description: ok\n{line}");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal($"{File}:3: {expected}", error.ToString());
+    }
+
     private static FrontMatterResult Parse(string yaml)
     {
         var header = string.Join('\n', yaml.Split('\n').Select(line => "// " + line));

@@ -46,7 +46,7 @@ internal static class RunbooksPage
     }
 
     public static async Task<IResult> DetailAsync(
-        string name, HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, FreshnessReader freshness, TimeProvider time, CancellationToken cancellationToken)
+        string name, HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, FreshnessReader freshness, Trust.Modes.TrustRecords trust, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         if (catalog.Find(name) is not { } entry)
@@ -81,6 +81,8 @@ internal static class RunbooksPage
             body.Append(StartForm(context, name, d));
         }
 
+        // Trust: the mode, the shadow and confirm record, and the promotion it suggests; then freshness and drills.
+        body.Append(TrustSections.Record(await trust.ForAsync(name, d?.Mode ?? RunMode.Auto, cancellationToken)));
         body.Append(await DrillsAsync(name, d, store, freshness, time, cancellationToken));
         var recent = await store.ListRunsAsync(new RunQuery(name, Limit: 20), cancellationToken);
         body.Append(CultureInfo.InvariantCulture, $"<h2>Last runs</h2><p><a href=\"/?runbook={U(name)}\">all runs of {E(name)}</a></p><table><tbody>");

@@ -11,6 +11,7 @@ using RunbookEngine.Storage;
 using RunbookEngine.Toil;
 using RunbookEngine.Trust.Drills;
 using RunbookEngine.Trust.Freshness;
+using RunbookEngine.Trust.Modes;
 
 namespace RunbookEngine.Host.Api;
 
@@ -20,15 +21,19 @@ internal static class RunbookApi
     public static void MapRunbookApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
-        api.MapGet("/runbooks", async (RunbookCatalog catalog, FreshnessReader freshness, TimeProvider time, CancellationToken cancellationToken) =>
+        api.MapGet("/runbooks", async (RunbookCatalog catalog, FreshnessReader freshness, TrustRecords trust, TimeProvider time, CancellationToken cancellationToken) =>
         {
             // One set of grouped queries for every runbook, not one per runbook.
             var all = await freshness.ForAllAsync(cancellationToken);
-            return TypedResults.Ok(catalog.Entries.Select(e => RunbookView.Of(e, time) with { Freshness = FreshnessView.Of(all.GetValueOrDefault(e.Name)) }));
+            var counts = await trust.AllCountsAsync(cancellationToken);
+            return TypedResults.Ok(catalog.Entries.Select(e =>
+                RunbookView.Of(e, time, trust.Of(RunbookView.ModeOf(e), counts.GetValueOrDefault(e.Name) ?? TrustCounts.None(e.Name)))
+                    with { Freshness = FreshnessView.Of(all.GetValueOrDefault(e.Name)) }));
         });
-        api.MapGet("/runbooks/{name}", async Task<Results<Ok<RunbookView>, NotFound<ApiError>>> (string name, RunbookCatalog catalog, FreshnessReader freshness, TimeProvider time, CancellationToken cancellationToken) =>
+        api.MapGet("/runbooks/{name}", async Task<Results<Ok<RunbookView>, NotFound<ApiError>>> (string name, RunbookCatalog catalog, FreshnessReader freshness, TrustRecords trust, TimeProvider time, CancellationToken cancellationToken) =>
             catalog.Find(name) is { } entry
-                ? TypedResults.Ok(RunbookView.Of(entry, time) with { Freshness = FreshnessView.Of(await freshness.ForAsync(name, cancellationToken)) })
+                ? TypedResults.Ok(RunbookView.Of(entry, time, await trust.ForAsync(entry.Name, RunbookView.ModeOf(entry), cancellationToken))
+                    with { Freshness = FreshnessView.Of(await freshness.ForAsync(name, cancellationToken)) })
                 : TypedResults.NotFound(new ApiError($"no runbook '{name}'")));
         api.MapPost("/runbooks/{name}/runs", TriggerAsync);
         api.MapPost("/runbooks/{name}/drills", DrillAsync);
@@ -206,12 +211,17 @@ internal sealed record RunbookView(
     IReadOnlyList<ParameterView> Parameters,
     IReadOnlyList<string> Errors,
     string? Commit,
-    PendingVersionView? FailingVersion)
+    PendingVersionView? FailingVersion,
+    RunMode Mode,
+    TrustRecord? Trust)
 {
     /// <summary>Fresh, aging or stale, with the reasons and the facts behind them.</summary>
     public FreshnessView? Freshness { get; init; }
 
-    public static RunbookView Of(CatalogEntry entry, TimeProvider time)
+    /// <summary>The mode the runbook's runs take (a runbook that does not parse has none of its own: auto).</summary>
+    public static RunMode ModeOf(CatalogEntry entry) => entry.Definition?.Mode ?? RunMode.Auto;
+
+    public static RunbookView Of(CatalogEntry entry, TimeProvider time, TrustRecord? trust = null)
     {
         var d = entry.Definition;
         return new RunbookView(
@@ -229,7 +239,9 @@ internal sealed record RunbookView(
             entry.Commit,
             entry.Problem is { } problem
                 ? new PendingVersionView(problem.ContentHash, problem.Commit, [.. problem.Diagnostics.Where(x => x.IsError).Select(x => x.ToString())])
-                : null);
+                : null,
+            ModeOf(entry),
+            trust);
     }
 }
 

@@ -64,6 +64,7 @@ public static class RunbookEngineServiceCollectionExtensions
                 "RunbookEngine:Access:AllowedHosts takes host names without scheme or port (e.g. runbooks.example.com, proxy); any port of a listed name is allowed")
             .Validate(o => o.Access.KnownProxies.All(p => System.Net.IPAddress.TryParse(p, out _)), "RunbookEngine:Access:KnownProxies takes IP addresses (e.g. 10.0.0.5)")
             .Validate(o => o.Access.SignInLifetime >= TimeSpan.FromMinutes(1), "RunbookEngine:Access:SignInLifetime must be at least 1 minute")
+            .Validate(o => o.Trust.ShadowToConfirmAfter >= 1 && o.Trust.ConfirmToAutoAfter >= 1, "RunbookEngine:Trust:ShadowToConfirmAfter and ConfirmToAutoAfter must be at least 1 (how many agreed proposals, or approvals, in a row before a promotion is suggested)")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<RunbookEngineOptions>, CustomSourcesValidation>();
         services.AddSingleton<IValidateOptions<RunbookEngineOptions>, GitHub.GitHubValidation>();
@@ -124,6 +125,8 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<StoreRetry>();
         services.AddSingleton<Execution.ProcessExecution>();
         services.AddSingleton<HumanSteps>();
+        services.AddSingleton<Trust.Modes.TrustRecords>();
+        services.AddSingleton<Trust.Modes.ProposalVerdicts>();
         services.AddSingleton<RunLifecycle>();
         services.AddSingleton<ScheduleSync>();
         services.AddRunbookDrills();
