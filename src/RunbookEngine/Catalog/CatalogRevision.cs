@@ -29,3 +29,18 @@ public interface IRunbookSourceProvider
     /// <returns>The revision, or null when this source cannot follow commits (a local folder).</returns>
     Task<CatalogRevision?> CheckoutAsync(string commit, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A source that can lay out a commit other than the one it follows (a pull request's head) in a folder of its own,
+/// for validation only: nothing it writes there is served.
+/// </summary>
+public interface ICommitExport
+{
+    /// <summary>Writes the repository at <paramref name="commit"/> into <paramref name="folder"/>.</summary>
+    /// <param name="commit">The commit's SHA.</param>
+    /// <param name="pullRequest">The pull request whose head it is: a fork's commit is reachable as <c>refs/pull/N/head</c>.</param>
+    /// <param name="folder">An empty folder to write into.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>The revision: the runbook subfolder within <paramref name="folder"/>, and the commit's metadata.</returns>
+    Task<CatalogRevision> ExportAsync(string commit, int pullRequest, string folder, CancellationToken cancellationToken);
+}

@@ -91,6 +91,28 @@ public sealed partial class SqlRunStore : IVersionStore
             new { deliveryId, now = Now() }, cancellationToken: cancellationToken)) == 1;
     }
 
+    /// <inheritdoc />
+    public async Task<bool> ClaimGitHubCheckAsync(string commit, string checkName, string node, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(commit);
+        ArgumentException.ThrowIfNullOrEmpty(checkName);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+
+        // The primary key decides, as for deliveries: a lookup first would leave the window this closes.
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO runbook_github_checks (head_sha, check_name, node, claimed_at) VALUES (@commit, @checkName, @node, @now) ON CONFLICT (head_sha, check_name) DO NOTHING",
+            new { commit, checkName, node, now = Now() }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseGitHubCheckAsync(string commit, string checkName, string node, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM runbook_github_checks WHERE head_sha = @commit AND check_name = @checkName AND node = @node",
+            new { commit, checkName, node }, cancellationToken: cancellationToken));
+    }
+
     private sealed class VersionRow
     {
         public string Runbook { get; set; } = "";

@@ -26,6 +26,28 @@ public abstract class GitHubDeliveryStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task A_check_on_a_commit_is_claimed_by_one_node_of_those_racing_for_it_and_can_be_given_up()
+    {
+        await using var other = OtherNode();
+        var commit = new string('a', 40);
+
+        // Both nodes ask at once, as two nodes that fetched the same commit within a second do.
+        var claims = await Task.WhenAll(
+            Store.ClaimGitHubCheckAsync(commit, "runbooks", "node-a", default),
+            other.ClaimGitHubCheckAsync(commit, "runbooks", "node-b", default));
+        var otherName = await other.ClaimGitHubCheckAsync(commit, "lint", "node-b", default);
+        await other.ReleaseGitHubCheckAsync(commit, "runbooks", claims[0] ? "node-b" : "node-a", default);
+        var afterReleaseByNonOwner = await other.ClaimGitHubCheckAsync(commit, "runbooks", "node-b", default);
+        await Store.ReleaseGitHubCheckAsync(commit, "runbooks", claims[0] ? "node-a" : "node-b", default);
+        var afterRelease = await other.ClaimGitHubCheckAsync(commit, "runbooks", "node-c", default);
+
+        Assert.Equal(1, claims.Count(c => c));
+        Assert.True(otherName, "a check of another name on the same commit was refused");
+        Assert.False(afterReleaseByNonOwner, "a node gave up a claim it did not hold");
+        Assert.True(afterRelease, "a claim given up by its node was not free again");
+    }
+
+    [Fact]
     public async Task Retention_forgets_deliveries_older_than_the_history_it_keeps_and_only_those()
     {
         await Store.RememberGitHubDeliveryAsync("old", default);
