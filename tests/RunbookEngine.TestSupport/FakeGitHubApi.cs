@@ -42,6 +42,9 @@ public sealed partial class FakeGitHubApi : LoopbackHttpServer
     /// </summary>
     public DateTimeOffset? RateLimitedUntil { get; set; }
 
+    /// <summary>The pull request each commit was merged from, into <c>main</c> (<c>GET /repos/{o}/{r}/commits/{sha}/pulls</c>).</summary>
+    public Dictionary<string, int> MergedFrom { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Commits that already carry a <c>runbooks</c> check run (another node posted it).</summary>
     public HashSet<string> AlreadyChecked { get; } = new(StringComparer.Ordinal);
 
@@ -179,6 +182,32 @@ public sealed partial class FakeGitHubApi : LoopbackHttpServer
         if (request.Method != "GET")
         {
             return null;
+        }
+
+        if (CommitPulls().Match(request.Path) is { Success: true } pullsMatch)
+        {
+            var (owner, repo, sha) = (pullsMatch.Groups["owner"].Value, pullsMatch.Groups["repo"].Value, pullsMatch.Groups["sha"].Value);
+            if (!MergedFrom.TryGetValue(sha, out var number))
+            {
+                return new Response(200, "[]");
+            }
+
+            return new Response(200, JsonSerializer.Serialize(new[]
+            {
+                new Dictionary<string, object?>
+                {
+                    ["id"] = 9000 + number,
+                    ["number"] = number,
+                    ["state"] = "closed",
+                    ["title"] = "Change runbooks",
+                    ["url"] = $"{Address}repos/{owner}/{repo}/pulls/{number}",
+                    ["html_url"] = $"https://github.com/{owner}/{repo}/pull/{number}",
+                    ["merged_at"] = "2026-12-05T07:59:00Z",
+                    ["merge_commit_sha"] = sha,
+                    ["head"] = new Dictionary<string, object> { ["ref"] = "change", ["sha"] = new string('1', 40), ["label"] = $"{owner}:change" },
+                    ["base"] = new Dictionary<string, object> { ["ref"] = "main", ["sha"] = new string('2', 40), ["label"] = $"{owner}:main" },
+                },
+            }));
         }
 
         if (OneCommit().Match(request.Path) is { Success: true } commitMatch)
@@ -336,6 +365,9 @@ public sealed partial class FakeGitHubApi : LoopbackHttpServer
 
     [GeneratedRegex(@"^/repos/(?<owner>[^/]+)/(?<repo>[^/]+)/commits/(?<ref>[^/]+)$")]
     private static partial Regex OneCommit();
+
+    [GeneratedRegex(@"^/repos/(?<owner>[^/]+)/(?<repo>[^/]+)/commits/(?<sha>[^/]+)/pulls$")]
+    private static partial Regex CommitPulls();
 
     [GeneratedRegex(@"^/repos/(?<owner>[^/]+)/(?<repo>[^/]+)/tarball/(?<ref>[^/]+)$")]
     private static partial Regex Tarball();

@@ -7,7 +7,8 @@ namespace RunbookEngine.Catalog;
 /// <param name="CommittedAt">When it was committed.</param>
 /// <param name="Message">Its subject line.</param>
 /// <param name="RepositoryRoot">For a followed remote, the clone's work tree: errors name files relative to it, as in the repository.</param>
-public sealed record CatalogRevision(string Root, string? Commit, string? Author = null, DateTimeOffset? CommittedAt = null, string? Message = null, string? RepositoryRoot = null);
+/// <param name="PullRequest">The pull request the commit came from, when GitHub's API says so and its message does not.</param>
+public sealed record CatalogRevision(string Root, string? Commit, string? Author = null, DateTimeOffset? CommittedAt = null, string? Message = null, string? RepositoryRoot = null, int? PullRequest = null);
 
 /// <summary>Where the catalog reads runbooks from.</summary>
 public interface IRunbookSourceProvider

@@ -118,9 +118,33 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
             }
         }
 
-        _current = Revision(commit, folder);
+        _current = Revision(commit, folder) with { PullRequest = await MergedFromAsync(commit, cancellationToken) };
         Prune(commit.Sha);
         return _current;
+    }
+
+    /// <summary>
+    /// The pull request a commit was merged from, asked of GitHub (<c>GET /repos/{o}/{r}/commits/{sha}/pulls</c>) only when
+    /// its message names none: a rebase merge or a fast-forward keeps the author's message. Provenance only, so a failure
+    /// leaves it unknown rather than failing the sync.
+    /// </summary>
+    private async Task<int?> MergedFromAsync(GitHubCommit commit, CancellationToken cancellationToken)
+    {
+        if (GitHubLinks.PullRequestNumber(commit.Commit.Message) is not null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var pulls = await CallAsync(client => client.Repository.Commit.PullRequests(_owner, _name, commit.Sha), $"the pull requests of {commit.Sha}", cancellationToken);
+            var merged = pulls.Where(p => p.MergedAt is not null).ToList();
+            return (merged.FirstOrDefault(p => p.Base?.Ref == _branch) ?? merged.FirstOrDefault())?.Number;
+        }
+        catch (SourceUnavailableException)
+        {
+            return null;
+        }
     }
 
     private CatalogRevision Revision(GitHubCommit commit, string folder)

@@ -347,7 +347,7 @@ public sealed partial class RunbookCatalog : IDisposable
             new RunbookVersion(document.Name, hash, revision.Commit, revision.Author, revision.CommittedAt, revision.Message, compiled is not null,
                 [.. diagnostics.Where(d => d.IsError).Select(d => d.ToString())],
                 [.. document.Source.Files.Select(f => new VersionFile(f.RelativePath, f.Text))],
-                _time.GetUtcNow()),
+                _time.GetUtcNow()) { PullRequest = revision.PullRequest },
             cancellationToken);
 
         if (compiled is not null)

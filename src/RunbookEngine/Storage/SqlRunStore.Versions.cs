@@ -9,7 +9,7 @@ public sealed partial class SqlRunStore : IVersionStore
 {
     private const string VersionColumns = """
         runbook AS Runbook, content_hash AS ContentHash, commit_sha AS CommitSha, author AS Author, committed_at AS CommittedAt,
-        message AS Message, valid AS Valid, errors AS Errors, first_seen_at AS FirstSeenAt
+        message AS Message, valid AS Valid, errors AS Errors, first_seen_at AS FirstSeenAt, pull_request AS PullRequest
         """;
 
     /// <inheritdoc />
@@ -19,8 +19,8 @@ public sealed partial class SqlRunStore : IVersionStore
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO runbook_versions (runbook, content_hash, commit_sha, author, committed_at, message, valid, errors, files, first_seen_at)
-            VALUES (@Runbook, @ContentHash, @Commit, @Author, @committedAt, @Message, @valid, @errors, @files, @seen)
+            INSERT INTO runbook_versions (runbook, content_hash, commit_sha, author, committed_at, message, valid, errors, files, first_seen_at, pull_request)
+            VALUES (@Runbook, @ContentHash, @Commit, @Author, @committedAt, @Message, @valid, @errors, @files, @seen, @PullRequest)
             ON CONFLICT (runbook, content_hash) DO NOTHING
             """,
             new
@@ -35,6 +35,7 @@ public sealed partial class SqlRunStore : IVersionStore
                 errors = JsonSerializer.Serialize(version.Errors),
                 files = JsonSerializer.Serialize(version.Files),
                 seen = version.FirstSeenAt.ToUnixTimeMilliseconds(),
+                version.PullRequest,
             },
             cancellationToken: cancellationToken)) == 1;
     }
@@ -125,8 +126,12 @@ public sealed partial class SqlRunStore : IVersionStore
         public string Errors { get; set; } = "[]";
         public string Files { get; set; } = "[]";
         public long FirstSeenAt { get; set; }
+        public long? PullRequest { get; set; }
 
         public RunbookVersion ToVersion() => new(Runbook, ContentHash, CommitSha, Author, FromMs(CommittedAt), Message, Valid != 0,
-            JsonSerializer.Deserialize<List<string>>(Errors) ?? [], JsonSerializer.Deserialize<List<VersionFile>>(Files) ?? [], FromMs(FirstSeenAt));
+            JsonSerializer.Deserialize<List<string>>(Errors) ?? [], JsonSerializer.Deserialize<List<VersionFile>>(Files) ?? [], FromMs(FirstSeenAt))
+        {
+            PullRequest = PullRequest is { } number ? (int)number : null,
+        };
     }
 }

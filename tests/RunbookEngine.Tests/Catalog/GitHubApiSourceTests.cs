@@ -82,7 +82,10 @@ public sealed class GitHubApiSourceTests : IAsyncLifetime
         Assert.Equal("github", _catalog.SourceKind);
         var requests = _api.Requests;
         Assert.Equal(
-            ["GET /repos/acme/runbooks/commits/main", $"GET /repos/acme/runbooks/tarball/{first}", "GET /repos/acme/runbooks/commits/main", $"GET /repos/acme/runbooks/tarball/{second}"],
+            [
+                "GET /repos/acme/runbooks/commits/main", $"GET /repos/acme/runbooks/tarball/{first}", $"GET /repos/acme/runbooks/commits/{first}/pulls",
+                "GET /repos/acme/runbooks/commits/main", $"GET /repos/acme/runbooks/tarball/{second}", $"GET /repos/acme/runbooks/commits/{second}/pulls",
+            ],
             requests.Select(r => $"{r.Method} {r.Path}"));
         Assert.All(requests, r => Assert.Equal("Token ghp_source-token", r.Authorization));
     }
@@ -217,6 +220,26 @@ public sealed class GitHubApiSourceTests : IAsyncLifetime
         Assert.Equal(main, _catalog.Revision.Commit);
         Assert.Single(await _store.ListVersionsAsync("greet", CancellationToken.None));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(Data, "pulls")));
+    }
+
+    [Fact]
+    public async Task the_pull_request_a_commit_came_from_is_asked_of_github_only_when_its_message_names_none()
+    {
+        var rebased = _api.Push("main", new Dictionary<string, string?> { [Greet] = Runbook("v1") }, "Greet more kindly");
+        _api.MergedFrom[rebased] = 7;
+        await _catalog.LoadAsync(CancellationToken.None);
+        var merged = _api.Push("main", new Dictionary<string, string?> { [Greet] = Runbook("v2") }, "Merge pull request #8 from acme/kinder\n\nKinder");
+        await _catalog.SyncAsync(CancellationToken.None);
+
+        var versions = await _store.ListVersionsAsync("greet", CancellationToken.None);
+        var github = new GitHubOptions { ApiUrl = _api.Address.ToString(), Repository = "acme/runbooks" };
+        var first = Provenance.Of(versions.Single(v => v.Commit == rebased), github)!;
+        var second = Provenance.Of(versions.Single(v => v.Commit == merged), github)!;
+
+        Assert.Equal(7, versions.Single(v => v.Commit == rebased).PullRequest);
+        Assert.Equal(new PullRequestReference(7, $"{_api.Address}acme/runbooks/pull/7"), first.PullRequest);
+        Assert.Equal(8, second.PullRequest!.Number);
+        Assert.DoesNotContain(_api.Requests, r => r.Path == $"/repos/acme/runbooks/commits/{merged}/pulls");
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using RunbookEngine.Catalog;
 using RunbookEngine.Retention;
 using RunbookEngine.Storage;
 using RunbookEngine.TestSupport;
@@ -45,6 +46,20 @@ public abstract class GitHubDeliveryStoreContract : StoreContract
         Assert.True(otherName, "a check of another name on the same commit was refused");
         Assert.False(afterReleaseByNonOwner, "a node gave up a claim it did not hold");
         Assert.True(afterRelease, "a claim given up by its node was not free again");
+    }
+
+    [Fact]
+    public async Task A_versions_pull_request_read_from_the_api_is_kept_and_one_without_stays_without()
+    {
+        var fromApi = new RunbookVersion("greet", new string('1', 64), new string('a', 40), "Ada <ada@example.com>", Time.GetUtcNow(), "Greet", true, [], [new VersionFile("greet.csx", "// x")], Time.GetUtcNow()) { PullRequest = 7 };
+        var without = fromApi with { ContentHash = new string('2', 64), PullRequest = null };
+
+        await Store.RecordVersionAsync(fromApi, default);
+        await Store.RecordVersionAsync(without, default);
+
+        Assert.Equal(7, (await Store.GetVersionAsync("greet", fromApi.ContentHash, default))!.PullRequest);
+        Assert.Null((await Store.GetVersionAsync("greet", without.ContentHash, default))!.PullRequest);
+        Assert.Equal([null, 7], (await Store.ListVersionsAsync("greet", default)).OrderBy(v => v.ContentHash, StringComparer.Ordinal).Select(v => v.PullRequest).Reverse());
     }
 
     [Fact]
