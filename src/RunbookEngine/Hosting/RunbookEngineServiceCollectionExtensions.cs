@@ -46,7 +46,8 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(
                 o => o.Alerts.AwsSns.TestOnlyAllowedUrlPrefixes.All(Alerts.AwsSnsReceiver.IsLoopbackPrefix),
                 "RunbookEngine:Alerts:AwsSns:TestOnlyAllowedUrlPrefixes is for tests: each must be an http(s) URL on a loopback address ending in / (e.g. http://127.0.0.1:5123/)")
-            .Validate(o => o.Catalog.Source is "folder" or "git", "RunbookEngine:Catalog:Source must be folder or git")
+            .Validate(o => o.Catalog.Source is "folder" or "git" or "github", "RunbookEngine:Catalog:Source must be folder, git or github")
+            .Validate(o => o.Catalog.Source != "github" || o.GitHub.OwnerAndName() is not null, "RunbookEngine:Catalog:Source is github, so RunbookEngine:GitHub:Repository must be set (owner/name), with RunbookEngine:GitHub:Token or a GitHub App")
             .Validate(o => o.Catalog.Source != "git" || !string.IsNullOrWhiteSpace(o.Catalog.Git.Url), "RunbookEngine:Catalog:Source is git, so RunbookEngine:Catalog:Git:Url must be set")
             .Validate(o => o.Catalog.Git.FetchInterval >= TimeSpan.FromSeconds(1), "RunbookEngine:Catalog:Git:FetchInterval must be at least 1 second")
             .Validate(o => !o.Catalog.Git.Path.Contains("..", StringComparison.Ordinal) && !Path.IsPathRooted(o.Catalog.Git.Path), "RunbookEngine:Catalog:Git:Path must be a folder inside the repository")
@@ -105,9 +106,12 @@ public static class RunbookEngineServiceCollectionExtensions
             var o = provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value;
             var git = new GitCli(GitCli.WriteAskPass(Path.Combine(o.DataPath, "git")), () => (o.Catalog.Git.Username,
                 o.Catalog.Git.PasswordFile is { Length: > 0 } file ? File.ReadAllText(file).Trim() : o.Catalog.Git.Password));
-            return string.Equals(o.Catalog.Source, "git", StringComparison.OrdinalIgnoreCase)
-                ? new GitRemoteSource(o.Catalog.Git, o.DataPath, git)
-                : new FolderSource(Path.GetFullPath(o.RunbooksPath), git);
+            return o.Catalog.Source.ToLowerInvariant() switch
+            {
+                "git" => new GitRemoteSource(o.Catalog.Git, o.DataPath, git),
+                "github" => new GitHubApiSource(o.GitHub, o.Catalog.Git, o.DataPath, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<GitHubApiSource>>()),
+                _ => new FolderSource(Path.GetFullPath(o.RunbooksPath), git),
+            };
         });
         services.AddSingleton(provider => new RunbookCatalog(
             provider.GetRequiredService<IRunbookSourceProvider>(),
@@ -119,6 +123,8 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<CatalogFollower>();
         services.AddSingleton<GitHub.GitHubChecks>();
         services.AddHostedService(provider => provider.GetRequiredService<GitHub.GitHubChecks>());
+        services.AddSingleton<GitHub.PullRequestChecks>();
+        services.AddHostedService(provider => provider.GetRequiredService<GitHub.PullRequestChecks>());
         services.AddSingleton<RunEvents>();
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<RunService>();

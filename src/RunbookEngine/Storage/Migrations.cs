@@ -245,6 +245,22 @@ internal static class Migrations
         ALTER TABLE runbook_runs ADD COLUMN verdict_at BIGINT NULL;
         CREATE INDEX ix_runbook_runs_proposed ON runbook_runs (runbook, queued_at) WHERE proposal IS NOT NULL;
         """,
+
+        // 15: the `runbooks` check of a commit is posted once for the whole cluster. Two nodes that fetch the same commit
+        // (or the same pull request's head) within a request's length both found no check on GitHub and both posted one;
+        // now each first inserts (commit, check name), and only the node whose insert wins posts. A node that gives up
+        // posting deletes its row, so a later sync can try again. A version also keeps the pull request GitHub's API says
+        // its commit came from, for merges whose message names none (a rebase merge, a fast-forward).
+        """
+        CREATE TABLE runbook_github_checks (
+            head_sha TEXT NOT NULL,
+            check_name TEXT NOT NULL,
+            node TEXT NOT NULL,
+            claimed_at BIGINT NOT NULL,
+            PRIMARY KEY (head_sha, check_name)
+        );
+        ALTER TABLE runbook_versions ADD COLUMN pull_request INTEGER NULL;
+        """,
     ];
 
     public static int Latest => Steps.Count;
