@@ -42,6 +42,7 @@ api.MapRunbookApi();
 api.MapAlertApi();
 api.MapCatalogApi();
 api.MapToilApi();
+api.MapGameDayApi();
 
 app.MapGroup("").RequireAuthorization(AccessIdentity.DashboardPolicy).MapRunbookDashboard();
 app.UseRunbookHangfireDashboard();

@@ -11,6 +11,7 @@ using RunbookEngine.Retention;
 using RunbookEngine.Storage;
 using RunbookEngine.Telemetry;
 using RunbookEngine.Toil;
+using RunbookEngine.Trust.GameDays;
 
 namespace RunbookEngine.Hosting;
 
@@ -138,6 +139,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<Alerts.Sources.CustomAlertSources>();
         services.AddRunbookTelemetry();
         services.AddRunbookRetention();
+        services.AddRunbookGameDays();
         return services;
     }
 

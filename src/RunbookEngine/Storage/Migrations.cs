@@ -232,6 +232,34 @@ internal static class Migrations
         ALTER TABLE runbook_runs ADD COLUMN cancel_requested TEXT NULL;
         CREATE INDEX ix_runbook_runs_key ON runbook_runs (concurrency_key, queued_at) WHERE concurrency_key IS NOT NULL;
         """,
+
+        // 13: game days: a fault injected on purpose, the alert it raised, the run that fixed it, the check that it is
+        // gone, and the times between. The partial unique index is what allows one running game day per runbook across a
+        // cluster; `node` and `heartbeat_at` let any node tell a game day whose node died from one still going.
+        """
+        CREATE TABLE runbook_gamedays (
+            id TEXT PRIMARY KEY,
+            runbook TEXT NOT NULL,
+            started_by TEXT NOT NULL,
+            started_at BIGINT NOT NULL,
+            injected_at BIGINT NULL,
+            alert_id TEXT NULL,
+            alert_at BIGINT NULL,
+            run_id TEXT NULL,
+            remediated_at BIGINT NULL,
+            verified_at BIGINT NULL,
+            restored_at BIGINT NULL,
+            finished_at BIGINT NULL,
+            status TEXT NOT NULL,
+            phase TEXT NOT NULL,
+            error TEXT NULL,
+            log TEXT NOT NULL,
+            node TEXT NOT NULL,
+            heartbeat_at BIGINT NOT NULL
+        );
+        CREATE INDEX ix_runbook_gamedays_runbook ON runbook_gamedays (runbook, started_at DESC, id DESC);
+        CREATE UNIQUE INDEX ux_runbook_gamedays_running ON runbook_gamedays (runbook) WHERE status = 'Running';
+        """,
     ];
 
     public static int Latest => Steps.Count;
