@@ -13,6 +13,7 @@ var root = new RootCommand("runbook: validate, scaffold, list and run RunbookEng
     VersionsCommand.Create(),
     CompleteCommand.Create(),
     ToilCommand.Create(),
+    GameDayCommand.Create(),
 };
 
 var parsed = root.Parse(args);

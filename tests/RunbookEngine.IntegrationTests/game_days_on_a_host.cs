@@ -155,6 +155,52 @@ public sealed class game_days_on_a_host(game_days_on_a_host.HostFixture fixture)
         Assert.Equal(202, (await http.SendAsync(HttpMethod.Post, "/api/runbooks/gd-waits-long/gamedays", new { by = "test" })).Status);
     }
 
+    [Fact]
+    public async Task runbook_gameday_follows_one_on_the_host_and_exits_zero_with_its_three_times()
+    {
+        var cli = RunCliAsync("gameday", "gd-cli", "--server", fixture.Workspace.Host.Address.ToString());
+        await Http.UntilAsync(
+            "/api/runbooks/gd-cli/gamedays",
+            h => h.GetProperty("gameDays").EnumerateArray().Any(g => g.GetProperty("phase").GetString() == "WaitingForAlert") ? h : null,
+            "the CLI's game day never waited for its alert");
+        await Http.PostGenericAsync(new { name = "GameDayCli", fingerprint = "gd-cli-1" });
+        var (exit, output) = await cli;
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("✓ run succeeded: remediated in ", output, StringComparison.Ordinal);
+        Assert.Contains("✓ verify passed: recovered in ", output, StringComparison.Ordinal);
+        Assert.Contains("Succeeded", output, StringComparison.Ordinal);
+        Assert.Contains("time to detect", output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Exit, string Output)> RunCliAsync(params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "runbook.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["NO_COLOR"] = "1";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
     private async Task<JsonElement> StartAsync(string runbook)
     {
         var (status, body) = await Http.SendAsync(HttpMethod.Post, $"/api/runbooks/{runbook}/gamedays", new { by = "test" });
@@ -189,6 +235,18 @@ public sealed class game_days_on_a_host(game_days_on_a_host.HostFixture fixture)
             //   timeout: 2m
             // ---
             await Step("fix", ct => { File.Delete("gd-fixed.fault"); return Task.CompletedTask; });
+            """,
+        ["gd-cli"] = """
+            // ---
+            // description: Its game day is started from the CLI
+            // alerts:
+            //   - name: GameDayCli
+            // gameday:
+            //   inject: "true"
+            //   verify: "true"
+            //   timeout: 2m
+            // ---
+            await Step("fix", ct => Task.CompletedTask);
             """,
         ["gd-unheard"] = """
             // ---
