@@ -46,6 +46,10 @@ public sealed class game_days_on_a_host(game_days_on_a_host.HostFixture fixture)
         var newest = history.GetProperty("gameDays").EnumerateArray().First();
         Assert.Equal(id, newest.GetProperty("id").GetString());
         Assert.Equal(detect, newest.GetProperty("timeToDetectSeconds").GetDouble());
+
+        var page = await Http.GetStringAsync(new Uri("/runbooks/gd-fixed", UriKind.Relative));
+        Assert.Contains($"<tr data-gameday=\"{id}\">", page, StringComparison.Ordinal);
+        Assert.Contains("Start one with <code>runbook gameday gd-fixed</code>", page, StringComparison.Ordinal);
     }
 
     [Fact]

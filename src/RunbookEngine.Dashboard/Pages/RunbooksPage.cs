@@ -41,7 +41,7 @@ internal static class RunbooksPage
         return Page(context, "Runbooks", "Runbooks", body.ToString(), started);
     }
 
-    public static async Task<IResult> DetailAsync(string name, HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<IResult> DetailAsync(string name, HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, IGameDayStore gameDays, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         if (catalog.Find(name) is not { } entry)
@@ -84,6 +84,7 @@ internal static class RunbooksPage
         }
 
         body.Append("</tbody></table>");
+        body.Append(await GameDaysSection.RenderAsync(name, d, gameDays, cancellationToken));
         return Page(context, name, "Runbooks", body.ToString(), started);
     }
 
