@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using RunbookEngine.TestSupport;
+using Xunit.Abstractions;
 
 namespace RunbookEngine.IntegrationTests;
 
@@ -10,7 +11,7 @@ namespace RunbookEngine.IntegrationTests;
 /// Prometheus 2.42, whose rule fires when the service is down, routed by Debian's Alertmanager to the host. The game
 /// day kills the service; the alert fires; the runbook restarts the service; Prometheus sees it up; the alert resolves.
 /// </summary>
-public sealed class a_game_day_with_real_monitoring : IAsyncLifetime
+public sealed class a_game_day_with_real_monitoring(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Token = "e2e-gameday-token";
     private const string Runbook = "restart-unhealthy-service";
@@ -101,6 +102,7 @@ public sealed class a_game_day_with_real_monitoring : IAsyncLifetime
         var recover = gameDay.GetProperty("timeToRecoverSeconds").GetDouble();
         Assert.True(detect > 0 && remediate > 0 && recover > 0, gameDay.ToString());
         Assert.True(detect < recover, gameDay.ToString());
+        output.WriteLine($"time to detect {detect} s, to remediate {remediate} s, to recover {recover} s");
 
         var run = await _host.Http.EndedRunAsync(gameDay.GetProperty("runId").GetString()!);
         Assert.Equal("Succeeded", run.Status());

@@ -160,6 +160,23 @@ public sealed class game_days_on_a_host(game_days_on_a_host.HostFixture fixture)
     }
 
     [Fact]
+    public async Task one_running_when_its_host_is_told_to_stop_ends_failed_after_its_restore()
+    {
+        await using var workspace = await HostWorkspace.StartAsync(extraRunbooks: Runbooks);
+        var (_, started) = await workspace.Http.SendAsync(HttpMethod.Post, "/api/runbooks/gd-waits-long/gamedays", new { by = "test" });
+        var id = started.GetProperty("id").GetString()!;
+        await workspace.Http.UntilAsync($"/api/gamedays/{id}", g => g.GetProperty("phase").GetString() == "WaitingForAlert" ? g : null, "the game day never waited for its alert");
+
+        await workspace.RestartAsync();
+        var (_, gameDay) = await workspace.Http.SendAsync(HttpMethod.Get, $"/api/gamedays/{id}");
+
+        Assert.Equal(("Failed", "WaitingForAlert"), (gameDay.GetProperty("status").GetString(), gameDay.GetProperty("phase").GetString()));
+        Assert.Equal("the host stopped while the game day was waiting for the alert", gameDay.GetProperty("error").GetString());
+        Assert.True(gameDay.TryGetProperty("restoredAt", out _), gameDay.ToString());
+        Assert.True(File.Exists(Path.Combine(workspace.Root, "gd-waits-long.restored")), "restore did not run");
+    }
+
+    [Fact]
     public async Task runbook_gameday_follows_one_on_the_host_and_exits_zero_with_its_three_times()
     {
         var cli = RunCliAsync("gameday", "gd-cli", "--server", fixture.Workspace.Host.Address.ToString());
