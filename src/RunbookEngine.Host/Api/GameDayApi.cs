@@ -45,7 +45,7 @@ internal static class GameDayApi
             }
         }
 
-        var started = await runner.StartAsync(name, RunbookEngine.Access.AccessIdentity.Name(request.HttpContext.User) ?? by, cancellationToken);
+        var started = await runner.StartGameDayAsync(name, RunbookEngine.Access.AccessIdentity.Name(request.HttpContext.User) ?? by, cancellationToken);
         return started.Problem switch
         {
             GameDayStartProblem.None => TypedResults.Accepted($"/api/gamedays/{started.GameDay!.Id}", GameDayView.Of(started.GameDay)),

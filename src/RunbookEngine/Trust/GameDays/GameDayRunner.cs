@@ -46,7 +46,7 @@ public sealed partial class GameDayRunner(
     /// <param name="by">Who starts it.</param>
     /// <param name="cancellationToken">Cancels the request (not the game day).</param>
     /// <returns>The game day, or why it cannot start.</returns>
-    public async Task<GameDayStart> StartAsync(string runbook, string by, CancellationToken cancellationToken)
+    public async Task<GameDayStart> StartGameDayAsync(string runbook, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runbook);
         if (catalog.Find(runbook) is not { } entry)
@@ -84,8 +84,12 @@ public sealed partial class GameDayRunner(
 
         LogStarted(gameDay.Id, runbook, by);
         var execution = new GameDayExecution(gameDay, definition, store, runs, events, time, logger);
+
+        // Held until it is listed, so a game day that ends at once is not listed after it has taken itself off.
+        var listed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _running[gameDay.Id] = Task.Run(async () =>
         {
+            await listed.Task;
             try
             {
                 await execution.RunAsync(_stopping.Token);
@@ -95,6 +99,7 @@ public sealed partial class GameDayRunner(
                 _running.TryRemove(gameDay.Id, out _);
             }
         }, CancellationToken.None);
+        listed.SetResult();
         return new GameDayStart(GameDayStartProblem.None, gameDay, null);
     }
 
