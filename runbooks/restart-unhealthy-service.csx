@@ -15,6 +15,10 @@
 // concurrency: "service:{{ params.pidfile }}"
 // cooldown: 5m
 // timeout: 2m
+// gameday:                     # `runbook gameday restart-unhealthy-service`: kill the service, let the monitoring and this runbook bring it back
+//   inject: bash -c 'kill -TERM "$(cat data/services/demo-service.pid)"'
+//   verify: python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8089/', timeout=2)"
+//   timeout: 5m
 // ---
 #load "lib/common.csx"
 

@@ -24,6 +24,8 @@ fi
 if ! command -v prometheus-alertmanager >/dev/null || ! command -v amtool >/dev/null; then
   need prometheus-alertmanager
 fi
+# The game day's end-to-end test has a real Prometheus (Debian's 2.42) scrape a stand-in service and fire the alert.
+command -v prometheus >/dev/null || need prometheus
 # The compose file's test runs its Caddyfile in Debian's caddy, in front of two real hosts.
 command -v caddy >/dev/null || need caddy
 # The dashboard's browser tests drive Debian's chromium (/usr/bin/chromium) through Playwright, which downloads no browser.

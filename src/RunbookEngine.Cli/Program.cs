@@ -14,6 +14,7 @@ var root = new RootCommand("runbook: validate, scaffold, list and run RunbookEng
     CompleteCommand.Create(),
     VerdictCommand.Create(),
     ToilCommand.Create(),
+    GameDayCommand.Create(),
 };
 
 var parsed = root.Parse(args);

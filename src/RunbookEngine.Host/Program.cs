@@ -43,6 +43,7 @@ api.MapAlertApi();
 api.MapCatalogApi();
 api.MapToilApi();
 api.MapTrustApi();
+api.MapGameDayApi();
 
 app.MapGroup("").RequireAuthorization(AccessIdentity.DashboardPolicy).MapRunbookDashboard();
 app.UseRunbookHangfireDashboard();

@@ -302,6 +302,71 @@ public sealed class FrontMatterParserTests
         Assert.Equal($"{File}:3: {expected}", error.ToString());
     }
 
+    [Fact]
+    public void Parse_ReadsAGameDayBlock_AsCommandLines()
+    {
+        var result = Parse("""
+            description: restarts the demo service
+            gameday:
+              inject: bash -c 'kill "$(cat data/services/demo-service.pid)"'
+              verify: curl -fsS http://127.0.0.1:8089/
+              restore: systemctl start demo
+              timeout: 5m
+            """);
+
+        Assert.Empty(result.Errors);
+        var gameDay = result.Definition!.GameDay!;
+        Assert.Equal("bash -c 'kill \"$(cat data/services/demo-service.pid)\"'", gameDay.Inject);
+        Assert.Equal("curl -fsS http://127.0.0.1:8089/", gameDay.Verify);
+        Assert.Equal("systemctl start demo", gameDay.Restore);
+        Assert.Equal(TimeSpan.FromMinutes(5), gameDay.Timeout);
+    }
+
+    [Fact]
+    public void Parse_OfAGameDayWithOnlyInjectAndVerify_HasNoRestoreAndTheDefaultTimeout()
+    {
+        var result = Parse("description: ok\ngameday: { inject: \"true\", verify: \"true\" }");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(new GameDayDefinition("true", "true", null, TimeSpan.FromMinutes(10)), result.Definition!.GameDay);
+        Assert.Null(Parse("description: ok").Definition!.GameDay);
+    }
+
+    [Fact]
+    public void Parse_OfAGameDayWithoutInjectOrVerify_AsksForEach()
+    {
+        var result = Parse("description: ok\ngameday:\n  restore: \"true\"");
+
+        Assert.Null(result.Definition);
+        Assert.Equal(
+        [
+            $"{File}:4: `gameday`: needs `inject:`, the command that breaks what the runbook fixes",
+            $"{File}:4: `gameday`: needs `verify:`, a command that exits 0 once the fault is gone",
+        ], result.Errors.Select(e => e.ToString()));
+    }
+
+    [Theory]
+    [InlineData("  restor: \"true\"", "`gameday.restor`: is not a front matter key; did you mean `restore`? known keys: inject, verify, restore, timeout")]
+    [InlineData("  timeout: soon", "`gameday.timeout`: 'soon' is not a duration; use 10m, 1h30m or 00:10:00")]
+    [InlineData("  timeout: 0s", "`gameday.timeout`: '0s' is not a duration; use 10m, 1h30m or 00:10:00")]
+    [InlineData("  restore: \"bash -c 'unclosed\"", "`gameday.restore`: 'bash -c 'unclosed' is not a command line: ")]
+    [InlineData("  restore: \"  \"", "`gameday.restore`: is empty: give the command to run")]
+    public void Parse_OfABadGameDayKey_NamesTheLineAndTheKey(string line, string expected)
+    {
+        var result = Parse($"description: ok\ngameday:\n  inject: \"true\"\n  verify: \"true\"\n{line}");
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith($"{File}:6: {expected}", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_OfAGameDayThatIsNotAMapping_SaysWhatItNeeds()
+    {
+        var error = Assert.Single(Parse("description: ok\ngameday: kill it").Errors);
+
+        Assert.Equal($"{File}:3: `gameday`: must be a mapping with `inject:`, `verify:` and optionally `restore:` and `timeout:`", error.ToString());
+    }
+
     private static FrontMatterResult Parse(string yaml)
     {
         var header = string.Join('\n', yaml.Split('\n').Select(line => "// " + line));

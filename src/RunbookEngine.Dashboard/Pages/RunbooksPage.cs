@@ -46,7 +46,7 @@ internal static class RunbooksPage
     }
 
     public static async Task<IResult> DetailAsync(
-        string name, HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, FreshnessReader freshness, Trust.Modes.TrustRecords trust, TimeProvider time, CancellationToken cancellationToken)
+        string name, HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, FreshnessReader freshness, Trust.Modes.TrustRecords trust, IGameDayStore gameDays, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         if (catalog.Find(name) is not { } entry)
@@ -92,6 +92,7 @@ internal static class RunbooksPage
         }
 
         body.Append("</tbody></table>");
+        body.Append(await GameDaysSection.RenderAsync(name, d, gameDays, cancellationToken));
         return Page(context, name, "Runbooks", body.ToString(), started);
     }
 

@@ -13,6 +13,7 @@ using RunbookEngine.Telemetry;
 using RunbookEngine.Toil;
 using RunbookEngine.Trust.Drills;
 using RunbookEngine.Trust.Freshness;
+using RunbookEngine.Trust.GameDays;
 
 namespace RunbookEngine.Hosting;
 
@@ -153,6 +154,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<Alerts.Sources.CustomAlertSources>();
         services.AddRunbookTelemetry();
         services.AddRunbookRetention();
+        services.AddRunbookGameDays();
         return services;
     }
 

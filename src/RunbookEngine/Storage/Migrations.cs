@@ -246,7 +246,7 @@ internal static class Migrations
         CREATE INDEX ix_runbook_runs_proposed ON runbook_runs (runbook, queued_at) WHERE proposal IS NOT NULL;
         """,
 
-        // 15: the `runbooks` check of a commit is posted once for the whole cluster. Two nodes that fetch the same commit
+        // 12: the `runbooks` check of a commit is posted once for the whole cluster. Two nodes that fetch the same commit
         // (or the same pull request's head) within a request's length both found no check on GitHub and both posted one;
         // now each first inserts (commit, check name), and only the node whose insert wins posts. A node that gives up
         // posting deletes its row, so a later sync can try again. A version also keeps the pull request GitHub's API says
@@ -260,6 +260,34 @@ internal static class Migrations
             PRIMARY KEY (head_sha, check_name)
         );
         ALTER TABLE runbook_versions ADD COLUMN pull_request INTEGER NULL;
+        """,
+
+        // 13: game days: a fault injected on purpose, the alert it raised, the run that fixed it, the check that it is
+        // gone, and the times between. The partial unique index is what allows one running game day per runbook across a
+        // cluster; `node` and `heartbeat_at` let any node tell a game day whose node died from one still going.
+        """
+        CREATE TABLE runbook_gamedays (
+            id TEXT PRIMARY KEY,
+            runbook TEXT NOT NULL,
+            started_by TEXT NOT NULL,
+            started_at BIGINT NOT NULL,
+            injected_at BIGINT NULL,
+            alert_id TEXT NULL,
+            alert_at BIGINT NULL,
+            run_id TEXT NULL,
+            remediated_at BIGINT NULL,
+            verified_at BIGINT NULL,
+            restored_at BIGINT NULL,
+            finished_at BIGINT NULL,
+            status TEXT NOT NULL,
+            phase TEXT NOT NULL,
+            error TEXT NULL,
+            log TEXT NOT NULL,
+            node TEXT NOT NULL,
+            heartbeat_at BIGINT NOT NULL
+        );
+        CREATE INDEX ix_runbook_gamedays_runbook ON runbook_gamedays (runbook, started_at DESC, id DESC);
+        CREATE UNIQUE INDEX ux_runbook_gamedays_running ON runbook_gamedays (runbook) WHERE status = 'Running';
         """,
     ];
 
