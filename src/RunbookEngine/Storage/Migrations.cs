@@ -235,7 +235,8 @@ internal static class Migrations
 
         // 11: runbooks earn trust. A run in shadow or confirm mode says so (`mode`, null for auto); a shadow run that
         // stopped before its first side effect keeps what it would have done (`proposal`, JSON), and a person's verdict
-        // on it. The partial index serves a runbook's shadow record, which the promotion suggestion counts.
+        // on it. The partial indexes serve a runbook's shadow and confirm records, which the promotion suggestion counts
+        // on every read of the runbooks list: without them that read would scan every run ever kept.
         """
         ALTER TABLE runbook_runs ADD COLUMN mode TEXT NULL;
         ALTER TABLE runbook_runs ADD COLUMN proposal TEXT NULL;
@@ -244,6 +245,7 @@ internal static class Migrations
         ALTER TABLE runbook_runs ADD COLUMN verdict_comment TEXT NULL;
         ALTER TABLE runbook_runs ADD COLUMN verdict_at BIGINT NULL;
         CREATE INDEX ix_runbook_runs_proposed ON runbook_runs (runbook, queued_at) WHERE proposal IS NOT NULL;
+        CREATE INDEX ix_runbook_runs_confirm ON runbook_runs (runbook, queued_at) WHERE mode = 'confirm';
         """,
 
         // 12: the `runbooks` check of a commit is posted once for the whole cluster. Two nodes that fetch the same commit
