@@ -39,7 +39,7 @@ try
 {
     await Step("probe health", async ct =>
     {
-        if (!await HttpHealthy(url, probeTimeout, ct))
+        if (!await HttpHealthy(Http, url, probeTimeout, ct))
         {
             throw new RunbookFailedException($"{url} did not answer 2xx");
         }
@@ -93,7 +93,7 @@ await Step("start service", async ct =>
 
 await Step("verify health", async ct =>
 {
-    if (!await HttpHealthy(url, probeTimeout, ct))
+    if (!await HttpHealthy(Http, url, probeTimeout, ct))
     {
         throw new RunbookFailedException($"{url} still does not answer after the restart; see {logFile}");
     }
