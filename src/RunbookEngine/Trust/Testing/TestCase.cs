@@ -140,6 +140,14 @@ public sealed record CaseExpectation
 
     /// <summary>Where the case gives its expectation.</summary>
     public int Line { get; init; } = 1;
+
+    /// <summary>The line of each key of the expectation, so a difference points at what it concerns.</summary>
+    public IReadOnlyDictionary<string, int> Lines { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The line of one of the expectation's keys, or of the expectation when it does not give the key.</summary>
+    /// <param name="key">The key, e.g. <c>status</c>.</param>
+    /// <returns>The 1-based line.</returns>
+    public int LineOf(string key) => Lines.GetValueOrDefault(key, Line);
 }
 
 /// <summary>A step the run must reach.</summary>

@@ -89,8 +89,7 @@ public static class TestCaseReader
             Http = [.. map.Items("http").SelectMany((node, i) => ReadHttp(new Map(AsMapping(node, $"http[{i}]"), $"http[{i}]")))],
             Humans = [.. map.Items("humans").Select((node, i) => ReadHuman(new Map(AsMapping(node, $"humans[{i}]"), $"humans[{i}]")))],
             Expect = ReadExpect(new Map(AsMapping(map.Get("expect")!, "expect"), "expect")),
-            Lines = root.Children.Where(pair => pair.Key is YamlScalarNode { Value: not null }).ToDictionary(
-                pair => ((YamlScalarNode)pair.Key).Value!, pair => (int)pair.Key.Start.Line, StringComparer.Ordinal),
+            Lines = map.KeyLines(),
         };
     }
 
@@ -227,6 +226,7 @@ public static class TestCaseReader
             Error = map.String("error"),
             Proposal = map.String("proposal"),
             Line = map.Line,
+            Lines = map.KeyLines(),
         };
     }
 
@@ -306,6 +306,10 @@ public static class TestCaseReader
                 }
             }
         }
+
+        public Dictionary<string, int> KeyLines() =>
+            node.Children.Where(pair => pair.Key is YamlScalarNode { Value: not null }).ToDictionary(
+                pair => ((YamlScalarNode)pair.Key).Value!, pair => (int)pair.Key.Start.Line, StringComparer.Ordinal);
 
         public string? String(string key) => Get(key) is { } value ? Scalar(value, Where(key)) : null;
 

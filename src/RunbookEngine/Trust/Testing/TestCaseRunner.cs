@@ -181,7 +181,7 @@ public sealed class TestCaseRunner(RunbookCompiler compiler, TimeProvider time)
         {
             if (testCase.Expect.Matches is { Count: > 0 })
             {
-                failures.Add(new CaseFailure("expect.matches names runbooks, but the case gives no alert: or payload: to match", testCase.Expect.Line));
+                failures.Add(new CaseFailure("expect.matches names runbooks, but the case gives no alert: or payload: to match", testCase.Expect.LineOf("matches")));
             }
 
             return true;
@@ -194,7 +194,7 @@ public sealed class TestCaseRunner(RunbookCompiler compiler, TimeProvider time)
         {
             if (!expected.SequenceEqual(matches, StringComparer.Ordinal))
             {
-                failures.Add(new CaseFailure($"matches: expected [{string.Join(", ", expected)}], the alert matches [{string.Join(", ", matches)}]", testCase.Expect.Line));
+                failures.Add(new CaseFailure($"matches: expected [{string.Join(", ", expected)}], the alert matches [{string.Join(", ", matches)}]", testCase.Expect.LineOf("matches")));
             }
         }
         else if (!matches.Contains(testCase.Runbook, StringComparer.Ordinal))
@@ -256,34 +256,34 @@ public sealed class TestCaseRunner(RunbookCompiler compiler, TimeProvider time)
         var error = result.Error is { } e ? $" ({e})" : "";
         if (expect.Status is { } status && !string.Equals(status, result.Status.ToString(), StringComparison.Ordinal))
         {
-            failures.Add(new CaseFailure($"status: expected {status}, the run ended {result.Status}{error}", expect.Line));
+            failures.Add(new CaseFailure($"status: expected {status}, the run ended {result.Status}{error}", expect.LineOf("status")));
         }
 
         if (expect.Error is { } text && (result.Error is null || !result.Error.Contains(text, StringComparison.Ordinal)))
         {
-            failures.Add(new CaseFailure($"error: expected it to contain '{text}', the run's error is {(result.Error is null ? "none" : $"'{result.Error}'")}", expect.Line));
+            failures.Add(new CaseFailure($"error: expected it to contain '{text}', the run's error is {(result.Error is null ? "none" : $"'{result.Error}'")}", expect.LineOf("error")));
         }
 
         if (expect.Proposal is { } proposal && !string.Equals(proposal, result.Proposal?.Step, StringComparison.Ordinal))
         {
-            failures.Add(new CaseFailure($"proposal: expected step '{proposal}', the run proposed {(result.Proposal is { } p ? $"'{p.Step}'" : "nothing")}", expect.Line));
+            failures.Add(new CaseFailure($"proposal: expected step '{proposal}', the run proposed {(result.Proposal is { } p ? $"'{p.Step}'" : "nothing")}", expect.LineOf("proposal")));
         }
 
         foreach (var (name, value) in expect.Parameters)
         {
             if (!parameters.TryGetValue(name, out var bound))
             {
-                failures.Add(new CaseFailure($"parameters.{name}: expected '{value}', the runbook has no such parameter (it has {string.Join(", ", parameters.Keys)})", expect.Line));
+                failures.Add(new CaseFailure($"parameters.{name}: expected '{value}', the runbook has no such parameter (it has {string.Join(", ", parameters.Keys)})", expect.LineOf("parameters")));
             }
             else if (!string.Equals(value, bound, StringComparison.Ordinal))
             {
-                failures.Add(new CaseFailure($"parameters.{name}: expected '{value}', bound '{bound}'", expect.Line));
+                failures.Add(new CaseFailure($"parameters.{name}: expected '{value}', bound '{bound}'", expect.LineOf("parameters")));
             }
         }
 
         if (expect.Steps is { } steps)
         {
-            CompareSteps(steps, result.Steps, failures, expect.Line);
+            CompareSteps(steps, result.Steps, failures, expect.LineOf("steps"));
         }
     }
 
