@@ -56,7 +56,7 @@ public sealed class a_test_case_recorded_from_a_real_alert : IAsyncLifetime
         Assert.Equal("application/yaml", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains($"\"{url}\"", yaml, StringComparison.Ordinal);
         Assert.Contains("echo answered 200", yaml, StringComparison.Ordinal);
-        Assert.Contains("\"alive\"", yaml, StringComparison.Ordinal);
+        Assert.Contains("{\\\"status\\\":\\\"alive\\\"}", yaml, StringComparison.Ordinal);
 
         CopyRunbooks();
         var server = _workspace.Host.Address.ToString();

@@ -94,9 +94,8 @@ public static partial class TestCaseRecording
         var text = writer.ToString();
 
         // YamlStream ends a document with "...", which a person editing the case would only wonder about.
-        return text.EndsWith("...\n", StringComparison.Ordinal) || text.EndsWith("...\r\n", StringComparison.Ordinal)
-            ? text[..text.LastIndexOf("...", StringComparison.Ordinal)]
-            : text;
+        var end = text.TrimEnd().EndsWith("...", StringComparison.Ordinal) ? text.TrimEnd()[..^3] : text;
+        return end.TrimEnd() + "\n";
     }
 
     private static YamlMappingNode Alert(RunbookAlert alert)
