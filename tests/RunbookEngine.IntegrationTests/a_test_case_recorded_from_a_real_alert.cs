@@ -26,12 +26,17 @@ public sealed class a_test_case_recorded_from_a_real_alert : IAsyncLifetime
         }
         """;
 
+    // The same runbook in a process of its own, which keeps its calls itself.
+    private static readonly string ProbeApart = Probe
+        .Replace("//   - name: ProbeMe\n", "//   - name: ProbeMeApart\n", StringComparison.Ordinal)
+        .Replace("// ---\nvar status", "// isolation: process\n// ---\nvar status", StringComparison.Ordinal);
+
     private HostWorkspace _workspace = null!;
     private string _copy = null!;
 
     public async Task InitializeAsync()
     {
-        _workspace = await HostWorkspace.StartAsync(extraRunbooks: new Dictionary<string, string> { ["on-probe-me"] = Probe });
+        _workspace = await HostWorkspace.StartAsync(extraRunbooks: new Dictionary<string, string> { ["on-probe-me"] = Probe, ["on-probe-me-apart"] = ProbeApart });
         _copy = Directory.CreateTempSubdirectory("runbook-recorded-").FullName;
     }
 
@@ -77,6 +82,27 @@ public sealed class a_test_case_recorded_from_a_real_alert : IAsyncLifetime
 
         Assert.True(changedExit == 1, changed);
         Assert.Contains("step 2: expected 'say it', the run's step 2 is 'say so' (Succeeded)", changed, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task keeps_the_calls_of_a_run_in_a_process_of_its_own()
+    {
+        var http = _workspace.Http;
+        var url = new Uri(_workspace.Host.Address, "/healthz").ToString();
+        var alertId = (await http.PostGenericAsync(new { name = "ProbeMeApart", fingerprint = "apart-1", annotations = new { url } })).Single();
+        var alert = await http.SettledAlertAsync(alertId);
+        Assert.Equal("Succeeded", (await http.EndedRunAsync(alert.Decisions().Single().RunId!)).Status());
+
+        CopyRunbooks();
+        var (recordExit, recorded) = await RunCliAsync("record", alertId, "--server", _workspace.Host.Address.ToString(), "--dir", _copy);
+        var (testExit, tested) = await RunCliAsync("test", _copy, "--runbook", "on-probe-me-apart");
+
+        Assert.True(recordExit == 0, recorded);
+        var yaml = File.ReadAllText(Assert.Single(Directory.GetFiles(Path.Combine(_copy, "tests", "on-probe-me-apart"))));
+        Assert.Contains("echo answered 200", yaml, StringComparison.Ordinal);
+        Assert.Contains($"\"{url}\"", yaml, StringComparison.Ordinal);
+        Assert.True(testExit == 0, tested);
+        Assert.Contains("✓ on-probe-me-apart/recorded-", tested, StringComparison.Ordinal);
     }
 
     [Fact]
