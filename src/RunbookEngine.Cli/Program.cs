@@ -12,6 +12,7 @@ var root = new RootCommand("runbook: validate, scaffold, list, test and run Runb
     RunsCommand.Create(),
     VersionsCommand.Create(),
     CompleteCommand.Create(),
+    VerdictCommand.Create(),
     ToilCommand.Create(),
     TestCommand.Create(),
     RecordCommand.Create(),

@@ -19,6 +19,7 @@ public static class DashboardEndpoints
         app.MapPost("/runs/{id}/cancel", Actions.CancelAsync);
         app.MapPost("/runs/{id}/retry", Actions.RetryAsync);
         app.MapPost("/runs/{id}/steps/{step:int}/complete", Actions.CompleteAsync);
+        app.MapPost("/runs/{id}/verdict", Actions.VerdictAsync);
         app.MapGet("/runbooks", RunbooksPage.ListAsync);
         app.MapGet("/runbooks/{name}", RunbooksPage.DetailAsync);
         app.MapPost("/runbooks/{name}/start", Actions.StartAsync);

@@ -134,6 +134,8 @@ internal static class Html
         .s-WaitingForHuman, .s-Guarded, .s-Cooldown, .s-Busy { background: #fff4d6; color: #8a5a00; }
         .s-Queued, .s-Cancelled, .s-Skipped, .s-Interrupted, .s-Duplicate, .s-Resolution { background: #eef0f4; color: #475467; }
         .s-Unautomated { background: #f4e8ff; color: #6b2fb3; }
+        .s-fresh { background: #e3f6ea; color: #137a3a; } .s-aging { background: #fff4d6; color: #8a5a00; } .s-stale { background: #fde8e7; color: #b42318; }
+        .s-Proposed, .s-shadow, .s-confirm { background: #e8f4f8; color: #0b6378; }
         form.filters { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin-bottom: 12px; }
         form.filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); }
         input, select, button, textarea { font: inherit; padding: 4px 8px; border: 1px solid #cfd4dc; border-radius: 5px; background: #fff; }

@@ -42,6 +42,7 @@ api.MapRunbookApi();
 api.MapAlertApi();
 api.MapCatalogApi();
 api.MapToilApi();
+api.MapTrustApi();
 
 app.MapGroup("").RequireAuthorization(AccessIdentity.DashboardPolicy).MapRunbookDashboard();
 app.UseRunbookHangfireDashboard();

@@ -63,6 +63,9 @@ public sealed class RunbookEngineOptions
     /// <summary>How runs are executed: in the host's process or in a process of their own.</summary>
     public Runs.ExecutionOptions Execution { get; set; } = new();
 
+    /// <summary>How runbooks earn and keep trust: when a promotion is suggested, and when a runbook stops being fresh.</summary>
+    public Trust.TrustOptions Trust { get; set; } = new();
+
     /// <summary>True when the PostgreSQL store is selected.</summary>
     public bool UsesPostgres => string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase);
 }

@@ -5,7 +5,7 @@ using RunbookEngine.TestSupport;
 
 namespace RunbookEngine.Cli.Tests;
 
-/// <summary><c>runbook complete</c> and <c>runbook toil</c> against a host that answers with canned bodies.</summary>
+/// <summary><c>runbook complete</c>, <c>runbook verdict</c> and <c>runbook toil</c> against a host that answers with canned bodies.</summary>
 public sealed class HostCommandTests
 {
     private const string Step = """
@@ -202,6 +202,60 @@ public sealed class HostCommandTests
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("answered 400: from must be before to", result.StdErr, StringComparison.Ordinal);
         Assert.Equal("", result.StdOut);
+    }
+
+    [Fact]
+    public async Task Verdict_PostsRightOrWrongWithTheCommentAndSaysWhatWasJudged()
+    {
+        await using var host = await FakeHost.StartAsync(200, """
+            {"runId":"r-7","status":"Proposed","proposal":{"step":"restart nginx","action":"step","parameters":{}},
+             "verdict":{"right":false,"by":"bob","comment":"it was the disk","at":"2026-11-24T10:00:00+00:00"}}
+            """);
+
+        var result = await RunAsync("verdict", "r-7", "wrong", "--comment", "it was the disk", "--by", "bob", "--server", host.Url);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var request = Assert.Single(host.Requests);
+        Assert.Equal(("POST", "/api/runs/r-7/verdict"), (request.Method, request.Path));
+        var body = JsonDocument.Parse(request.Body).RootElement;
+        Assert.Equal((false, "bob", "it was the disk"), (body.GetProperty("right").GetBoolean(), body.GetProperty("by").GetString(), body.GetProperty("comment").GetString()));
+        Assert.Equal("run r-7: proposing 'restart nginx' would have been wrong, says bob", result.StdOut.Trim());
+    }
+
+    [Theory]
+    [InlineData(409, 1)]
+    [InlineData(404, 2)]
+    public async Task Verdict_WhenTheHostRefuses_PrintsItsErrorAndExitsWithTheUsualCode(int status, int exitCode)
+    {
+        await using var host = await FakeHost.StartAsync(status, """{"error":"run 'r-1' is Succeeded, not Proposed"}""");
+
+        var result = await RunAsync("verdict", "r-1", "right", "--server", host.Url);
+
+        Assert.True(result.ExitCode == exitCode, result.ToString());
+        Assert.Contains($"answered {status}: run 'r-1' is Succeeded, not Proposed", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verdict_OtherThanRightOrWrong_IsRefusedBeforeAnyRequest()
+    {
+        await using var host = await FakeHost.StartAsync(200, "{}");
+
+        var result = await RunAsync("verdict", "r-1", "yes", "--server", host.Url);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("yes", result.StdErr, StringComparison.Ordinal);
+        Assert.Empty(host.Requests);
+    }
+
+    [Fact]
+    public async Task Toil_WithDrills_ShowsThemApartFromTheTable()
+    {
+        await using var host = await FakeHost.StartAsync(200, Report.Replace("\"total\":{", "\"drills\":{\"runs\":2,\"proposed\":1,\"failed\":1,\"automatedMinutes\":0.4,\"humanMinutes\":0},\"total\":{", StringComparison.Ordinal));
+
+        var result = await RunAsync("toil", "--server", host.Url);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("drills (not in the savings): 2 runs, 1 proposed, 1 failed, 0.4 automated min", result.StdOut, StringComparison.Ordinal);
     }
 
     private static Task<CliResult> RunAsync(params string[] arguments) =>

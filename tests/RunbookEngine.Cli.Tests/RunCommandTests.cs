@@ -67,6 +67,30 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_InShadowMode_StopsBeforeTheDeletionAndSaysWhatItWouldHaveDone()
+    {
+        var target = OldFiles("logs", ("old.log", 10));
+
+        var result = await _workspace.RunAsync("run", "disk-cleanup", "-p", $"path={target}", "-p", "threshold_percent=0", "--mode", "shadow", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var run = JsonDocument.Parse(result.StdOut).RootElement;
+        Assert.Equal(("proposed", "shadow"), (run.GetProperty("status").GetString(), run.GetProperty("mode").GetString()));
+        Assert.Equal(("delete old files", "step"), (run.GetProperty("proposal").GetProperty("step").GetString(), run.GetProperty("proposal").GetProperty("action").GetString()));
+        Assert.Equal(["measure usage", "find old files", "delete old files"], Steps(run).Select(s => s.Name));
+        Assert.True(File.Exists(Path.Combine(target, "old.log")));
+    }
+
+    [Fact]
+    public async Task Run_WithAModeThatDoesNotExist_IsAUsageError()
+    {
+        var result = await _workspace.RunAsync("run", "disk-cleanup", "--mode", "yolo");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("yolo", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_ShowsLiveStepsAndASummaryTable()
     {
         var result = await _workspace.RunAsync("run", "tls-cert-expiry", "-p", $"cert_path={Certificate(daysLeft: 400)}");

@@ -40,6 +40,41 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.Contains("::error file=broken/bad-front-matter.csx,line=3,title=runbook RB110::`timeout`: '10 minutes' is not a duration; use 10m, 1h30m or 00:10:00", result.StdOut, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Validate_WithRequireReview_FailsARunbookWhoseReviewDateHasPassed_NamingTheDateAndTheFile()
+    {
+        WriteReviewFolder();
+
+        var result = await _workspace.RunAsync("validate", "reviewed", "--require-review");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("reviewed/overdue.csx:3: review_by 2020-01-31 has passed", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("✓ current", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("1 of 2 runbooks invalid", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_WithoutRequireReview_PassesARunbookWhoseReviewDateHasPassed()
+    {
+        WriteReviewFolder();
+
+        var result = await _workspace.RunAsync("validate", "reviewed");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("2 runbooks valid", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_WithRequireReviewAndGithubFormat_AnnotatesTheReviewDateLine()
+    {
+        WriteReviewFolder();
+
+        var result = await _workspace.RunAsync("validate", "reviewed", "--require-review", "--format", "github");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("::error file=reviewed/overdue.csx,line=3,title=runbook RB120::review_by 2020-01-31 has passed", result.StdOut, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("validate", "no-such-folder")]
     [InlineData("validate", "--format", "xml")]
@@ -54,6 +89,12 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     public void Dispose() => _workspace.Dispose();
+
+    private void WriteReviewFolder()
+    {
+        _workspace.Write("reviewed/overdue.csx", "// ---\n// description: overdue\n// review_by: 2020-01-31\n// ---\nawait Step(\"ok\", ct => Task.CompletedTask);\n");
+        _workspace.Write("reviewed/current.csx", "// ---\n// description: current\n// review_by: 2999-12-31\n// ---\nawait Step(\"ok\", ct => Task.CompletedTask);\n");
+    }
 
     private void WriteBrokenFolder()
     {

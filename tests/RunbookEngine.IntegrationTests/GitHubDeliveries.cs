@@ -31,6 +31,17 @@ internal static class GitHubDeliveries
         return JsonSerializer.SerializeToUtf8Bytes(push);
     }
 
+    /// <summary>
+    /// A recorded <c>pull_request</c> delivery (<paramref name="file"/>) with every field as GitHub sent it, but for its head
+    /// commit, moved to <paramref name="headSha"/>, a commit of the test's repository.
+    /// </summary>
+    public static byte[] PullRequest(string file, string headSha)
+    {
+        var pull = JsonNode.Parse(Fixture(file))!.AsObject();
+        pull["pull_request"]!["head"]!["sha"] = headSha;
+        return JsonSerializer.SerializeToUtf8Bytes(pull);
+    }
+
     /// <summary>The <c>X-Hub-Signature-256</c> value for <paramref name="body"/> under <paramref name="secret"/>.</summary>
     public static string Sign(string secret, byte[] body) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
 }

@@ -29,6 +29,31 @@ internal sealed class GitRemote
     /// <summary>Writes (or, with null text, deletes) files, commits and pushes; answers the new commit.</summary>
     public async Task<string> CommitAsync(string message, IReadOnlyDictionary<string, string?> files, string branch = "main")
     {
+        await WriteAsync(files);
+        await RunAsync(Clone, "add", "--all");
+        await RunAsync(Clone, "-c", "user.name=Ada Lovelace", "-c", "user.email=ada@example.com", "commit", "--quiet", "-m", message);
+        await RunAsync(Clone, "push", "--quiet", "origin", $"HEAD:refs/heads/{branch}");
+        return (await RunAsync(Clone, "rev-parse", "HEAD")).Trim();
+    }
+
+    /// <summary>
+    /// Commits <paramref name="files"/> on top of <paramref name="branch"/> without moving it, and pushes the commit as
+    /// GitHub keeps a pull request's head (a fork's too): <c>refs/pull/NUMBER/head</c>. Answers the head commit.
+    /// </summary>
+    public async Task<string> PullRequestAsync(int number, string message, IReadOnlyDictionary<string, string?> files, string branch = "main")
+    {
+        await RunAsync(Clone, "checkout", "--quiet", "--detach");
+        await WriteAsync(files);
+        await RunAsync(Clone, "add", "--all");
+        await RunAsync(Clone, "-c", "user.name=Grace Hopper", "-c", "user.email=grace@example.com", "commit", "--quiet", "-m", message);
+        var head = (await RunAsync(Clone, "rev-parse", "HEAD")).Trim();
+        await RunAsync(Clone, "push", "--quiet", "origin", $"HEAD:refs/pull/{number}/head");
+        await RunAsync(Clone, "checkout", "--quiet", "--force", branch);
+        return head;
+    }
+
+    private async Task WriteAsync(IReadOnlyDictionary<string, string?> files)
+    {
         foreach (var (path, text) in files)
         {
             var full = Path.Combine(Clone, path);
@@ -41,11 +66,6 @@ internal sealed class GitRemote
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
             await File.WriteAllTextAsync(full, text);
         }
-
-        await RunAsync(Clone, "add", "--all");
-        await RunAsync(Clone, "-c", "user.name=Ada Lovelace", "-c", "user.email=ada@example.com", "commit", "--quiet", "-m", message);
-        await RunAsync(Clone, "push", "--quiet", "origin", $"HEAD:refs/heads/{branch}");
-        return (await RunAsync(Clone, "rev-parse", "HEAD")).Trim();
     }
 
     private static async Task<string> RunAsync(string directory, params string[] arguments)

@@ -28,7 +28,7 @@ public sealed class a_cluster_following_git(ITestOutputHelper output) : IAsyncLi
         await Step("echo", ct => { Log.Info("version {{marker}}"); return Task.CompletedTask; });
         """;
 
-    private async Task<HostWorkspace> StartNodeAsync(string id, bool executes, bool followsGit = true, IReadOnlyDictionary<string, string>? runbooks = null)
+    private async Task<HostWorkspace> StartNodeAsync(string id, bool executes, bool followsGit = true, IReadOnlyDictionary<string, string>? runbooks = null, Uri? gitHubApi = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -43,6 +43,13 @@ public sealed class a_cluster_following_git(ITestOutputHelper output) : IAsyncLi
             settings["RunbookEngine__Catalog__Git__Url"] = _remote.Bare;
             settings["RunbookEngine__Catalog__Git__WebhookSecret"] = Secret;
             settings["RunbookEngine__Catalog__Git__FetchInterval"] = "01:00:00";
+        }
+
+        if (gitHubApi is not null)
+        {
+            settings["RunbookEngine__GitHub__ApiUrl"] = gitHubApi.ToString();
+            settings["RunbookEngine__GitHub__Repository"] = "acme/runbooks";
+            settings["RunbookEngine__GitHub__Token"] = "ghp_cluster-token";
         }
 
         var node = await HostWorkspace.StartAsync(settings, runbooks);
@@ -98,6 +105,24 @@ public sealed class a_cluster_following_git(ITestOutputHelper output) : IAsyncLi
         Assert.Equal((202, 200), (delivered, replayed));
         Assert.Contains("already handled", answer.GetProperty("ignored").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task two_nodes_that_load_the_same_commit_post_one_check_on_it_between_them()
+    {
+        await using var api = FakeGitHubApi.Start();
+        var commit = await _remote.CommitAsync("v2", new Dictionary<string, string?> { ["echo.csx"] = Echo("v2") });
+
+        // Both report the commit they start at, and the fake lists no check run to either: the database decides.
+        var nodes = await Task.WhenAll(StartNodeAsync("node-0", executes: false, gitHubApi: api.Address), StartNodeAsync("node-1", executes: false, gitHubApi: api.Address));
+        await api.UntilAsync(r => r.Any(q => IsCreate(q, commit)), "no node checked the commit");
+        await UntilAsync(() => Task.FromResult(nodes.Any(n => n.Host.Log.Contains("another node's to post", StringComparison.Ordinal))));
+
+        Assert.Single(api.Requests, q => IsCreate(q, commit));
+        Assert.Single(nodes, n => n.Host.Log.Contains($"The runbooks check on {commit} is another node's to post", StringComparison.Ordinal));
+    }
+
+    private static bool IsCreate(GitHubRequest request, string commit) =>
+        request.Method == "POST" && request.Path == "/repos/acme/runbooks/check-runs" && request.Body?.GetProperty("head_sha").GetString() == commit;
 
     private static async Task<string?> CommitOfAsync(HostWorkspace node)
     {

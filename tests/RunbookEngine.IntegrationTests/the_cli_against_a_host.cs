@@ -72,7 +72,7 @@ public sealed class the_cli_against_a_host : IAsyncLifetime
             page => page.GetProperty("runs").EnumerateArray().FirstOrDefault() is { ValueKind: System.Text.Json.JsonValueKind.Object } run ? run : null,
             $"no run of {runbook} came to wait for a person")).GetProperty("id").GetString()!;
 
-    private static async Task<(int Exit, string Output)> RunCliAsync(params string[] arguments)
+    internal static async Task<(int Exit, string Output)> RunCliAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "runbook.dll"));

@@ -70,7 +70,7 @@ public sealed class FrontMatterParserTests
 
     [Theory]
     [InlineData("timeout: 10 minutes", 7, "`timeout`: '10 minutes' is not a duration; use 10m, 1h30m or 00:10:00")]
-    [InlineData("timout: 10m", 7, "`timout`: is not a front matter key; did you mean `timeout`? known keys: description, owner, tags, alerts, schedule, parameters, manual_minutes, concurrency, on_conflict, timeout, retries, retry_backoff, cooldown, cancel_on_resolve, isolation")]
+    [InlineData("timout: 10m", 7, "`timout`: is not a front matter key; did you mean `timeout`? known keys: description, owner, tags, alerts, schedule, parameters, manual_minutes, concurrency, on_conflict, timeout, retries, retry_backoff, cooldown, cancel_on_resolve, isolation, mode, confirm, drill, review_by, gameday")]
     [InlineData("schedule: \"0 */6 * *\"", 7, "`schedule`: '0 */6 * *' has 4 fields; a schedule has 5: minute hour day-of-month month day-of-week, e.g. \"0 */6 * * *\"")]
     [InlineData("schedule: \"61 * * * *\"", 7, "`schedule`: minute '61' in '61 * * * *' must be a number from 0 to 59")]
     [InlineData("schedule: \"0 0 1 * MON\"", 7, "`schedule`: '0 0 1 * MON' restricts both day-of-month and day-of-week; set one of them to *")]
@@ -205,6 +205,101 @@ public sealed class FrontMatterParserTests
         var result = FrontMatterParser.Parse(File, "// ---\n// description: harmless\n// ---\nSystem.IO.File.Delete(\"/etc/passwd\");\n");
 
         Assert.Empty(result.Errors);
+    }
+
+    [Fact]
+    public void Parse_ReadsADrillAgainstATestCase()
+    {
+        var result = Parse("description: ok\ndrill: { schedule: \"0 6 * * 1\", case: disk-full }");
+
+        Assert.Empty(result.Errors);
+        var drill = result.Definition!.Drill!;
+        Assert.Equal(("0 6 * * 1", "disk-full", (string?)null), (drill.Schedule.Expression, drill.Case, drill.Alert));
+    }
+
+    [Fact]
+    public void Parse_ReadsADrillAgainstARecordedAlert()
+    {
+        var result = Parse("description: ok\ndrill:\n  schedule: \"@daily\"\n  alert: 01JABCDEF");
+
+        Assert.Empty(result.Errors);
+        var drill = result.Definition!.Drill!;
+        Assert.Equal(((string?)null, "01JABCDEF"), (drill.Case, drill.Alert));
+    }
+
+    [Theory]
+    [InlineData("drill: { case: disk-full }", "`drill`: needs a `schedule:` (a cron expression) saying when the drill runs")]
+    [InlineData("drill: { schedule: \"0 6 * * 1\", case: disk-full, alert: 01JABCDEF }", "`drill`: needs exactly one of `case:` (a test case beside the runbook) or `alert:` (a recorded alert's id) to drill against")]
+    [InlineData("drill: { schedule: \"0 6 * * 1\" }", "`drill`: needs exactly one of `case:` (a test case beside the runbook) or `alert:` (a recorded alert's id) to drill against")]
+    [InlineData("drill: weekly", "`drill`: must be a mapping such as `{ schedule: \"0 6 * * 1\", case: service-down }`")]
+    [InlineData("drill: { schedule: \"0 6 * * 1\", case: ../etc/passwd }", "`drill.case`: '../etc/passwd' is not a test case name: use letters, digits, '-', '_' and '.' (the file tests/RUNBOOK/../etc/passwd.yaml)")]
+    [InlineData("review_by: 2027-02-30", "`review_by`: '2027-02-30' is not a date; write it as YYYY-MM-DD, e.g. 2027-03-01")]
+    [InlineData("review_by: next spring", "`review_by`: 'next spring' is not a date; write it as YYYY-MM-DD, e.g. 2027-03-01")]
+    public void Parse_OfABadDrillOrReviewDate_SaysWhatIsWrong(string line, string expected)
+    {
+        var result = Parse($"description: ok\n{line}");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Null(result.Definition);
+        Assert.Equal($"{File}:3: {expected}", error.ToString());
+    }
+
+    [Fact]
+    public void Parse_ReadsAReviewDate()
+    {
+        var result = Parse("description: ok\nreview_by: 2027-03-01");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(new DateOnly(2027, 3, 1), result.Definition!.ReviewBy);
+    }
+
+    [Fact]
+    public void Parse_ReadsModeAndConfirm()
+    {
+        var result = Parse("""
+            description: asks before it acts
+            mode: confirm
+            confirm: { role: oncall, different_person: true, timeout: 30m, manual_minutes: 2 }
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(Sdk.RunMode.Confirm, result.Definition!.Mode);
+        Assert.Equal(new Sdk.Hosting.ConfirmSettings("oncall", true, TimeSpan.FromMinutes(30), 2), result.Definition.Confirm);
+    }
+
+    [Theory]
+    [InlineData("shadow", Sdk.RunMode.Shadow)]
+    [InlineData("Shadow", Sdk.RunMode.Shadow)]
+    [InlineData("auto", Sdk.RunMode.Auto)]
+    public void Parse_ReadsEachMode(string text, Sdk.RunMode expected)
+    {
+        var result = Parse($"description: a mode\nmode: {text}");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(expected, result.Definition!.Mode);
+    }
+
+    [Fact]
+    public void Parse_WithoutMode_RunsInAutoAndAsksAnyoneWithoutDeadline()
+    {
+        var definition = Parse("description: minimal").Definition!;
+
+        Assert.Equal(Sdk.RunMode.Auto, definition.Mode);
+        Assert.Equal(new Sdk.Hosting.ConfirmSettings(), definition.Confirm);
+    }
+
+    [Theory]
+    [InlineData("mode: dry-run", "`mode`: 'dry-run' is not a mode; use shadow (run what only reads, propose the rest), confirm (ask a person before the first side effect) or auto (the default)")]
+    [InlineData("mode: 1", "`mode`: '1' is not a mode; use shadow (run what only reads, propose the rest), confirm (ask a person before the first side effect) or auto (the default)")]
+    [InlineData("confirm: { rol: oncall }", "`confirm.rol`: is not a front matter key; did you mean `role`? known keys: role, different_person, timeout, manual_minutes")]
+    [InlineData("confirm: { timeout: soon }", "`confirm.timeout`: 'soon' is not a duration; use 10m, 1h30m or 00:10:00")]
+    [InlineData("confirm: oncall", "`confirm`: must be a mapping such as `{ role: oncall, different_person: true, timeout: 30m }`")]
+    public void Parse_OfABadModeOrConfirm_NamesTheField(string line, string expected)
+    {
+        var result = Parse($"description: ok\n{line}");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal($"{File}:3: {expected}", error.ToString());
     }
 
     private static FrontMatterResult Parse(string yaml)

@@ -6,8 +6,8 @@ namespace RunbookEngine.Sdk.Tests;
 /// <summary>Builders for test data: one place that knows how to make a valid context.</summary>
 internal static class Some
 {
-    public static RunInfo Run(bool dryRun = false) =>
-        new("run-1", "test-runbook", 1, RunTrigger.Manual, "tester", null, new string('a', 64), dryRun);
+    public static RunInfo Run(bool dryRun = false, RunMode mode = RunMode.Auto) =>
+        new("run-1", "test-runbook", 1, RunTrigger.Manual, "tester", null, new string('a', 64), dryRun, mode);
 
     public static RunbookContext Context(
         TimeProvider? time = null,
@@ -17,10 +17,15 @@ internal static class Some
         IRunLogSink? sink = null,
         bool dryRun = false,
         RunbookParameters? parameters = null,
+        RunMode mode = RunMode.Auto,
+        ConfirmSettings? confirm = null,
+        HttpMessageHandler? http = null,
         CancellationToken cancellationToken = default) =>
         new(new RunbookContextSettings
         {
-            Run = Run(dryRun),
+            Run = Run(dryRun, mode),
+            Confirm = confirm ?? new ConfirmSettings(),
+            HttpHandler = http,
             Time = time ?? TimeProvider.System,
             Journal = journal ?? new InMemoryStepJournal(),
             HumanGate = gate,

@@ -33,12 +33,17 @@ internal static class RunCommand
         var dir = CommonOptions.Dir();
         var dryRun = new Option<bool>("--dry-run") { Description = "Run the script, but only report what Shell commands and side-effecting steps would do." };
         var yes = new Option<bool>("--yes", "-y") { Description = "Approve every manual step and approval without asking." };
+        var mode = new Option<string?>("--mode")
+        {
+            Description = "shadow (run what only reads, propose the rest), confirm (ask before the first side effect) or auto; the runbook's mode: when not given.",
+        };
+        mode.AcceptOnlyFromAmong("shadow", "confirm", "auto");
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on standard output; progress goes to standard error." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show every command run and how the runbook was loaded." };
         var noCache = CommonOptions.NoCache();
         var command = new Command("run", "Run a runbook locally, with live step progress and a summary.")
         {
-            name, parameters, alert, dir, dryRun, yes, json, verbose, noCache,
+            name, parameters, alert, dir, dryRun, yes, mode, json, verbose, noCache,
         };
         command.SetAction((parse, token) => RunAsync(
             new Invocation(
@@ -48,6 +53,7 @@ internal static class RunCommand
                 parse.GetValue(dir)!,
                 parse.GetValue(dryRun),
                 parse.GetValue(yes),
+                parse.GetValue(mode) is { } chosen ? Enum.Parse<RunMode>(chosen, ignoreCase: true) : null,
                 parse.GetValue(json),
                 parse.GetValue(verbose),
                 parse.GetValue(noCache)),
@@ -133,9 +139,11 @@ internal static class RunCommand
 
         using (runbook)
         {
+            var runMode = options.Mode ?? definition.Mode;
             var run = new RunInfo($"local-{Guid.NewGuid():N}", options.Name, 1, alert is null ? RunTrigger.Manual : RunTrigger.Alert,
-                alert?.Fingerprint ?? Environment.UserName, GitCommit(folder.Root), document.Source.ContentHash, options.DryRun);
-            console.MarkupLine($"[bold]{Markup.Escape(options.Name)}[/] [grey]{(options.DryRun ? "dry run, " : "")}{Markup.Escape(bound.Parameters.ToString())}[/]");
+                alert?.Fingerprint ?? Environment.UserName, GitCommit(folder.Root), document.Source.ContentHash, options.DryRun, runMode);
+            var modeNote = runMode == RunMode.Auto ? "" : $"{runMode.ToString().ToLowerInvariant()} mode, ";
+            console.MarkupLine($"[bold]{Markup.Escape(options.Name)}[/] [grey]{(options.DryRun ? "dry run, " : "")}{modeNote}{Markup.Escape(bound.Parameters.ToString())}[/]");
             var result = await RunbookExecutor.ExecuteAsync(
                 new RunRequest
                 {
@@ -147,20 +155,22 @@ internal static class RunCommand
                     Journal = new TerminalJournal(console),
                     HumanGate = new TerminalHumanGate(console, Console.In, options.Yes, time),
                     LogSink = new TerminalLogSink(console, options.Verbose),
+                    Confirm = definition.Confirm,
                     Time = time,
                 },
                 cancellationToken);
 
             if (options.Json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new JsonResult(run.Id, options.Name, result.Status, result.Error, result.Duration.TotalMilliseconds, run.ContentHash, run.Commit, compiled.FromCache, result.Steps), Json));
+                Console.WriteLine(JsonSerializer.Serialize(new JsonResult(run.Id, options.Name, result.Status, result.Error, result.Duration.TotalMilliseconds, run.ContentHash, run.Commit, compiled.FromCache, result.Steps, runMode, result.Proposal), Json));
             }
             else
             {
                 Summarise(console, result);
             }
 
-            return result.Status == RunStatus.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
+            // A shadow run that stopped where it would have acted did what it was asked to.
+            return result.Status is RunStatus.Succeeded or RunStatus.Proposed ? ExitCodes.Ok : ExitCodes.Failed;
         }
     }
 
@@ -179,7 +189,14 @@ internal static class RunCommand
         }
 
         console.Write(table);
-        var colour = result.Status == RunStatus.Succeeded ? "green" : "red";
+        if (result.Proposal is { } proposal)
+        {
+            console.MarkupLine($"[yellow]proposed, not done[/]: {Markup.Escape(proposal.Action)} [bold]{Markup.Escape(proposal.Step)}[/]"
+                + (proposal.Description is { } description ? $" ({Markup.Escape(description)})" : "")
+                + (proposal.Detail is { } detail && detail != proposal.Step ? $": {Markup.Escape(detail)}" : ""));
+        }
+
+        var colour = result.Status switch { RunStatus.Succeeded => "green", RunStatus.Proposed => "yellow", _ => "red" };
         var error = result.Error is null ? "" : ": " + Markup.Escape(result.Error);
         console.MarkupLine($"[{colour}]{result.Status}[/] in {Durations.Format(result.Duration)}{error}");
     }
@@ -206,7 +223,7 @@ internal static class RunCommand
         }
     }
 
-    private sealed record Invocation(string Name, string[] Parameters, FileInfo? Alert, string Dir, bool DryRun, bool Yes, bool Json, bool Verbose, bool NoCache);
+    private sealed record Invocation(string Name, string[] Parameters, FileInfo? Alert, string Dir, bool DryRun, bool Yes, RunMode? Mode, bool Json, bool Verbose, bool NoCache);
 
-    private sealed record JsonResult(string RunId, string Runbook, RunStatus Status, string? Error, double DurationMs, string ContentHash, string? Commit, bool FromCache, IReadOnlyList<StepOutcome> Steps);
+    private sealed record JsonResult(string RunId, string Runbook, RunStatus Status, string? Error, double DurationMs, string ContentHash, string? Commit, bool FromCache, IReadOnlyList<StepOutcome> Steps, RunMode Mode, RunProposal? Proposal);
 }

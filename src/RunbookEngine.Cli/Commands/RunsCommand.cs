@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Http;
+using System.Text.Json;
 using RunbookEngine.Cli.Terminal;
 using Spectre.Console;
 
@@ -32,7 +33,7 @@ internal static class RunsCommand
                 return code == 400 ? ExitCodes.Usage : ExitCodes.Failed;
             }
 
-            var table = new Table().AddColumns("Run", "Runbook", "Status", "Trigger", "Queued (UTC)", "Error");
+            var table = new Table().AddColumns("Run", "Runbook", "Status", "Trigger", "Queued (UTC)", "Error or proposal");
             foreach (var run in body.GetProperty("runs").EnumerateArray())
             {
                 table.AddRow(
@@ -41,7 +42,7 @@ internal static class RunsCommand
                     Markup.Escape(run.GetProperty("status").GetString()!),
                     Markup.Escape(run.GetProperty("trigger").GetString()!),
                     Markup.Escape(run.GetProperty("queuedAt").GetDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)),
-                    Markup.Escape(run.TryGetProperty("error", out var error) ? error.GetString() ?? "" : ""));
+                    Markup.Escape(run.TryGetProperty("error", out var error) ? error.GetString() ?? "" : Proposal(run)));
             }
 
             Consoles.StandardOutput.Write(table);
@@ -52,5 +53,21 @@ internal static class RunsCommand
             await Console.Error.WriteLineAsync($"runbook: cannot reach {server}: {ex.Message}");
             return ExitCodes.Failed;
         }
+    }
+
+    /// <summary>What a shadow run would have done, and the verdict on it, for the last column; empty for other runs.</summary>
+    internal static string Proposal(JsonElement run)
+    {
+        if (!run.TryGetProperty("proposal", out var proposal) || proposal.ValueKind != JsonValueKind.Object)
+        {
+            return "";
+        }
+
+        var step = proposal.GetProperty("step").GetString();
+        var detail = proposal.TryGetProperty("detail", out var d) && d.GetString() is { Length: > 0 } text && text != step ? $" ({text})" : "";
+        var verdict = run.TryGetProperty("verdict", out var v) && v.ValueKind == JsonValueKind.Object
+            ? $"; judged {(v.GetProperty("right").GetBoolean() ? "right" : "wrong")} by {v.GetProperty("by").GetString()}"
+            : "; no verdict yet (runbook verdict RUN right|wrong)";
+        return $"would {proposal.GetProperty("action").GetString()} '{step}'{detail}{verdict}";
     }
 }

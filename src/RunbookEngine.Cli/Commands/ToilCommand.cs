@@ -141,6 +141,12 @@ internal static class ToilCommand
         }
 
         console.Write(table);
+
+        // Drills save nothing, so they are in no row above; their count and cost are shown apart.
+        if (report.TryGetProperty("drills", out var drills) && drills.GetProperty("runs").GetInt32() > 0)
+        {
+            console.MarkupLine($"drills (not in the savings): {Count(drills, "runs")} runs, {Count(drills, "proposed")} proposed, {Count(drills, "failed")} failed, {Minutes(drills, "automatedMinutes")} automated min");
+        }
     }
 
     private static void ShowUnautomated(IAnsiConsole console, JsonElement ranking)

@@ -101,6 +101,14 @@ internal static class TriggerCommand
                 continue;
             }
 
+            // A shadow run's end: what it would have done is the result, and asking for a verdict is the next step.
+            if (status == "Proposed")
+            {
+                console.MarkupLine($"[blue]Proposed[/]: {Markup.Escape(RunsCommand.Proposal(run))}");
+                console.MarkupLine($"  give a verdict: runbook verdict {runId} right|wrong --server {Markup.Escape(server.ToString())}");
+                return ExitCodes.Ok;
+            }
+
             var reason = run.TryGetProperty("error", out var why) ? ": " + Markup.Escape(why.GetString() ?? "") : "";
             console.MarkupLine($"{(status == "Succeeded" ? "[green]" : "[red]")}{status}[/]{reason}");
             return status == "Succeeded" ? ExitCodes.Ok : ExitCodes.Failed;

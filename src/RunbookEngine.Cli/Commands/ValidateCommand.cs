@@ -25,13 +25,18 @@ internal static class ValidateCommand
         };
         format.AcceptOnlyFromAmong("text", "github");
         var noCache = CommonOptions.NoCache();
-        var command = new Command("validate", "Check the front matter of every runbook in a folder and compile it.") { folder, format, noCache };
-        command.SetAction((parse, token) => RunAsync(parse.GetValue(folder)!, parse.GetValue(format) == "github", parse.GetValue(noCache), token));
+        var requireReview = new Option<bool>("--require-review")
+        {
+            Description = "Also fail a runbook whose review_by: date has passed (UTC).",
+        };
+        var command = new Command("validate", "Check the front matter of every runbook in a folder and compile it.") { folder, format, noCache, requireReview };
+        command.SetAction((parse, token) => RunAsync(parse.GetValue(folder)!, parse.GetValue(format) == "github", parse.GetValue(noCache), parse.GetValue(requireReview), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(string path, bool github, bool noCache, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string path, bool github, bool noCache, bool requireReview, CancellationToken cancellationToken)
     {
+        var today = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime);
         var folder = new RunbookFolder(path);
         if (!folder.Exists)
         {
@@ -68,6 +73,11 @@ internal static class ValidateCommand
                 diagnostics = result.Diagnostics;
             }
 
+            if (requireReview && document.Definition?.ReviewBy is { } reviewBy && reviewBy < today)
+            {
+                diagnostics = [.. diagnostics, ReviewPassed(document, reviewBy, today)];
+            }
+
             var ok = !diagnostics.Any(d => d.IsError);
             invalid += ok ? 0 : 1;
             if (!github)
@@ -84,6 +94,16 @@ internal static class ValidateCommand
         var total = names.Count + invalidNames.Count;
         Report(github, invalid == 0 ? $"{total} runbook{(total == 1 ? "" : "s")} valid" : $"{invalid} of {total} runbook{(total == 1 ? "" : "s")} invalid");
         return invalid == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    /// <summary>A review date that has passed, at the line that sets it.</summary>
+    private static RunbookDiagnostic ReviewPassed(RunbookDocument document, DateOnly reviewBy, DateOnly today)
+    {
+        var lines = document.Source.Text.Split('\n');
+        var line = Array.FindIndex(lines, l => l.TrimStart().StartsWith("//", StringComparison.Ordinal) && l.Contains("review_by:", StringComparison.Ordinal)) + 1;
+        var date = reviewBy.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        return RunbookDiagnostic.Error(RunbookDiagnostic.DisplayPath(document.Source.MainPath), Math.Max(line, 1), "RB120",
+            $"review_by {date} has passed (today is {today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)} UTC): review the runbook, then set a new review_by date");
     }
 
     private static void Print(RunbookDiagnostic diagnostic, bool github)

@@ -37,6 +37,7 @@ internal static class RunPage
         var body = new StringBuilder();
         body.Append(Notice(context.Request.Query["notice"], context.Request.Query["error"] == "1"));
         body.Append(CultureInfo.InvariantCulture, $"<div id=\"live\" data-terminal=\"{(run.IsTerminal ? "1" : "0")}\">{live}</div>");
+        body.Append(TrustSections.Proposal(context, run));
         body.Append(Actions(context, run));
 
         var retries = await store.ListRunsAsync(new RunQuery(RetryOf: run.Id, Limit: 20), cancellationToken);
@@ -144,7 +145,7 @@ internal static class RunPage
             <dt>Status</dt><dd id="status">{Badge(run.Status.ToString())} {E(run.Error)}</dd>
             <dt>Runbook</dt><dd><a href="/runbooks/{E(run.Runbook)}">{E(run.Runbook)}</a></dd>
             <dt>Version</dt><dd class="mono"><a href="/api/runbooks/{E(run.Runbook)}/versions/{E(run.ContentHash)}/source">{E(run.ContentHash[..12])}</a>{(run.Commit is { } c ? " at commit " + E(c) : "")}</dd>
-            <dt>Started by</dt><dd>{E(run.Trigger.ToString())}, {E(run.TriggeredBy)}</dd>
+            <dt>Started by</dt><dd>{E(run.Trigger.ToString())}, {E(run.TriggeredBy)}{TrustSections.ModeBadge(run.Mode)}</dd>
             <dt>Queued</dt><dd>{When(run.QueuedAt)}</dd>
             <dt>Started / ended</dt><dd>{When(run.StartedAt)} / {When(run.FinishedAt)} ({Took(run.StartedAt, run.FinishedAt)})</dd>
             <dt>Attempt, node</dt><dd>{run.Attempt}, {E(run.Node ?? "–")}</dd>{(run.JobId is { } job ? $"<dt>Scheduler job</dt><dd><a id=\"hangfire-job\" href=\"/hangfire/jobs/details/{E(Uri.EscapeDataString(job))}\">{E(job)}</a> in the Hangfire dashboard</dd>" : "")}

@@ -9,6 +9,7 @@ using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Scripting.FrontMatter;
 using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
+using RunbookEngine.Trust.Freshness;
 using static RunbookEngine.Dashboard.Html;
 
 namespace RunbookEngine.Dashboard.Pages;
@@ -16,11 +17,13 @@ namespace RunbookEngine.Dashboard.Pages;
 /// <summary>The runbooks: what each is for, what starts it, whether it compiles, how it has been doing; and a form to start one.</summary>
 internal static class RunbooksPage
 {
-    public static async Task<IResult> ListAsync(HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<IResult> ListAsync(
+        HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, FreshnessReader freshness, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var states = (await breakers.ListAsync(cancellationToken)).ToDictionary(b => b.Runbook, StringComparer.Ordinal);
-        var body = new StringBuilder("""<table id="runbooks"><thead><tr><th>Runbook</th><th>Started by</th><th>Next run (UTC)</th><th>Version</th><th>Valid</th><th>Last runs</th><th class="num">Success</th><th>Breaker</th></tr></thead><tbody>""");
+        var fresh = await freshness.ForAllAsync(cancellationToken);
+        var body = new StringBuilder("""<table id="runbooks"><thead><tr><th>Runbook</th><th>Started by</th><th>Next run (UTC)</th><th>Version</th><th>Valid</th><th>Freshness</th><th>Last runs</th><th class="num">Success</th><th>Breaker</th></tr></thead><tbody>""");
         foreach (var entry in catalog.Entries.OrderBy(e => e.Name, StringComparer.Ordinal))
         {
             var recent = await store.ListRunsAsync(new RunQuery(entry.Name, Limit: 20), cancellationToken);
@@ -31,6 +34,7 @@ internal static class RunbooksPage
                 <td>{Triggers(d)}</td><td>{When(d?.Schedule?.NextOccurrence(time.GetUtcNow()))}</td>
                 <td class="mono">{E(entry.ContentHash[..12])}{(entry.Commit is { } c ? "<div class=\"muted\">" + E(c[..Math.Min(12, c.Length)]) + "</div>" : "")}</td>
                 <td>{Validity(entry)}</td>
+                <td class="freshness">{FreshnessBadge(fresh.GetValueOrDefault(entry.Name))}</td>
                 <td>{string.Concat(recent.Take(8).Select(r => $"<a href=\"/runs/{E(r.Id)}\" title=\"{E(r.Status.ToString())}\">{Dot(r.Status)}</a>"))}</td>
                 <td class="num">{(ended.Count == 0 ? "–" : Num(100.0 * ended.Count(r => r.Status == RunStatus.Succeeded) / ended.Count, "0") + "%")}</td>
                 <td>{(states.TryGetValue(entry.Name, out var breaker) ? Badge(breaker.State) : "<span class=\"muted\">–</span>")}</td></tr>
@@ -41,7 +45,8 @@ internal static class RunbooksPage
         return Page(context, "Runbooks", "Runbooks", body.ToString(), started);
     }
 
-    public static async Task<IResult> DetailAsync(string name, HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<IResult> DetailAsync(
+        string name, HttpContext context, RunbookCatalog catalog, IRunStore store, CircuitBreakers breakers, FreshnessReader freshness, Trust.Modes.TrustRecords trust, TimeProvider time, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         if (catalog.Find(name) is not { } entry)
@@ -76,6 +81,9 @@ internal static class RunbooksPage
             body.Append(StartForm(context, name, d));
         }
 
+        // Trust: the mode, the shadow and confirm record, and the promotion it suggests; then freshness and drills.
+        body.Append(TrustSections.Record(await trust.ForAsync(name, d?.Mode ?? RunMode.Auto, cancellationToken)));
+        body.Append(await DrillsAsync(name, d, store, freshness, time, cancellationToken));
         var recent = await store.ListRunsAsync(new RunQuery(name, Limit: 20), cancellationToken);
         body.Append(CultureInfo.InvariantCulture, $"<h2>Last runs</h2><p><a href=\"/?runbook={U(name)}\">all runs of {E(name)}</a></p><table><tbody>");
         foreach (var run in recent)
@@ -85,6 +93,39 @@ internal static class RunbooksPage
 
         body.Append("</tbody></table>");
         return Page(context, name, "Runbooks", body.ToString(), started);
+    }
+
+    /// <summary>The freshness badge, its reasons in the title (and listed on the runbook's page).</summary>
+    private static string FreshnessBadge(RunbookFreshness? freshness) => freshness is null
+        ? "<span class=\"muted\">–</span>"
+        : $"<span class=\"badge s-{freshness.StateName}\" title=\"{E(string.Join("\n", freshness.Reasons))}\">{freshness.StateName}</span>";
+
+    /// <summary>Freshness with its reasons, the drill and the drill runs so far.</summary>
+    private static async Task<string> DrillsAsync(string name, RunbookDefinition? d, IRunStore store, FreshnessReader freshness, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var html = new StringBuilder();
+        var judged = await freshness.ForAsync(name, cancellationToken);
+        html.Append(CultureInfo.InvariantCulture, $"<h2>Freshness</h2><p id=\"freshness\">{FreshnessBadge(judged)}</p>");
+        if (judged is { Reasons.Count: > 0 })
+        {
+            html.Append("<ul id=\"freshness-reasons\">").AppendJoin("", judged.Reasons.Select(r => $"<li>{E(r)}</li>")).Append("</ul>");
+        }
+
+        var drills = await store.ListRunsAsync(new RunQuery(name, Limit: 10, Trigger: RunTrigger.Drill), cancellationToken);
+        if (d?.Drill is not { } drill && drills.Count == 0)
+        {
+            return html.ToString();
+        }
+
+        html.Append(CultureInfo.InvariantCulture, $"<h2>Drills</h2><p>{(d?.Drill is { } given
+            ? $"{E(given.Schedule.Expression)} (UTC), next {When(given.Schedule.NextOccurrence(time.GetUtcNow()))}, against {(given.Case is { } c ? "test case " + E(c) : "recorded alert " + E(given.Alert))}"
+            : "no drill: block any more")}</p><table id=\"drills\"><tbody>");
+        foreach (var run in drills)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"mono\"><a href=\"/runs/{E(run.Id)}\">{E(run.Id[^12..])}</a></td><td>{Badge(run.Status.ToString())}</td><td>{When(run.QueuedAt)}</td><td>{E(RunsPage.Shorten(run.Error, 200))}</td></tr>");
+        }
+
+        return html.Append("</tbody></table>").ToString();
     }
 
     /// <summary>A field per declared parameter, typed as the front matter says.</summary>

@@ -37,6 +37,7 @@ internal static class ToilPage
             {Card("Success rate", total.SuccessRate is { } rate ? Num(rate * 100, "0") + "%" : "–")}
             {Card("Time to remediate p50 / p90", $"{Num(total.MedianMinutesToRemediate)} / {Num(total.P90MinutesToRemediate)} min")}
             </div>
+            {Drills(total.Proposed, weeks.Drills)}
             <h2>Per week</h2>
             {Bars("weekly", weeks.Groups.Select(g => (g.Key, g.MinutesSaved, g.HumanMinutes)).ToList())}
             <h2>Per runbook</h2>
@@ -60,6 +61,12 @@ internal static class ToilPage
               + "</tbody></table>");
         return Page(context, "Toil", "Toil", body.ToString(), started);
     }
+
+    /// <summary>Shadow proposals and drills, which save nothing and are not in the figures above; said so, so nobody looks for them there.</summary>
+    private static string Drills(int proposed, DrillToil drills) =>
+        proposed == 0 && drills.Runs == 0
+            ? ""
+            : $"<p class=\"muted\" id=\"drills\">Not in the savings: {proposed} shadow run(s) that proposed their first action; {drills.Runs} drill(s) ({drills.Proposed} proposed, {drills.Failed} failed), {Num(drills.AutomatedMinutes)} automated min, {Num(drills.HumanMinutes)} human min.</p>";
 
     private static string Card(string label, string value) => $"<div class=\"card\"><div class=\"label\">{E(label)}</div><div class=\"value\">{E(value)}</div></div>";
 

@@ -104,7 +104,7 @@ internal static class CatalogApi
     }
 
     /// <summary>
-    /// A GitHub push: refused by its headers before the body is read, then verified and parsed by Octokit.Webhooks
+    /// A GitHub push or pull request: refused by its headers before the body is read, then verified and parsed by Octokit.Webhooks
     /// (<see cref="WebhookSignatureValidator"/>, <see cref="WebhookEventProcessor"/>); <see cref="GitHubCatalogHooks"/> decides the answer.
     /// </summary>
     /// <remarks>
@@ -115,7 +115,7 @@ internal static class CatalogApi
     /// parts it is for: the signature and the event types.
     /// </remarks>
     private static async Task<IResult> GitHubAsync(
-        HttpContext http, CatalogFollower follower, IVersionStore versions, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
+        HttpContext http, CatalogFollower follower, RunbookEngine.GitHub.PullRequestChecks pullRequests, IVersionStore versions, Microsoft.Extensions.Options.IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
     {
         // Everything the headers can refuse is refused before the body is read: only a signed body is worth reading.
         // GitHub:WebhookSecret is the home of the secret now; the catalog's older setting still works on its own.
@@ -158,12 +158,12 @@ internal static class CatalogApi
         // Only the events the catalog acts on are parsed: any other is ignored as it always was, including events newer
         // than this version of the library, which it would fail to parse.
         var githubEvent = http.Request.Headers["X-GitHub-Event"].ToString();
-        if (githubEvent is not ("push" or "ping"))
+        if (githubEvent is not ("push" or "ping" or "pull_request"))
         {
             return Results.Ok(new { ignored = $"event '{githubEvent}'" });
         }
 
-        var hooks = new GitHubCatalogHooks(options.Value.Catalog.Git.Branch, follower, versions);
+        var hooks = new GitHubCatalogHooks(options.Value.Catalog.Git.Branch, options.Value.GitHub, follower, pullRequests, versions);
         try
         {
             await hooks.ProcessWebhookAsync(http.Request.Headers, PayloadOf(body, http.Request.ContentType), cancellationToken);

@@ -1,15 +1,18 @@
 using Octokit.Webhooks;
 using Octokit.Webhooks.Events;
+using Octokit.Webhooks.Events.PullRequest;
 using RunbookEngine.Catalog;
+using RunbookEngine.GitHub;
 using RunbookEngine.Storage;
 
 namespace RunbookEngine.Host.Api;
 
 /// <summary>
-/// What a verified GitHub delivery means for the catalog. Octokit.Webhooks parses the body into its <see cref="PingEvent"/> or
-/// <see cref="PushEvent"/> and dispatches it here; this only decides the answer, which it keeps, so there is one per request.
+/// What a verified GitHub delivery means for the catalog. Octokit.Webhooks parses the body into its <see cref="PingEvent"/>,
+/// <see cref="PushEvent"/> or <see cref="PullRequestEvent"/> and dispatches it here; this only decides the answer, which it
+/// keeps, so there is one per request.
 /// </summary>
-internal sealed class GitHubCatalogHooks(string branch, CatalogFollower follower, IVersionStore versions) : WebhookEventProcessor
+internal sealed class GitHubCatalogHooks(string branch, GitHubOptions github, CatalogFollower follower, PullRequestChecks pullRequests, IVersionStore versions) : WebhookEventProcessor
 {
     /// <summary>The answer to send; null when the body held no event the library could dispatch (a JSON <c>null</c>).</summary>
     public IResult? Answer { get; private set; }
@@ -27,6 +30,13 @@ internal sealed class GitHubCatalogHooks(string branch, CatalogFollower follower
         Answer = await DecideAsync(headers.Delivery ?? "", pushEvent, cancellationToken);
     }
 
+    protected override async ValueTask ProcessPullRequestWebhookAsync(WebhookHeaders headers, PullRequestEvent pullRequestEvent, PullRequestAction action, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        ArgumentNullException.ThrowIfNull(pullRequestEvent);
+        Answer = await DecideAsync(headers.Delivery ?? "", pullRequestEvent, cancellationToken);
+    }
+
     private async Task<IResult> DecideAsync(string delivery, PushEvent push, CancellationToken cancellationToken)
     {
         // A tag push (refs/tags/...) is "another ref" too.
@@ -40,6 +50,62 @@ internal sealed class GitHubCatalogHooks(string branch, CatalogFollower follower
             return Results.Ok(new { ignored = "the branch was deleted" });
         }
 
+        if (await FirstDeliveryAsync(delivery, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        follower.RequestSync();
+        return Results.Accepted("/api/catalog", new { fetching = push.After });
+    }
+
+    private async Task<IResult> DecideAsync(string delivery, PullRequestEvent pull, CancellationToken cancellationToken)
+    {
+        // Only what changes the head commit needs a check; a label, an edit or a close does not.
+        if (pull.Action is not ("opened" or "synchronize" or "reopened"))
+        {
+            return Results.Ok(new { ignored = $"pull request action '{pull.Action}'; checks are posted on opened, synchronize and reopened" });
+        }
+
+        if (pullRequests.Unavailable is { } why)
+        {
+            return Results.Ok(new { ignored = $"pull requests are not checked: {why}" });
+        }
+
+        var repository = pull.Repository?.FullName ?? "";
+        if (!string.Equals(repository, github.Repository?.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            return Results.Ok(new { ignored = $"a pull request in {repository}; following {github.Repository}" });
+        }
+
+        // A pull request into another branch never reaches what this host serves.
+        if (pull.PullRequest.Base.Ref != branch)
+        {
+            return Results.Ok(new { ignored = $"a pull request into {pull.PullRequest.Base.Ref}; following {branch}" });
+        }
+
+        var number = (int)pull.Number;
+        var head = pull.PullRequest.Head.Sha;
+        if (await FirstDeliveryAsync(delivery, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        try
+        {
+            pullRequests.Request(number, head);
+        }
+        catch (ArgumentException ex)
+        {
+            return Results.Json(new { error = $"not a pull request to check: {ex.Message}" }, statusCode: 400);
+        }
+
+        return Results.Accepted("/api/catalog", new { checking = head, pullRequest = number });
+    }
+
+    /// <summary>Null for a delivery no node has handled; otherwise the answer (already handled, or the store is away).</summary>
+    private async Task<IResult?> FirstDeliveryAsync(string delivery, CancellationToken cancellationToken)
+    {
         // Remembered in the store, not in this node's memory: a replay sent to another node, or after a restart, is known too.
         try
         {
@@ -53,7 +119,6 @@ internal sealed class GitHubCatalogHooks(string branch, CatalogFollower follower
             return Results.Json(new { error = "the store is unavailable, so the delivery cannot be checked; redeliver it later" }, statusCode: 503);
         }
 
-        follower.RequestSync();
-        return Results.Accepted("/api/catalog", new { fetching = push.After });
+        return null;
     }
 }

@@ -9,6 +9,9 @@ using RunbookEngine.Scripting.Parameters;
 using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
 using RunbookEngine.Toil;
+using RunbookEngine.Trust.Drills;
+using RunbookEngine.Trust.Freshness;
+using RunbookEngine.Trust.Modes;
 
 namespace RunbookEngine.Host.Api;
 
@@ -18,10 +21,22 @@ internal static class RunbookApi
     public static void MapRunbookApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
-        api.MapGet("/runbooks", (RunbookCatalog catalog, TimeProvider time) => TypedResults.Ok(catalog.Entries.Select(e => RunbookView.Of(e, time))));
-        api.MapGet("/runbooks/{name}", Results<Ok<RunbookView>, NotFound<ApiError>> (string name, RunbookCatalog catalog, TimeProvider time) =>
-            catalog.Find(name) is { } entry ? TypedResults.Ok(RunbookView.Of(entry, time)) : TypedResults.NotFound(new ApiError($"no runbook '{name}'")));
+        api.MapGet("/runbooks", async (RunbookCatalog catalog, FreshnessReader freshness, TrustRecords trust, TimeProvider time, CancellationToken cancellationToken) =>
+        {
+            // One set of grouped queries for every runbook, not one per runbook.
+            var all = await freshness.ForAllAsync(cancellationToken);
+            var counts = await trust.AllCountsAsync(cancellationToken);
+            return TypedResults.Ok(catalog.Entries.Select(e =>
+                RunbookView.Of(e, time, trust.Of(RunbookView.ModeOf(e), counts.GetValueOrDefault(e.Name) ?? TrustCounts.None(e.Name)))
+                    with { Freshness = FreshnessView.Of(all.GetValueOrDefault(e.Name)) }));
+        });
+        api.MapGet("/runbooks/{name}", async Task<Results<Ok<RunbookView>, NotFound<ApiError>>> (string name, RunbookCatalog catalog, FreshnessReader freshness, TrustRecords trust, TimeProvider time, CancellationToken cancellationToken) =>
+            catalog.Find(name) is { } entry
+                ? TypedResults.Ok(RunbookView.Of(entry, time, await trust.ForAsync(entry.Name, RunbookView.ModeOf(entry), cancellationToken))
+                    with { Freshness = FreshnessView.Of(await freshness.ForAsync(name, cancellationToken)) })
+                : TypedResults.NotFound(new ApiError($"no runbook '{name}'")));
         api.MapPost("/runbooks/{name}/runs", TriggerAsync);
+        api.MapPost("/runbooks/{name}/drills", DrillAsync);
         api.MapGet("/runs", ListRunsAsync);
         api.MapGet("/runs/{id}", GetRunAsync);
         api.MapPost("/runs/{id}/cancel", CancelAsync);
@@ -73,6 +88,19 @@ internal static class RunbookApi
 
         var result = await runs.TriggerAsync(name, parameters, RunTrigger.Manual, RunbookEngine.Access.AccessIdentity.Name(request.HttpContext.User) ?? by, null, cancellationToken);
         return Respond(result, name);
+    }
+
+    private static async Task<IResult> DrillAsync(string name, HttpContext context, DrillRunner drills, CancellationToken cancellationToken)
+    {
+        var result = await drills.StartAsync(name, RunbookEngine.Access.AccessIdentity.Name(context.User) ?? DrillRunner.TriggeredBy, cancellationToken);
+        return result.Problem switch
+        {
+            // A drill that failed before it could run is still a drill that happened: its run says why.
+            DrillProblem.None => TypedResults.Accepted($"/api/runs/{result.Run!.Id}", new { runId = result.Run.Id, status = result.Run.Status, error = result.Run.Error }),
+            DrillProblem.NotFound => TypedResults.NotFound(new ApiError(result.Error!)),
+            DrillProblem.NoDrill => TypedResults.BadRequest(new ApiError(result.Error!)),
+            _ => TypedResults.UnprocessableEntity(new ApiError(result.Error!)),
+        };
     }
 
     private static async Task<IResult> RetryAsync(string id, HttpContext context, RunService runs, CancellationToken cancellationToken) =>
@@ -183,9 +211,17 @@ internal sealed record RunbookView(
     IReadOnlyList<ParameterView> Parameters,
     IReadOnlyList<string> Errors,
     string? Commit,
-    PendingVersionView? FailingVersion)
+    PendingVersionView? FailingVersion,
+    RunMode Mode,
+    TrustRecord? Trust)
 {
-    public static RunbookView Of(CatalogEntry entry, TimeProvider time)
+    /// <summary>Fresh, aging or stale, with the reasons and the facts behind them.</summary>
+    public FreshnessView? Freshness { get; init; }
+
+    /// <summary>The mode the runbook's runs take (a runbook that does not parse has none of its own: auto).</summary>
+    public static RunMode ModeOf(CatalogEntry entry) => entry.Definition?.Mode ?? RunMode.Auto;
+
+    public static RunbookView Of(CatalogEntry entry, TimeProvider time, TrustRecord? trust = null)
     {
         var d = entry.Definition;
         return new RunbookView(
@@ -203,7 +239,9 @@ internal sealed record RunbookView(
             entry.Commit,
             entry.Problem is { } problem
                 ? new PendingVersionView(problem.ContentHash, problem.Commit, [.. problem.Diagnostics.Where(x => x.IsError).Select(x => x.ToString())])
-                : null);
+                : null,
+            ModeOf(entry),
+            trust);
     }
 }
 
@@ -212,3 +250,10 @@ internal sealed record PendingVersionView(string Version, string? Commit, IReadO
 
 /// <summary>A declared parameter as the API shows it (secret defaults hidden).</summary>
 internal sealed record ParameterView(string Name, string Type, bool Required, string? Default, string? From, string? Description, IReadOnlyList<string>? Values);
+
+/// <summary>A runbook's freshness as the API shows it.</summary>
+internal sealed record FreshnessView(string State, IReadOnlyList<string> Reasons, FreshnessEvidence Facts)
+{
+    public static FreshnessView? Of(RunbookFreshness? freshness) =>
+        freshness is null ? null : new FreshnessView(freshness.StateName, freshness.Reasons, freshness.Facts);
+}

@@ -9,7 +9,7 @@ namespace RunbookEngine.Catalog;
 
 /// <summary>
 /// Keeps the catalog current. A local folder is watched and reloaded once it has been quiet for the debounce; a Git
-/// remote is fetched on an interval and on request (a push webhook, the sync API). In a cluster, the node that moves to a
+/// remote (or a GitHub repository through its API) is fetched on an interval and on request (a push webhook, the sync API). In a cluster, the node that moves to a
 /// new commit records it, and the others follow that commit within seconds, so every node serves the same one.
 /// </summary>
 public sealed partial class CatalogFollower(
@@ -55,7 +55,7 @@ public sealed partial class CatalogFollower(
             RequestSync();
         }
 
-        if (catalog.SourceKind == "git")
+        if (catalog.FollowsCommits)
         {
             tasks.Add(FetchPeriodicallyAsync(settings.Git.FetchInterval, stoppingToken));
             tasks.Add(FollowClusterAsync(stoppingToken));
@@ -150,7 +150,7 @@ public sealed partial class CatalogFollower(
                 await schedules.SyncAsync(stoppingToken);
             }
 
-            if (catalog.SourceKind == "git" && change.Error is null && change.Commit is { } commit)
+            if (catalog.FollowsCommits && change.Error is null && change.Commit is { } commit)
             {
                 await versions.SetCatalogCommitAsync(commit, node.Id, stoppingToken);
 

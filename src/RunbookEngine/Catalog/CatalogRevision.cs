@@ -7,7 +7,8 @@ namespace RunbookEngine.Catalog;
 /// <param name="CommittedAt">When it was committed.</param>
 /// <param name="Message">Its subject line.</param>
 /// <param name="RepositoryRoot">For a followed remote, the clone's work tree: errors name files relative to it, as in the repository.</param>
-public sealed record CatalogRevision(string Root, string? Commit, string? Author = null, DateTimeOffset? CommittedAt = null, string? Message = null, string? RepositoryRoot = null);
+/// <param name="PullRequest">The pull request the commit came from, when GitHub's API says so and its message does not.</param>
+public sealed record CatalogRevision(string Root, string? Commit, string? Author = null, DateTimeOffset? CommittedAt = null, string? Message = null, string? RepositoryRoot = null, int? PullRequest = null);
 
 /// <summary>Where the catalog reads runbooks from.</summary>
 public interface IRunbookSourceProvider
@@ -28,4 +29,19 @@ public interface IRunbookSourceProvider
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>The revision, or null when this source cannot follow commits (a local folder).</returns>
     Task<CatalogRevision?> CheckoutAsync(string commit, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A source that can lay out a commit other than the one it follows (a pull request's head) in a folder of its own,
+/// for validation only: nothing it writes there is served.
+/// </summary>
+public interface ICommitExport
+{
+    /// <summary>Writes the repository at <paramref name="commit"/> into <paramref name="folder"/>.</summary>
+    /// <param name="commit">The commit's SHA.</param>
+    /// <param name="pullRequest">The pull request whose head it is: a fork's commit is reachable as <c>refs/pull/N/head</c>.</param>
+    /// <param name="folder">An empty folder to write into.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>The revision: the runbook subfolder within <paramref name="folder"/>, and the commit's metadata.</returns>
+    Task<CatalogRevision> ExportAsync(string commit, int pullRequest, string folder, CancellationToken cancellationToken);
 }

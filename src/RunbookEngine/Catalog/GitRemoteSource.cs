@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -6,9 +7,10 @@ namespace RunbookEngine.Catalog;
 
 /// <summary>
 /// Follows one branch of a Git remote in a work directory of its own: a fetch of that branch, then a detached checkout
-/// of exactly the commit fetched, so the catalog always reflects one commit. Safe to call from one caller at a time.
+/// of exactly the commit fetched, so the catalog always reflects one commit. A pull request's head is written out with
+/// <c>git archive</c> into a folder of its own, never checked out here. Safe to call from one caller at a time.
 /// </summary>
-internal sealed class GitRemoteSource : IRunbookSourceProvider
+internal sealed class GitRemoteSource : IRunbookSourceProvider, ICommitExport
 {
     private readonly GitCli _git;
     private readonly string _url;
@@ -51,6 +53,58 @@ internal sealed class GitRemoteSource : IRunbookSourceProvider
         }
 
         return await CheckoutCommitAsync(commit, cancellationToken);
+    }
+
+    public async Task<CatalogRevision> ExportAsync(string commit, int pullRequest, string folder, CancellationToken cancellationToken)
+    {
+        await EnsureRepositoryAsync(cancellationToken);
+        if (!await HasCommitAsync(commit, cancellationToken))
+        {
+            // A fork's commits reach the base repository only as refs/pull/N/head; that ref has moved on when the pull
+            // request has newer commits, so the commit itself is asked for too (GitHub serves any reachable commit by SHA).
+            try
+            {
+                await _git.RunAsync(_workTree, cancellationToken, "fetch", "--quiet", "--no-tags", "origin", $"+refs/pull/{pullRequest.ToString(CultureInfo.InvariantCulture)}/head:refs/runbookengine/pull/{pullRequest.ToString(CultureInfo.InvariantCulture)}");
+            }
+            catch (GitException)
+            {
+                // Not every remote has pull request refs (a plain Git server); the fetch by SHA below is the last word.
+            }
+
+            if (!await HasCommitAsync(commit, cancellationToken))
+            {
+                await _git.RunAsync(_workTree, cancellationToken, "fetch", "--quiet", "--no-tags", "origin", commit);
+            }
+        }
+
+        // An archive rather than a checkout: the work tree holds the commit being served, and must keep holding it.
+        var archive = folder.TrimEnd(Path.DirectorySeparatorChar) + ".tar";
+        try
+        {
+            await _git.RunAsync(_workTree, cancellationToken, "archive", "--format=tar", "-o", archive, commit);
+            await TarFile.ExtractToDirectoryAsync(archive, folder, overwriteFiles: true, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(archive);
+        }
+
+        var parts = (await _git.RunAsync(_workTree, cancellationToken, "log", "-1", "--format=%H%x00%an <%ae>%x00%cI%x00%s", commit)).Split('\0');
+        var root = _subfolder.Length == 0 ? folder : Path.Combine(folder, _subfolder);
+        return new CatalogRevision(root, parts[0], parts[1], DateTimeOffset.Parse(parts[2], CultureInfo.InvariantCulture), parts[3], folder);
+    }
+
+    private async Task<bool> HasCommitAsync(string commit, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _git.RunAsync(_workTree, cancellationToken, "cat-file", "-e", $"{commit}^{{commit}}");
+            return true;
+        }
+        catch (GitException)
+        {
+            return false;
+        }
     }
 
     private async Task<CatalogRevision> CheckoutCommitAsync(string commit, CancellationToken cancellationToken)

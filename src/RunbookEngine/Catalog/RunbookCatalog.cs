@@ -23,6 +23,7 @@ public sealed partial class RunbookCatalog : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<RunbookCatalog> _logger;
     private readonly string _versionFolder;
+    private readonly string _pullRequestFolder;
     private readonly SemaphoreSlim _sync = new(1, 1);
     private volatile Snapshot _snapshot = new(ImmutableSortedDictionary.Create<string, CatalogEntry>(StringComparer.Ordinal), null);
 
@@ -41,6 +42,7 @@ public sealed partial class RunbookCatalog : IDisposable
         _time = time;
         _logger = logger;
         _versionFolder = Path.GetFullPath(Path.Combine(dataPath, "versions"));
+        _pullRequestFolder = Path.GetFullPath(Path.Combine(dataPath, "pulls"));
     }
 
     /// <summary>True once the first load has finished.</summary>
@@ -52,8 +54,14 @@ public sealed partial class RunbookCatalog : IDisposable
     /// <summary>The current revision: its folder and, in Git, its commit.</summary>
     public CatalogRevision? Revision => _snapshot.Revision;
 
-    /// <summary>Where runbooks come from: <c>folder</c> or <c>git</c>.</summary>
+    /// <summary>Where runbooks come from: <c>folder</c>, <c>git</c> or <c>github</c>.</summary>
     public string SourceKind => _source.Kind;
+
+    /// <summary>Whether the source is a repository followed commit by commit (<c>git</c> or <c>github</c>), which a cluster follows together.</summary>
+    public bool FollowsCommits => _source.Kind is "git" or "github";
+
+    /// <summary>Whether a commit other than the followed one can be validated (a pull request's head).</summary>
+    public bool CanValidateCommits => _source is ICommitExport;
 
     /// <summary>The source, for people.</summary>
     public string SourceDescription => _source.Description;
@@ -93,7 +101,7 @@ public sealed partial class RunbookCatalog : IDisposable
         catch (Exception ex) when (!throwOnFailure && ex is GitException or IOException or UnauthorizedAccessException or DirectoryNotFoundException)
         {
             LastSync = (_time.GetUtcNow(), ex.Message);
-            LogSyncFailed(ex.Message);
+            LogSyncFailedOnce(ex);
             return CatalogChange.None(_snapshot.Revision?.Commit, ex.Message);
         }
         finally
@@ -122,7 +130,7 @@ public sealed partial class RunbookCatalog : IDisposable
         catch (Exception ex) when (ex is GitException or IOException or UnauthorizedAccessException or DirectoryNotFoundException)
         {
             LastSync = (_time.GetUtcNow(), ex.Message);
-            LogSyncFailed(ex.Message);
+            LogSyncFailedOnce(ex);
             return CatalogChange.None(_snapshot.Revision?.Commit, ex.Message);
         }
         finally
@@ -131,12 +139,129 @@ public sealed partial class RunbookCatalog : IDisposable
         }
     }
 
+    // A source that backs off (the GitHub API's rate limit, an outage) logs once for the whole backoff, not every poll.
+    private void LogSyncFailedOnce(Exception ex)
+    {
+        if (ex is not SourceUnavailableException { Logged: true })
+        {
+            LogSyncFailed(ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Compiles every runbook at a commit the catalog does not follow (a pull request's head) without serving or recording
+    /// any of it: the served versions, the version store and the cluster's commit stay as they are.
+    /// </summary>
+    /// <param name="commit">The commit's SHA.</param>
+    /// <param name="pullRequest">The pull request whose head it is.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>Every runbook there (each compiled version already unloaded), and how they differ from what is served.</returns>
+    public async Task<CommitValidation> ValidateCommitAsync(string commit, int pullRequest, CancellationToken cancellationToken)
+    {
+        if (_source is not ICommitExport export)
+        {
+            throw new InvalidOperationException($"the catalog reads a {_source.Kind}, which has no commits to check; pull requests are checked with RunbookEngine:Catalog:Source git or github");
+        }
+
+        var folder = Path.Combine(_pullRequestFolder, $"{pullRequest}-{commit[..Math.Min(12, commit.Length)]}-{Guid.NewGuid():N}");
+        try
+        {
+            CatalogRevision revision;
+
+            // The export shares the source's clone or client with the syncs, which are one at a time; the compiling is not.
+            await _sync.WaitAsync(cancellationToken);
+            try
+            {
+                Directory.CreateDirectory(folder);
+                revision = await export.ExportAsync(commit, pullRequest, folder, cancellationToken);
+            }
+            finally
+            {
+                _sync.Release();
+            }
+
+            var runbooks = new RunbookFolder(revision.Root);
+            var served = _snapshot;
+            var entries = new List<CatalogEntry>();
+            var added = new List<string>();
+            var updated = new List<string>();
+            var failed = new List<string>();
+            foreach (var name in runbooks.Exists ? runbooks.Names() : [])
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (runbooks.Read(name) is not { } document)
+                {
+                    continue;
+                }
+
+                var entry = await JudgeAsync(document, revision, cancellationToken);
+                entries.Add(entry);
+                var now = served.Entries.GetValueOrDefault(name);
+                if (now is null)
+                {
+                    added.Add(name);
+                }
+                else if (now.ContentHash != entry.ContentHash)
+                {
+                    updated.Add(name);
+                }
+
+                if (!entry.IsValid)
+                {
+                    failed.Add(name);
+                }
+            }
+
+            var removed = served.Entries.Keys.Where(name => entries.All(e => e.Name != name)).ToList();
+            return new CommitValidation(revision, entries, new CatalogChange(revision.Commit, added, updated, removed, failed, null));
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Left for the next validation of the same pull request to sit beside; it is never read again.
+            }
+        }
+    }
+
+    private async Task<CatalogEntry> JudgeAsync(RunbookDocument document, CatalogRevision revision, CancellationToken cancellationToken)
+    {
+        CompiledRunbook? compiled = null;
+        IReadOnlyList<RunbookDiagnostic> diagnostics = document.Diagnostics;
+        if (document.IsValid)
+        {
+            var result = await _compiler.CompileAsync(document.Source, cancellationToken);
+            compiled = result.Runbook;
+            diagnostics = result.Diagnostics;
+
+            // Judged, never run: retired at once, so it unloads.
+            compiled?.Dispose();
+        }
+
+        return new CatalogEntry(document.Name, document.Definition, document.Source.ContentHash, compiled, RelativeToRepository(diagnostics, revision), revision.Commit);
+    }
+
+    private static IReadOnlyList<RunbookDiagnostic> RelativeToRepository(IReadOnlyList<RunbookDiagnostic> diagnostics, CatalogRevision revision)
+    {
+        if (revision.RepositoryRoot is not { } repository)
+        {
+            return diagnostics;
+        }
+
+        var prefix = RunbookDiagnostic.DisplayPath(repository) + "/";
+        return [.. diagnostics.Select(d => d.File.StartsWith(prefix, StringComparison.Ordinal) ? d with { File = d.File[prefix.Length..] } : d)];
+    }
+
     private async Task<CatalogChange> ApplyAsync(CatalogRevision revision, CancellationToken cancellationToken)
     {
         var folder = new RunbookFolder(revision.Root);
         if (!folder.Exists)
         {
-            throw new DirectoryNotFoundException(_source.Kind == "git"
+            throw new DirectoryNotFoundException(FollowsCommits
                 ? $"the folder {revision.Root} does not exist at commit {revision.Commit}; check RunbookEngine:Catalog:Git:Path"
                 : $"the runbook folder {folder.Root} does not exist; create it, start the host from the folder that holds runbooks/, or set RunbookEngine:RunbooksPath");
         }
@@ -215,18 +340,14 @@ public sealed partial class RunbookCatalog : IDisposable
             diagnostics = result.Diagnostics;
         }
 
-        if (revision.RepositoryRoot is { } repository)
-        {
-            var prefix = RunbookDiagnostic.DisplayPath(repository) + "/";
-            diagnostics = [.. diagnostics.Select(d => d.File.StartsWith(prefix, StringComparison.Ordinal) ? d with { File = d.File[prefix.Length..] } : d)];
-        }
+        diagnostics = RelativeToRepository(diagnostics, revision);
 
         var hash = document.Source.ContentHash;
         await _versions.RecordVersionAsync(
             new RunbookVersion(document.Name, hash, revision.Commit, revision.Author, revision.CommittedAt, revision.Message, compiled is not null,
                 [.. diagnostics.Where(d => d.IsError).Select(d => d.ToString())],
                 [.. document.Source.Files.Select(f => new VersionFile(f.RelativePath, f.Text))],
-                _time.GetUtcNow()),
+                _time.GetUtcNow()) { PullRequest = revision.PullRequest },
             cancellationToken);
 
         if (compiled is not null)
@@ -350,6 +471,12 @@ public sealed record CatalogEntry(
     /// <summary>Whether it can run.</summary>
     public bool IsValid => Definition is not null && Compiled is not null;
 }
+
+/// <summary>Every runbook at a commit that was compiled but not served (a pull request's head).</summary>
+/// <param name="Revision">The commit, with its metadata.</param>
+/// <param name="Entries">Each runbook there; a valid one's compiled version is already unloaded.</param>
+/// <param name="Change">How they differ from what the catalog serves.</param>
+public sealed record CommitValidation(CatalogRevision Revision, IReadOnlyList<CatalogEntry> Entries, CatalogChange Change);
 
 /// <summary>A version that failed to compile while an older one keeps serving.</summary>
 /// <param name="ContentHash">The failing version.</param>

@@ -21,7 +21,11 @@ public sealed record RunbookVersion(
     bool Valid,
     IReadOnlyList<string> Errors,
     IReadOnlyList<VersionFile> Files,
-    DateTimeOffset FirstSeenAt);
+    DateTimeOffset FirstSeenAt)
+{
+    /// <summary>The pull request GitHub's API says the commit came from, when its message names none (the <c>github</c> source).</summary>
+    public int? PullRequest { get; init; }
+}
 
 /// <summary>One file of a version's source.</summary>
 /// <param name="Path">Relative to the runbook folder, with forward slashes.</param>

@@ -150,7 +150,8 @@ public static class ChildRun
             {
                 Runbook = compiled,
                 Definition = definition,
-                Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
+                Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false, Trust.RunModes.For(definition, run.Trigger)),
+                Confirm = definition.Confirm,
                 Parameters = parameters,
                 Alert = alert,
                 Journal = journal,
@@ -175,7 +176,7 @@ public static class ChildRun
             lines.Write(LogLevel.Warning, $"the results of the run's commands and HTTP calls were not kept, so no test case can be recorded from it ({ex.Message})", null);
         }
 
-        return new ChildResult(result.Status, result.Error, result.Status == RunStatus.WaitingForHuman ? gate.Asked : null, journal.Finished);
+        return new ChildResult(result.Status, result.Error, result.Status == RunStatus.WaitingForHuman ? gate.Asked : null, journal.Finished, result.Proposal);
     }
 
     private static void ListenToParent(CancellationTokenSource cancel, CancellationTokenSource interrupt)
@@ -347,7 +348,8 @@ public static class ChildRun
 /// <param name="Error">Why it did not succeed, redacted.</param>
 /// <param name="Asked">The question it rests on, when it waits for a person.</param>
 /// <param name="Finished">The steps this process finished (not those replayed from the journal).</param>
-internal sealed record ChildResult(RunStatus Status, string? Error, HumanRequest? Asked, IReadOnlyList<int> Finished)
+/// <param name="Proposal">What a shadow run would have done, when it ended Proposed.</param>
+internal sealed record ChildResult(RunStatus Status, string? Error, HumanRequest? Asked, IReadOnlyList<int> Finished, RunProposal? Proposal = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 }

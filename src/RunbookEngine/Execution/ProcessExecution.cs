@@ -113,7 +113,8 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
             ? (r.Status, MemoryHint(r.Error, settings))
             : Unreported(exitCode, request, deadline, rawTail, settings, cancellationToken);
         var finished = result?.Finished ?? [];
-        return (await EndedAsync(request, status, redactor.RedactOrNull(error), result?.Asked, finished, startedAt, claim), result?.Asked);
+        var ended = await EndedAsync(request, status, redactor.RedactOrNull(error), result?.Asked, finished, startedAt, claim);
+        return (ended with { Proposal = result?.Proposal }, result?.Asked);
     }
 
     /// <summary>What a child that died without reporting means: killed for the timeout, a cancel or a shutdown, or crashed.</summary>

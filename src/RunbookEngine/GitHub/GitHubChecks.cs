@@ -4,8 +4,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Octokit;
-using Octokit.Internal;
 using RunbookEngine.Catalog;
+using RunbookEngine.Scheduling;
+using RunbookEngine.Storage;
 
 namespace RunbookEngine.GitHub;
 
@@ -13,9 +14,16 @@ namespace RunbookEngine.GitHub;
 /// Reports each commit the catalog loads from Git as a check run named <c>runbooks</c> on that commit: success, or
 /// failure with an annotation at the file and line of every front-matter and compile error, and a summary of what
 /// changed and what keeps serving its last good version. Posting happens here, in the background, with a bounded
-/// retry: GitHub being slow, down or refusing never holds up or breaks a sync.
+/// retry: GitHub being slow, down or refusing never holds up or breaks a sync. A pull request's head commit is reported
+/// the same way (<see cref="PullRequestChecks"/>). Of the nodes of a cluster that fetch a commit, only the one whose claim
+/// in the store wins posts its check.
 /// </summary>
-public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<GitHubChecks> logger) : BackgroundService
+/// <param name="options">The settings.</param>
+/// <param name="versions">Where the claim to post a commit's check is made, for the whole cluster.</param>
+/// <param name="node">This node, named in its claims.</param>
+/// <param name="time">The clock.</param>
+/// <param name="logger">The log.</param>
+public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options, IVersionStore versions, NodeIdentity node, TimeProvider time, ILogger<GitHubChecks> logger) : BackgroundService
 {
     /// <summary>The check run's name, one per commit.</summary>
     public const string CheckName = "runbooks";
@@ -27,7 +35,7 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
     internal static readonly ProductHeaderValue Product = new("RunbookEngine");
 
     private readonly Channel<CheckReport> _reports = Channel.CreateUnbounded<CheckReport>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Lazy<GitHubClient> _client = new(() => CreateClient(options.Value.GitHub, time));
+    private readonly Lazy<GitHubClient> _client = new(() => GitHubConnection.Create(options.Value.GitHub, time));
     private string? _lastQueued;
 
     /// <summary>The waits between attempts; their count bounds the retries.</summary>
@@ -53,6 +61,16 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
         }
 
         _reports.Writer.TryWrite(Build(change, entries, firstLoad));
+    }
+
+    /// <summary>Queues a check built elsewhere (a pull request's); returns at once.</summary>
+    /// <param name="report">The check.</param>
+    internal void Enqueue(CheckReport report)
+    {
+        if (IsEnabled)
+        {
+            _reports.Writer.TryWrite(report);
+        }
     }
 
     /// <inheritdoc />
@@ -87,11 +105,30 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
                 if (!retriable || attempt >= RetryDelays.Count)
                 {
                     LogPostFailed(report.Commit, attempt + 1, ex.GetType().Name, ex.Message);
+                    await GiveUpClaimAsync(report, progress, stoppingToken);
                     return;
                 }
 
                 await Task.Delay(RetryDelays[attempt], time, stoppingToken);
             }
+        }
+    }
+
+    private async Task GiveUpClaimAsync(CheckReport report, Progress progress, CancellationToken stoppingToken)
+    {
+        // Only a claim whose check was never created: one with a run on GitHub is done, whatever its annotations.
+        if (!progress.Claimed || progress.RunId is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            await versions.ReleaseGitHubCheckAsync(report.Commit, CheckName, node.Id, stoppingToken);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogReleaseFailed(report.Commit, ex.GetType().Name, ex.Message);
         }
     }
 
@@ -101,7 +138,19 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
         var client = _client.Value;
         if (progress.RunId is null)
         {
-            // Every node of a cluster that fetches the commit gets here; the first to post wins and the rest see its run.
+            // Every node of a cluster that fetches the commit gets here at about the same moment; the store lets one post.
+            if (!progress.Claimed)
+            {
+                if (!await versions.ClaimGitHubCheckAsync(report.Commit, CheckName, node.Id, stoppingToken))
+                {
+                    LogClaimedElsewhere(report.Commit);
+                    return;
+                }
+
+                progress.Claimed = true;
+            }
+
+            // A check posted before this node claimed anything (by an older version, or by hand) is kept.
             var existing = await client.Check.Run.GetAllForReference(owner, name, report.Commit, new CheckRunRequest { CheckName = CheckName });
             if (existing.TotalCount > 0)
             {
@@ -145,7 +194,6 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
     {
         // A runbook broken at an earlier commit and unchanged since is still broken at this one: the check is of the commit.
         var broken = entries.Where(e => e.Problem is not null || !e.IsValid).ToList();
-        var annotations = new List<NewCheckRunAnnotation>();
         var summary = new StringBuilder();
         summary.Append(CultureInvariant($"{entries.Count} runbook{(entries.Count == 1 ? "" : "s")} at this commit."));
         summary.Append("\n\n");
@@ -166,6 +214,42 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
 
         AppendList(summary, "Keep serving their last good version", [.. broken.Where(e => e.IsValid).Select(e => e.Name)]);
         AppendList(summary, "Not served (no version compiles)", [.. broken.Where(e => !e.IsValid).Select(e => e.Name)]);
+        return Finish(change.Commit!, entries.Count, broken, summary);
+    }
+
+    /// <summary>The check of a pull request's head commit, validated without being served.</summary>
+    /// <param name="number">The pull request.</param>
+    /// <param name="validation">Every runbook at its head commit, and how they differ from what the host serves.</param>
+    /// <param name="servedCommit">The commit the host serves, compared with.</param>
+    /// <returns>The report.</returns>
+    internal static CheckReport BuildPullRequest(int number, CommitValidation validation, string? servedCommit)
+    {
+        var entries = validation.Entries;
+        var change = validation.Change;
+        var broken = entries.Where(e => !e.IsValid).ToList();
+        var summary = new StringBuilder();
+        summary.Append(CultureInvariant($"Pull request #{number}: {entries.Count} runbook{(entries.Count == 1 ? "" : "s")} at this commit, compiled without being served."));
+        summary.Append("\n\n");
+        var against = servedCommit is { Length: >= 7 } served ? $"the commit the host serves ({served[..7]})" : "what the host serves";
+        if (change.Changed)
+        {
+            summary.Append("Compared with ").Append(against).Append(":\n");
+            AppendList(summary, "Added", change.Added);
+            AppendList(summary, "Changed", change.Updated);
+            AppendList(summary, "Removed", change.Removed);
+        }
+        else
+        {
+            summary.Append("No runbook differs from ").Append(against).Append(".\n");
+        }
+
+        AppendList(summary, "Do not compile", [.. broken.Select(e => e.Name)]);
+        return Finish(validation.Revision.Commit!, entries.Count, broken, summary);
+    }
+
+    private static CheckReport Finish(string commit, int count, List<CatalogEntry> broken, StringBuilder summary)
+    {
+        var annotations = new List<NewCheckRunAnnotation>();
         foreach (var entry in broken)
         {
             var errors = (entry.Problem?.Diagnostics ?? entry.Diagnostics).Where(d => d.IsError).ToList();
@@ -184,12 +268,12 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
         }
 
         var title = broken.Count == 0
-            ? CultureInvariant($"All {entries.Count} runbooks compile")
-            : CultureInvariant($"{broken.Count} of {entries.Count} runbooks do not compile");
+            ? CultureInvariant($"All {count} runbooks compile")
+            : CultureInvariant($"{broken.Count} of {count} runbooks do not compile");
 
         // GitHub's limit on a summary is 65535 characters.
         var text = summary.Length > 60_000 ? summary.ToString(0, 60_000) + "\n\n(cut short)" : summary.ToString();
-        return new CheckReport(change.Commit!, broken.Count == 0 ? CheckConclusion.Success : CheckConclusion.Failure, title, text, annotations);
+        return new CheckReport(commit, broken.Count == 0 ? CheckConclusion.Success : CheckConclusion.Failure, title, text, annotations);
     }
 
     private static void AppendList(StringBuilder summary, string heading, IReadOnlyList<string> names)
@@ -202,20 +286,10 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
 
     private static string CultureInvariant(FormattableString text) => FormattableString.Invariant(text);
 
-    private static GitHubClient CreateClient(GitHubOptions settings, TimeProvider time)
-    {
-        // Used as given, unlike GitHubClient(product, uri), which swaps any path for /api/v3/ on hosts other than github.com.
-        var apiUrl = new Uri(settings.ApiUrl.EndsWith('/') ? settings.ApiUrl : settings.ApiUrl + "/");
-        ICredentialStore credentials = settings.UsesApp
-            ? new GitHubAppCredentials(settings.AppId!.Value, settings.PrivateKeyPath!, settings.InstallationId!.Value, apiUrl, time)
-            : new InMemoryCredentialStore(string.IsNullOrEmpty(settings.Token) ? Credentials.Anonymous : new Credentials(settings.Token));
-        var connection = new Connection(Product, apiUrl, credentials);
-        connection.SetRequestTimeout(TimeSpan.FromSeconds(30));
-        return new GitHubClient(connection);
-    }
-
     private sealed class Progress
     {
+        public bool Claimed { get; set; }
+
         public long? RunId { get; set; }
 
         public int Sent { get; set; }
@@ -226,6 +300,12 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
 
     [LoggerMessage(EventId = 621, Level = LogLevel.Information, Message = "Commit {Commit} already has a runbooks check (another node posted it); not posting another")]
     private partial void LogAlreadyChecked(string commit);
+
+    [LoggerMessage(EventId = 623, Level = LogLevel.Information, Message = "The runbooks check on {Commit} is another node's to post (its claim in the store came first); not posting another")]
+    private partial void LogClaimedElsewhere(string commit);
+
+    [LoggerMessage(EventId = 624, Level = LogLevel.Warning, Message = "Giving up the claim to post the runbooks check on {Commit} failed ({ErrorType}: {Error}); no node will post it until the row is deleted")]
+    private partial void LogReleaseFailed(string commit, string errorType, string error);
 
     [LoggerMessage(EventId = 622, Level = LogLevel.Warning, Message = "Posting the runbooks check on {Commit} to GitHub failed after {Attempts} attempts ({ErrorType}: {Error}); the catalog is unaffected")]
     private partial void LogPostFailed(string commit, int attempts, string errorType, string error);

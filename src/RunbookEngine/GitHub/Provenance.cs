@@ -10,7 +10,7 @@ namespace RunbookEngine.GitHub;
 /// <param name="CommittedAt">When it was committed.</param>
 /// <param name="Message">Its subject line.</param>
 /// <param name="CommitUrl">The commit on GitHub, when <c>RunbookEngine:GitHub:Repository</c> is set.</param>
-/// <param name="PullRequest">The pull request it was merged from, when its message says so.</param>
+/// <param name="PullRequest">The pull request it was merged from, when its message says so or GitHub's API did.</param>
 public sealed record Provenance(
     string Commit,
     string? Author,
@@ -32,7 +32,8 @@ public sealed record Provenance(
         }
 
         var links = GitHubLinks.For(github);
-        var number = GitHubLinks.PullRequestNumber(version.Message);
+        // The message first, as GitHub writes a merge or a squash; the API's answer for merges whose message names none.
+        var number = GitHubLinks.PullRequestNumber(version.Message) ?? version.PullRequest;
         return new Provenance(
             commit,
             version.Author,

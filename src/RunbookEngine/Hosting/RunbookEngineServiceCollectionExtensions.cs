@@ -11,6 +11,8 @@ using RunbookEngine.Retention;
 using RunbookEngine.Storage;
 using RunbookEngine.Telemetry;
 using RunbookEngine.Toil;
+using RunbookEngine.Trust.Drills;
+using RunbookEngine.Trust.Freshness;
 
 namespace RunbookEngine.Hosting;
 
@@ -44,7 +46,8 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(
                 o => o.Alerts.AwsSns.TestOnlyAllowedUrlPrefixes.All(Alerts.AwsSnsReceiver.IsLoopbackPrefix),
                 "RunbookEngine:Alerts:AwsSns:TestOnlyAllowedUrlPrefixes is for tests: each must be an http(s) URL on a loopback address ending in / (e.g. http://127.0.0.1:5123/)")
-            .Validate(o => o.Catalog.Source is "folder" or "git", "RunbookEngine:Catalog:Source must be folder or git")
+            .Validate(o => o.Catalog.Source is "folder" or "git" or "github", "RunbookEngine:Catalog:Source must be folder, git or github")
+            .Validate(o => o.Catalog.Source != "github" || o.GitHub.OwnerAndName() is not null, "RunbookEngine:Catalog:Source is github, so RunbookEngine:GitHub:Repository must be set (owner/name), with RunbookEngine:GitHub:Token or a GitHub App")
             .Validate(o => o.Catalog.Source != "git" || !string.IsNullOrWhiteSpace(o.Catalog.Git.Url), "RunbookEngine:Catalog:Source is git, so RunbookEngine:Catalog:Git:Url must be set")
             .Validate(o => o.Catalog.Git.FetchInterval >= TimeSpan.FromSeconds(1), "RunbookEngine:Catalog:Git:FetchInterval must be at least 1 second")
             .Validate(o => !o.Catalog.Git.Path.Contains("..", StringComparison.Ordinal) && !Path.IsPathRooted(o.Catalog.Git.Path), "RunbookEngine:Catalog:Git:Path must be a folder inside the repository")
@@ -62,6 +65,7 @@ public static class RunbookEngineServiceCollectionExtensions
                 "RunbookEngine:Access:AllowedHosts takes host names without scheme or port (e.g. runbooks.example.com, proxy); any port of a listed name is allowed")
             .Validate(o => o.Access.KnownProxies.All(p => System.Net.IPAddress.TryParse(p, out _)), "RunbookEngine:Access:KnownProxies takes IP addresses (e.g. 10.0.0.5)")
             .Validate(o => o.Access.SignInLifetime >= TimeSpan.FromMinutes(1), "RunbookEngine:Access:SignInLifetime must be at least 1 minute")
+            .Validate(o => o.Trust.ShadowToConfirmAfter >= 1 && o.Trust.ConfirmToAutoAfter >= 1, "RunbookEngine:Trust:ShadowToConfirmAfter and ConfirmToAutoAfter must be at least 1 (how many agreed proposals, or approvals, in a row before a promotion is suggested)")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<RunbookEngineOptions>, CustomSourcesValidation>();
         services.AddSingleton<IValidateOptions<RunbookEngineOptions>, GitHub.GitHubValidation>();
@@ -81,6 +85,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton(provider => new RunbookCompiler(Path.Combine(provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath, "compiled")));
         services.AddSingleton<IVersionStore>(provider => (IVersionStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton<IToilStore>(provider => (IToilStore)provider.GetRequiredService<IRunStore>());
+        services.AddSingleton<ITrustStore>(provider => (ITrustStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton<IKeyRingStore>(provider => (IKeyRingStore)provider.GetRequiredService<IRunStore>());
         // Each host its own registry, never prometheus-net's static default: hosts sharing a process (the tests start
         // several) must not count into one another's /metrics.
@@ -89,6 +94,7 @@ public static class RunbookEngineServiceCollectionExtensions
         {
             var metrics = new EngineMetrics(provider.GetRequiredService<Prometheus.CollectorRegistry>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<EngineMetrics>>());
             metrics.Registry.AddBeforeCollectCallback(ct => metrics.ReadClusterAsync(provider.GetRequiredService<IToilStore>(), provider.GetRequiredService<CircuitBreakers>(), ct));
+            metrics.Registry.AddBeforeCollectCallback(ct => metrics.ReadFreshnessAsync(provider.GetRequiredService<Trust.Freshness.FreshnessReader>(), ct));
             return metrics;
         });
         services.AddSingleton<ToilReports>();
@@ -100,9 +106,12 @@ public static class RunbookEngineServiceCollectionExtensions
             var o = provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value;
             var git = new GitCli(GitCli.WriteAskPass(Path.Combine(o.DataPath, "git")), () => (o.Catalog.Git.Username,
                 o.Catalog.Git.PasswordFile is { Length: > 0 } file ? File.ReadAllText(file).Trim() : o.Catalog.Git.Password));
-            return string.Equals(o.Catalog.Source, "git", StringComparison.OrdinalIgnoreCase)
-                ? new GitRemoteSource(o.Catalog.Git, o.DataPath, git)
-                : new FolderSource(Path.GetFullPath(o.RunbooksPath), git);
+            return o.Catalog.Source.ToLowerInvariant() switch
+            {
+                "git" => new GitRemoteSource(o.Catalog.Git, o.DataPath, git),
+                "github" => new GitHubApiSource(o.GitHub, o.Catalog.Git, o.DataPath, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<GitHubApiSource>>()),
+                _ => new FolderSource(Path.GetFullPath(o.RunbooksPath), git),
+            };
         });
         services.AddSingleton(provider => new RunbookCatalog(
             provider.GetRequiredService<IRunbookSourceProvider>(),
@@ -114,14 +123,20 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<CatalogFollower>();
         services.AddSingleton<GitHub.GitHubChecks>();
         services.AddHostedService(provider => provider.GetRequiredService<GitHub.GitHubChecks>());
+        services.AddSingleton<GitHub.PullRequestChecks>();
+        services.AddHostedService(provider => provider.GetRequiredService<GitHub.PullRequestChecks>());
         services.AddSingleton<RunEvents>();
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<RunService>();
         services.AddSingleton<StoreRetry>();
         services.AddSingleton<Execution.ProcessExecution>();
         services.AddSingleton<HumanSteps>();
+        services.AddSingleton<Trust.Modes.TrustRecords>();
+        services.AddSingleton<Trust.Modes.ProposalVerdicts>();
         services.AddSingleton<RunLifecycle>();
         services.AddSingleton<ScheduleSync>();
+        services.AddRunbookDrills();
+        services.AddRunbookFreshness();
         services.AddSingleton<EngineStartup>();
         services.AddHostedService(provider => provider.GetRequiredService<EngineStartup>());
         // After the startup that migrates the store: Data Protection's own hosted service reads the key ring as it starts.

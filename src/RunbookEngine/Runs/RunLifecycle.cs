@@ -109,13 +109,20 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
         }
 
         LogStarting(run.Id, run.Runbook, run.Attempt, recovering);
+        var mode = Trust.RunModes.For(definition, run.Trigger);
+        if (mode != RunMode.Auto && store is ITrustStore trust)
+        {
+            await retry.RunAsync($"the mode of run {run.Id}", ct => trust.SetModeAsync(run.Id, mode, claim.Token, ct), drain.Token);
+        }
+
         var gate = new RestingHumanGate();
         var calls = new Trust.Testing.StoreCallRecorder(run.Id, run.Attempt, time);
         var request = new RunRequest
         {
             Runbook = compiled,
             Definition = definition,
-            Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false),
+            Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false, mode),
+            Confirm = definition.Confirm,
             Parameters = parameters,
             Alert = alert,
             Journal = new StoreJournal(store, retry, run.Id, run.Runbook, metrics, drain.Token, claim),
@@ -160,7 +167,7 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
             return;
         }
 
-        await EndAsync(run, claim, result.Status, result.Error, result.Steps);
+        await EndAsync(run, claim, result.Status, result.Error, result.Steps, result.Proposal);
     }
 
     /// <summary>
@@ -291,11 +298,13 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Run {RunId} attempt {Attempt} failed; retrying in {Delay}: {Error}")]
     private partial void LogRetrying(string runId, int attempt, string delay, string? error);
 
-    private async Task EndAsync(RunRecord run, RunClaim? claim, RunStatus status, string? error, IReadOnlyList<StepOutcome> steps)
+    private async Task EndAsync(RunRecord run, RunClaim? claim, RunStatus status, string? error, IReadOnlyList<StepOutcome> steps, RunProposal? proposal = null)
     {
         // Recorded even when the node is shutting down: the outcome is the one thing that must not be lost. A store that
         // is away is waited for until the shutdown grace is over; a run still unrecorded then is recovered as after a crash.
-        if (await retry.RunAsync($"the outcome of run {run.Id} ({status})", ct => store.FinishRunAsync(run.Id, status, error, claim?.Token, ct), drain.Token)
+        if (await retry.RunAsync($"the outcome of run {run.Id} ({status})", ct => status == RunStatus.Proposed && proposal is not null && store is ITrustStore trust
+                ? trust.ProposeAsync(run.Id, proposal, claim?.Token, ct)
+                : store.FinishRunAsync(run.Id, status, error, claim?.Token, ct), drain.Token)
             && status != RunStatus.WaitingForHuman)
         {
             // Counted by the one write that ended the run, so a run recovered after a crash is not counted twice.

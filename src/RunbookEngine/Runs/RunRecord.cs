@@ -57,8 +57,37 @@ public sealed record RunRecord(
     /// <summary>Who asked to cancel it while it ran, if anyone did.</summary>
     public string? CancelRequested { get; init; }
 
+    /// <summary>How far the run could act on its own; <see cref="RunMode.Auto"/> until an execution of it says otherwise.</summary>
+    public RunMode Mode { get; init; }
+
+    /// <summary>What a shadow run would have done where it stopped, when it ended <see cref="RunStatus.Proposed"/>.</summary>
+    public RunProposal? Proposal { get; init; }
+
+    /// <summary>A person's verdict on the proposal, once given.</summary>
+    public RunVerdict? Verdict { get; init; }
+
     /// <summary>Whether the run has ended for good.</summary>
-    public bool IsTerminal => Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
+    public bool IsTerminal => RunStatuses.IsTerminal(Status);
+}
+
+/// <summary>A person's verdict on what a shadow run proposed.</summary>
+/// <param name="Right">Whether doing what it proposed would have been right.</param>
+/// <param name="By">Who said so.</param>
+/// <param name="Comment">Why, if they said.</param>
+/// <param name="At">When.</param>
+public sealed record RunVerdict(bool Right, string By, string? Comment, DateTimeOffset At);
+
+/// <summary>Facts about run statuses that several places need to agree on.</summary>
+public static class RunStatuses
+{
+    /// <summary>The statuses a run never leaves, as the store writes them, for SQL.</summary>
+    public const string TerminalSql = "('Succeeded', 'Failed', 'Cancelled', 'TimedOut', 'Proposed')";
+
+    /// <summary>Whether a run with this status has ended for good.</summary>
+    /// <param name="status">The status.</param>
+    /// <returns>True for the outcomes, including a shadow run's proposal.</returns>
+    public static bool IsTerminal(RunStatus status) =>
+        status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut or RunStatus.Proposed;
 }
 
 /// <summary>What a caller gives to record a new run.</summary>

@@ -89,10 +89,11 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
             return new TriggerResult(null, TriggerProblem.Cooldown, [$"run {recent.Id} for {target} {when}; cooldown {Durations.Format(cooldown)}"]);
         }
 
+        // A drill saves nobody any work, so it carries no toil baseline.
         var (shown, sealedSecrets) = secrets.Seal(parameters, entry.Definition);
         var run = await store.CreateRunAsync(
             new NewRun(runbook, entry.Commit, entry.ContentHash, trigger, triggeredBy, shown, key, retryOf,
-                alert?.Id ?? retryOfAlert, target, entry.Definition.ManualMinutes, Telemetry.RunTracing.CurrentTraceParent(), sealedSecrets),
+                alert?.Id ?? retryOfAlert, target, trigger == RunTrigger.Drill ? null : entry.Definition.ManualMinutes, Telemetry.RunTracing.CurrentTraceParent(), sealedSecrets),
             cancellationToken);
         using (Telemetry.RunLogScope.Begin(logger, run))
         {

@@ -10,7 +10,7 @@ namespace RunbookEngine.Scheduling;
 /// removed. The recurring job's id is the runbook's name, so every node writing the same schedule changes nothing,
 /// and Hangfire's recurring job scheduler creates each occurrence once for the whole cluster.
 /// </summary>
-internal sealed partial class ScheduleSync(Func<JobStorage> storage, Func<IRecurringJobManager> recurring, RunbookCatalog catalog, ILogger<ScheduleSync> logger)
+internal sealed partial class ScheduleSync(Func<JobStorage> storage, Func<IRecurringJobManager> recurring, RunbookCatalog catalog, Trust.Drills.DrillSchedules drills, ILogger<ScheduleSync> logger)
 {
     public Task SyncAsync(CancellationToken cancellationToken)
     {
@@ -44,16 +44,17 @@ internal sealed partial class ScheduleSync(Func<JobStorage> storage, Func<IRecur
             LogScheduled(entry.Name, schedule.Expression);
         }
 
-        // A runbook removed from the source takes its schedule with it.
+        // A runbook removed from the source takes its schedule with it. Drills keep their own jobs (drill:RUNBOOK).
         foreach (var id in existing.Keys)
         {
-            if (catalog.Find(id) is null)
+            if (!id.StartsWith(Trust.Drills.DrillSchedules.Prefix, StringComparison.Ordinal) && catalog.Find(id) is null)
             {
                 manager.RemoveIfExists(id);
                 LogRemoved(id);
             }
         }
 
+        drills.Sync(existing, manager, cancellationToken);
         return Task.CompletedTask;
     }
 

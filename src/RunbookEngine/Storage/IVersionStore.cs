@@ -44,4 +44,23 @@ public interface IVersionStore
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>True when it is new; false when some node has seen it already.</returns>
     Task<bool> RememberGitHubDeliveryAsync(string deliveryId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims the posting of a GitHub check run on a commit for the whole cluster: of the nodes that fetched the commit,
+    /// only the one whose claim wins posts.
+    /// </summary>
+    /// <param name="commit">The commit's SHA.</param>
+    /// <param name="checkName">The check run's name.</param>
+    /// <param name="node">The node claiming it.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>True when this node is to post; false when a node (this one before a restart, or another) has claimed it.</returns>
+    Task<bool> ClaimGitHubCheckAsync(string commit, string checkName, string node, CancellationToken cancellationToken);
+
+    /// <summary>Gives up a claim this node made and could not honour (GitHub refused or stayed away), so a later sync can post.</summary>
+    /// <param name="commit">The commit's SHA.</param>
+    /// <param name="checkName">The check run's name.</param>
+    /// <param name="node">The node that claimed it.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task.</returns>
+    Task ReleaseGitHubCheckAsync(string commit, string checkName, string node, CancellationToken cancellationToken);
 }

@@ -233,6 +233,35 @@ internal static class Migrations
         CREATE INDEX ix_runbook_runs_key ON runbook_runs (concurrency_key, queued_at) WHERE concurrency_key IS NOT NULL;
         """,
 
+        // 11: runbooks earn trust. A run in shadow or confirm mode says so (`mode`, null for auto); a shadow run that
+        // stopped before its first side effect keeps what it would have done (`proposal`, JSON), and a person's verdict
+        // on it. The partial index serves a runbook's shadow record, which the promotion suggestion counts.
+        """
+        ALTER TABLE runbook_runs ADD COLUMN mode TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN proposal TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN verdict TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN verdict_by TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN verdict_comment TEXT NULL;
+        ALTER TABLE runbook_runs ADD COLUMN verdict_at BIGINT NULL;
+        CREATE INDEX ix_runbook_runs_proposed ON runbook_runs (runbook, queued_at) WHERE proposal IS NOT NULL;
+        """,
+
+        // 15: the `runbooks` check of a commit is posted once for the whole cluster. Two nodes that fetch the same commit
+        // (or the same pull request's head) within a request's length both found no check on GitHub and both posted one;
+        // now each first inserts (commit, check name), and only the node whose insert wins posts. A node that gives up
+        // posting deletes its row, so a later sync can try again. A version also keeps the pull request GitHub's API says
+        // its commit came from, for merges whose message names none (a rebase merge, a fast-forward).
+        """
+        CREATE TABLE runbook_github_checks (
+            head_sha TEXT NOT NULL,
+            check_name TEXT NOT NULL,
+            node TEXT NOT NULL,
+            claimed_at BIGINT NOT NULL,
+            PRIMARY KEY (head_sha, check_name)
+        );
+        ALTER TABLE runbook_versions ADD COLUMN pull_request INTEGER NULL;
+        """,
+
         // 12: what each command and HTTP call of a run returned (masked, outputs capped), in order, so a test case can
         // be recorded from a real alert and its run with these as its stubs. They go with their run (cascade, and
         // retention deletes them first on SQLite files opened without foreign keys).

@@ -15,7 +15,7 @@ public sealed partial class SqlRunStore : IRetentionStore
 
     private const long DayMs = 24 * 60 * 60 * 1000;
 
-    private const string Ended = "('Succeeded', 'Failed', 'Cancelled', 'TimedOut')";
+    private const string Ended = Runs.RunStatuses.TerminalSql;
 
     /// <inheritdoc />
     public async Task<IAsyncDisposable?> TryLockRetentionAsync(CancellationToken cancellationToken)

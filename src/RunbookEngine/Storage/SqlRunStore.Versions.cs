@@ -9,7 +9,7 @@ public sealed partial class SqlRunStore : IVersionStore
 {
     private const string VersionColumns = """
         runbook AS Runbook, content_hash AS ContentHash, commit_sha AS CommitSha, author AS Author, committed_at AS CommittedAt,
-        message AS Message, valid AS Valid, errors AS Errors, first_seen_at AS FirstSeenAt
+        message AS Message, valid AS Valid, errors AS Errors, first_seen_at AS FirstSeenAt, pull_request AS PullRequest
         """;
 
     /// <inheritdoc />
@@ -19,8 +19,8 @@ public sealed partial class SqlRunStore : IVersionStore
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO runbook_versions (runbook, content_hash, commit_sha, author, committed_at, message, valid, errors, files, first_seen_at)
-            VALUES (@Runbook, @ContentHash, @Commit, @Author, @committedAt, @Message, @valid, @errors, @files, @seen)
+            INSERT INTO runbook_versions (runbook, content_hash, commit_sha, author, committed_at, message, valid, errors, files, first_seen_at, pull_request)
+            VALUES (@Runbook, @ContentHash, @Commit, @Author, @committedAt, @Message, @valid, @errors, @files, @seen, @PullRequest)
             ON CONFLICT (runbook, content_hash) DO NOTHING
             """,
             new
@@ -35,6 +35,7 @@ public sealed partial class SqlRunStore : IVersionStore
                 errors = JsonSerializer.Serialize(version.Errors),
                 files = JsonSerializer.Serialize(version.Files),
                 seen = version.FirstSeenAt.ToUnixTimeMilliseconds(),
+                version.PullRequest,
             },
             cancellationToken: cancellationToken)) == 1;
     }
@@ -91,6 +92,28 @@ public sealed partial class SqlRunStore : IVersionStore
             new { deliveryId, now = Now() }, cancellationToken: cancellationToken)) == 1;
     }
 
+    /// <inheritdoc />
+    public async Task<bool> ClaimGitHubCheckAsync(string commit, string checkName, string node, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(commit);
+        ArgumentException.ThrowIfNullOrEmpty(checkName);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+
+        // The primary key decides, as for deliveries: a lookup first would leave the window this closes.
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO runbook_github_checks (head_sha, check_name, node, claimed_at) VALUES (@commit, @checkName, @node, @now) ON CONFLICT (head_sha, check_name) DO NOTHING",
+            new { commit, checkName, node, now = Now() }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseGitHubCheckAsync(string commit, string checkName, string node, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM runbook_github_checks WHERE head_sha = @commit AND check_name = @checkName AND node = @node",
+            new { commit, checkName, node }, cancellationToken: cancellationToken));
+    }
+
     private sealed class VersionRow
     {
         public string Runbook { get; set; } = "";
@@ -103,8 +126,12 @@ public sealed partial class SqlRunStore : IVersionStore
         public string Errors { get; set; } = "[]";
         public string Files { get; set; } = "[]";
         public long FirstSeenAt { get; set; }
+        public long? PullRequest { get; set; }
 
         public RunbookVersion ToVersion() => new(Runbook, ContentHash, CommitSha, Author, FromMs(CommittedAt), Message, Valid != 0,
-            JsonSerializer.Deserialize<List<string>>(Errors) ?? [], JsonSerializer.Deserialize<List<VersionFile>>(Files) ?? [], FromMs(FirstSeenAt));
+            JsonSerializer.Deserialize<List<string>>(Errors) ?? [], JsonSerializer.Deserialize<List<VersionFile>>(Files) ?? [], FromMs(FirstSeenAt))
+        {
+            PullRequest = PullRequest is { } number ? (int)number : null,
+        };
     }
 }

@@ -18,7 +18,8 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         triggered_by AS TriggeredBy, parameters AS Parameters, status AS Status, attempt AS Attempt, node AS Node,
         concurrency_key AS ConcurrencyKey, queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt,
         error AS Error, retry_of AS RetryOf, alert_id AS AlertId, target AS Target, manual_minutes AS ManualMinutes,
-        trace_parent AS TraceParent, sealed_parameters AS SealedParameters, execution AS Execution, cancel_requested AS CancelRequested, job_id AS JobId
+        trace_parent AS TraceParent, sealed_parameters AS SealedParameters, execution AS Execution, cancel_requested AS CancelRequested, job_id AS JobId,
+        mode AS Mode, proposal AS Proposal, verdict AS Verdict, verdict_by AS VerdictBy, verdict_comment AS VerdictComment, verdict_at AS VerdictAt
         """;
 
     private const string StepColumns = """
@@ -416,11 +417,11 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     public async Task<bool> FinishRunAsync(string id, RunStatus status, string? reason, string? claim, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var terminal = status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
+        var terminal = RunStatuses.IsTerminal(status);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
-            """
+            $"""
             UPDATE runbook_runs SET status = @status, error = @error, finished_at = @finishedAt
-            WHERE id = @id AND status NOT IN ('Succeeded', 'Failed', 'Cancelled', 'TimedOut') AND (@claim IS NULL OR execution = @claim)
+            WHERE id = @id AND status NOT IN {RunStatuses.TerminalSql} AND (@claim IS NULL OR execution = @claim)
             """,
             new { id, status = status.ToString(), error = reason, finishedAt = terminal ? Now() : (long?)null, claim },
             cancellationToken: cancellationToken));
@@ -599,6 +600,18 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
 
         public string? JobId { get; set; }
 
+        public string? Mode { get; set; }
+
+        public string? Proposal { get; set; }
+
+        public string? Verdict { get; set; }
+
+        public string? VerdictBy { get; set; }
+
+        public string? VerdictComment { get; set; }
+
+        public long? VerdictAt { get; set; }
+
         public RunRecord ToRecord() => new(Id, Runbook, CommitSha, ContentHash, Enum.Parse<RunTrigger>(TriggerKind), TriggeredBy, Parameters,
             Enum.Parse<RunStatus>(Status), (int)Attempt, Node, ConcurrencyKey, FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt), Error, RetryOf, AlertId, Target,
             ManualMinutes, TraceParent, SealedParameters)
@@ -606,6 +619,9 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
             Execution = Execution,
             CancelRequested = CancelRequested,
             JobId = JobId,
+            Mode = Mode is null ? RunMode.Auto : Enum.Parse<RunMode>(Mode, ignoreCase: true),
+            Proposal = Proposal is null ? null : System.Text.Json.JsonSerializer.Deserialize<RunProposal>(Proposal, ProposalJson),
+            Verdict = Verdict is null ? null : new RunVerdict(Verdict == "right", VerdictBy ?? "", VerdictComment, FromMs(VerdictAt!.Value)),
         };
     }
 

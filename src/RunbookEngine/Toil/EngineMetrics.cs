@@ -28,6 +28,8 @@ public sealed class EngineMetrics
     private readonly Histogram _steps;
     private readonly Gauge _active;
     private readonly Gauge _breakers;
+    private readonly Gauge _freshness;
+    private readonly Counter _drills;
     private readonly ILogger _logger;
 
     /// <summary>Metrics nobody scrapes: a run's own process (<c>isolation: process</c>) counts nothing, its host does.</summary>
@@ -52,6 +54,8 @@ public sealed class EngineMetrics
         _alerts = factory.CreateCounter("runbookengine_alerts_received_total", "Alerts received and stored by this node, by source (resends included).", ["source"]);
         _active = factory.CreateGauge("runbookengine_runs_active", "Unfinished runs in the whole cluster by status; Queued is the queue depth.", ["status"]);
         _breakers = factory.CreateGauge("runbookengine_breaker_open", "1 while a runbook's circuit breaker is open (alerts start no runs of it), else 0.", ["runbook"]);
+        _freshness = factory.CreateGauge("runbookengine_runbook_freshness", "Each runbook's freshness: 0 fresh, 1 aging, 2 stale (GET /api/runbooks/{name} says why).", ["runbook"]);
+        _drills = factory.CreateCounter("runbookengine_drills_total", "Drill runs that ended on this node, by runbook and result (passed, failed, cancelled).", ["runbook", "result"]);
     }
 
     /// <summary>The registry the collectors live on, which <c>/metrics</c> exports.</summary>
@@ -66,6 +70,16 @@ public sealed class EngineMetrics
     {
         ArgumentNullException.ThrowIfNull(run);
         _runs.WithLabels(run.Runbook, status.ToString()).Inc();
+        if (run.Trigger == RunTrigger.Drill)
+        {
+            _drills.WithLabels(run.Runbook, status switch
+            {
+                RunStatus.Succeeded or RunStatus.Proposed => "passed",
+                RunStatus.Failed or RunStatus.TimedOut => "failed",
+                _ => "cancelled",
+            }).Inc();
+        }
+
         var toil = ToilCalculator.ForRun(status, run.StartedAt, finishedAt, run.ManualMinutes, steps);
 
         // A counter cannot go down (Prometheus reads a drop as a restart), so a run on which people spent more than its
@@ -142,6 +156,47 @@ public sealed class EngineMetrics
         foreach (var labels in _breakers.GetAllLabelValues().Where(l => !current.Contains(l[0])).ToList())
         {
             _breakers.RemoveLabelled(labels);
+        }
+    }
+
+    /// <summary>Reads every runbook's freshness for its gauge; the registry calls it before each scrape.</summary>
+    /// <param name="freshness">Judges each catalog runbook from the store's facts.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <returns>A task.</returns>
+    public async Task ReadFreshnessAsync(Trust.Freshness.FreshnessReader freshness, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(freshness);
+        try
+        {
+            SetFreshness((await freshness.ForAllAsync(cancellationToken)).Select(f => (f.Key, f.Value.State)));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // As for the cluster gauges: no figure rather than last scrape's passing for now.
+            foreach (var labels in _freshness.GetAllLabelValues().ToList())
+            {
+                _freshness.RemoveLabelled(labels);
+            }
+
+            _logger.LogWarning(ex, "The freshness gauges of /metrics could not be read from the store");
+        }
+    }
+
+    /// <summary>Sets each runbook's freshness gauge; runbooks no longer in the catalog lose theirs.</summary>
+    /// <param name="states">Each runbook's state.</param>
+    public void SetFreshness(IEnumerable<(string Runbook, Trust.Freshness.FreshnessState State)> states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        var current = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (runbook, state) in states)
+        {
+            current.Add(runbook);
+            _freshness.WithLabels(runbook).Set((int)state);
+        }
+
+        foreach (var labels in _freshness.GetAllLabelValues().Where(l => !current.Contains(l[0])).ToList())
+        {
+            _freshness.RemoveLabelled(labels);
         }
     }
 

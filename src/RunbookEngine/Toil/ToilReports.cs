@@ -33,13 +33,18 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
     /// <returns>The report.</returns>
     public async Task<ToilReport> ReportAsync(DateTimeOffset since, DateTimeOffset until, ToilGrouping grouping, CancellationToken cancellationToken)
     {
-        var runs = await store.ToilRunsAsync(since, until, cancellationToken);
+        var all = await store.ToilRunsAsync(since, until, cancellationToken);
+
+        // A drill proves a runbook still works; it fixes nothing and saves nobody anything, so it stays out of every
+        // group and total and is reported on its own.
+        IReadOnlyList<ToilRun> runs = [.. all.Where(r => r.Trigger != Sdk.RunTrigger.Drill)];
+        IReadOnlyList<ToilRun> drills = [.. all.Where(r => r.Trigger == Sdk.RunTrigger.Drill)];
         var label = options.Value.Toil.ServiceLabel;
         var groups = runs.GroupBy(run => KeyOf(run, grouping, label), StringComparer.Ordinal)
             .Select(g => Summarise(g.Key, [.. g]))
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToList();
-        return new ToilReport(since, until, grouping.ToString().ToLowerInvariant(), groups, Summarise("total", runs));
+        return new ToilReport(since, until, grouping.ToString().ToLowerInvariant(), groups, Summarise("total", runs), Drills(drills));
     }
 
     /// <summary>
@@ -73,6 +78,7 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
         double baseline = 0, saved = 0, human = 0, automated = 0;
         var finished = 0;
         var succeeded = 0;
+        var proposed = 0;
         foreach (var run in runs)
         {
             var toil = run.Figures ?? ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, run.Steps);
@@ -80,7 +86,9 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
             saved += toil.SavedMinutes;
             human += toil.HumanMinutes;
             automated += toil.AutomatedMinutes;
-            finished += IsTerminal(run.Status) ? 1 : 0;
+            // A shadow run's proposal is neither a success nor a failure: it did what shadow mode allows.
+            proposed += run.Status == RunStatus.Proposed ? 1 : 0;
+            finished += IsTerminal(run.Status) && run.Status != RunStatus.Proposed ? 1 : 0;
             succeeded += run.Status == RunStatus.Succeeded ? 1 : 0;
         }
 
@@ -106,7 +114,19 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
             remediate.Count,
             Percentile(remediate, 0.5),
             Percentile(remediate, 0.9),
-            Percentile(resolve, 0.5));
+            Percentile(resolve, 0.5),
+            proposed);
+    }
+
+    private static DrillToil Drills(IReadOnlyList<ToilRun> drills)
+    {
+        var figures = drills.Select(run => run.Figures ?? ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, run.Steps)).ToList();
+        return new DrillToil(
+            drills.Count,
+            drills.Count(r => r.Status == RunStatus.Proposed),
+            drills.Count(r => IsTerminal(r.Status) && r.Status is not (RunStatus.Proposed or RunStatus.Succeeded)),
+            Round(figures.Sum(f => f.AutomatedMinutes)),
+            Round(figures.Sum(f => f.HumanMinutes)));
     }
 
     private static string KeyOf(ToilRun run, ToilGrouping grouping, string serviceLabel) => grouping switch
@@ -134,7 +154,7 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
     internal static double? Percentile(IReadOnlyList<double> sorted, double p) =>
         sorted.Count == 0 ? null : Round(sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Count) - 1)]);
 
-    private static bool IsTerminal(RunStatus status) => status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled or RunStatus.TimedOut;
+    private static bool IsTerminal(RunStatus status) => Runs.RunStatuses.IsTerminal(status);
 
     private static double Round(double value) => Math.Round(value, 2, MidpointRounding.AwayFromZero);
 }
@@ -144,15 +164,24 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
 /// <param name="To">To (exclusive).</param>
 /// <param name="GroupBy">runbook, week, service or source.</param>
 /// <param name="Groups">One row per group, by key.</param>
-/// <param name="Total">All runs in the window.</param>
-public sealed record ToilReport(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<ToilGroup> Groups, ToilGroup Total);
+/// <param name="Total">All runs in the window, drills excepted.</param>
+/// <param name="Drills">The drills in the window, which save nothing and are in no group or total.</param>
+public sealed record ToilReport(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<ToilGroup> Groups, ToilGroup Total, DrillToil Drills);
+
+/// <summary>Drills (runs with trigger <c>Drill</c>) in a report's window: what they cost, apart from the savings.</summary>
+/// <param name="Runs">Drills queued in the window.</param>
+/// <param name="Proposed">Of those, how many ended <c>Proposed</c>, as a drill of a working runbook does.</param>
+/// <param name="Failed">How many ended failed, timed out or cancelled: the runbook no longer gets as far as its first action.</param>
+/// <param name="AutomatedMinutes">Σ time the engine worked on them.</param>
+/// <param name="HumanMinutes">Σ time people spent on them (a drill asks nobody, so normally 0).</param>
+public sealed record DrillToil(int Runs, int Proposed, int Failed, double AutomatedMinutes, double HumanMinutes);
 
 /// <summary>One group's figures; minutes are rounded to hundredths.</summary>
 /// <param name="Key">The runbook, week (2026-W48), service or source.</param>
 /// <param name="Runs">Runs queued in the window.</param>
 /// <param name="Succeeded">Of those, how many succeeded.</param>
-/// <param name="Failed">How many ended otherwise (failed, timed out, cancelled).</param>
-/// <param name="SuccessRate">Succeeded ÷ ended; null when none ended.</param>
+/// <param name="Failed">How many ended otherwise (failed, timed out, cancelled); a shadow run's proposal is not one.</param>
+/// <param name="SuccessRate">Succeeded ÷ ended (proposals left out); null when none ended.</param>
 /// <param name="BaselineMinutes">The baseline of the runs that succeeded: what they would have cost by hand.</param>
 /// <param name="MinutesSaved">Σ saved minutes.</param>
 /// <param name="HumanMinutes">Σ human minutes: what people still spent in Manual steps and approvals.</param>
@@ -162,6 +191,7 @@ public sealed record ToilReport(DateTimeOffset From, DateTimeOffset To, string G
 /// <param name="MedianMinutesToRemediate">Median, alert start to the first successful run's end.</param>
 /// <param name="P90MinutesToRemediate">90th percentile of the same.</param>
 /// <param name="MedianMinutesToResolve">Median, alert start to its resolved notification.</param>
+/// <param name="Proposed">Shadow runs that ended <c>Proposed</c>: they save nothing and count as neither succeeded nor failed.</param>
 public sealed record ToilGroup(
     string Key,
     int Runs,
@@ -176,7 +206,8 @@ public sealed record ToilGroup(
     int AlertsRemediated,
     double? MedianMinutesToRemediate,
     double? P90MinutesToRemediate,
-    double? MedianMinutesToResolve);
+    double? MedianMinutesToResolve,
+    int Proposed = 0);
 
 /// <summary>An alert name no runbook handles, and what it costs people.</summary>
 /// <param name="Alert">The alert name.</param>

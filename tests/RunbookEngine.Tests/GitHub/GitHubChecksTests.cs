@@ -8,6 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 using RunbookEngine.Catalog;
 using RunbookEngine.GitHub;
 using RunbookEngine.Scripting;
+using RunbookEngine.Scheduling;
 using RunbookEngine.Scripting.Compilation;
 using RunbookEngine.Storage;
 using RunbookEngine.TestSupport;
@@ -220,6 +221,51 @@ public sealed class GitHubChecksTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task two_nodes_that_fetched_the_same_commit_at_once_post_one_check_between_them()
+    {
+        var first = await StartAsync();
+        await using var otherStore = SqlRunStore.Sqlite(Path.Combine(_folder, "data", "runs.db"), TimeProvider.System);
+        using var second = new GitHubChecks(Options.Create(Settings()), otherStore, new NodeIdentity("node-b"), TimeProvider.System, _log) { RetryDelays = [TimeSpan.Zero] };
+        await second.StartAsync(CancellationToken.None);
+        var commit = new string('5', 40);
+
+        // The fake lists no check run on the commit to either node, as GitHub did to two nodes asking within a request's length.
+        try
+        {
+            first.Report(new CatalogChange(commit, [], [], [], [], null), []);
+            second.Report(new CatalogChange(commit, [], [], [], [], null), []);
+            await _api.UntilAsync(r => r.Any(IsCreate), "no check run was created");
+            await UntilAsync(() => _log.Messages.Any(m => m.Contains("another node's to post", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            await second.StopAsync(CancellationToken.None);
+        }
+
+        Assert.Single(_api.Requests, IsCreate);
+        Assert.Single(_api.Requests, r => r.Method == "GET");
+        Assert.Contains(commit, Assert.Single(_log.Messages, m => m.Contains("another node's to post", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_check_given_up_on_is_posted_by_a_later_report_of_the_same_commit()
+    {
+        var checks = await StartAsync();
+        var commit = new string('4', 40);
+        _api.FailWith = 500;
+        checks.Report(new CatalogChange(commit, [], [], [], [], null), []);
+        await UntilAsync(() => _log.Warnings.Count > 0);
+
+        // A node's first load reports the commit again (a restart); with the claim given up, it is this node's to post.
+        _api.FailWith = null;
+        checks.Report(new CatalogChange(new string('3', 40), [], [], [], [], null), []);
+        checks.Report(new CatalogChange(commit, [], [], [], [], null), [], firstLoad: true);
+        var requests = await _api.UntilAsync(r => r.Count(IsCreate) == 2, "the commit given up on was not posted again");
+
+        Assert.Equal([new string('3', 40), commit], requests.Where(IsCreate).Select(r => r.Body!.Value.GetProperty("head_sha").GetString()));
+    }
+
+    [Fact]
     public async Task an_outage_is_retried_a_bounded_number_of_times_and_logged_once()
     {
         var checks = await StartAsync();
@@ -261,16 +307,22 @@ public sealed class GitHubChecksTests : IAsyncLifetime
 
     private static bool IsCreate(GitHubRequest request) => request.Method == "POST" && request.Path == "/repos/acme/runbooks/check-runs";
 
-    private async Task<GitHubChecks> StartAsync(Action<GitHubOptions>? configure = null, TimeProvider? time = null)
+    private RunbookEngineOptions Settings()
     {
         var options = new RunbookEngineOptions();
         options.GitHub.ApiUrl = _api.Address.ToString();
         options.GitHub.Repository = "acme/runbooks";
         options.GitHub.Token = "ghp_test-token";
+        return options;
+    }
+
+    private async Task<GitHubChecks> StartAsync(Action<GitHubOptions>? configure = null, TimeProvider? time = null)
+    {
+        var options = Settings();
         configure?.Invoke(options.GitHub);
         // No wait between tries: a wait on a test's fake clock would never end, so one slow answer on a busy machine
         // would hang the test instead of being retried.
-        _checks = new GitHubChecks(Options.Create(options), time ?? TimeProvider.System, _log) { RetryDelays = [TimeSpan.Zero, TimeSpan.Zero] };
+        _checks = new GitHubChecks(Options.Create(options), _store, new NodeIdentity("node-a"), time ?? TimeProvider.System, _log) { RetryDelays = [TimeSpan.Zero, TimeSpan.Zero] };
         await _checks.StartAsync(CancellationToken.None);
         return _checks;
     }
@@ -318,6 +370,18 @@ public sealed class GitHubChecksTests : IAsyncLifetime
     private sealed class RecordingLogger : ILogger<GitHubChecks>
     {
         private readonly List<string> _warnings = [];
+        private readonly List<string> _messages = [];
+
+        public List<string> Messages
+        {
+            get
+            {
+                lock (_warnings)
+                {
+                    return [.. _messages];
+                }
+            }
+        }
 
         public List<string> Warnings
         {
@@ -337,9 +401,10 @@ public sealed class GitHubChecksTests : IAsyncLifetime
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (logLevel >= LogLevel.Warning)
+            lock (_warnings)
             {
-                lock (_warnings)
+                _messages.Add(formatter(state, exception));
+                if (logLevel >= LogLevel.Warning)
                 {
                     _warnings.Add(formatter(state, exception));
                 }

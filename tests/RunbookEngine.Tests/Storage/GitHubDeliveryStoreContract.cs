@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using RunbookEngine.Catalog;
 using RunbookEngine.Retention;
 using RunbookEngine.Storage;
 using RunbookEngine.TestSupport;
@@ -23,6 +24,42 @@ public abstract class GitHubDeliveryStoreContract : StoreContract
         var another = await other.RememberGitHubDeliveryAsync("8a1f0c2e-cc78-11e3-81ab-4c9367dc0958", default);
 
         Assert.Equal((true, false, false, true), (first, again, elsewhere, another));
+    }
+
+    [Fact]
+    public async Task A_check_on_a_commit_is_claimed_by_one_node_of_those_racing_for_it_and_can_be_given_up()
+    {
+        await using var other = OtherNode();
+        var commit = new string('a', 40);
+
+        // Both nodes ask at once, as two nodes that fetched the same commit within a second do.
+        var claims = await Task.WhenAll(
+            Store.ClaimGitHubCheckAsync(commit, "runbooks", "node-a", default),
+            other.ClaimGitHubCheckAsync(commit, "runbooks", "node-b", default));
+        var otherName = await other.ClaimGitHubCheckAsync(commit, "lint", "node-b", default);
+        await other.ReleaseGitHubCheckAsync(commit, "runbooks", claims[0] ? "node-b" : "node-a", default);
+        var afterReleaseByNonOwner = await other.ClaimGitHubCheckAsync(commit, "runbooks", "node-b", default);
+        await Store.ReleaseGitHubCheckAsync(commit, "runbooks", claims[0] ? "node-a" : "node-b", default);
+        var afterRelease = await other.ClaimGitHubCheckAsync(commit, "runbooks", "node-c", default);
+
+        Assert.Equal(1, claims.Count(c => c));
+        Assert.True(otherName, "a check of another name on the same commit was refused");
+        Assert.False(afterReleaseByNonOwner, "a node gave up a claim it did not hold");
+        Assert.True(afterRelease, "a claim given up by its node was not free again");
+    }
+
+    [Fact]
+    public async Task A_versions_pull_request_read_from_the_api_is_kept_and_one_without_stays_without()
+    {
+        var fromApi = new RunbookVersion("greet", new string('1', 64), new string('a', 40), "Ada <ada@example.com>", Time.GetUtcNow(), "Greet", true, [], [new VersionFile("greet.csx", "// x")], Time.GetUtcNow()) { PullRequest = 7 };
+        var without = fromApi with { ContentHash = new string('2', 64), PullRequest = null };
+
+        await Store.RecordVersionAsync(fromApi, default);
+        await Store.RecordVersionAsync(without, default);
+
+        Assert.Equal(7, (await Store.GetVersionAsync("greet", fromApi.ContentHash, default))!.PullRequest);
+        Assert.Null((await Store.GetVersionAsync("greet", without.ContentHash, default))!.PullRequest);
+        Assert.Equal([null, 7], (await Store.ListVersionsAsync("greet", default)).OrderBy(v => v.ContentHash, StringComparer.Ordinal).Select(v => v.PullRequest).Reverse());
     }
 
     [Fact]

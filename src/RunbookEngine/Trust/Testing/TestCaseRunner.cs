@@ -128,7 +128,7 @@ public sealed class TestCaseRunner(RunbookCompiler compiler, TimeProvider time)
                 Runbook = runbook,
                 Definition = definition,
                 Run = new RunInfo($"case-{Guid.NewGuid():N}", testCase.Runbook, 1, alert is null ? RunTrigger.Manual : RunTrigger.Alert,
-                    alert?.Fingerprint ?? "test-case", null, document.Source.ContentHash, DryRun: false, definition.Mode),
+                    alert?.Fingerprint ?? "test-case", null, document.Source.ContentHash, DryRun: false, RunModes.For(definition, alert is null ? RunTrigger.Manual : RunTrigger.Alert)),
                 Parameters = parameters,
                 Alert = alert,
                 Journal = journal,

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using RunbookEngine.TestSupport;
+
+namespace RunbookEngine.IntegrationTests;
+
+/// <summary>
+/// A host following <c>master</c> of a repository on disk checks pull requests into it when GitHub says one opened or
+/// moved: the recorded <c>pull_request</c> deliveries of octokit/webhooks (Codertocat/Hello-World, pull request #2),
+/// signed in the test, with their head commit moved to one the test pushed as <c>refs/pull/2/head</c>. The check goes
+/// to a fake GitHub API on loopback; what the host serves stays as it was.
+/// </summary>
+public sealed class checks_on_pull_requests : IAsyncLifetime
+{
+    private const string Secret = "pull-request-webhook-secret";
+    private FakeGitHubApi _api = null!;
+    private GitRemote _remote = null!;
+    private HostWorkspace _host = null!;
+    private string _served = "";
+
+    private HttpClient Http => _host.Http;
+
+    public async Task InitializeAsync()
+    {
+        _api = FakeGitHubApi.Start();
+        _remote = await GitRemote.CreateAsync("master");
+        _served = await _remote.CommitAsync("First runbooks", new Dictionary<string, string?> { ["ops/runbooks/greet.csx"] = Runbook("v1") }, "master");
+        _host = await HostWorkspace.StartAsync(new Dictionary<string, string>
+        {
+            ["RunbookEngine__Catalog__Source"] = "git",
+            ["RunbookEngine__Catalog__Git__Url"] = _remote.Bare,
+            ["RunbookEngine__Catalog__Git__Branch"] = "master",
+            ["RunbookEngine__Catalog__Git__Path"] = "ops/runbooks",
+            ["RunbookEngine__Catalog__Git__FetchInterval"] = "01:00:00",
+            ["RunbookEngine__GitHub__ApiUrl"] = _api.Address.ToString(),
+            ["RunbookEngine__GitHub__Repository"] = "Codertocat/Hello-World",
+            ["RunbookEngine__GitHub__Token"] = "ghp_pull-request-token",
+            ["RunbookEngine__GitHub__WebhookSecret"] = Secret,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _api.DisposeAsync();
+    }
+
+    private static string Runbook(string marker, string extra = "") => $$"""
+        // ---
+        // description: Greets
+        // ---
+        await Step("say", ct => { Log.Info("hello from {{marker}}"); return Task.CompletedTask; });
+        {{extra}}
+        """;
+
+    [Fact]
+    public async Task a_pull_request_carrying_a_broken_runbook_gets_a_failed_check_at_its_file_and_line_while_what_serves_stays()
+    {
+        await _api.UntilAsync(r => r.Any(q => IsCreate(q, _served)), "the commit loaded at start was not checked");
+        var runbooksBefore = await Http.GetStringAsync("/api/runbooks");
+        var head = await _remote.PullRequestAsync(2, "Break greet, add fresh", new Dictionary<string, string?>
+        {
+            ["ops/runbooks/greet.csx"] = Runbook("v2", "undefinedName();"),
+            ["ops/runbooks/fresh.csx"] = Runbook("fresh"),
+        }, "master");
+        var delivery = Guid.NewGuid().ToString();
+        var body = GitHubDeliveries.PullRequest("pull-request-opened.json", head);
+
+        var (status, answer) = await PostAsync("pull_request", body, delivery);
+        var requests = await _api.UntilAsync(r => r.Any(q => IsCreate(q, head)), "the pull request's head was not checked");
+        var (replayStatus, replay) = await PostAsync("pull_request", body, delivery);
+
+        Assert.Equal(202, status);
+        Assert.Equal((head, 2), (answer.GetProperty("checking").GetString(), answer.GetProperty("pullRequest").GetInt32()));
+        var check = requests.Single(q => IsCreate(q, head));
+        Assert.Equal(("/repos/Codertocat/Hello-World/check-runs", "Token ghp_pull-request-token"), (check.Path, check.Authorization));
+        var posted = check.Body!.Value;
+        Assert.Equal(("runbooks", "completed", "failure"), (posted.GetProperty("name").GetString(), posted.GetProperty("status").GetString(), posted.GetProperty("conclusion").GetString()));
+        var annotation = Assert.Single(posted.GetProperty("output").GetProperty("annotations").EnumerateArray());
+        Assert.Equal(("ops/runbooks/greet.csx", 5, 5, "failure"),
+            (annotation.GetProperty("path").GetString(), annotation.GetProperty("start_line").GetInt32(), annotation.GetProperty("end_line").GetInt32(), annotation.GetProperty("annotation_level").GetString()));
+        Assert.Contains("undefinedName", annotation.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var summary = posted.GetProperty("output").GetProperty("summary").GetString()!;
+        Assert.Contains("Pull request #2", summary, StringComparison.Ordinal);
+        Assert.Contains("Added: `fresh`", summary, StringComparison.Ordinal);
+        Assert.Contains("Changed: `greet`", summary, StringComparison.Ordinal);
+        Assert.Contains("Do not compile: `greet`", summary, StringComparison.Ordinal);
+        Assert.Equal(200, replayStatus);
+        Assert.Contains("already handled", replay.GetProperty("ignored").GetString(), StringComparison.Ordinal);
+
+        // Nothing served moved: the same runbooks, the same versions, the same commit, and a run runs the served version.
+        Assert.Equal(runbooksBefore, await Http.GetStringAsync("/api/runbooks"));
+        var (_, catalog) = await Http.SendAsync(HttpMethod.Get, "/api/catalog");
+        Assert.Equal(_served, catalog.GetProperty("commit").GetString());
+        var (freshStatus, _) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/fresh");
+        Assert.Equal(404, freshStatus);
+        var run = await Http.EndedRunAsync(await Http.TriggerAsync("greet", new { }));
+        Assert.Contains("hello from v1", run.Steps().Single().Output, StringComparison.Ordinal);
+        var (_, versions) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/greet/versions");
+        Assert.Single(versions.EnumerateArray());
+        Assert.DoesNotContain("ghp_pull-request-token", _host.Host.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task other_pull_request_actions_are_answered_200_and_ignored_and_an_unsigned_one_is_refused()
+    {
+        var closed = GitHubDeliveries.Fixture("pull-request-closed.json");
+
+        var (status, answer) = await PostAsync("pull_request", closed, Guid.NewGuid().ToString());
+        var (unsignedStatus, _) = await PostAsync("pull_request", closed, Guid.NewGuid().ToString(), signed: false);
+
+        Assert.Equal(200, status);
+        Assert.Equal("pull request action 'closed'; checks are posted on opened, synchronize and reopened", answer.GetProperty("ignored").GetString());
+        Assert.Equal(401, unsignedStatus);
+        Assert.DoesNotContain(_api.Requests, r => r.Method == "POST" && r.Body?.GetProperty("head_sha").GetString() == "ec26c3e57ca3a959ca5aad62de7213c562f8c821");
+    }
+
+    private async Task<(int Status, JsonElement Body)> PostAsync(string githubEvent, byte[] body, string delivery, bool signed = true)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/hooks/github") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation("X-GitHub-Event", githubEvent);
+        request.Headers.TryAddWithoutValidation("X-GitHub-Delivery", delivery);
+        if (signed)
+        {
+            request.Headers.TryAddWithoutValidation("X-Hub-Signature-256", GitHubDeliveries.Sign(Secret, body));
+        }
+
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    private static bool IsCreate(GitHubRequest request, string commit) =>
+        request.Method == "POST" && request.Path.EndsWith("/check-runs", StringComparison.Ordinal) && request.Body?.GetProperty("head_sha").GetString() == commit;
+}
