@@ -43,7 +43,7 @@ try
 {
     await Step("probe health", async ct =>
     {
-        if (!await HttpHealthy(url, probeTimeout, ct))
+        if (!await HttpHealthy(Http, url, probeTimeout, ct))
         {
             throw new RunbookFailedException($"{url} did not answer 2xx");
         }
@@ -97,7 +97,7 @@ await Step("start service", async ct =>
 
 await Step("verify health", async ct =>
 {
-    if (!await HttpHealthy(url, probeTimeout, ct))
+    if (!await HttpHealthy(Http, url, probeTimeout, ct))
     {
         throw new RunbookFailedException($"{url} still does not answer after the restart; see {logFile}");
     }

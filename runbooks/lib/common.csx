@@ -22,22 +22,27 @@ static int ParseDfPercent(string dfOutput)
     return int.TryParse(last, out var percent) ? percent : throw new RunbookFailedException($"cannot read a percentage from df output '{dfOutput.Trim()}'");
 }
 
-/// <summary>True when the URL answers 2xx within the timeout; connection errors and timeouts are "unhealthy", not exceptions.</summary>
-static async Task<bool> HttpHealthy(string url, TimeSpan timeout, CancellationToken ct)
+/// <summary>
+/// True when the URL answers 2xx within the timeout; connection errors and timeouts are "unhealthy", not exceptions.
+/// Pass the runbook's <c>Http</c> client: its requests are kept in the step's output, recorded for test cases and
+/// answered by a test case's stubs, which a client of the helper's own would bypass.
+/// </summary>
+static async Task<bool> HttpHealthy(HttpClient http, string url, TimeSpan timeout, CancellationToken ct)
 {
-    // Only the URL's own host may answer: a redirect would lead past the caller's check of that host, and a proxy
-    // would send the request from somewhere else.
-    using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }) { Timeout = timeout };
+    // Only the URL's own host may answer: Http follows no redirect, which would lead past the caller's check of that
+    // host, and its handler uses no proxy, which would send the request from somewhere else.
+    using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+    limit.CancelAfter(timeout);
     try
     {
-        using var response = await http.GetAsync(url, ct);
+        using var response = await http.GetAsync(url, limit.Token);
         return response.IsSuccessStatusCode;
     }
     catch (HttpRequestException)
     {
         return false;
     }
-    catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
     {
         return false;
     }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using RunbookEngine.Cli;
 using RunbookEngine.Cli.Commands;
 
-var root = new RootCommand("runbook: validate, scaffold, list and run RunbookEngine runbooks (C# scripts with YAML front matter).")
+var root = new RootCommand("runbook: validate, scaffold, list, test and run RunbookEngine runbooks (C# scripts with YAML front matter).")
 {
     ValidateCommand.Create(),
     RunCommand.Create(),
@@ -15,6 +15,8 @@ var root = new RootCommand("runbook: validate, scaffold, list and run RunbookEng
     VerdictCommand.Create(),
     ToilCommand.Create(),
     GameDayCommand.Create(),
+    TestCommand.Create(),
+    RecordCommand.Create(),
 };
 
 var parsed = root.Parse(args);

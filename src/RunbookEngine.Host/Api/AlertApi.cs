@@ -1,7 +1,10 @@
 using RunbookEngine.Alerts;
+using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
+using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
+using RunbookEngine.Trust.Testing;
 
 namespace RunbookEngine.Host.Api;
 
@@ -13,6 +16,7 @@ internal static class AlertApi
         var api = app.MapGroup("/api");
         api.MapGet("/alerts", ListAsync);
         api.MapGet("/alerts/{id}", GetAsync);
+        api.MapGet("/alerts/{id}/test-case", TestCaseAsync);
         api.MapGet("/breakers", async (CircuitBreakers breakers, CancellationToken cancellationToken) => TypedResults.Ok(await breakers.ListAsync(cancellationToken)));
         api.MapPost("/breakers/{runbook}/reset", ResetAsync);
     }
@@ -70,6 +74,50 @@ internal static class AlertApi
             runs = runs.Select(r => new { r.Id, r.Runbook, r.Status, r.QueuedAt, r.FinishedAt, r.Error }),
             payload = await store.GetPayloadAsync(alert.DeliveryRowId, cancellationToken),
         });
+    }
+
+    /// <summary>A runbook test case recorded from the alert and the run it started (docs/trust.md), as YAML.</summary>
+    private static async Task<IResult> TestCaseAsync(string id, string? runbook, IAlertStore alerts, IRunStore runs, RunbookCatalog catalog, CancellationToken cancellationToken)
+    {
+        if (await alerts.GetAlertAsync(id, cancellationToken) is not { } alert)
+        {
+            return TypedResults.NotFound(new ApiError($"no alert '{id}'"));
+        }
+
+        var started = await alerts.RunsForAlertAsync(alert.DuplicateOf ?? id, cancellationToken);
+        var candidates = started.Where(r => runbook is null || string.Equals(r.Runbook, runbook, StringComparison.Ordinal)).ToList();
+        if (candidates.Count == 0)
+        {
+            return TypedResults.NotFound(new ApiError(runbook is null || started.Count == 0
+                ? $"alert '{id}' started no run (it was {alert.Outcome}{(alert.Detail is { } detail ? $": {detail}" : "")}); a test case is recorded from the run an alert started"
+                : $"alert '{id}' started no run of '{runbook}'; it started runs of {string.Join(", ", started.Select(r => r.Runbook).Distinct())}"));
+        }
+
+        var runbooks = candidates.Select(r => r.Runbook).Distinct(StringComparer.Ordinal).ToList();
+        if (runbooks.Count > 1)
+        {
+            return TypedResults.BadRequest(new ApiError(
+                $"alert '{id}' started runs of {runbooks.Count} runbooks; say which with ?runbook=NAME",
+                [.. candidates.Select(r => $"{r.Runbook}: run {r.Id} ({r.Status})")]));
+        }
+
+        // A retry of the alert's run is a run of its own; the newest says how the alert was handled in the end.
+        var run = candidates.OrderBy(r => r.QueuedAt).Last();
+        if (run.Status is RunStatus.Queued or RunStatus.Running or RunStatus.WaitingForHuman)
+        {
+            return TypedResults.Conflict(new ApiError($"run {run.Id} of {run.Runbook} has not ended (it is {run.Status}); record the case once it has"));
+        }
+
+        var yaml = TestCaseRecording.Write(new RecordedRun(
+            id,
+            alert.Alert,
+            run.Runbook,
+            run.Id,
+            run.Status,
+            RunParameters.Masked(run, catalog),
+            await runs.GetStepsAsync(run.Id, cancellationToken),
+            await runs.GetCallsAsync(run.Id, cancellationToken)));
+        return TypedResults.Text(yaml, "application/yaml", System.Text.Encoding.UTF8);
     }
 
     private static async Task<IResult> ResetAsync(string runbook, HttpRequest request, CircuitBreakers breakers, CancellationToken cancellationToken)

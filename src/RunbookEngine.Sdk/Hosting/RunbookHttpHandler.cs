@@ -14,11 +14,13 @@ internal sealed class RunbookHttpHandler(RunbookContext context, HttpMessageHand
 
     /// <summary>
     /// One network handler for every run: a handler per run would leave its connections open until a collection.
-    /// Redirects are not followed, so an alert-supplied URL cannot send the host somewhere it was not asked to go.
+    /// Redirects are not followed, so an alert-supplied URL cannot send the host somewhere it was not asked to go; and no
+    /// proxy is used, so a request a runbook checked against its allowed hosts leaves from this host, not from a proxy.
     /// </summary>
     internal static readonly HttpMessageHandler Network = new SocketsHttpHandler
     {
         AllowAutoRedirect = false,
+        UseProxy = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
     };
 

@@ -144,6 +144,7 @@ public static class ChildRun
         using var claim = run.Execution is { } token ? new Scheduling.RunClaim(run.Id, token, CancellationToken.None) : null;
         var journal = new FinishedSteps(new StoreJournal(store, retry, run.Id, run.Runbook, new Toil.EngineMetrics(), interrupt, claim));
         var gate = new RestingHumanGate();
+        var calls = new Trust.Testing.StoreCallRecorder(run.Id, run.Attempt, time);
         var result = await RunbookExecutor.ExecuteAsync(
             new RunRequest
             {
@@ -161,8 +162,20 @@ public static class ChildRun
                 InterruptToken = interrupt,
                 HumanGate = gate,
                 HiddenFromCommands = ProcessExecution.IsHostCredential,
+                Calls = calls,
             },
             cancel);
+
+        // Before the result line: the parent may kill this process as soon as it has read it.
+        try
+        {
+            await calls.FlushAsync(store, interrupt);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            lines.Write(LogLevel.Warning, $"the results of the run's commands and HTTP calls were not kept, so no test case can be recorded from it ({ex.Message})", null);
+        }
+
         return new ChildResult(result.Status, result.Error, result.Status == RunStatus.WaitingForHuman ? gate.Asked : null, journal.Finished, result.Proposal);
     }
 

@@ -116,6 +116,7 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
         }
 
         var gate = new RestingHumanGate();
+        var calls = new Trust.Testing.StoreCallRecorder(run.Id, run.Attempt, time);
         var request = new RunRequest
         {
             Runbook = compiled,
@@ -130,6 +131,7 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
             InterruptToken = drain.Token,
             HumanGate = gate,
             HiddenFromCommands = Execution.ProcessExecution.IsHostCredential,
+            Calls = calls,
         };
 
         // In process, code that ignores its token is only reported as timed out; in a process of its own it is killed.
@@ -142,6 +144,8 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
             LogClaimLost(run.Id, "its attempt ended " + result.Status);
             return;
         }
+
+        await KeepCallsAsync(calls, run.Id);
 
         if (result.Status == RunStatus.WaitingForHuman && (gate.Asked ?? askedByChild) is { } asked)
         {
@@ -165,6 +169,25 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
 
         await EndAsync(run, claim, result.Status, result.Error, result.Steps, result.Proposal);
     }
+
+    /// <summary>
+    /// Writes what the attempt's commands and HTTP calls returned, for recording a test case from the run (a run in a
+    /// process of its own writes its own). Losing them loses only that, so a failure is logged and the run goes on.
+    /// </summary>
+    private async Task KeepCallsAsync(Trust.Testing.StoreCallRecorder calls, string runId)
+    {
+        try
+        {
+            await calls.FlushAsync(store, drain.Token);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogCallsLost(runId, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 230, Level = LogLevel.Warning, Message = "Run {RunId}: the results of its commands and HTTP calls were not kept, so no test case can be recorded from it ({Reason})")]
+    private partial void LogCallsLost(string runId, string reason);
 
     /// <summary>
     /// The run rests, holding no thread, until a person answers (the API wakes it) or the wait times out (a job

@@ -206,6 +206,19 @@ public interface IRunStore
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The ids, longest due first.</returns>
     Task<IReadOnlyList<string>> RunsToWakeAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Keeps what an execution's commands and HTTP calls returned, numbered after the run's calls so far.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="calls">The calls, in the order they ended.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when they are written.</returns>
+    Task SaveCallsAsync(string runId, IReadOnlyList<Trust.Testing.RecordedCall> calls, CancellationToken cancellationToken);
+
+    /// <summary>A run's recorded commands and HTTP calls, in order.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The calls.</returns>
+    Task<IReadOnlyList<Trust.Testing.RecordedCall>> GetCallsAsync(string runId, CancellationToken cancellationToken);
 }
 
 /// <summary>What <see cref="IRunStore.AnswerHumanStepAsync"/> did.</summary>

@@ -291,6 +291,26 @@ internal static class Migrations
         CREATE INDEX ix_runbook_gamedays_runbook ON runbook_gamedays (runbook, started_at DESC, id DESC);
         CREATE UNIQUE INDEX ux_runbook_gamedays_running ON runbook_gamedays (runbook) WHERE status = 'Running';
         """,
+
+        // 14: what each command and HTTP call of a run returned (masked, outputs capped), in order, so a test case can
+        // be recorded from a real alert and its run with these as its stubs. They go with their run (cascade, and
+        // retention deletes them first on SQLite files opened without foreign keys).
+        """
+        CREATE TABLE runbook_run_calls (
+            run_id TEXT NOT NULL REFERENCES runbook_runs (id) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL,
+            sequence INTEGER NOT NULL,
+            step_sequence INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            request TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            output TEXT NOT NULL,
+            error_output TEXT NULL,
+            duration_ms BIGINT NOT NULL,
+            recorded_at BIGINT NOT NULL,
+            PRIMARY KEY (run_id, sequence)
+        );
+        """,
     ];
 
     public static int Latest => Steps.Count;

@@ -76,6 +76,8 @@ public sealed partial class SqlRunStore : IRetentionStore
 
         var parameters = new DynamicParameters();
         var list = InList("id", ids, parameters);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"DELETE FROM runbook_run_calls WHERE run_id IN {list}", parameters, transaction, cancellationToken: cancellationToken));
         var steps = await connection.ExecuteAsync(new CommandDefinition(
             $"DELETE FROM runbook_steps WHERE run_id IN {list}", parameters, transaction, cancellationToken: cancellationToken));
         var runs = await connection.ExecuteAsync(new CommandDefinition(

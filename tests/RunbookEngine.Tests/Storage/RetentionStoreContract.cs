@@ -10,6 +10,7 @@ using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
 using RunbookEngine.TestSupport;
 using RunbookEngine.Toil;
+using RunbookEngine.Trust.Testing;
 
 namespace RunbookEngine.Tests.Storage;
 
@@ -73,6 +74,29 @@ public abstract class RetentionStoreContract : StoreContract
 
         Assert.Equal(before, after);
         Assert.Equal((true, 0, 0, 0, 0), (again.Worked, again.Runs, again.Steps, again.Alerts, again.Deliveries));
+    }
+
+    [Fact]
+    public async Task Retention_deletes_the_recorded_calls_of_a_run_it_deletes_and_keeps_those_of_a_young_run()
+    {
+        async Task<string> EndedRunWithACallAsync()
+        {
+            var run = await Store.CreateRunAsync(new NewRun("caller", null, "hash", RunTrigger.Manual, "tester"), default);
+            await Store.StartRunAsync(run.Id, "node-a", recovering: false, default);
+            await Store.SaveCallsAsync(run.Id, [new RecordedCall(1, 1, 1, RecordedCall.CommandKind, "true", 0, "", null, TimeSpan.Zero, Time.GetUtcNow())], default);
+            await Store.FinishRunAsync(run.Id, RunStatus.Succeeded, null, default);
+            return run.Id;
+        }
+
+        var old = await EndedRunWithACallAsync();
+        Time.Advance(TimeSpan.FromDays(100));
+        var young = await EndedRunWithACallAsync();
+
+        await Retention().PassAsync(default);
+
+        Assert.Null(await Store.GetRunAsync(old, default));
+        Assert.Empty(await Store.GetCallsAsync(old, default));
+        Assert.Single(await Store.GetCallsAsync(young, default));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using RunbookEngine.Runs;
 using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
+using RunbookEngine.Trust.Testing;
 
 namespace RunbookEngine.Tests.Storage;
 
@@ -312,6 +313,22 @@ public abstract class RunStoreContract : StoreContract
         var error = await Assert.ThrowsAsync<SchemaTooNewException>(() => Store.MigrateAsync(default));
 
         Assert.Equal($"the database schema is at version 99, newer than this RunbookEngine understands ({Migrations.Latest}); upgrade RunbookEngine, or point it at another database", error.Message);
+    }
+
+    [Fact]
+    public async Task SaveCalls_ReadBackInOrder_NumberedAfterTheRunsEarlierCalls()
+    {
+        var run = await Store.CreateRunAsync(Some("caller"), default);
+        var at = Time.GetUtcNow();
+        var measured = new RecordedCall(1, 1, 1, RecordedCall.CommandKind, "df --output=pcent /var", 0, "Use%\n 91%\n", "", TimeSpan.FromMilliseconds(12), at);
+        var probed = new RecordedCall(1, 2, 2, RecordedCall.HttpKind, "GET http://127.0.0.1:8089/", 503, "down", "text/plain", TimeSpan.FromMilliseconds(3), at);
+        var resumed = new RecordedCall(1, 1, 3, RecordedCall.CommandKind, "true", 0, "", null, TimeSpan.Zero, at.AddMinutes(5));
+
+        await Store.SaveCallsAsync(run.Id, [measured, probed], default);
+        await Store.SaveCallsAsync(run.Id, [resumed], default);
+
+        Assert.Equal([measured, probed, resumed with { Sequence = 3 }], await Store.GetCallsAsync(run.Id, default));
+        Assert.Empty(await Store.GetCallsAsync("no-such-run", default));
     }
 
     protected abstract Task MarkSchemaVersionAsync(int version);
