@@ -137,7 +137,7 @@ internal static class RunPage
     /// <summary>The part that changes while a run goes on: facts, toil, timeline, steps (with the answer forms of waiting steps).</summary>
     private static string Live(HttpContext context, RunRecord run, IReadOnlyList<StepOutcome> steps, TimeProvider time)
     {
-        var toil = ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, steps);
+        var toil = ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, steps, ToilCalculator.Acted(run.Trigger, run.Mode));
         var body = new StringBuilder();
         body.Append(CultureInfo.InvariantCulture, $"""
             <span hidden data-terminal="{(run.IsTerminal ? "1" : "0")}"></span>

@@ -169,7 +169,7 @@ internal static class RunbookApi
         }
 
         var steps = await store.GetStepsAsync(id, cancellationToken);
-        var toil = ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, steps);
+        var toil = ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, steps, ToilCalculator.Acted(run.Trigger, run.Mode));
         // The version's commit, not the run's: the run's is where the catalog stood, the version's is the change that brought this source.
         var provenance = Provenance.Of(await versions.GetVersionAsync(run.Runbook, run.ContentHash, cancellationToken), options.Value.GitHub);
         return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps, toil, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source", provenance });

@@ -115,6 +115,9 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
             await retry.RunAsync($"the mode of run {run.Id}", ct => trust.SetModeAsync(run.Id, mode, claim.Token, ct), drain.Token);
         }
 
+        // Read before the mode was written: the outcome's toil depends on it.
+        run = run with { Mode = mode };
+
         var gate = new RestingHumanGate();
         var calls = new Trust.Testing.StoreCallRecorder(run.Id, run.Attempt, time);
         var request = new RunRequest

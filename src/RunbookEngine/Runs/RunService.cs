@@ -71,7 +71,9 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
         }
 
         string? key = null;
-        if (entry.Definition!.Concurrency is { } template)
+
+        // A drill only looks, so it neither waits for nor holds a target: it must not hold back, or cool down, a real run.
+        if (entry.Definition!.Concurrency is { } template && trigger != RunTrigger.Drill)
         {
             key = ConcurrencyKey.Render(runbook, template, bound.Parameters.ToDisplay(), alert?.Alert);
             if (entry.Definition.OnConflict == ConflictPolicy.Refuse && await store.ActiveRunForKeyAsync(key, cancellationToken) is { } holder)
@@ -170,7 +172,10 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
         }
 
         var parameters = secrets.Open(run);
-        return await TriggerAsync(run.Runbook, parameters, RunTrigger.Retry, triggeredBy, run.Id, cancellationToken, retryOfAlert: run.AlertId);
+
+        // A drill's retry is a drill: as a plain retry it would run the drill's test alert in the runbook's own mode, and act.
+        var trigger = run.Trigger == RunTrigger.Drill ? RunTrigger.Drill : RunTrigger.Retry;
+        return await TriggerAsync(run.Runbook, parameters, trigger, triggeredBy, run.Id, cancellationToken, retryOfAlert: run.AlertId);
     }
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "Run {RunId} is cancelled; its scheduler job was left to expire ({Reason})")]

@@ -59,7 +59,8 @@ public sealed record ToilRun(
     double? ManualMinutes,
     IReadOnlyList<StepOutcome> Steps,
     ToilAlert? Alert,
-    Toil.RunToil? Figures = null);
+    Toil.RunToil? Figures = null,
+    RunMode Mode = RunMode.Auto);
 
 /// <summary>The alert behind a run, for time to remediate and grouping.</summary>
 /// <param name="Id">Our id for it.</param>

@@ -226,7 +226,7 @@ public sealed partial class SqlRunStore : IRetentionStore
             for (var i = 0; i < chunk.Length; i++)
             {
                 var run = chunk[i].ToToilRun(byRun.GetValueOrDefault(chunk[i].Id, []), null);
-                var toil = ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, run.Steps);
+                var toil = ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, run.Steps, ToilCalculator.Acted(run.Trigger, run.Mode));
                 sql.Append(CultureInfo.InvariantCulture, $"""
                     {(i == 0 ? "" : ",")}
                     (@id{i}, @runbook{i}, @status{i}, @trigger{i}, @queued{i}, @started{i}, @finished{i}, @manual{i}, @baseline{i}, @automated{i}, @human{i},

@@ -18,7 +18,7 @@ public sealed partial class SqlRunStore : IToilStore
         var runs = await connection.QueryAsync<ToilRunRow>(new CommandDefinition(
             """
             SELECT r.id AS Id, r.runbook AS Runbook, r.status AS Status, r.trigger_kind AS TriggerKind, r.queued_at AS QueuedAt,
-                   r.started_at AS StartedAt, r.finished_at AS FinishedAt, r.manual_minutes AS ManualMinutes,
+                   r.started_at AS StartedAt, r.finished_at AS FinishedAt, r.manual_minutes AS ManualMinutes, r.mode AS Mode,
                    a.id AS AlertId, a.source AS AlertSource, a.name AS AlertName, a.starts_at AS AlertStartsAt,
                    a.resolved_at AS AlertResolvedAt, a.labels AS AlertLabels
             FROM runbook_runs r LEFT JOIN runbook_alerts a ON a.id = r.alert_id
@@ -104,6 +104,8 @@ public sealed partial class SqlRunStore : IToilStore
         public string Runbook { get; set; } = "";
         public string Status { get; set; } = "";
         public string TriggerKind { get; set; } = "";
+
+        public string? Mode { get; set; }
         public long QueuedAt { get; set; }
         public long? StartedAt { get; set; }
         public long? FinishedAt { get; set; }
@@ -127,6 +129,7 @@ public sealed partial class SqlRunStore : IToilStore
             Id, Runbook, Enum.Parse<RunStatus>(Status), Enum.Parse<RunTrigger>(TriggerKind), FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt),
             ManualMinutes, steps,
             AlertId is null ? null : new ToilAlert(AlertId, AlertSource!, AlertName!, FromMs(AlertStartsAt!.Value), FromMs(AlertResolvedAt), AlertLabels ?? "{}"),
-            figures);
+            figures,
+            Mode is null ? RunMode.Auto : Enum.Parse<RunMode>(Mode, ignoreCase: true));
     }
 }

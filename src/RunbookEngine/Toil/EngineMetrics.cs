@@ -80,7 +80,7 @@ public sealed class EngineMetrics
             }).Inc();
         }
 
-        var toil = ToilCalculator.ForRun(status, run.StartedAt, finishedAt, run.ManualMinutes, steps);
+        var toil = ToilCalculator.ForRun(status, run.StartedAt, finishedAt, run.ManualMinutes, steps, ToilCalculator.Acted(run.Trigger, run.Mode));
 
         // A counter cannot go down (Prometheus reads a drop as a restart), so a run on which people spent more than its
         // baseline adds nothing here; the toil reports keep its negative saving.

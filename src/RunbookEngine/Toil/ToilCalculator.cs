@@ -15,8 +15,12 @@ public static class ToilCalculator
     /// <param name="finishedAt">When it ended; null while it is not over.</param>
     /// <param name="baselineMinutes">The runbook's declared <c>manual_minutes</c> for the version that ran.</param>
     /// <param name="steps">The journal (a report may pass only human steps and steps with an estimate; nothing else counts).</param>
+    /// <param name="acted">
+    /// False for a run that could not act (a shadow run, a drill): it saves nobody work even when it succeeds, since all
+    /// it did was look. See <see cref="Acted"/>.
+    /// </param>
     /// <returns>The figures.</returns>
-    public static RunToil ForRun(RunStatus status, DateTimeOffset? startedAt, DateTimeOffset? finishedAt, double? baselineMinutes, IEnumerable<StepOutcome> steps)
+    public static RunToil ForRun(RunStatus status, DateTimeOffset? startedAt, DateTimeOffset? finishedAt, double? baselineMinutes, IEnumerable<StepOutcome> steps, bool acted = true)
     {
         ArgumentNullException.ThrowIfNull(steps);
         var journal = steps.ToList();
@@ -31,12 +35,18 @@ public static class ToilCalculator
         var declared = journal.Where(s => s.ManualMinutes is not null).Sum(s => s.ManualMinutes!.Value);
         var baseline = baselineMinutes ?? declared;
         var automated = startedAt is { } start && finishedAt is { } end ? Math.Max(0, (end - start - waited).TotalMinutes) : 0;
-        var succeeded = status == RunStatus.Succeeded;
+        var succeeded = status == RunStatus.Succeeded && acted;
         var perStep = succeeded
             ? journal.Where(s => s is { Kind: StepKind.Automated, Status: StepStatus.Succeeded, ManualMinutes: not null }).Select(s => new StepSaving(s.Sequence, s.Name, s.ManualMinutes!.Value)).ToList()
             : [];
         return new RunToil(baseline, automated, human, succeeded ? baseline - human : 0, perStep);
     }
+
+    /// <summary>Whether a run could change anything: a drill or a shadow-mode run only looks.</summary>
+    /// <param name="trigger">What started it.</param>
+    /// <param name="mode">The mode it ran in.</param>
+    /// <returns>False for a drill or a shadow run.</returns>
+    public static bool Acted(RunTrigger trigger, RunMode mode) => trigger != RunTrigger.Drill && mode != RunMode.Shadow;
 
     /// <summary>
     /// Minutes a person spent on one human step: from pickup to completion where both are recorded, else the step's

@@ -81,8 +81,9 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
         var proposed = 0;
         foreach (var run in runs)
         {
-            var toil = run.Figures ?? ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, run.Steps);
-            baseline += run.Status == RunStatus.Succeeded ? toil.BaselineMinutes : 0;
+            var acted = ToilCalculator.Acted(run.Trigger, run.Mode);
+            var toil = run.Figures ?? ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, run.Steps, acted);
+            baseline += run.Status == RunStatus.Succeeded && acted ? toil.BaselineMinutes : 0;
             saved += toil.SavedMinutes;
             human += toil.HumanMinutes;
             automated += toil.AutomatedMinutes;
@@ -120,7 +121,7 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
 
     private static DrillToil Drills(IReadOnlyList<ToilRun> drills)
     {
-        var figures = drills.Select(run => run.Figures ?? ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, run.Steps)).ToList();
+        var figures = drills.Select(run => run.Figures ?? ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, run.Steps, acted: false)).ToList();
         return new DrillToil(
             drills.Count,
             drills.Count(r => r.Status == RunStatus.Proposed),

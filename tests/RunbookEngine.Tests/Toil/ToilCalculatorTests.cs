@@ -27,6 +27,20 @@ public sealed class ToilCalculatorTests
         Assert.Equal((20.0, 3.0, 0.0, 20.0), (toil.BaselineMinutes, toil.AutomatedMinutes, toil.HumanMinutes, toil.SavedMinutes));
     }
 
+    [Theory]
+    [InlineData(RunTrigger.Alert, RunMode.Shadow)]
+    [InlineData(RunTrigger.Drill, RunMode.Shadow)]
+    [InlineData(RunTrigger.Drill, RunMode.Auto)]
+    public void a_shadow_run_or_a_drill_that_succeeds_saves_nothing_since_all_it_did_was_look(RunTrigger trigger, RunMode mode)
+    {
+        // Baseline 20 and a step estimate of 5: both would count for a run that acted.
+        var toil = ToilCalculator.ForRun(RunStatus.Succeeded, At(0), At(3), 20, [Automated(1, 0, 3, estimate: 5)], ToilCalculator.Acted(trigger, mode));
+
+        Assert.Equal((0.0, 3.0), (toil.SavedMinutes, toil.AutomatedMinutes));
+        Assert.Empty(toil.Steps);
+        Assert.True(ToilCalculator.Acted(RunTrigger.Alert, RunMode.Confirm));
+    }
+
     [Fact]
     public void a_picked_up_manual_step_counts_from_pickup_to_completion_and_its_wait_is_not_automated_time()
     {

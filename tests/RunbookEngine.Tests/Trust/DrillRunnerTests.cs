@@ -50,6 +50,7 @@ public sealed class DrillRunnerTests : IAsyncLifetime
     private RunbookCompiler _compiler = null!;
     private RunbookCatalog _catalog = null!;
     private DrillRunner _drills = null!;
+    private RunService _runs = null!;
 
     private string Runbooks => Path.Combine(_folder, "runbooks");
 
@@ -61,8 +62,8 @@ public sealed class DrillRunnerTests : IAsyncLifetime
         _compiler = new RunbookCompiler(Path.Combine(_folder, "data", "compiled"));
         _catalog = new RunbookCatalog(new OneFolder(Runbooks), _compiler, _store, Path.Combine(_folder, "data"), _time, NullLogger<RunbookCatalog>.Instance);
         var metrics = new EngineMetrics();
-        var runs = new RunService(_store, _store, _catalog, _dispatcher, metrics, _time, NullLogger<RunService>.Instance, new SecretParameters(new EphemeralDataProtectionProvider()));
-        _drills = new DrillRunner(runs, _store, _store, _catalog, metrics, _time, NullLogger<DrillRunner>.Instance);
+        _runs = new RunService(_store, _store, _catalog, _dispatcher, metrics, _time, NullLogger<RunService>.Instance, new SecretParameters(new EphemeralDataProtectionProvider()));
+        _drills = new DrillRunner(_runs, _store, _store, _catalog, metrics, _time, NullLogger<DrillRunner>.Instance);
     }
 
     public async Task DisposeAsync()
@@ -88,13 +89,37 @@ public sealed class DrillRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartAsync_OfARunbookWithAConcurrencyKey_TakesNoKey_SoItNeitherWaitsForNorHoldsBackARealRun()
+    {
+        await LoadAsync(DiskFull.Replace("// manual_minutes: 20", "// manual_minutes: 20\n// concurrency: \"disk:{{ params.instance }}\"\n// on_conflict: refuse\n// cooldown: 1h", StringComparison.Ordinal), Case);
+        var real = await _runs.TriggerAsync("disk-full", new Dictionary<string, string> { ["instance"] = "web-1" }, RunTrigger.Manual, "alice", null, default);
+
+        var drill = (await _drills.StartAsync("disk-full", DrillRunner.TriggeredBy, default)).Run!;
+
+        Assert.Equal("disk-full:disk:web-1", real.Run!.ConcurrencyKey);
+        Assert.Equal((RunStatus.Queued, (string?)null, (string?)null), (drill.Status, drill.ConcurrencyKey, drill.Target));
+    }
+
+    [Fact]
+    public async Task RetryAsync_OfADrill_IsADrillAgain_NeverARunThatActs()
+    {
+        await LoadAsync(DiskFull, Case);
+        var drill = (await _drills.StartAsync("disk-full", DrillRunner.TriggeredBy, default)).Run!;
+        await _store.FinishRunAsync(drill.Id, RunStatus.Failed, "the probe failed", default);
+
+        var retry = (await _runs.RetryAsync(drill.Id, "alice", default)).Run!;
+
+        Assert.Equal((RunTrigger.Drill, drill.Id, (double?)null), (retry.Trigger, retry.RetryOf, retry.ManualMinutes));
+    }
+
+    [Fact]
     public async Task StartAsync_WhenTheAlertNoLongerMatches_RecordsAFailedDrillRun_AndDispatchesNothing()
     {
         await LoadAsync(DiskFull.Replace("name: DiskFull", "name: FilesystemFull", StringComparison.Ordinal), Case);
 
         var run = (await _drills.StartAsync("disk-full", DrillRunner.TriggeredBy, default)).Run!;
 
-        Assert.Equal((RunTrigger.Drill, RunStatus.Failed), (run.Trigger, run.Status));
+        Assert.Equal((RunTrigger.Drill, RunStatus.Failed, RunMode.Shadow), (run.Trigger, run.Status, run.Mode));
         Assert.StartsWith("the drill's alert no longer matches the runbook's alerts: rules: alert DiskFull from alertmanager with labels { instance: web-1, severity: critical }; rules: name FilesystemFull, severity =~ critical", run.Error, StringComparison.Ordinal);
         Assert.Empty(_dispatcher.Calls);
     }

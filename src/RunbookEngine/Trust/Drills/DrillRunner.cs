@@ -123,6 +123,14 @@ public sealed partial class DrillRunner(
     {
         // No toil baseline: a drill saves nobody any work.
         var run = await store.CreateRunAsync(new NewRun(entry.Name, commit, contentHash, RunTrigger.Drill, triggeredBy, ManualMinutes: null), cancellationToken);
+
+        // A drill is shadow whether or not it got as far as running, as the API says of every drill.
+        if (store is Storage.ITrustStore trust)
+        {
+            await trust.SetModeAsync(run.Id, RunMode.Shadow, null, cancellationToken);
+            run = run with { Mode = RunMode.Shadow };
+        }
+
         if (await store.FinishRunAsync(run.Id, status, reason, cancellationToken))
         {
             metrics.RunEnded(run, status, time.GetUtcNow(), []);
