@@ -73,9 +73,10 @@ awk '/(Passed|Failed)!  - Failed:/ {
          if ($i == "Failed:") f += v; if ($i == "Passed:") p += v; if ($i == "Skipped:") s += v } }
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 
-# A safety net, not the cleanup: each test process's own reaper ends what it started once it is gone, so give those a
-# moment, then end and name whatever is still running.
-for _ in $(seq 50); do
+# A safety net, not the cleanup: each test process's own reaper ends what it started once it is gone (stopping a
+# throwaway PostgreSQL and deleting its folder takes seconds, longer on a loaded machine), so give those up to a
+# minute, then end and name whatever is still running.
+for _ in $(seq 300); do
   [ -z "$(tagged)" ] && break
   sleep 0.2
 done
