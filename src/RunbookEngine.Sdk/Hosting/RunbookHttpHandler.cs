@@ -29,7 +29,9 @@ internal sealed class RunbookHttpHandler(RunbookContext context, HttpMessageHand
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var method = request.Method.Method;
-        var url = context.Redactor.Redact(request.RequestUri?.ToString() ?? "");
+        // The original string, not ToString(): ToString() re-escapes some characters, so a token the script
+        // percent-encoded would not match the spellings the redactor knows.
+        var url = context.Redactor.Redact(request.RequestUri?.OriginalString ?? "");
         var display = $"{method} {url}";
         if (!ReadOnlyMethods.Contains(method))
         {
