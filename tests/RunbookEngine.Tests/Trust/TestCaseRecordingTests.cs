@@ -58,6 +58,8 @@ public sealed class TestCaseRecordingTests
     [InlineData("files:\n  - { path: old.log, age: last week }\nexpect: {}", 2, "files[0].age: 'last week' is not a duration; use 10m, 1h30m or 00:10:00")]
     [InlineData("alert: { name: X }\npayload: { source: alertmanager, file: a.json }\nexpect: {}", 2, "give either alert: or payload:, not both")]
     [InlineData("payload: { source: nagios, file: a.json }\nexpect: {}", 1, "payload.source: no alert source 'nagios'")]
+    [InlineData("payload: { source: alertmanager, file: ../../etc/passwd }\nexpect: {}", 1, "payload.file: '../../etc/passwd' must be a relative path beside the case, without '..'")]
+    [InlineData("payload: { source: alertmanager, file: /etc/passwd }\nexpect: {}", 1, "payload.file: '/etc/passwd' must be a relative path beside the case, without '..'")]
     [InlineData("humans:\n  - { answer: maybe }\nexpect: {}", 2, "humans[0].answer: 'maybe' is not approve, done or reject")]
     [InlineData("description: no expectation", 1, "the case has no expect: (what the run must do)")]
     public void Parse_OfABadCase_SaysWhatAndWhere(string yaml, int line, string message)
