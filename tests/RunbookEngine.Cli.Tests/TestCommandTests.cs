@@ -127,6 +127,19 @@ public sealed class TestCommandTests : IDisposable
         Assert.Contains("3 cases: 2 passed, 1 failed", result.StdErr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Test_WithJunitFormat_DropsCharactersXmlCannotHold_FromTheMessages()
+    {
+        WriteCase("tls-cert-expiry", "coloured", "parameters: { cert_path: nowhere.pem }\nexpect:\n  steps:\n    - { name: \"\\e[31mred\\e[0m\", status: Succeeded }\n");
+
+        var result = await _workspace.RunAsync("test", "runbooks", "--runbook", "tls-cert-expiry", "--format", "junit");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var failure = Assert.Single(XDocument.Parse(result.StdOut).Descendants("failure"));
+        Assert.StartsWith("step 1: expected '[31mred[0m'", failure.Attribute("message")!.Value, StringComparison.Ordinal);
+        Assert.Contains("coloured.yaml:4: step 1: expected '[31mred[0m'", failure.Value, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("payload: { source: alertmanager, file: ../../../../etc/hostname }", "payload.file: '../../../../etc/hostname' must be a relative path beside the case")]
     [InlineData("payload: { source: alertmanager, file: /etc/hostname }", "payload.file: '/etc/hostname' must be a relative path beside the case")]
