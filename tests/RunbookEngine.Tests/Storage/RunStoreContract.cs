@@ -348,6 +348,24 @@ public abstract class RunStoreContract : StoreContract
         Assert.Equal([rightful], await Store.GetCallsAsync(run.Id, default));
     }
 
+    [Fact]
+    public async Task ACallRecorder_KeepsAtMost500CallsAnAttempt_AndANoteOfTheRest()
+    {
+        var run = await Store.CreateRunAsync(Some("chatty"), default);
+        var recorder = new StoreCallRecorder(run.Id, 1, Time);
+        for (var i = 0; i < RecordedCall.MaxPerAttempt + 7; i++)
+        {
+            recorder.Command(1, new RunbookEngine.Sdk.Hosting.CommandCall(["true"], $"poll {i}", null, null, true, null, "poll"), new ShellResult($"poll {i}", 0, "", "", TimeSpan.Zero));
+        }
+
+        await recorder.FlushAsync(Store, null, default);
+
+        var calls = await Store.GetCallsAsync(run.Id, default);
+        Assert.Equal(RecordedCall.MaxPerAttempt + 1, calls.Count);
+        Assert.Equal($"poll {RecordedCall.MaxPerAttempt - 1}", calls[^2].Request);
+        Assert.Equal((RecordedCall.OmittedKind, 7), (calls[^1].Kind, calls[^1].Status));
+    }
+
     protected abstract Task MarkSchemaVersionAsync(int version);
 
     private static NewRun Some(string runbook) => new(runbook, null, "hash", RunTrigger.Manual, "tester");
