@@ -80,7 +80,7 @@ public sealed class RunbookContext
     /// <summary>
     /// An HTTP client for the runbook's requests: each is kept in the step's output and recorded for test cases, a
     /// test case answers it from its stubs, inside a step the step's token applies, and in shadow or confirm mode a
-    /// request that is not GET, HEAD or OPTIONS is a side effect. It does not follow redirects, so a URL an alert
+    /// request that is not GET, HEAD, OPTIONS or TRACE is a side effect. It does not follow redirects, so a URL an alert
     /// supplies cannot bounce the host elsewhere.
     /// </summary>
     public HttpClient Http => LazyInitializer.EnsureInitialized(ref _http, () => new HttpClient(

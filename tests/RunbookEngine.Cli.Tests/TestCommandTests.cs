@@ -128,6 +128,55 @@ public sealed class TestCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Test_WithJunitFormat_DropsCharactersXmlCannotHold_FromTheMessages()
+    {
+        WriteCase("tls-cert-expiry", "coloured", "parameters: { cert_path: nowhere.pem }\nexpect:\n  steps:\n    - { name: \"\\e[31mred\\e[0m\", status: Succeeded }\n");
+
+        var result = await _workspace.RunAsync("test", "runbooks", "--runbook", "tls-cert-expiry", "--format", "junit");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var failure = Assert.Single(XDocument.Parse(result.StdOut).Descendants("failure"));
+        Assert.StartsWith("step 1: expected '[31mred[0m'", failure.Attribute("message")!.Value, StringComparison.Ordinal);
+        Assert.Contains("coloured.yaml:4: step 1: expected '[31mred[0m'", failure.Value, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("payload: { source: alertmanager, file: ../../../../etc/hostname }", "payload.file: '../../../../etc/hostname' must be a relative path beside the case")]
+    [InlineData("payload: { source: alertmanager, file: /etc/hostname }", "payload.file: '/etc/hostname' must be a relative path beside the case")]
+    public async Task Test_OfACaseWhosePayloadIsOutsideItsFolder_FailsWithoutReadingIt(string payload, string message)
+    {
+        WriteCase("disk-cleanup", "escapes", payload + "\nexpect: { matches: [] }\n");
+
+        var result = await _workspace.RunAsync("test", "runbooks", "--runbook", "disk-cleanup");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("escapes.yaml:1: " + message, result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Record_WithARunbookNameThatIsAPath_ExitsTwo_WithoutAskingTheHost()
+    {
+        var result = await _workspace.RunAsync("record", "a-1", "--runbook", "../../escaped", "--server", "http://127.0.0.1:9/");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("--runbook '../../escaped' is not a valid runbook name", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Record_WhenTheHostNamesARunbookThatIsAPath_ExitsTwo_AndWritesNothing()
+    {
+        await using var host = new AlertHost("""{ "runs": [ { "runbook": "../../../escaped" } ] }""");
+        host.Start();
+
+        var result = await _workspace.RunAsync("record", "a-1", "--server", host.Address.ToString(), "--dir", "runbooks");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("started a run of '../../../escaped', which is not a valid runbook name; nothing was written", result.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_workspace.Root, "escaped", "recorded-a-1.yaml")));
+        Assert.Equal(["/api/alerts/a-1"], host.Paths);
+    }
+
+    [Fact]
     public async Task Test_OfARealAlertmanagerPayload_DecodesItAndChecksWhichRunbooksItStarts()
     {
         var path = Path.Combine(_workspace.Runbooks, "tests", "disk-cleanup", "real-diskfull-from-alertmanager.yaml");
@@ -154,6 +203,24 @@ public sealed class TestCommandTests : IDisposable
     }
 
     public void Dispose() => _workspace.Dispose();
+
+    /// <summary>A host that answers every request with one alert.</summary>
+    private sealed class AlertHost(string alert) : LoopbackHttpServer
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _paths = new();
+
+        public IReadOnlyList<string> Paths => [.. _paths];
+
+        public void Start() => Listen();
+
+        protected override async Task HandleAsync(System.Net.HttpListenerContext context)
+        {
+            _paths.Enqueue(context.Request.Url!.AbsolutePath);
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/json";
+            await context.Response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(alert));
+        }
+    }
 
     private void WriteCase(string runbook, string name, string yaml) =>
         _workspace.Write(Path.Combine("runbooks", "tests", runbook, name + ".yaml"), yaml);

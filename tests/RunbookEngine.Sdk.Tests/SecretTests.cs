@@ -57,6 +57,28 @@ public sealed class SecretTests
     }
 
     [Fact]
+    public async Task ASecretInAQueryString_IsMasked_InTheStepOutputAndTheRecordedCall()
+    {
+        const string base64 = "ab+cd/ef==";
+        var calls = new CollectingCalls();
+        var server = new AnsweringHandler(_ => new StringContent("ok"));
+        var context = Some.Context(secrets: new DictionarySecrets(("b64", base64)), http: server, calls: calls);
+        var secret = context.Secrets.Get("b64");
+
+        await context.Step("call", async ct =>
+        {
+            using var response = await context.Http.GetAsync(new Uri($"http://service.test/api?token={Uri.EscapeDataString(secret)}"), ct);
+        });
+
+        var recorded = calls.Http.Single();
+        var output = context.Steps.Single().Output;
+        Assert.Equal("http://service.test/api?token=ab%2Bcd%2Fef%3D%3D", server.Seen.Single());
+        Assert.Equal("http://service.test/api?token=***", recorded.Url);
+        Assert.Contains("GET http://service.test/api?token=*** answered 200", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ab%2B", output + recorded.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AStepWhoseSecretResultWasNotJournaled_IsNotRunAgainOnResume_UnlessIdempotent()
     {
         var journal = new InMemoryStepJournal();

@@ -20,12 +20,14 @@ internal static class Some
         RunMode mode = RunMode.Auto,
         ConfirmSettings? confirm = null,
         HttpMessageHandler? http = null,
+        ICallRecorder? calls = null,
         CancellationToken cancellationToken = default) =>
         new(new RunbookContextSettings
         {
             Run = Run(dryRun, mode),
             Confirm = confirm ?? new ConfirmSettings(),
             HttpHandler = http,
+            Calls = calls,
             Time = time ?? TimeProvider.System,
             Journal = journal ?? new InMemoryStepJournal(),
             HumanGate = gate,
@@ -42,6 +44,35 @@ internal sealed class DictionarySecrets(params (string Name, string Value)[] sec
     public string? Find(string name) => secrets.FirstOrDefault(s => s.Name == name).Value;
 
     public string Describe(string name) => $"add '{name}' to the test's secrets";
+}
+
+internal sealed class CollectingCalls : ICallRecorder
+{
+    public List<HttpCall> Http { get; } = [];
+
+    public void Command(int stepSequence, CommandCall command, ShellResult result)
+    {
+    }
+
+    void ICallRecorder.Http(int stepSequence, HttpCall exchange)
+    {
+        lock (Http)
+        {
+            Http.Add(exchange);
+        }
+    }
+}
+
+/// <summary>An HTTP server at the boundary: answers every request with what the test gives it.</summary>
+internal sealed class AnsweringHandler(Func<HttpRequestMessage, HttpContent> answer) : HttpMessageHandler
+{
+    public List<string> Seen { get; } = [];
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Seen.Add(request.RequestUri!.OriginalString);
+        return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = answer(request), RequestMessage = request });
+    }
 }
 
 internal sealed class CollectingSink : IRunLogSink

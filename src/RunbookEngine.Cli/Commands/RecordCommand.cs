@@ -40,6 +40,12 @@ internal static class RecordCommand
             return ExitCodes.Usage;
         }
 
+        if (runbook is not null && !RunbookFolder.IsValidName(runbook))
+        {
+            await Console.Error.WriteLineAsync($"runbook: --runbook '{runbook}' is not a valid runbook name: use letters, digits, '-', '_' and '.'");
+            return ExitCodes.Usage;
+        }
+
         using var host = new HostClient(server);
         try
         {
@@ -61,6 +67,13 @@ internal static class RecordCommand
                 }
 
                 runbook = started.FirstOrDefault();
+
+                // The name becomes a folder under tests/: a host (or whatever answers at --server) must not pick where the case is written.
+                if (runbook is not null && !RunbookFolder.IsValidName(runbook))
+                {
+                    await Console.Error.WriteLineAsync($"runbook: {server} says alert '{alertId}' started a run of '{runbook}', which is not a valid runbook name; nothing was written");
+                    return ExitCodes.Usage;
+                }
             }
 
             var query = runbook is null ? "" : $"?runbook={Uri.EscapeDataString(runbook)}";

@@ -147,8 +147,8 @@ internal static class TestCommand
                 new XAttribute("time", Seconds(result.Duration)),
                 result.Passed ? null : new XElement(
                     "failure",
-                    new XAttribute("message", result.Failures[0].Message),
-                    string.Join('\n', result.Failures.Select(failure => $"{RunbookDiagnostic.DisplayPath(result.File)}:{failure.Line}: {failure.Message}")))))));
+                    new XAttribute("message", XmlText(result.Failures[0].Message)),
+                    XmlText(string.Join('\n', result.Failures.Select(failure => $"{RunbookDiagnostic.DisplayPath(result.File)}:{failure.Line}: {failure.Message}"))))))));
         var document = new XDocument(
             new XDeclaration("1.0", "utf-8", null),
             new XElement(
@@ -160,6 +160,14 @@ internal static class TestCommand
                 suites));
         return document.Declaration + Environment.NewLine + document;
     }
+
+    /// <summary>The text without the characters XML 1.0 cannot hold (an ANSI colour escape in a command's output), which XElement refuses.</summary>
+    private static string XmlText(string text) =>
+        text.Any(c => !System.Xml.XmlConvert.IsXmlChar(c)) ? string.Concat(text.Where((c, i) => System.Xml.XmlConvert.IsXmlChar(c) || IsSurrogatePair(text, i))) : text;
+
+    private static bool IsSurrogatePair(string text, int i) =>
+        (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) ||
+        (char.IsLowSurrogate(text[i]) && i > 0 && char.IsHighSurrogate(text[i - 1]));
 
     private static string Escape(string value, bool property)
     {

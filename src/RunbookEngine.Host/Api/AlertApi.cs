@@ -116,7 +116,10 @@ internal static class AlertApi
             run.Status,
             RunParameters.Masked(run, catalog),
             await runs.GetStepsAsync(run.Id, cancellationToken),
-            await runs.GetCallsAsync(run.Id, cancellationToken)));
+            await runs.GetCallsAsync(run.Id, cancellationToken))
+        {
+            Proposal = run.Proposal?.Step,
+        });
         return TypedResults.Text(yaml, "application/yaml", System.Text.Encoding.UTF8);
     }
 

@@ -34,7 +34,9 @@ public sealed class Redactor
             // JSON escapes '+', '<', '&', quotes and non-ASCII by default: a token such as "ab+cd" appears as
             // "ab\u002Bcd" in a serialised step result, which decodes back to the secret, so that spelling is masked too.
             var escaped = System.Text.Encodings.Web.JavaScriptEncoder.Default.Encode(secret);
-            _secrets = [.. _secrets.Append(secret).Concat(escaped == secret ? [] : [escaped]).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length)];
+            // A token put in a query string is percent-encoded ("ab%2Bcd%2F%3D"), which a URL decodes back to the secret.
+            var urlEncoded = Uri.EscapeDataString(secret);
+            _secrets = [.. _secrets.Append(secret).Append(escaped).Append(urlEncoded).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length)];
         }
     }
 

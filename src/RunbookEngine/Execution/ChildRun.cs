@@ -169,7 +169,7 @@ public static class ChildRun
         // Before the result line: the parent may kill this process as soon as it has read it.
         try
         {
-            await calls.FlushAsync(store, interrupt);
+            await calls.FlushAsync(store, run.Execution, interrupt);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -148,7 +148,7 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
             return;
         }
 
-        await KeepCallsAsync(calls, run.Id);
+        await KeepCallsAsync(calls, run.Id, claim.Token);
 
         if (result.Status == RunStatus.WaitingForHuman && (gate.Asked ?? askedByChild) is { } asked)
         {
@@ -177,11 +177,11 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
     /// Writes what the attempt's commands and HTTP calls returned, for recording a test case from the run (a run in a
     /// process of its own writes its own). Losing them loses only that, so a failure is logged and the run goes on.
     /// </summary>
-    private async Task KeepCallsAsync(Trust.Testing.StoreCallRecorder calls, string runId)
+    private async Task KeepCallsAsync(Trust.Testing.StoreCallRecorder calls, string runId, string claim)
     {
         try
         {
-            await calls.FlushAsync(store, drain.Token);
+            await calls.FlushAsync(store, claim, drain.Token);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

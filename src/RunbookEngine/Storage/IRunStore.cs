@@ -210,9 +210,10 @@ public interface IRunStore
     /// <summary>Keeps what an execution's commands and HTTP calls returned, numbered after the run's calls so far.</summary>
     /// <param name="runId">The run.</param>
     /// <param name="calls">The calls, in the order they ended.</param>
+    /// <param name="claim">The writing execution's claim: the calls are kept only while it still holds the run; null keeps them regardless.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
-    /// <returns>A task that completes when they are written.</returns>
-    Task SaveCallsAsync(string runId, IReadOnlyList<Trust.Testing.RecordedCall> calls, CancellationToken cancellationToken);
+    /// <returns>False when the claim was lost and nothing was kept.</returns>
+    Task<bool> SaveCallsAsync(string runId, IReadOnlyList<Trust.Testing.RecordedCall> calls, string? claim, CancellationToken cancellationToken);
 
     /// <summary>A run's recorded commands and HTTP calls, in order.</summary>
     /// <param name="runId">The run.</param>

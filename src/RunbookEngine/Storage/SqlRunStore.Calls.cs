@@ -6,12 +6,12 @@ namespace RunbookEngine.Storage;
 public sealed partial class SqlRunStore
 {
     /// <inheritdoc />
-    public async Task SaveCallsAsync(string runId, IReadOnlyList<RecordedCall> calls, CancellationToken cancellationToken)
+    public async Task<bool> SaveCallsAsync(string runId, IReadOnlyList<RecordedCall> calls, string? claim, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(calls);
         if (calls.Count == 0)
         {
-            return;
+            return true;
         }
 
         await using var connection = await _dialect.OpenAsync(cancellationToken);
@@ -21,14 +21,18 @@ public sealed partial class SqlRunStore
         // the attempt alone would not order the calls of its two executions.
         var last = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
             "SELECT MAX(sequence) FROM runbook_run_calls WHERE run_id = @runId", new { runId }, transaction, cancellationToken: cancellationToken)) ?? 0;
-        await connection.ExecuteAsync(new CommandDefinition(
+        // Fenced as a journaled step is: an execution that lost the run (taken for dead, taken over) must not add its
+        // calls to those of the execution that now runs it.
+        var written = await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO runbook_run_calls (run_id, attempt, sequence, step_sequence, kind, request, status, output, error_output, duration_ms, recorded_at)
-            VALUES (@RunId, @Attempt, @Sequence, @StepSequence, @Kind, @Request, @Status, @Output, @ErrorOutput, @DurationMs, @RecordedAt)
+            SELECT @RunId, @Attempt, @Sequence, @StepSequence, @Kind, @Request, @Status, @Output, @ErrorOutput, @DurationMs, @RecordedAt
+            WHERE @Claim IS NULL OR EXISTS (SELECT 1 FROM runbook_runs WHERE id = @RunId AND execution = @Claim)
             """,
             calls.Select((call, i) => new
             {
                 RunId = runId,
+                Claim = claim,
                 call.Attempt,
                 Sequence = last + i + 1,
                 call.StepSequence,
@@ -43,6 +47,7 @@ public sealed partial class SqlRunStore
             transaction,
             cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
+        return written > 0;
     }
 
     /// <inheritdoc />

@@ -83,7 +83,7 @@ public abstract class RetentionStoreContract : StoreContract
         {
             var run = await Store.CreateRunAsync(new NewRun("caller", null, "hash", RunTrigger.Manual, "tester"), default);
             await Store.StartRunAsync(run.Id, "node-a", recovering: false, default);
-            await Store.SaveCallsAsync(run.Id, [new RecordedCall(1, 1, 1, RecordedCall.CommandKind, "true", 0, "", null, TimeSpan.Zero, Time.GetUtcNow())], default);
+            await Store.SaveCallsAsync(run.Id, [new RecordedCall(1, 1, 1, RecordedCall.CommandKind, "true", 0, "", null, TimeSpan.Zero, Time.GetUtcNow())], null, default);
             await Store.FinishRunAsync(run.Id, RunStatus.Succeeded, null, default);
             return run.Id;
         }

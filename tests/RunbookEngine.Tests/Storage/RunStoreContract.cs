@@ -324,11 +324,46 @@ public abstract class RunStoreContract : StoreContract
         var probed = new RecordedCall(1, 2, 2, RecordedCall.HttpKind, "GET http://127.0.0.1:8089/", 503, "down", "text/plain", TimeSpan.FromMilliseconds(3), at);
         var resumed = new RecordedCall(1, 1, 3, RecordedCall.CommandKind, "true", 0, "", null, TimeSpan.Zero, at.AddMinutes(5));
 
-        await Store.SaveCallsAsync(run.Id, [measured, probed], default);
-        await Store.SaveCallsAsync(run.Id, [resumed], default);
+        await Store.SaveCallsAsync(run.Id, [measured, probed], null, default);
+        await Store.SaveCallsAsync(run.Id, [resumed], null, default);
 
         Assert.Equal([measured, probed, resumed with { Sequence = 3 }], await Store.GetCallsAsync(run.Id, default));
         Assert.Empty(await Store.GetCallsAsync("no-such-run", default));
+    }
+
+    [Fact]
+    public async Task SaveCalls_OfAnExecutionThatLostItsClaim_AreNotKept_WhileTheRightfulExecutionsAre()
+    {
+        var run = await Store.CreateRunAsync(Some("fenced-calls"), default);
+        await Store.StartRunAsync(run.Id, "node-1", new RunExecution("stalled"), default);
+        Time.Advance(SqlRunStore.ClaimLease);
+        Assert.True((await Store.StartRunAsync(run.Id, "node-2", new RunExecution("rightful"), default)).TookOver);
+        var late = new RecordedCall(1, 1, 1, RecordedCall.CommandKind, "systemctl restart api", 0, "", null, TimeSpan.Zero, Time.GetUtcNow());
+        var rightful = new RecordedCall(2, 1, 1, RecordedCall.CommandKind, "true", 0, "", null, TimeSpan.Zero, Time.GetUtcNow());
+
+        var lateKept = await Store.SaveCallsAsync(run.Id, [late], "stalled", default);
+        var rightfulKept = await Store.SaveCallsAsync(run.Id, [rightful], "rightful", default);
+
+        Assert.Equal((false, true), (lateKept, rightfulKept));
+        Assert.Equal([rightful], await Store.GetCallsAsync(run.Id, default));
+    }
+
+    [Fact]
+    public async Task ACallRecorder_KeepsAtMost500CallsAnAttempt_AndANoteOfTheRest()
+    {
+        var run = await Store.CreateRunAsync(Some("chatty"), default);
+        var recorder = new StoreCallRecorder(run.Id, 1, Time);
+        for (var i = 0; i < RecordedCall.MaxPerAttempt + 7; i++)
+        {
+            recorder.Command(1, new RunbookEngine.Sdk.Hosting.CommandCall(["true"], $"poll {i}", null, null, true, null, "poll"), new ShellResult($"poll {i}", 0, "", "", TimeSpan.Zero));
+        }
+
+        await recorder.FlushAsync(Store, null, default);
+
+        var calls = await Store.GetCallsAsync(run.Id, default);
+        Assert.Equal(RecordedCall.MaxPerAttempt + 1, calls.Count);
+        Assert.Equal($"poll {RecordedCall.MaxPerAttempt - 1}", calls[^2].Request);
+        Assert.Equal((RecordedCall.OmittedKind, 7), (calls[^1].Kind, calls[^1].Status));
     }
 
     protected abstract Task MarkSchemaVersionAsync(int version);

@@ -58,6 +58,8 @@ public sealed class TestCaseRecordingTests
     [InlineData("files:\n  - { path: old.log, age: last week }\nexpect: {}", 2, "files[0].age: 'last week' is not a duration; use 10m, 1h30m or 00:10:00")]
     [InlineData("alert: { name: X }\npayload: { source: alertmanager, file: a.json }\nexpect: {}", 2, "give either alert: or payload:, not both")]
     [InlineData("payload: { source: nagios, file: a.json }\nexpect: {}", 1, "payload.source: no alert source 'nagios'")]
+    [InlineData("payload: { source: alertmanager, file: ../../etc/passwd }\nexpect: {}", 1, "payload.file: '../../etc/passwd' must be a relative path beside the case, without '..'")]
+    [InlineData("payload: { source: alertmanager, file: /etc/passwd }\nexpect: {}", 1, "payload.file: '/etc/passwd' must be a relative path beside the case, without '..'")]
     [InlineData("humans:\n  - { answer: maybe }\nexpect: {}", 2, "humans[0].answer: 'maybe' is not approve, done or reject")]
     [InlineData("description: no expectation", 1, "the case has no expect: (what the run must do)")]
     public void Parse_OfABadCase_SaysWhatAndWhere(string yaml, int line, string message)
@@ -67,6 +69,50 @@ public sealed class TestCaseRecordingTests
         Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
         Assert.Equal(line, error.Line);
     }
+
+    [Fact]
+    public void Write_OfARunThatSucceededOnItsSecondAttempt_ReplaysOnlyTheCallsOfTheAttemptThatLastRanEachStep()
+    {
+        var calls = new[]
+        {
+            new RecordedCall(1, 1, 1, RecordedCall.CommandKind, "df /var", 0, "91%\n", null, TimeSpan.Zero, At),
+            new RecordedCall(1, 2, 2, RecordedCall.HttpKind, "GET http://svc/health", 503, "down", null, TimeSpan.Zero, At),
+            new RecordedCall(2, 3, 2, RecordedCall.HttpKind, "GET http://svc/health", 200, "up", null, TimeSpan.Zero, At),
+            new RecordedCall(2, 4, 3, RecordedCall.CommandKind, "echo done", 0, "done\n", null, TimeSpan.Zero, At),
+        };
+
+        var read = TestCaseReader.Parse("/cases/tests/svc/recorded.yaml", TestCaseRecording.Write(Recorded(RunStatus.Succeeded, calls)));
+
+        // Step 1 succeeded on attempt 1 and was replayed from the journal on attempt 2: its call is only in attempt 1.
+        Assert.Equal(["df /var", "echo done"], read.Commands.Select(c => c.Run!));
+        Assert.Equal([200], read.Http.Select(h => h.Status));
+    }
+
+    [Fact]
+    public void Write_OfAProposedRun_ExpectsItsProposal_AndSaysWhenCallsWereNotKept()
+    {
+        var calls = new[]
+        {
+            new RecordedCall(1, 1, 1, RecordedCall.CommandKind, "true", 0, "", null, TimeSpan.Zero, At),
+            new RecordedCall(1, 2, 0, RecordedCall.OmittedKind, "7 later calls of attempt 1 were not kept", 7, "", null, TimeSpan.Zero, At),
+        };
+
+        var read = TestCaseReader.Parse("/cases/tests/svc/recorded.yaml", TestCaseRecording.Write(Recorded(RunStatus.Proposed, calls) with { Proposal = "restart it" }));
+
+        Assert.Equal(("Proposed", "restart it"), (read.Expect.Status, read.Expect.Proposal));
+        Assert.Equal(["true"], read.Commands.Select(c => c.Run!));
+        Assert.Contains("7 of its calls were not recorded (at most 500 an attempt), so stub those by hand", read.Description, StringComparison.Ordinal);
+    }
+
+    private static RecordedRun Recorded(RunStatus status, IReadOnlyList<RecordedCall> calls) => new(
+        "a-1",
+        new RunbookAlert("alertmanager", "Down", AlertStatus.Firing, null, new Dictionary<string, string>(), new Dictionary<string, string>(), At, null, "fp"),
+        "svc",
+        "r-1",
+        status,
+        new Dictionary<string, string>(),
+        [Step(1, "measure", StepStatus.Succeeded), Step(2, "probe", StepStatus.Succeeded), Step(3, "finish", StepStatus.Succeeded)],
+        calls);
 
     private static StepOutcome Step(int sequence, string name, StepStatus status, StepKind kind = StepKind.Automated, string actor = StepOutcome.MachineActor, string? comment = null) =>
         new(sequence, name, kind, status, At, At.AddSeconds(1), 1, "", null, actor, Comment: comment);

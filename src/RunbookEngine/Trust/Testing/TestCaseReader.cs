@@ -131,14 +131,23 @@ public static class TestCaseReader
             throw map.Error("index", "must be 0 or more");
         }
 
-        return new CasePayload(source, map.RequiredString("file"), index, map.Line);
+        // The same rule as files: paths: a case from a pull request must not read the host's files through its payload.
+        var file = map.RequiredString("file");
+        if (!IsInside(file))
+        {
+            throw map.Error("file", $"'{file}' must be a relative path beside the case, without '..'");
+        }
+
+        return new CasePayload(source, file, index, map.Line);
     }
+
+    private static bool IsInside(string path) => !System.IO.Path.IsPathRooted(path) && !path.Split('/', '\\').Contains("..");
 
     private static CaseFile ReadFile(Map map)
     {
         map.OnlyKeys("path", "content", "age");
         var path = map.RequiredString("path");
-        if (System.IO.Path.IsPathRooted(path) || path.Split('/', '\\').Contains(".."))
+        if (!IsInside(path))
         {
             throw map.Error("path", $"'{path}' must be a relative path inside the case's scratch folder");
         }

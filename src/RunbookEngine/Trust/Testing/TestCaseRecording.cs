@@ -23,15 +23,22 @@ public static partial class TestCaseRecording
     {
         ArgumentNullException.ThrowIfNull(recorded);
         var alert = recorded.Alert;
+        var replayed = Replayed(recorded.Calls);
+        var description = $"recorded from alert {recorded.AlertId} ({alert.Name}) and run {recorded.RunId} of {recorded.Runbook}, which ended {recorded.Status}";
+        if (replayed.Where(call => call.Kind == RecordedCall.OmittedKind).Sum(call => call.Status) is > 0 and var omitted)
+        {
+            description += $"; {omitted} of its calls were not recorded (at most {RecordedCall.MaxPerAttempt} an attempt), so stub those by hand";
+        }
+
         var root = new YamlMappingNode
         {
-            { "description", Text($"recorded from alert {recorded.AlertId} ({alert.Name}) and run {recorded.RunId} of {recorded.Runbook}, which ended {recorded.Status}") },
+            { "description", Text(description) },
             { "alert", Alert(alert) },
         };
 
         var commands = new YamlSequenceNode();
         var http = new YamlSequenceNode();
-        foreach (var call in recorded.Calls)
+        foreach (var call in replayed.Where(call => call.Kind != RecordedCall.OmittedKind))
         {
             if (call.Kind == RecordedCall.HttpKind)
             {
@@ -86,6 +93,11 @@ public static partial class TestCaseRecording
 
         expect.Add("steps", steps);
         expect.Add("status", recorded.Status.ToString());
+        if (recorded.Status == RunStatus.Proposed && recorded.Proposal is { } proposal)
+        {
+            expect.Add("proposal", Text(proposal));
+        }
+
         root.Add("expect", expect);
 
         var stream = new YamlStream(new YamlDocument(root));
@@ -96,6 +108,21 @@ public static partial class TestCaseRecording
         // YamlStream ends a document with "...", which a person editing the case would only wonder about.
         var end = text.TrimEnd().EndsWith("...", StringComparison.Ordinal) ? text.TrimEnd()[..^3] : text;
         return end.TrimEnd() + "\n";
+    }
+
+    /// <summary>
+    /// The calls a replay of the run from the start meets: for each step, those of the last attempt that made calls in it.
+    /// </summary>
+    /// <remarks>
+    /// Not simply the last attempt's: a retry replays the steps that succeeded before from the journal without running
+    /// them, so their calls are only in the attempt that ran them; while a failed step's calls from an earlier attempt
+    /// would be answered first and replay the failure. A run resumed after a person answered keeps its attempt number,
+    /// so both halves of that attempt are kept.
+    /// </remarks>
+    private static List<RecordedCall> Replayed(IReadOnlyList<RecordedCall> calls)
+    {
+        var lastAttempt = calls.GroupBy(call => call.StepSequence).ToDictionary(group => group.Key, group => group.Max(call => call.Attempt));
+        return [.. calls.Where(call => call.Attempt == lastAttempt[call.StepSequence]).OrderBy(call => call.Sequence)];
     }
 
     private static YamlMappingNode Alert(RunbookAlert alert)
@@ -201,4 +228,8 @@ public sealed record RecordedRun(
     RunStatus Status,
     IReadOnlyDictionary<string, string> Parameters,
     IReadOnlyList<StepOutcome> Steps,
-    IReadOnlyList<RecordedCall> Calls);
+    IReadOnlyList<RecordedCall> Calls)
+{
+    /// <summary>For a run that ended <see cref="RunStatus.Proposed"/>: the step it proposed.</summary>
+    public string? Proposal { get; init; }
+}
