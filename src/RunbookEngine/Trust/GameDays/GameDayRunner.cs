@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
 using RunbookEngine.Scheduling;
+using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
 
 namespace RunbookEngine.Trust.GameDays;
@@ -24,6 +25,8 @@ public sealed partial class GameDayRunner(
     IRunStore runs,
     RunEvents events,
     RunbookCatalog catalog,
+    Alerts.CircuitBreakers breakers,
+    IAlertStore alerts,
     NodeIdentity node,
     IOptions<RunbookEngineOptions> options,
     TimeProvider time,
@@ -72,6 +75,12 @@ public sealed partial class GameDayRunner(
                 $"runbook '{runbook}' has no `alerts:` rule, so no alert can start it; a game day measures the way from a fault through an alert to the fix");
         }
 
+        // A fault is injected for real: refused here, before it is, whenever the alert's run would not fix it.
+        if (await WhyNothingWouldFixAsync(runbook, definition, cancellationToken) is { } why)
+        {
+            return new GameDayStart(GameDayStartProblem.WouldNotFix, null, why);
+        }
+
         var gameDay = await store.StartGameDayAsync(runbook, by, node.Id, cancellationToken);
         if (gameDay is null)
         {
@@ -101,6 +110,35 @@ public sealed partial class GameDayRunner(
         }, CancellationToken.None);
         listed.SetResult();
         return new GameDayStart(GameDayStartProblem.None, gameDay, null);
+    }
+
+    private async Task<string?> WhyNothingWouldFixAsync(string runbook, Scripting.FrontMatter.RunbookDefinition definition, CancellationToken cancellationToken)
+    {
+        if (definition.Mode == RunMode.Shadow)
+        {
+            return $"runbook '{runbook}' is in `mode: shadow`: the alert's run would only propose its steps and the fault would stay; promote it to `confirm` or `auto` first";
+        }
+
+        // The stored state only: asking CheckAsync could open the breaker, which a request to start a game day must not do.
+        var breaker = await breakers.GetAsync(runbook, cancellationToken);
+        if (breaker.OpenUntil is { } until && until > time.GetUtcNow())
+        {
+            return $"the circuit breaker of '{runbook}' is open until {until:yyyy-MM-dd HH:mm:ss} UTC ({breaker.Reason}), so the alert would start no run; close it (POST /api/breakers/{runbook}/reset) once its cause is understood";
+        }
+
+        // A cooldown holds back one target. Only a constant concurrency key names the game day's target before its alert
+        // exists; keyed by the alert (its fingerprint, its labels), the alert to come may well be another target.
+        if (definition.Cooldown is { } cooldown && definition.Concurrency is { } template && !template.Contains('{', StringComparison.Ordinal))
+        {
+            var target = ConcurrencyKey.Render(runbook, template, new Dictionary<string, string?>(), alert: null);
+            if (await alerts.RecentRunForTargetAsync(runbook, target, time.GetUtcNow() - cooldown, cancellationToken) is { } recent)
+            {
+                var free = recent.FinishedAt is { } finished ? $"after {finished + cooldown:yyyy-MM-dd HH:mm:ss} UTC" : "once it has ended and its cooldown has passed";
+                return $"runbook '{runbook}' is cooling down for its concurrency key {target} after run {recent.Id} (cooldown {Durations.Format(cooldown)}), so the alert would start no run; start the game day {free}";
+            }
+        }
+
+        return null;
     }
 
     /// <inheritdoc />
@@ -229,4 +267,7 @@ public enum GameDayStartProblem
 
     /// <summary>One of its game days is still running.</summary>
     Busy,
+
+    /// <summary>Nothing would fix the fault: the runbook only proposes (shadow), its breaker is open, or it is cooling down.</summary>
+    WouldNotFix,
 }
