@@ -36,10 +36,18 @@ public sealed partial class GameDayRunner(
     internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>A running game day whose heartbeat is older than this lost its node.</summary>
-    internal static readonly TimeSpan Silence = TimeSpan.FromSeconds(30);
+    /// <remarks>
+    /// A heartbeat is written with its node's clock and read against another node's, so the bound also covers the
+    /// clocks' skew: two minutes, against a 5 s heartbeat, takes a game day for abandoned only when its node is gone or
+    /// its clock is off by more than a minute and a half (NTP keeps servers within milliseconds).
+    /// </remarks>
+    internal static readonly TimeSpan Silence = TimeSpan.FromMinutes(2);
 
     // The game days this node runs, by id, so the heartbeat knows them and shutdown can wait for their restore.
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+
+    // The same game days' executions, so a heartbeat that finds one taken over by another node can stop it.
+    private readonly ConcurrentDictionary<string, GameDayExecution> _executions = new(StringComparer.Ordinal);
 
     // Cancelled as the host stops: running game days end Failed, after their restore.
     private readonly CancellationTokenSource _stopping = new();
@@ -96,6 +104,7 @@ public sealed partial class GameDayRunner(
 
         // Held until it is listed, so a game day that ends at once is not listed after it has taken itself off.
         var listed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _executions[gameDay.Id] = execution;
         _running[gameDay.Id] = Task.Run(async () =>
         {
             await listed.Task;
@@ -106,6 +115,7 @@ public sealed partial class GameDayRunner(
             finally
             {
                 _running.TryRemove(gameDay.Id, out _);
+                _executions.TryRemove(gameDay.Id, out _);
             }
         }, CancellationToken.None);
         listed.SetResult();
@@ -192,7 +202,15 @@ public sealed partial class GameDayRunner(
             {
                 try
                 {
-                    await store.RenewGameDaysAsync([.. _running.Keys], stoppingToken);
+                    foreach (var gone in await store.RenewGameDaysAsync([.. _running.Keys], stoppingToken))
+                    {
+                        // Ended by another node that took it for abandoned (this node stalled past the silence bound).
+                        if (_executions.TryGetValue(gone, out var execution))
+                        {
+                            execution.TakenOver();
+                        }
+                    }
+
                     await AbandonAsync(null, time.GetUtcNow() - Silence, stoppingToken);
                 }
                 catch (DbException ex)
