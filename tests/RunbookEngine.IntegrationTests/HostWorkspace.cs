@@ -76,6 +76,9 @@ internal sealed class HostWorkspace : IAsyncDisposable
         {
             ["RUNBOOKENGINE_CACHE"] = Path.Combine(root, "cache"),
         };
+
+        // Tests read lists right after the run that changes them; the cache is what a test of it turns back on.
+        environment.TryAdd("RunbookEngine__Trust__ListCacheFor", "00:00:00");
         return new HostWorkspace(root, await HostProcess.StartAsync(root, environment), environment);
     }
 

@@ -88,8 +88,9 @@ public sealed class game_days_on_a_host(game_days_on_a_host.HostFixture fixture)
     [Fact]
     public async Task whose_alert_is_held_by_a_guard_says_so_when_it_times_out()
     {
-        // The first alert's run starts the cooldown; the game day's alert then starts nothing.
-        var firstAlert = (await Http.PostGenericAsync(new { name = "GameDayCooling", fingerprint = "gd-cooling-0" })).Single();
+        // The first alert's run starts the cooldown of its fingerprint; the game day's alert, the same one again, then
+        // starts nothing. Cooled down by fingerprint, the runbook cannot be refused at the start: the alert to come is unknown.
+        var firstAlert = (await Http.PostGenericAsync(new { name = "GameDayCooling", fingerprint = "gd-cooling-1" })).Single();
         await Http.EndedRunAsync((await Http.SettledAlertAsync(firstAlert)).Decisions().Single().RunId!);
         var id = (await StartAsync("gd-cooling")).GetProperty("id").GetString()!;
         await PhaseAsync(id, "WaitingForAlert");
@@ -102,6 +103,30 @@ public sealed class game_days_on_a_host(game_days_on_a_host.HostFixture fixture)
         Assert.StartsWith("no alert arrived within 3s of the injection: is the monitoring path routing GameDayCooling to this host? (1 matching alert did arrive but started no run: GameDayCooling at ", error, StringComparison.Ordinal);
         Assert.Contains(": Cooldown, ", error, StringComparison.Ordinal);
         Assert.Contains($"alert GameDayCooling ({held})", gameDay.GetProperty("log").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task of_a_runbook_in_shadow_mode_is_refused_before_anything_is_injected()
+    {
+        var (status, body) = await Http.SendAsync(HttpMethod.Post, "/api/runbooks/gd-shadow/gamedays");
+
+        Assert.Equal(422, status);
+        Assert.StartsWith("runbook 'gd-shadow' is in `mode: shadow`: the alert's run would only propose its steps", Error(body), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Root, "gd-shadow.fault")), "the fault was injected");
+    }
+
+    [Fact]
+    public async Task of_a_runbook_cooling_down_for_its_one_target_is_refused_naming_the_run()
+    {
+        var alert = (await Http.PostGenericAsync(new { name = "GameDayCoolingKey", fingerprint = "gd-cooling-key-0" })).Single();
+        var runId = (await Http.SettledAlertAsync(alert)).Decisions().Single().RunId!;
+        await Http.EndedRunAsync(runId);
+
+        var (status, body) = await Http.SendAsync(HttpMethod.Post, "/api/runbooks/gd-cooling-key/gamedays");
+
+        Assert.Equal(422, status);
+        Assert.StartsWith($"runbook 'gd-cooling-key' is cooling down for its concurrency key gd-cooling-key:gd-cooling-key after run {runId} (cooldown 1h)", Error(body), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Root, "gd-cooling-key.fault")), "the fault was injected");
     }
 
     [Theory]
@@ -299,12 +324,36 @@ public sealed class game_days_on_a_host(game_days_on_a_host.HostFixture fixture)
             // description: Cools down for an hour after a run, so its game day's alert is held
             // alerts:
             //   - name: GameDayCooling
-            // concurrency: gd-cooling
             // cooldown: 1h
             // gameday:
             //   inject: "true"
             //   verify: "true"
             //   timeout: 3s
+            // ---
+            await Step("fix", ct => Task.CompletedTask);
+            """,
+        ["gd-shadow"] = """
+            // ---
+            // description: Only proposes, so its game day would leave the fault
+            // mode: shadow
+            // alerts:
+            //   - name: GameDayShadow
+            // gameday:
+            //   inject: touch gd-shadow.fault
+            //   verify: test ! -e gd-shadow.fault
+            // ---
+            await Step("fix", ct => { File.Delete("gd-shadow.fault"); return Task.CompletedTask; });
+            """,
+        ["gd-cooling-key"] = """
+            // ---
+            // description: Cools down for an hour on one key whatever the alert
+            // alerts:
+            //   - name: GameDayCoolingKey
+            // concurrency: gd-cooling-key
+            // cooldown: 1h
+            // gameday:
+            //   inject: touch gd-cooling-key.fault
+            //   verify: "true"
             // ---
             await Step("fix", ct => Task.CompletedTask);
             """,

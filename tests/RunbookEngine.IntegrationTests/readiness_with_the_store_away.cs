@@ -5,7 +5,7 @@ namespace RunbookEngine.IntegrationTests;
 
 /// <summary>
 /// <c>/readyz</c> while the store is away: anyone may ask, but only callers the host trusts (on loopback, or holding a token) read the store's own error,
-/// which can name the database's host, user and schema.
+/// which can name the database's host, user and schema. The runbooks list still answers from the catalog.
 /// </summary>
 public sealed class readiness_with_the_store_away : IAsyncLifetime
 {
@@ -56,6 +56,23 @@ public sealed class readiness_with_the_store_away : IAsyncLifetime
             Assert.StartsWith("store: ", StoreProblem(told), StringComparison.Ordinal);
             Assert.NotEqual("store: unavailable", StoreProblem(told));
         }
+    }
+
+    [Fact]
+    public async Task still_lists_the_runbooks_from_the_catalog_without_their_freshness_or_trust()
+    {
+        await _server.StopAsync();
+        var (status, list) = await _trusting.Http.SendAsync(HttpMethod.Get, "/api/runbooks");
+        await _server.RestartAsync();
+
+        Assert.Equal(200, status);
+        Assert.NotEmpty(list.EnumerateArray());
+        Assert.All(list.EnumerateArray(), r =>
+        {
+            Assert.True(r.TryGetProperty("name", out _), r.ToString());
+            Assert.False(r.TryGetProperty("freshness", out _), r.ToString());
+            Assert.False(r.TryGetProperty("trust", out _), r.ToString());
+        });
     }
 
     private static string StoreProblem(JsonElement answer) =>

@@ -52,6 +52,7 @@ internal static class GameDayApi
             GameDayStartProblem.NotFound => TypedResults.NotFound(new ApiError(started.Error!)),
             GameDayStartProblem.Busy => TypedResults.Conflict(new ApiError(started.Error!)),
             GameDayStartProblem.Invalid => TypedResults.UnprocessableEntity(new ApiError(started.Error!)),
+            GameDayStartProblem.WouldNotFix => TypedResults.UnprocessableEntity(new ApiError(started.Error!)),
             _ => TypedResults.BadRequest(new ApiError(started.Error!)),
         };
     }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -23,12 +24,24 @@ internal static class RunbookApi
         var api = app.MapGroup("/api");
         api.MapGet("/runbooks", async (RunbookCatalog catalog, FreshnessReader freshness, TrustRecords trust, TimeProvider time, CancellationToken cancellationToken) =>
         {
-            // One set of grouped queries for every runbook, not one per runbook.
-            var all = await freshness.ForAllAsync(cancellationToken);
-            var counts = await trust.AllCountsAsync(cancellationToken);
+            // One set of grouped queries for every runbook, not one per runbook, shared for a few seconds (ListCacheFor).
+            // The catalog is in memory: with the store away the list still answers, without what only the store knows.
+            IReadOnlyDictionary<string, RunbookFreshness>? all = null;
+            IReadOnlyDictionary<string, TrustCounts>? counts = null;
+            try
+            {
+                all = await freshness.ForAllAsync(cancellationToken);
+                counts = await trust.AllCountsAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is DbException or TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                all = null;
+                counts = null;
+            }
+
             return TypedResults.Ok(catalog.Entries.Select(e =>
-                RunbookView.Of(e, time, trust.Of(RunbookView.ModeOf(e), counts.GetValueOrDefault(e.Name) ?? TrustCounts.None(e.Name)))
-                    with { Freshness = FreshnessView.Of(all.GetValueOrDefault(e.Name)) }));
+                RunbookView.Of(e, time, counts is null ? null : trust.Of(RunbookView.ModeOf(e), counts.GetValueOrDefault(e.Name) ?? TrustCounts.None(e.Name)))
+                    with { Freshness = all is null ? null : FreshnessView.Of(all.GetValueOrDefault(e.Name)) }));
         });
         api.MapGet("/runbooks/{name}", async Task<Results<Ok<RunbookView>, NotFound<ApiError>>> (string name, RunbookCatalog catalog, FreshnessReader freshness, TrustRecords trust, TimeProvider time, CancellationToken cancellationToken) =>
             catalog.Find(name) is { } entry

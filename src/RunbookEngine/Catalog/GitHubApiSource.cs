@@ -160,49 +160,26 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
             client => client.Repository.Content.GetArchive(_owner, _name, ArchiveFormat.Tarball, sha, TimeSpan.FromMinutes(2)),
             $"the archive of {sha}",
             cancellationToken);
-        Directory.CreateDirectory(folder);
-        await Unpack(tarball, folder, cancellationToken);
+        try
+        {
+            await Unpack(tarball, folder, cancellationToken);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"The archive of {sha} from {_owner}/{_name} was refused: {ex.Message}", ex);
+        }
     }
 
-    /// <summary>
-    /// Unpacks GitHub's tarball without its top folder (<c>owner-repo-sha7/</c>). Only folders and regular files are
-    /// written, and only inside <paramref name="folder"/>: a link could point anywhere, and the catalog's own rule refuses
-    /// to load through one that leaves the runbook folder anyway.
-    /// </summary>
-    internal static async Task Unpack(byte[] tarball, string folder, CancellationToken cancellationToken)
+    /// <summary>Unpacks GitHub's tarball without its top folder (<c>owner-repo-sha7/</c>), within <see cref="CatalogArchive"/>'s caps.</summary>
+    internal static Task Unpack(byte[] tarball, string folder, CancellationToken cancellationToken) =>
+        Unpack(tarball, folder, CatalogArchive.MaxEntries, CatalogArchive.MaxUnpackedBytes, cancellationToken);
+
+    /// <summary>Unpacks GitHub's tarball without its top folder, within the caps given.</summary>
+    internal static async Task Unpack(byte[] tarball, string folder, int maxEntries, long maxUnpackedBytes, CancellationToken cancellationToken)
     {
-        var root = Path.GetFullPath(folder);
+        CatalogArchive.CheckSize(tarball.LongLength, "the archive");
         using var gzip = new GZipStream(new MemoryStream(tarball), CompressionMode.Decompress);
-        await using var reader = new TarReader(gzip);
-        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
-        {
-            if (entry.EntryType is not (TarEntryType.Directory or TarEntryType.RegularFile or TarEntryType.V7RegularFile))
-            {
-                continue;
-            }
-
-            var slash = entry.Name.IndexOf('/', StringComparison.Ordinal);
-            var relative = slash < 0 ? "" : entry.Name[(slash + 1)..];
-            if (relative.Length == 0)
-            {
-                continue;
-            }
-
-            var path = Path.GetFullPath(Path.Combine(root, relative));
-            if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            {
-                throw new InvalidDataException($"the archive holds {entry.Name}, which lies outside its folder");
-            }
-
-            if (entry.EntryType == TarEntryType.Directory)
-            {
-                Directory.CreateDirectory(path);
-                continue;
-            }
-
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await entry.ExtractToFileAsync(path, overwrite: true, cancellationToken);
-        }
+        await CatalogArchive.UnpackAsync(gzip, folder, stripTopFolder: true, maxEntries, maxUnpackedBytes, cancellationToken);
     }
 
     private void Prune(string keep)

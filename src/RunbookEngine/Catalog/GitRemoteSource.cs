@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -82,7 +81,11 @@ internal sealed class GitRemoteSource : IRunbookSourceProvider, ICommitExport
         try
         {
             await _git.RunAsync(_workTree, cancellationToken, "archive", "--format=tar", "-o", archive, commit);
-            await TarFile.ExtractToDirectoryAsync(archive, folder, overwriteFiles: true, cancellationToken);
+
+            // The same caps and the same refusal of links as GitHub's tarballs: a pull request's commit is anyone's.
+            CatalogArchive.CheckSize(new FileInfo(archive).Length, $"the archive of {commit}");
+            await using var tar = File.OpenRead(archive);
+            await CatalogArchive.UnpackAsync(tar, folder, stripTopFolder: false, CatalogArchive.MaxEntries, CatalogArchive.MaxUnpackedBytes, cancellationToken);
         }
         finally
         {
@@ -90,6 +93,16 @@ internal sealed class GitRemoteSource : IRunbookSourceProvider, ICommitExport
         }
 
         var parts = (await _git.RunAsync(_workTree, cancellationToken, "log", "-1", "--format=%H%x00%an <%ae>%x00%cI%x00%s", commit)).Split('\0');
+
+        // The ref only brought the commit here; kept, every pull request ever checked would pin its objects for good.
+        try
+        {
+            await _git.RunAsync(_workTree, cancellationToken, "update-ref", "-d", $"refs/runbookengine/pull/{pullRequest.ToString(CultureInfo.InvariantCulture)}");
+        }
+        catch (GitException)
+        {
+            // Absent when the commit was already here or the remote has no pull request refs.
+        }
         var root = _subfolder.Length == 0 ? folder : Path.Combine(folder, _subfolder);
         return new CatalogRevision(root, parts[0], parts[1], DateTimeOffset.Parse(parts[2], CultureInfo.InvariantCulture), parts[3], folder);
     }

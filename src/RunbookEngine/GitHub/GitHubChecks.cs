@@ -155,6 +155,7 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
             if (existing.TotalCount > 0)
             {
                 LogAlreadyChecked(report.Commit);
+                await versions.MarkGitHubCheckPostedAsync(report.Commit, CheckName, node.Id, stoppingToken);
                 return;
             }
 
@@ -168,6 +169,13 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
             });
             progress.RunId = run.Id;
             progress.Sent = Math.Min(AnnotationsPerRequest, report.Annotations.Count);
+        }
+
+        // Until this is written, the claim is a lease another node takes over if this one dies; after, it is final.
+        if (!progress.Posted)
+        {
+            await versions.MarkGitHubCheckPostedAsync(report.Commit, CheckName, node.Id, stoppingToken);
+            progress.Posted = true;
         }
 
         // GitHub adds the annotations of each update to the run's; it takes fifty a request.
@@ -293,6 +301,8 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
         public long? RunId { get; set; }
 
         public int Sent { get; set; }
+
+        public bool Posted { get; set; }
     }
 
     [LoggerMessage(EventId = 620, Level = LogLevel.Information, Message = "Posted the runbooks check on {Commit}: {Conclusion}, {Annotations} annotations")]

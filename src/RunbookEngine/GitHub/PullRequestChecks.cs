@@ -66,6 +66,13 @@ public sealed partial class PullRequestChecks(RunbookCatalog catalog, GitHubChec
             LogValidated(number, sha, validation.Entries.Count, validation.Change.Failed.Count);
             checks.Enqueue(GitHubChecks.BuildPullRequest(number, validation, catalog.Revision?.Commit));
         }
+        catch (InvalidDataException ex)
+        {
+            // A refused archive (too large, too many files, a path outside its folder) will not pass by asking again;
+            // the author is told on the pull request rather than the check never coming.
+            LogFailed(number, sha, ex.GetType().Name, ex.Message);
+            checks.Enqueue(new CheckReport(sha, Octokit.CheckConclusion.Failure, "The commit's archive was refused", ex.Message, []));
+        }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
             LogFailed(number, sha, ex.GetType().Name, ex.Message);

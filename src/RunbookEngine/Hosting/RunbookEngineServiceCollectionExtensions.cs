@@ -67,6 +67,7 @@ public static class RunbookEngineServiceCollectionExtensions
             .Validate(o => o.Access.KnownProxies.All(p => System.Net.IPAddress.TryParse(p, out _)), "RunbookEngine:Access:KnownProxies takes IP addresses (e.g. 10.0.0.5)")
             .Validate(o => o.Access.SignInLifetime >= TimeSpan.FromMinutes(1), "RunbookEngine:Access:SignInLifetime must be at least 1 minute")
             .Validate(o => o.Trust.ShadowToConfirmAfter >= 1 && o.Trust.ConfirmToAutoAfter >= 1, "RunbookEngine:Trust:ShadowToConfirmAfter and ConfirmToAutoAfter must be at least 1 (how many agreed proposals, or approvals, in a row before a promotion is suggested)")
+            .Validate(o => o.Trust.ListCacheFor >= TimeSpan.Zero && o.Trust.ListCacheFor <= TimeSpan.FromMinutes(10), "RunbookEngine:Trust:ListCacheFor must be between 00:00:00 (read on every request) and 00:10:00")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<RunbookEngineOptions>, CustomSourcesValidation>();
         services.AddSingleton<IValidateOptions<RunbookEngineOptions>, GitHub.GitHubValidation>();

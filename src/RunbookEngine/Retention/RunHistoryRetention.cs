@@ -90,7 +90,21 @@ public sealed partial class RunHistoryRetention(IRetentionStore store, IOptions<
             await PauseAsync(settings.Pause, cancellationToken);
         }
 
-        var pass = new RetentionPass(true, before, runs, steps, alerts, deliveries, runBatches, alertBatches, deliveryBatches, gitHubDeliveries);
+        // A commit's check claim is kept as long, so a sync of an old commit within the history does not post it twice.
+        var gitHubChecks = 0;
+        while (true)
+        {
+            var c = await store.DeleteExpiredGitHubChecksAsync(before, settings.BatchSize, cancellationToken);
+            gitHubChecks += c;
+            if (c < settings.BatchSize)
+            {
+                break;
+            }
+
+            await PauseAsync(settings.Pause, cancellationToken);
+        }
+
+        var pass = new RetentionPass(true, before, runs, steps, alerts, deliveries, runBatches, alertBatches, deliveryBatches, gitHubDeliveries, gitHubChecks);
         var elapsed = time.GetElapsedTime(started);
         if (runs + alerts + deliveries + gitHubDeliveries > 0)
         {
@@ -161,7 +175,8 @@ public sealed partial class RunHistoryRetention(IRetentionStore store, IOptions<
 /// <param name="AlertBatches">Transactions that deleted alerts.</param>
 /// <param name="DeliveryBatches">Transactions that deleted deliveries.</param>
 /// <param name="GitHubDeliveries">GitHub delivery ids forgotten.</param>
-public sealed record RetentionPass(bool Worked, DateTimeOffset Before, int Runs, int Steps, int Alerts, int Deliveries, int RunBatches, int AlertBatches, int DeliveryBatches, int GitHubDeliveries = 0)
+/// <param name="GitHubChecks">Claims on GitHub checks forgotten.</param>
+public sealed record RetentionPass(bool Worked, DateTimeOffset Before, int Runs, int Steps, int Alerts, int Deliveries, int RunBatches, int AlertBatches, int DeliveryBatches, int GitHubDeliveries = 0, int GitHubChecks = 0)
 {
     /// <summary>A pass that did not run.</summary>
     public static RetentionPass Idle { get; } = new(false, default, 0, 0, 0, 0, 0, 0, 0);

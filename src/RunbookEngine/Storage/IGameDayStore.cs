@@ -25,8 +25,8 @@ public interface IGameDayStore
     /// <summary>Renews the heartbeat of a node's running game days, so other nodes know they are still going.</summary>
     /// <param name="ids">The game days.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>A task.</returns>
-    Task RenewGameDaysAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken);
+    /// <returns>Those of <paramref name="ids"/> no longer running: another node took them for abandoned.</returns>
+    Task<IReadOnlyList<string>> RenewGameDaysAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken);
 
     /// <summary>
     /// The running game days nobody is running any more: those of <paramref name="node"/> (which has just started, so

@@ -53,4 +53,14 @@ public interface IRetentionStore
     /// <param name="cancellationToken">Cancels the batch.</param>
     /// <returns>The ids forgotten; fewer than <paramref name="batchSize"/> means none are left.</returns>
     Task<int> DeleteExpiredGitHubDeliveriesAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forgets up to <paramref name="batchSize"/> claims on GitHub checks (<see cref="IVersionStore.ClaimGitHubCheckAsync"/>)
+    /// made before <paramref name="before"/>.
+    /// </summary>
+    /// <param name="before">Claims made before this go.</param>
+    /// <param name="batchSize">At most this many.</param>
+    /// <param name="cancellationToken">Cancels the batch.</param>
+    /// <returns>The claims forgotten; fewer than <paramref name="batchSize"/> means none are left.</returns>
+    Task<int> DeleteExpiredGitHubChecksAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken);
 }

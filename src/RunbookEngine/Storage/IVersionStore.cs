@@ -53,7 +53,10 @@ public interface IVersionStore
     /// <param name="checkName">The check run's name.</param>
     /// <param name="node">The node claiming it.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>True when this node is to post; false when a node (this one before a restart, or another) has claimed it.</returns>
+    /// <returns>
+    /// True when this node is to post; false when a node (this one before a restart, or another) has claimed it and either
+    /// posted or claimed it less than <see cref="SqlRunStore.GitHubCheckLease"/> ago.
+    /// </returns>
     Task<bool> ClaimGitHubCheckAsync(string commit, string checkName, string node, CancellationToken cancellationToken);
 
     /// <summary>Gives up a claim this node made and could not honour (GitHub refused or stayed away), so a later sync can post.</summary>
@@ -63,4 +66,12 @@ public interface IVersionStore
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>A task.</returns>
     Task ReleaseGitHubCheckAsync(string commit, string checkName, string node, CancellationToken cancellationToken);
+
+    /// <summary>Records that the check run of a claim now exists on GitHub, so its claim is never taken over.</summary>
+    /// <param name="commit">The commit's SHA.</param>
+    /// <param name="checkName">The check run's name.</param>
+    /// <param name="node">The node that claimed it.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task.</returns>
+    Task MarkGitHubCheckPostedAsync(string commit, string checkName, string node, CancellationToken cancellationToken);
 }

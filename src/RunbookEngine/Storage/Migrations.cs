@@ -251,14 +251,16 @@ internal static class Migrations
         // 12: the `runbooks` check of a commit is posted once for the whole cluster. Two nodes that fetch the same commit
         // (or the same pull request's head) within a request's length both found no check on GitHub and both posted one;
         // now each first inserts (commit, check name), and only the node whose insert wins posts. A node that gives up
-        // posting deletes its row, so a later sync can try again. A version also keeps the pull request GitHub's API says
-        // its commit came from, for merges whose message names none (a rebase merge, a fast-forward).
+        // posting deletes its row, so a later sync can try again; a node that dies first leaves a claim without
+        // `posted_at`, which another node may take over once it is older than a lease. A version also keeps the pull
+        // request GitHub's API says its commit came from, for merges whose message names none (a rebase merge, a fast-forward).
         """
         CREATE TABLE runbook_github_checks (
             head_sha TEXT NOT NULL,
             check_name TEXT NOT NULL,
             node TEXT NOT NULL,
             claimed_at BIGINT NOT NULL,
+            posted_at BIGINT NULL,
             PRIMARY KEY (head_sha, check_name)
         );
         ALTER TABLE runbook_versions ADD COLUMN pull_request INTEGER NULL;

@@ -66,19 +66,20 @@ public sealed partial class SqlRunStore : IGameDayStore
     }
 
     /// <inheritdoc />
-    public async Task RenewGameDaysAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> RenewGameDaysAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.Count == 0)
         {
-            return;
+            return [];
         }
 
         var parameters = new DynamicParameters(new { now = Now() });
         var list = InList("g", ids, parameters);
         await using var connection = await _dialect.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE runbook_gamedays SET heartbeat_at = @now WHERE id IN {list} AND status = 'Running'", parameters, cancellationToken: cancellationToken));
+        var renewed = (await connection.QueryAsync<string>(new CommandDefinition(
+            $"UPDATE runbook_gamedays SET heartbeat_at = @now WHERE id IN {list} AND status = 'Running' RETURNING id", parameters, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+        return [.. ids.Where(id => !renewed.Contains(id))];
     }
 
     /// <inheritdoc />

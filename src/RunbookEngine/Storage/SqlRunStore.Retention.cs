@@ -184,6 +184,19 @@ public sealed partial class SqlRunStore : IRetentionStore
             new { cutoff = before.ToUnixTimeMilliseconds(), batchSize }, cancellationToken: cancellationToken));
     }
 
+    /// <inheritdoc />
+    public async Task<int> DeleteExpiredGitHubChecksAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM runbook_github_checks WHERE (head_sha, check_name) IN (
+                SELECT head_sha, check_name FROM runbook_github_checks WHERE claimed_at < @cutoff ORDER BY claimed_at LIMIT @batchSize)
+            """,
+            new { cutoff = before.ToUnixTimeMilliseconds(), batchSize }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>
     /// Writes the toil summary of each run about to be deleted: the figures <see cref="ToilCalculator"/> gives from its
     /// journal now, and what grouping and time to remediate need of its alert.

@@ -7,6 +7,12 @@ namespace RunbookEngine.Storage;
 /// <summary>The version half of the store: every runbook version seen, with its source, and the cluster's commit.</summary>
 public sealed partial class SqlRunStore : IVersionStore
 {
+    /// <summary>
+    /// How long a claim on a GitHub check holds without its check being posted; after it, another node may take it over.
+    /// Ten minutes: far longer than a post with its retries takes, short enough that a pull request waits only minutes.
+    /// </summary>
+    public static TimeSpan GitHubCheckLease { get; } = TimeSpan.FromMinutes(10);
+
     private const string VersionColumns = """
         runbook AS Runbook, content_hash AS ContentHash, commit_sha AS CommitSha, author AS Author, committed_at AS CommittedAt,
         message AS Message, valid AS Valid, errors AS Errors, first_seen_at AS FirstSeenAt, pull_request AS PullRequest
@@ -99,10 +105,27 @@ public sealed partial class SqlRunStore : IVersionStore
         ArgumentException.ThrowIfNullOrEmpty(checkName);
         await using var connection = await _dialect.OpenAsync(cancellationToken);
 
-        // The primary key decides, as for deliveries: a lookup first would leave the window this closes.
+        // The primary key decides, as for deliveries: a lookup first would leave the window this closes. A claim is a
+        // lease: one whose node died before posting (no `posted_at`) would otherwise keep the commit without its check,
+        // and a required check would block the merge for good; the update's WHERE lets one taker win it, as the insert does.
+        var now = Now();
         return await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO runbook_github_checks (head_sha, check_name, node, claimed_at) VALUES (@commit, @checkName, @node, @now) ON CONFLICT (head_sha, check_name) DO NOTHING",
-            new { commit, checkName, node, now = Now() }, cancellationToken: cancellationToken)) == 1;
+            """
+            INSERT INTO runbook_github_checks (head_sha, check_name, node, claimed_at) VALUES (@commit, @checkName, @node, @now)
+            ON CONFLICT (head_sha, check_name) DO UPDATE SET node = excluded.node, claimed_at = excluded.claimed_at
+            WHERE runbook_github_checks.claimed_at < @stale AND runbook_github_checks.posted_at IS NULL
+            """,
+            new { commit, checkName, node, now, stale = now - (long)GitHubCheckLease.TotalMilliseconds },
+            cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task MarkGitHubCheckPostedAsync(string commit, string checkName, string node, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE runbook_github_checks SET posted_at = @now WHERE head_sha = @commit AND check_name = @checkName AND node = @node",
+            new { commit, checkName, node, now = Now() }, cancellationToken: cancellationToken));
     }
 
     /// <inheritdoc />

@@ -18,6 +18,13 @@ public sealed class TrustOptions
     /// </summary>
     public int ConfirmToAutoAfter { get; set; } = 20;
 
+    /// <summary>
+    /// How long lists of runbooks (<c>GET /api/runbooks</c>, the dashboard's runbooks page, <c>/metrics</c>) reuse one read
+    /// of every runbook's freshness facts and trust counts, per host. One runbook's own entry always reads fresh.
+    /// Default 30 seconds; zero reads on every request.
+    /// </summary>
+    public TimeSpan ListCacheFor { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>When a runbook stops counting as fresh: section <c>RunbookEngine:Trust:Freshness</c>.</summary>
     public Freshness.FreshnessOptions Freshness { get; set; } = new();
 }

@@ -259,6 +259,62 @@ public sealed class GitHubApiSourceTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(_folder, "escape.csx")));
     }
 
+    [Fact]
+    public async Task a_tarball_with_more_entries_than_the_cap_is_refused_with_the_cap_named()
+    {
+        var tar = Tarball(Enumerable.Range(0, 11).Select(i => ($"acme-runbooks-1234567/r{i}.csx", 1)));
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => GitHubApiSource.Unpack(tar, Path.Combine(_folder, "many"), 10, long.MaxValue, CancellationToken.None));
+
+        Assert.Contains("more than 10 entries", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_tarball_that_unpacks_to_more_than_the_cap_is_refused_before_the_file_is_written()
+    {
+        var tar = Tarball([("acme-runbooks-1234567/small.csx", 10), ("acme-runbooks-1234567/big.csx", 1000)]);
+        var target = Path.Combine(_folder, "big");
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => GitHubApiSource.Unpack(tar, target, 100, 500, CancellationToken.None));
+
+        Assert.Contains("more than 500 bytes", error.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(target, "small.csx")));
+        Assert.False(File.Exists(Path.Combine(target, "big.csx")));
+    }
+
+    [Fact]
+    public async Task a_tarball_within_the_caps_unpacks_without_its_top_folder_and_without_links()
+    {
+        using var tar = new MemoryStream();
+        using (var gzip = new GZipStream(tar, CompressionLevel.Fastest, leaveOpen: true))
+        using (var writer = new TarWriter(gzip, TarEntryFormat.Pax))
+        {
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "acme-runbooks-1234567/greet.csx") { DataStream = new MemoryStream(Encoding.UTF8.GetBytes("x")) });
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "acme-runbooks-1234567/passwd") { LinkName = "/etc/passwd" });
+        }
+
+        var target = Path.Combine(_folder, "fine");
+        await GitHubApiSource.Unpack(tar.ToArray(), target, CancellationToken.None);
+
+        Assert.True(File.Exists(Path.Combine(target, "greet.csx")));
+        Assert.False(File.Exists(Path.Combine(target, "passwd")));
+    }
+
+    private static byte[] Tarball(IEnumerable<(string Name, int Bytes)> files)
+    {
+        using var tar = new MemoryStream();
+        using (var gzip = new GZipStream(tar, CompressionLevel.Fastest, leaveOpen: true))
+        using (var writer = new TarWriter(gzip, TarEntryFormat.Pax))
+        {
+            foreach (var (name, bytes) in files)
+            {
+                writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(new byte[bytes]) });
+            }
+        }
+
+        return tar.ToArray();
+    }
+
     private sealed record LogEntry(LogLevel Level, int EventId, string Message);
 
     private sealed class RecordingLog

@@ -89,7 +89,7 @@ public abstract class GameDayStoreContract : StoreContract
         var ended = (await Store.StartGameDayAsync("e", "alice", "node-a", default))!;
         await Store.SaveGameDayAsync(ended with { Status = GameDayStatus.Succeeded }, default);
         Time.Advance(TimeSpan.FromSeconds(20));
-        await Store.RenewGameDaysAsync([renewed.Id], default);
+        var notRunning = await Store.RenewGameDaysAsync([renewed.Id, ended.Id], default);
         Time.Advance(TimeSpan.FromSeconds(20));
 
         var atStart = await Store.AbandonedGameDaysAsync("node-a", Time.GetUtcNow() - TimeSpan.FromSeconds(30), default);
@@ -98,6 +98,7 @@ public abstract class GameDayStoreContract : StoreContract
         Assert.Equal([mine.Id, silent.Id, alive.Id], atStart.Select(g => g.Id));
         Assert.Equal([mine.Id, silent.Id, alive.Id], later.Select(g => g.Id));
         Assert.DoesNotContain(renewed.Id, later.Select(g => g.Id));
+        Assert.Equal([ended.Id], notRunning);
     }
 
     [Fact]

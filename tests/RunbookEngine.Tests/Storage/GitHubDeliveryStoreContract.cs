@@ -49,6 +49,53 @@ public abstract class GitHubDeliveryStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task A_claim_whose_node_died_before_posting_is_taken_over_after_the_lease_and_a_posted_one_never()
+    {
+        await using var other = OtherNode();
+        var crashed = new string('b', 40);
+        var posted = new string('c', 40);
+        await Store.ClaimGitHubCheckAsync(crashed, "runbooks", "node-a", default);
+        await Store.ClaimGitHubCheckAsync(posted, "runbooks", "node-a", default);
+        await Store.MarkGitHubCheckPostedAsync(posted, "runbooks", "node-a", default);
+
+        Time.Advance(SqlRunStore.GitHubCheckLease / 2);
+        var withinLease = await other.ClaimGitHubCheckAsync(crashed, "runbooks", "node-b", default);
+        Time.Advance(SqlRunStore.GitHubCheckLease);
+        var takenOver = await Task.WhenAll(
+            other.ClaimGitHubCheckAsync(crashed, "runbooks", "node-b", default),
+            Store.ClaimGitHubCheckAsync(crashed, "runbooks", "node-c", default));
+        var postedTakenOver = await other.ClaimGitHubCheckAsync(posted, "runbooks", "node-b", default);
+
+        Assert.False(withinLease, "a claim was taken over while its lease held");
+        Assert.Equal(1, takenOver.Count(c => c));
+        Assert.False(postedTakenOver, "a claim whose check was posted was taken over");
+    }
+
+    [Fact]
+    public async Task Retention_forgets_check_claims_older_than_the_history_it_keeps_and_only_those()
+    {
+        var old = new string('d', 40);
+        var young = new string('e', 40);
+        await Store.ClaimGitHubCheckAsync(old, "runbooks", "node-a", default);
+        await Store.MarkGitHubCheckPostedAsync(old, "runbooks", "node-a", default);
+        Time.Advance(TimeSpan.FromDays(10));
+        await Store.ClaimGitHubCheckAsync(young, "runbooks", "node-a", default);
+        await Store.MarkGitHubCheckPostedAsync(young, "runbooks", "node-a", default);
+        Time.Advance(TimeSpan.FromDays(3));
+        var retention = new RunHistoryRetention(
+            Store,
+            Options.Create(new RunbookEngineOptions { Retention = { MaxAge = TimeSpan.FromDays(7), Pause = TimeSpan.Zero } }),
+            Time,
+            NullLogger<RunHistoryRetention>.Instance);
+
+        var pass = await retention.PassAsync(default);
+
+        Assert.Equal(1, pass.GitHubChecks);
+        Assert.True(await Store.ClaimGitHubCheckAsync(old, "runbooks", "node-b", default), "the old claim was not forgotten");
+        Assert.False(await Store.ClaimGitHubCheckAsync(young, "runbooks", "node-b", default), "the young claim was forgotten");
+    }
+
+    [Fact]
     public async Task A_versions_pull_request_read_from_the_api_is_kept_and_one_without_stays_without()
     {
         var fromApi = new RunbookVersion("greet", new string('1', 64), new string('a', 40), "Ada <ada@example.com>", Time.GetUtcNow(), "Greet", true, [], [new VersionFile("greet.csx", "// x")], Time.GetUtcNow()) { PullRequest = 7 };

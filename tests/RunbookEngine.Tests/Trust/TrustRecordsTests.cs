@@ -41,7 +41,7 @@ public sealed class TrustRecordsTests
     [Fact]
     public void Of_NeverSuggestsWithoutARecord()
     {
-        var records = new TrustRecords(null!, Options.Create(new RunbookEngineOptions()));
+        var records = new TrustRecords(null!, Options.Create(new RunbookEngineOptions()), TimeProvider.System);
 
         var record = records.Of(RunMode.Shadow, TrustCounts.None("new"));
 

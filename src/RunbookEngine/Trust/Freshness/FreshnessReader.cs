@@ -7,12 +7,19 @@ namespace RunbookEngine.Trust.Freshness;
 /// <summary>Each catalog runbook's freshness now: the store's facts, read in a few grouped queries, judged by <see cref="FreshnessRules"/>.</summary>
 public sealed class FreshnessReader(ITrustStore store, RunbookCatalog catalog, IOptions<RunbookEngineOptions> options, TimeProvider time)
 {
-    /// <summary>The freshness of every runbook in the catalog, by name.</summary>
+    // Only the facts are kept: they are judged against the catalog and the clock of each request.
+    private readonly ListCache<Dictionary<string, FreshnessFacts>> _facts = new(() => options.Value.Trust.ListCacheFor, time);
+
+    /// <summary>
+    /// The freshness of every runbook in the catalog, by name, from facts up to <see cref="TrustOptions.ListCacheFor"/> old.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>One entry per catalog runbook.</returns>
     public async Task<IReadOnlyDictionary<string, RunbookFreshness>> ForAllAsync(CancellationToken cancellationToken)
     {
-        var facts = (await store.FreshnessFactsAsync(null, cancellationToken)).ToDictionary(f => f.Runbook, StringComparer.Ordinal);
+        var facts = await _facts.GetAsync(
+            async ct => (await store.FreshnessFactsAsync(null, ct)).ToDictionary(f => f.Runbook, StringComparer.Ordinal),
+            cancellationToken);
         var now = time.GetUtcNow();
         return catalog.Entries.ToDictionary(
             e => e.Name,

@@ -47,7 +47,11 @@ internal sealed partial class GameDayExecution(
     private GameDayRecord _day = start;
 
     // Set once another node took this game day for abandoned: its writes stop, its restore still runs.
-    private bool _lost;
+    private volatile bool _lost;
+
+    // Cancels the phases with _lost, so no verify or wait goes on beside a second game day that the freed unique index
+    // now allows; restore still runs, since the fault this node injected is still in place. Null outside RunAsync.
+    private Action? _stopPhases;
 
     // Alerts that arrived after the injection but started no run (a cooldown, an open breaker): named if none does.
     private IReadOnlyList<GameDayAlert> _guarded = [];
@@ -64,12 +68,23 @@ internal sealed partial class GameDayExecution(
     public async Task<GameDayRecord> RunAsync(CancellationToken stopping)
     {
         using var deadline = new CancellationTokenSource(_block.Timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
+        using var takenOver = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping, takenOver.Token);
         var token = linked.Token;
         string? failure = null;
+        _stopPhases = takenOver.Cancel;
+        if (_lost)
+        {
+            await takenOver.CancelAsync();
+        }
+
         try
         {
             await PhasesAsync(token);
+        }
+        catch (OperationCanceledException) when (takenOver.IsCancellationRequested)
+        {
+            failure = $"another node took the game day for abandoned while it was {Doing(_day.Phase)}";
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -88,6 +103,7 @@ internal sealed partial class GameDayExecution(
             failure = $"the game day stopped while {Doing(_day.Phase)}: {ex.Message}";
         }
 
+        _stopPhases = null;
         var failedIn = _day.Phase;
         if (_block.Restore is { } restore && await RestoreAsync(restore) is { } restoreFailure)
         {
@@ -327,10 +343,9 @@ internal sealed partial class GameDayExecution(
         {
             if (!await store.SaveGameDayAsync(_day, token))
             {
-                // Another node took it for abandoned (this node stalled past the silence bound): carry on to restore,
-                // but its record now says what that node decided.
-                _lost = true;
-                LogLost(_day.Id, _day.Runbook);
+                // Another node took it for abandoned (this node stalled past the silence bound): stop and restore, but
+                // its record now says what that node decided.
+                TakenOver();
             }
         }
         catch (DbException ex) when (!token.IsCancellationRequested)
@@ -340,13 +355,36 @@ internal sealed partial class GameDayExecution(
         }
     }
 
+    /// <summary>
+    /// Another node took this game day for abandoned (its save or its heartbeat found it no longer running): the phases
+    /// stop, restore runs, and nothing more is written.
+    /// </summary>
+    public void TakenOver()
+    {
+        if (_lost)
+        {
+            return;
+        }
+
+        _lost = true;
+        LogLost(_day.Id, _day.Runbook);
+        try
+        {
+            _stopPhases?.Invoke();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The phases ended meanwhile; restore is under way or done.
+        }
+    }
+
     [LoggerMessage(EventId = 1741, Level = LogLevel.Information, Message = "Game day {GameDayId} of {Runbook} succeeded: detected in {Detect} s, remediated in {Remediate} s, recovered in {Recover} s")]
     private partial void LogSucceeded(string gameDayId, string runbook, string detect, string remediate, string recover);
 
     [LoggerMessage(EventId = 1742, Level = LogLevel.Warning, Message = "Game day {GameDayId} of {Runbook} failed: {Reason}")]
     private partial void LogFailed(string gameDayId, string runbook, string reason);
 
-    [LoggerMessage(EventId = 1743, Level = LogLevel.Warning, Message = "Game day {GameDayId} of {Runbook} was taken for abandoned by another node; it restores and stops writing")]
+    [LoggerMessage(EventId = 1743, Level = LogLevel.Warning, Message = "Game day {GameDayId} of {Runbook} was taken for abandoned by another node; it stops, restores and stops writing")]
     private partial void LogLost(string gameDayId, string runbook);
 
     [LoggerMessage(EventId = 1744, Level = LogLevel.Warning, Message = "Game day {GameDayId}: its progress could not be written; the next write tries again")]

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
 using RunbookEngine.Scheduling;
+using RunbookEngine.Sdk;
 using RunbookEngine.Storage;
 
 namespace RunbookEngine.Trust.GameDays;
@@ -24,6 +25,8 @@ public sealed partial class GameDayRunner(
     IRunStore runs,
     RunEvents events,
     RunbookCatalog catalog,
+    Alerts.CircuitBreakers breakers,
+    IAlertStore alerts,
     NodeIdentity node,
     IOptions<RunbookEngineOptions> options,
     TimeProvider time,
@@ -33,10 +36,18 @@ public sealed partial class GameDayRunner(
     internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>A running game day whose heartbeat is older than this lost its node.</summary>
-    internal static readonly TimeSpan Silence = TimeSpan.FromSeconds(30);
+    /// <remarks>
+    /// A heartbeat is written with its node's clock and read against another node's, so the bound also covers the
+    /// clocks' skew: two minutes, against a 5 s heartbeat, takes a game day for abandoned only when its node is gone or
+    /// its clock is off by more than a minute and a half (NTP keeps servers within milliseconds).
+    /// </remarks>
+    internal static readonly TimeSpan Silence = TimeSpan.FromMinutes(2);
 
     // The game days this node runs, by id, so the heartbeat knows them and shutdown can wait for their restore.
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+
+    // The same game days' executions, so a heartbeat that finds one taken over by another node can stop it.
+    private readonly ConcurrentDictionary<string, GameDayExecution> _executions = new(StringComparer.Ordinal);
 
     // Cancelled as the host stops: running game days end Failed, after their restore.
     private readonly CancellationTokenSource _stopping = new();
@@ -72,6 +83,12 @@ public sealed partial class GameDayRunner(
                 $"runbook '{runbook}' has no `alerts:` rule, so no alert can start it; a game day measures the way from a fault through an alert to the fix");
         }
 
+        // A fault is injected for real: refused here, before it is, whenever the alert's run would not fix it.
+        if (await WhyNothingWouldFixAsync(runbook, definition, cancellationToken) is { } why)
+        {
+            return new GameDayStart(GameDayStartProblem.WouldNotFix, null, why);
+        }
+
         var gameDay = await store.StartGameDayAsync(runbook, by, node.Id, cancellationToken);
         if (gameDay is null)
         {
@@ -87,6 +104,7 @@ public sealed partial class GameDayRunner(
 
         // Held until it is listed, so a game day that ends at once is not listed after it has taken itself off.
         var listed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _executions[gameDay.Id] = execution;
         _running[gameDay.Id] = Task.Run(async () =>
         {
             await listed.Task;
@@ -97,10 +115,40 @@ public sealed partial class GameDayRunner(
             finally
             {
                 _running.TryRemove(gameDay.Id, out _);
+                _executions.TryRemove(gameDay.Id, out _);
             }
         }, CancellationToken.None);
         listed.SetResult();
         return new GameDayStart(GameDayStartProblem.None, gameDay, null);
+    }
+
+    private async Task<string?> WhyNothingWouldFixAsync(string runbook, Scripting.FrontMatter.RunbookDefinition definition, CancellationToken cancellationToken)
+    {
+        if (definition.Mode == RunMode.Shadow)
+        {
+            return $"runbook '{runbook}' is in `mode: shadow`: the alert's run would only propose its steps and the fault would stay; promote it to `confirm` or `auto` first";
+        }
+
+        // The stored state only: asking CheckAsync could open the breaker, which a request to start a game day must not do.
+        var breaker = await breakers.GetAsync(runbook, cancellationToken);
+        if (breaker.OpenUntil is { } until && until > time.GetUtcNow())
+        {
+            return $"the circuit breaker of '{runbook}' is open until {until:yyyy-MM-dd HH:mm:ss} UTC ({breaker.Reason}), so the alert would start no run; close it (POST /api/breakers/{runbook}/reset) once its cause is understood";
+        }
+
+        // A cooldown holds back one target. Only a constant concurrency key names the game day's target before its alert
+        // exists; keyed by the alert (its fingerprint, its labels), the alert to come may well be another target.
+        if (definition.Cooldown is { } cooldown && definition.Concurrency is { } template && !template.Contains('{', StringComparison.Ordinal))
+        {
+            var target = ConcurrencyKey.Render(runbook, template, new Dictionary<string, string?>(), alert: null);
+            if (await alerts.RecentRunForTargetAsync(runbook, target, time.GetUtcNow() - cooldown, cancellationToken) is { } recent)
+            {
+                var free = recent.FinishedAt is { } finished ? $"after {finished + cooldown:yyyy-MM-dd HH:mm:ss} UTC" : "once it has ended and its cooldown has passed";
+                return $"runbook '{runbook}' is cooling down for its concurrency key {target} after run {recent.Id} (cooldown {Durations.Format(cooldown)}), so the alert would start no run; start the game day {free}";
+            }
+        }
+
+        return null;
     }
 
     /// <inheritdoc />
@@ -154,7 +202,15 @@ public sealed partial class GameDayRunner(
             {
                 try
                 {
-                    await store.RenewGameDaysAsync([.. _running.Keys], stoppingToken);
+                    foreach (var gone in await store.RenewGameDaysAsync([.. _running.Keys], stoppingToken))
+                    {
+                        // Ended by another node that took it for abandoned (this node stalled past the silence bound).
+                        if (_executions.TryGetValue(gone, out var execution))
+                        {
+                            execution.TakenOver();
+                        }
+                    }
+
                     await AbandonAsync(null, time.GetUtcNow() - Silence, stoppingToken);
                 }
                 catch (DbException ex)
@@ -229,4 +285,7 @@ public enum GameDayStartProblem
 
     /// <summary>One of its game days is still running.</summary>
     Busy,
+
+    /// <summary>Nothing would fix the fault: the runbook only proposes (shadow), its breaker is open, or it is cooling down.</summary>
+    WouldNotFix,
 }

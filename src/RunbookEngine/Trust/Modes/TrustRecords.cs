@@ -8,16 +8,22 @@ namespace RunbookEngine.Trust.Modes;
 /// Runbooks' records in shadow and confirm mode, and the promotion each record suggests. Suggesting is all it does:
 /// a runbook's mode is its front matter's, changed by a person in review, never by the host.
 /// </summary>
-public sealed class TrustRecords(ITrustStore store, IOptions<RunbookEngineOptions> options)
+public sealed class TrustRecords(ITrustStore store, IOptions<RunbookEngineOptions> options, TimeProvider time)
 {
     /// <summary>How many of a runbook's latest proposals its record lists.</summary>
     public const int LatestShown = 5;
 
-    /// <summary>Every runbook's counts, by name, in one read (for lists of runbooks).</summary>
+    private readonly ListCache<Dictionary<string, TrustCounts>> _counts = new(() => options.Value.Trust.ListCacheFor, time);
+
+    /// <summary>
+    /// Every runbook's counts, by name, in one read (for lists of runbooks), up to <see cref="TrustOptions.ListCacheFor"/> old.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>Runbooks with a record; others have none yet.</returns>
     public async Task<IReadOnlyDictionary<string, TrustCounts>> AllCountsAsync(CancellationToken cancellationToken) =>
-        (await store.TrustCountsAsync(null, cancellationToken)).ToDictionary(c => c.Runbook, StringComparer.Ordinal);
+        await _counts.GetAsync(
+            async ct => (await store.TrustCountsAsync(null, ct)).ToDictionary(c => c.Runbook, StringComparer.Ordinal),
+            cancellationToken);
 
     /// <summary>One runbook's record with its latest proposals.</summary>
     /// <param name="runbook">The runbook.</param>
