@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using RunbookEngine.TestSupport;
+using StandardWebhooks;
+
+namespace RunbookEngine.IntegrationTests;
+
+/// <summary>
+/// A host telling a webhook receiver about runs from the outbox: signed per Standard Webhooks and verified by the
+/// StandardWebhooks library, routed by a runbook's <c>notify:</c> and by the configured defaults, and delivered after
+/// the receiver comes back.
+/// </summary>
+public sealed class notifications_by_signed_webhook : IAsyncLifetime
+{
+    private const string Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    private const string Doomed = """
+        // ---
+        // description: Fails on purpose and tells the hook
+        // notify:
+        //   failed: [hook]
+        // ---
+        await Step("break", ct => throw new InvalidOperationException("disk still full"));
+        """;
+
+    private WebhookReceiver _receiver = null!;
+    private HostWorkspace _workspace = null!;
+
+    public async Task InitializeAsync()
+    {
+        _receiver = WebhookReceiver.Start();
+        _workspace = await HostWorkspace.StartAsync(
+            new Dictionary<string, string>
+            {
+                ["RunbookEngine__Notifications__Channels__hook__Kind"] = "webhook",
+                ["RunbookEngine__Notifications__Channels__hook__Url"] = new Uri(_receiver.Address, "hooks/runbooks").ToString(),
+                ["RunbookEngine__Notifications__Channels__hook__Secret"] = Secret,
+                ["RunbookEngine__Notifications__Defaults__waiting__0"] = "hook",
+                ["RunbookEngine__Notifications__FirstBackoff"] = "00:00:00.200",
+                ["RunbookEngine__Notifications__MaxBackoff"] = "00:00:00.500",
+                ["RunbookEngine__Notifications__DashboardUrl"] = "https://runbooks.example.com",
+            },
+            new Dictionary<string, string> { ["doomed"] = Doomed });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _workspace.DisposeAsync();
+        await _receiver.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task posts_a_failed_run_once_signed_so_a_standard_webhooks_library_verifies_it()
+    {
+        var runId = await _workspace.Http.TriggerAsync("doomed", new { });
+        Assert.Equal("Failed", (await _workspace.Http.TerminalRunAsync(runId)).Status());
+
+        var request = Assert.Single(await _receiver.UntilReceivedAsync(1));
+        var headers = new HeaderDictionary();
+        foreach (var (name, value) in request.Headers)
+        {
+            headers[name] = value;
+        }
+
+        new StandardWebhook(Secret).Verify(request.Body, headers);
+        Assert.Equal(("POST", "/hooks/runbooks"), (request.Method, request.Path));
+        Assert.Throws<StandardWebhooks.Diagnostics.WebhookVerificationException>(() => new StandardWebhook(Secret).Verify(request.Body.Replace("doomed", "benign", StringComparison.Ordinal), headers));
+        using var body = JsonDocument.Parse(request.Body);
+        var data = body.RootElement.GetProperty("data");
+        Assert.Equal("runbook.failed", body.RootElement.GetProperty("type").GetString());
+        Assert.Equal(("failed", "doomed", runId, "Failed"), (data.GetProperty("event").GetString(), data.GetProperty("runbook").GetString(), data.GetProperty("runId").GetString(), data.GetProperty("status").GetString()));
+        Assert.Contains("disk still full", data.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal($"https://runbooks.example.com/runs/{runId}", data.GetProperty("link").GetString());
+        var (status, delivered) = await _workspace.Http.SendAsync(HttpMethod.Get, "/api/notifications?state=delivered");
+        Assert.Equal(200, status);
+        var row = Assert.Single(delivered.EnumerateArray());
+        Assert.Equal((request.Headers["webhook-id"], "hook", "Delivered"), (row.GetProperty("id").GetString(), row.GetProperty("channel").GetString(), row.GetProperty("state").GetString()));
+    }
+
+    [Fact]
+    public async Task tells_the_default_channel_that_a_run_waits_for_a_person_and_not_of_the_run_that_succeeded()
+    {
+        var succeeded = await _workspace.Http.TriggerAsync("hello", new { who = "ops" });
+        Assert.Equal("Succeeded", (await _workspace.Http.TerminalRunAsync(succeeded)).Status());
+        var waiting = await _workspace.Http.TriggerAsync("approval", new { });
+        await _workspace.Http.WaitingStepAsync(waiting, 1);
+
+        var request = Assert.Single(await _receiver.UntilReceivedAsync(1));
+        using var body = JsonDocument.Parse(request.Body);
+        var data = body.RootElement.GetProperty("data");
+        Assert.Equal(("waiting", waiting, 1), (data.GetProperty("event").GetString(), data.GetProperty("runId").GetString(), data.GetProperty("waitingStep").GetInt32()));
+        Assert.Contains("Proceed?", data.GetProperty("text").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task delivers_to_a_receiver_that_was_down_once_it_is_back_and_lists_the_delivery_as_failing_meanwhile()
+    {
+        _receiver.Down = true;
+
+        var runId = await _workspace.Http.TriggerAsync("doomed", new { });
+        Assert.Equal("Failed", (await _workspace.Http.TerminalRunAsync(runId)).Status());
+        await _receiver.UntilRefusedAsync(2);
+        var failing = await _workspace.Http.UntilAsync(
+            "/api/notifications?state=failing",
+            rows => rows.EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } row ? row : null,
+            "the delivery never showed as failing");
+        Assert.Equal(("failed", "hook", "Failing"), (failing.GetProperty("event").GetString(), failing.GetProperty("channel").GetString(), failing.GetProperty("state").GetString()));
+        Assert.Contains("503", failing.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+
+        _receiver.Down = false;
+        var (retry, _) = await _workspace.Http.SendAsync(HttpMethod.Post, $"/api/notifications/{failing.GetProperty("id").GetString()}/retry");
+        var request = Assert.Single(await _receiver.UntilReceivedAsync(1));
+
+        Assert.True(retry is 200 or 404, $"retry answered {retry}"); // 404 when the backoff's own attempt won the race
+        Assert.Equal(failing.GetProperty("id").GetString(), request.Headers["webhook-id"]);
+        await _workspace.Http.UntilAsync(
+            "/api/notifications?state=delivered",
+            rows => rows.GetArrayLength() == 1 ? rows : null,
+            "the delivery never showed as delivered");
+    }
+
+    [Fact]
+    public async Task refuses_an_unknown_state_and_a_retry_of_nothing()
+    {
+        var (listed, error) = await _workspace.Http.SendAsync(HttpMethod.Get, "/api/notifications?state=stuck");
+        var (retried, _) = await _workspace.Http.SendAsync(HttpMethod.Post, "/api/notifications/nope/retry");
+
+        Assert.Equal(400, listed);
+        Assert.Contains("'stuck' is not a notification state", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(404, retried);
+    }
+}
