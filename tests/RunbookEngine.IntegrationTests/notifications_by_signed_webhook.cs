@@ -36,6 +36,7 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
                 ["RunbookEngine__Notifications__Channels__hook__Url"] = new Uri(_receiver.Address, "hooks/runbooks").ToString(),
                 ["RunbookEngine__Notifications__Channels__hook__Secret"] = Secret,
                 ["RunbookEngine__Notifications__Defaults__waiting__0"] = "hook",
+                ["RunbookEngine__Notifications__Defaults__catalog_broken__0"] = "hook",
                 ["RunbookEngine__Notifications__FirstBackoff"] = "00:00:00.200",
                 ["RunbookEngine__Notifications__MaxBackoff"] = "00:00:00.500",
                 ["RunbookEngine__Notifications__DashboardUrl"] = "https://runbooks.example.com",
@@ -117,6 +118,20 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
             "/api/notifications?state=delivered",
             rows => rows.GetArrayLength() == 1 ? rows : null,
             "the delivery never showed as delivered");
+    }
+
+    [Fact]
+    public async Task tells_the_default_channel_that_a_runbook_added_to_the_folder_does_not_compile()
+    {
+        await File.WriteAllTextAsync(
+            Path.Combine(_workspace.Root, "runbooks", "typo.csx"),
+            "// ---\n// description: Has a typo\n// ---\nawait Step(\"oops\", ct => Task.FromResult(undefinedThing));\n");
+
+        var request = Assert.Single(await _receiver.UntilReceivedAsync(1));
+        using var body = JsonDocument.Parse(request.Body);
+        var data = body.RootElement.GetProperty("data");
+        Assert.Equal(("catalog_broken", "typo"), (data.GetProperty("event").GetString(), data.GetProperty("runbook").GetString()));
+        Assert.Contains("undefinedThing", data.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -44,14 +44,19 @@ public sealed partial class SqlRunStore : INotificationStore
     /// <inheritdoc />
     public async Task AddNotificationAsync(string notifyEvent, string? runbook, string? detail, CancellationToken cancellationToken)
     {
-        var now = Now();
         await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await AddNotificationAsync(connection, null, notifyEvent, runbook, detail, cancellationToken);
+    }
+
+    private async Task AddNotificationAsync(DbConnection connection, DbTransaction? transaction, string notifyEvent, string? runbook, string? detail, CancellationToken cancellationToken)
+    {
+        var now = Now();
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO runbook_notifications (id, event, run_id, runbook, detail, channel, state, attempts, next_attempt_at, created_at)
             VALUES (@id, @notifyEvent, NULL, @runbook, @detail, NULL, 'Routing', 0, @now, @now)
             """,
-            new { id = NewId(), notifyEvent, runbook, detail, now }, cancellationToken: cancellationToken));
+            new { id = NewId(), notifyEvent, runbook, detail, now }, transaction, cancellationToken: cancellationToken));
     }
 
     /// <inheritdoc />

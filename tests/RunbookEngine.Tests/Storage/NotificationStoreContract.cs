@@ -41,6 +41,18 @@ public abstract class NotificationStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task Opening_a_breaker_writes_its_event_once_while_it_stays_open()
+    {
+        var until = Time.GetUtcNow().AddMinutes(30);
+
+        Assert.True(await Store.OpenBreakerAsync("restart", until, "3 of 4 runs failed", default));
+        Assert.False(await Store.OpenBreakerAsync("restart", until, "3 of 4 runs failed", default));
+
+        var row = Assert.Single(await Store.ListNotificationsAsync(null, 10, default));
+        Assert.Equal(("breaker_opened", "restart", "3 of 4 runs failed", (string?)null), (row.Event, row.Runbook, row.Detail, row.RunId));
+    }
+
+    [Fact]
     public async Task One_node_leases_a_row_and_another_gets_it_only_after_the_lease_ends()
     {
         await using var other = OtherNode();
