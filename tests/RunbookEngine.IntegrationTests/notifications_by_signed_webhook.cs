@@ -107,6 +107,8 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
             "the delivery never showed as failing");
         Assert.Equal(("failed", "hook", "Failing"), (failing.GetProperty("event").GetString(), failing.GetProperty("channel").GetString(), failing.GetProperty("state").GetString()));
         Assert.Contains("503", failing.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        var page = await _workspace.Http.GetStringAsync(new Uri("/notifications", UriKind.Relative));
+        Assert.Contains($"action=\"/notifications/{failing.GetProperty("id").GetString()}/retry\"", page, StringComparison.Ordinal);
 
         _receiver.Down = false;
         var (retry, _) = await _workspace.Http.SendAsync(HttpMethod.Post, $"/api/notifications/{failing.GetProperty("id").GetString()}/retry");
