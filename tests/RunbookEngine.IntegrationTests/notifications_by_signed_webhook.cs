@@ -18,17 +18,19 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
         // ---
         // description: Fails on purpose and tells the hook
         // notify:
-        //   failed: [hook]
+        //   failed: [hook, team]
         // ---
         await Step("break", ct => throw new InvalidOperationException("disk still full"));
         """;
 
     private WebhookReceiver _receiver = null!;
+    private WebhookReceiver _teams = null!;
     private HostWorkspace _workspace = null!;
 
     public async Task InitializeAsync()
     {
         _receiver = WebhookReceiver.Start();
+        _teams = WebhookReceiver.Start();
         _workspace = await HostWorkspace.StartAsync(
             new Dictionary<string, string>
             {
@@ -37,6 +39,8 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
                 ["RunbookEngine__Notifications__Channels__hook__Secret"] = Secret,
                 ["RunbookEngine__Notifications__Defaults__waiting__0"] = "hook",
                 ["RunbookEngine__Notifications__Defaults__catalog_broken__0"] = "hook",
+                ["RunbookEngine__Notifications__Channels__team__Kind"] = "teams",
+                ["RunbookEngine__Notifications__Channels__team__Url"] = new Uri(_teams.Address, "workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t").ToString(),
                 ["RunbookEngine__Notifications__FirstBackoff"] = "00:00:00.200",
                 ["RunbookEngine__Notifications__MaxBackoff"] = "00:00:00.500",
                 ["RunbookEngine__Notifications__DashboardUrl"] = "https://runbooks.example.com",
@@ -48,6 +52,7 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
     {
         await _workspace.DisposeAsync();
         await _receiver.DisposeAsync();
+        await _teams.DisposeAsync();
     }
 
     [Fact]
@@ -74,7 +79,7 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
         Assert.Equal($"https://runbooks.example.com/runs/{runId}", data.GetProperty("link").GetString());
         var (status, delivered) = await _workspace.Http.SendAsync(HttpMethod.Get, "/api/notifications?state=delivered");
         Assert.Equal(200, status);
-        var row = Assert.Single(delivered.EnumerateArray());
+        var row = Assert.Single(delivered.EnumerateArray(), r => r.GetProperty("channel").GetString() == "hook");
         Assert.Equal((request.Headers["webhook-id"], "hook", "Delivered"), (row.GetProperty("id").GetString(), row.GetProperty("channel").GetString(), row.GetProperty("state").GetString()));
     }
 
@@ -118,7 +123,7 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
         Assert.Equal(failing.GetProperty("id").GetString(), request.Headers["webhook-id"]);
         await _workspace.Http.UntilAsync(
             "/api/notifications?state=delivered",
-            rows => rows.GetArrayLength() == 1 ? rows : null,
+            rows => rows.EnumerateArray().Any(r => r.GetProperty("channel").GetString() == "hook") ? rows : null,
             "the delivery never showed as delivered");
     }
 
@@ -134,6 +139,26 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
         var data = body.RootElement.GetProperty("data");
         Assert.Equal(("catalog_broken", "typo"), (data.GetProperty("event").GetString(), data.GetProperty("runbook").GetString()));
         Assert.Contains("undefinedThing", data.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task posts_a_failed_run_to_a_teams_workflow_as_an_adaptive_card_with_a_link_to_the_run()
+    {
+        var runId = await _workspace.Http.TriggerAsync("doomed", new { });
+        Assert.Equal("Failed", (await _workspace.Http.TerminalRunAsync(runId)).Status());
+
+        var request = Assert.Single(await _teams.UntilReceivedAsync(1));
+        using var body = JsonDocument.Parse(request.Body);
+        var attachment = Assert.Single(body.RootElement.GetProperty("attachments").EnumerateArray());
+        var card = attachment.GetProperty("content");
+        Assert.Equal(("message", "application/vnd.microsoft.card.adaptive"), (body.RootElement.GetProperty("type").GetString(), attachment.GetProperty("contentType").GetString()));
+        Assert.Equal(("AdaptiveCard", "1.4"), (card.GetProperty("type").GetString(), card.GetProperty("version").GetString()));
+        var texts = card.GetProperty("body").EnumerateArray().Select(b => b.GetProperty("text").GetString()).ToList();
+        Assert.Equal("Run of doomed failed", texts[0]);
+        Assert.Contains("disk still full", texts[1], StringComparison.Ordinal);
+        var action = Assert.Single(card.GetProperty("actions").EnumerateArray());
+        Assert.Equal(("Action.OpenUrl", $"https://runbooks.example.com/runs/{runId}"), (action.GetProperty("type").GetString(), action.GetProperty("url").GetString()));
+        Assert.Equal("/workflows/abc/triggers/manual/paths/invoke", request.Path);
     }
 
     [Fact]

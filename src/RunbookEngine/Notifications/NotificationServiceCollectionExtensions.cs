@@ -13,6 +13,7 @@ internal static class NotificationServiceCollectionExtensions
         services.AddSingleton<INotificationStore>(provider => (INotificationStore)provider.GetRequiredService<IRunStore>());
         services.AddHttpClient(WebhookChannel.HttpClientName);
         services.AddSingleton<INotificationChannel, WebhookChannel>();
+        services.AddSingleton<INotificationChannel, TeamsChannel>();
         services.AddSingleton<NotificationRoutes>();
         services.AddSingleton<NotificationDelivery>();
         services.AddHostedService(provider => provider.GetRequiredService<NotificationDelivery>());
