@@ -162,6 +162,27 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
     }
 
     [Fact]
+    public async Task delivers_once_after_the_host_is_killed_between_writing_the_event_and_delivering_it()
+    {
+        _receiver.Down = true;
+        var runId = await _workspace.Http.TriggerAsync("doomed", new { });
+        Assert.Equal("Failed", (await _workspace.Http.TerminalRunAsync(runId)).Status());
+        await _receiver.UntilRefusedAsync(1);
+
+        await _workspace.KillAndRestartAsync();
+        _receiver.Down = false;
+
+        var request = Assert.Single(await _receiver.UntilReceivedAsync(1));
+        var delivered = await _workspace.Http.UntilAsync(
+            "/api/notifications?state=delivered",
+            rows => rows.EnumerateArray().FirstOrDefault(r => r.GetProperty("channel").GetString() == "hook") is { ValueKind: JsonValueKind.Object } row ? row : null,
+            "the delivery never showed as delivered after the restart");
+        Assert.Equal(delivered.GetProperty("id").GetString(), request.Headers["webhook-id"]);
+        Assert.Single(_receiver.Received);
+        Assert.Empty((await _workspace.Http.SendAsync(HttpMethod.Get, "/api/notifications?state=pending")).Body.EnumerateArray());
+    }
+
+    [Fact]
     public async Task refuses_an_unknown_state_and_a_retry_of_nothing()
     {
         var (listed, error) = await _workspace.Http.SendAsync(HttpMethod.Get, "/api/notifications?state=stuck");
