@@ -19,18 +19,25 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
         // description: Fails on purpose and tells the hook
         // notify:
         //   failed: [hook, team]
+        //   timed_out: [mail]
+        // parameters:
+        //   hang: { type: bool, default: false }
+        // timeout: 2s
         // ---
+        if (Params.Get<bool>("hang")) { await Step("hang", ct => Task.Delay(Timeout.Infinite, ct)); }
         await Step("break", ct => throw new InvalidOperationException("disk still full"));
         """;
 
     private WebhookReceiver _receiver = null!;
     private WebhookReceiver _teams = null!;
+    private SmtpSink _smtp = null!;
     private HostWorkspace _workspace = null!;
 
     public async Task InitializeAsync()
     {
         _receiver = WebhookReceiver.Start();
         _teams = WebhookReceiver.Start();
+        _smtp = SmtpSink.Start();
         _workspace = await HostWorkspace.StartAsync(
             new Dictionary<string, string>
             {
@@ -39,6 +46,13 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
                 ["RunbookEngine__Notifications__Channels__hook__Secret"] = Secret,
                 ["RunbookEngine__Notifications__Defaults__waiting__0"] = "hook",
                 ["RunbookEngine__Notifications__Defaults__catalog_broken__0"] = "hook",
+                ["RunbookEngine__Notifications__Channels__mail__Kind"] = "email",
+                ["RunbookEngine__Notifications__Channels__mail__SmtpHost"] = "127.0.0.1",
+                ["RunbookEngine__Notifications__Channels__mail__SmtpPort"] = _smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["RunbookEngine__Notifications__Channels__mail__SmtpSecurity"] = "none",
+                ["RunbookEngine__Notifications__Channels__mail__From"] = "runbooks@example.com",
+                ["RunbookEngine__Notifications__Channels__mail__To__0"] = "oncall@example.com",
+                ["RunbookEngine__Notifications__Channels__mail__To__1"] = "lead@example.com",
                 ["RunbookEngine__Notifications__Channels__team__Kind"] = "teams",
                 ["RunbookEngine__Notifications__Channels__team__Url"] = new Uri(_teams.Address, "workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t").ToString(),
                 ["RunbookEngine__Notifications__FirstBackoff"] = "00:00:00.200",
@@ -53,6 +67,7 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
         await _workspace.DisposeAsync();
         await _receiver.DisposeAsync();
         await _teams.DisposeAsync();
+        await _smtp.DisposeAsync();
     }
 
     [Fact]
@@ -180,6 +195,20 @@ public sealed class notifications_by_signed_webhook : IAsyncLifetime
         Assert.Equal(delivered.GetProperty("id").GetString(), request.Headers["webhook-id"]);
         Assert.Single(_receiver.Received);
         Assert.Empty((await _workspace.Http.SendAsync(HttpMethod.Get, "/api/notifications?state=pending")).Body.EnumerateArray());
+    }
+
+    [Fact]
+    public async Task mails_a_timed_out_run_through_smtp_to_every_recipient()
+    {
+        var runId = await _workspace.Http.TriggerAsync("doomed", new { hang = true });
+        Assert.Equal("TimedOut", (await _workspace.Http.TerminalRunAsync(runId)).Status());
+
+        var mail = Assert.Single(await _smtp.UntilReceivedAsync(1));
+        Assert.Equal("Run of doomed timed out", mail.Subject);
+        Assert.Equal(["oncall@example.com", "lead@example.com"], mail.To.Mailboxes.Select(m => m.Address));
+        Assert.Equal("runbooks@example.com", mail.From.Mailboxes.Single().Address);
+        Assert.Contains($"https://runbooks.example.com/runs/{runId}", mail.TextBody, StringComparison.Ordinal);
+        Assert.Empty(_receiver.Received);
     }
 
     [Fact]

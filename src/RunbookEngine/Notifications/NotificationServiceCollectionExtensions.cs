@@ -14,6 +14,7 @@ internal static class NotificationServiceCollectionExtensions
         services.AddHttpClient(WebhookChannel.HttpClientName);
         services.AddSingleton<INotificationChannel, WebhookChannel>();
         services.AddSingleton<INotificationChannel, TeamsChannel>();
+        services.AddSingleton<INotificationChannel, EmailChannel>();
         services.AddSingleton<NotificationRoutes>();
         services.AddSingleton<NotificationDelivery>();
         services.AddHostedService(provider => provider.GetRequiredService<NotificationDelivery>());
