@@ -26,6 +26,8 @@ public static class DashboardEndpoints
         app.MapPost("/breakers/{runbook}/reset", Actions.ResetBreakerAsync);
         app.MapGet("/alerts", AlertsPage.RenderAsync);
         app.MapGet("/toil", ToilPage.RenderAsync);
+        app.MapGet("/notifications", NotificationsPage.RenderAsync);
+        app.MapPost("/notifications/{id}/retry", Actions.RetryNotificationAsync);
         app.MapGet("/signin", SignInPage.Render).AllowAnonymous();
         app.MapPost("/signin", SignInPage.SignInAsync).AllowAnonymous();
         // Cast: the handler has a RequestDelegate shape, which would discard the result it returns.

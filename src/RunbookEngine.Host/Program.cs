@@ -44,6 +44,7 @@ api.MapCatalogApi();
 api.MapToilApi();
 api.MapTrustApi();
 api.MapGameDayApi();
+api.MapNotificationApi();
 
 app.MapGroup("").RequireAuthorization(AccessIdentity.DashboardPolicy).MapRunbookDashboard();
 app.UseRunbookHangfireDashboard();

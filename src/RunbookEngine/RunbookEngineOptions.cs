@@ -66,6 +66,9 @@ public sealed class RunbookEngineOptions
     /// <summary>How runbooks earn and keep trust: when a promotion is suggested, and when a runbook stops being fresh.</summary>
     public Trust.TrustOptions Trust { get; set; } = new();
 
+    /// <summary>Where events (failed, timed-out and waiting runs, breakers, broken runbooks) are told: channels and routes.</summary>
+    public Notifications.NotificationOptions Notifications { get; set; } = new();
+
     /// <summary>True when the PostgreSQL store is selected.</summary>
     public bool UsesPostgres => string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase);
 }

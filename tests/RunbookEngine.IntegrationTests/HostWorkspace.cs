@@ -49,6 +49,16 @@ internal sealed class HostWorkspace : IAsyncDisposable
         Http = new HttpClient { BaseAddress = Host.Address, Timeout = TimeSpan.FromMinutes(3) };
     }
 
+    /// <summary>Kills the host as a crash would (SIGKILL) and starts it again on the same folder, store and settings.</summary>
+    public async Task KillAndRestartAsync()
+    {
+        Host.Kill();
+        await Host.DisposeAsync();
+        Host = await HostProcess.StartAsync(Root, _environment);
+        Http.Dispose();
+        Http = new HttpClient { BaseAddress = Host.Address, Timeout = TimeSpan.FromMinutes(3) };
+    }
+
     /// <summary>A file of the repository's own runbooks/ folder (the examples).</summary>
     public static string Example(string relativePath)
     {

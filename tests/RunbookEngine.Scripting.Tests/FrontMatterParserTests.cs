@@ -70,7 +70,7 @@ public sealed class FrontMatterParserTests
 
     [Theory]
     [InlineData("timeout: 10 minutes", 7, "`timeout`: '10 minutes' is not a duration; use 10m, 1h30m or 00:10:00")]
-    [InlineData("timout: 10m", 7, "`timout`: is not a front matter key; did you mean `timeout`? known keys: description, owner, tags, alerts, schedule, parameters, manual_minutes, concurrency, on_conflict, timeout, retries, retry_backoff, cooldown, cancel_on_resolve, isolation, mode, confirm, drill, review_by, gameday")]
+    [InlineData("timout: 10m", 7, "`timout`: is not a front matter key; did you mean `timeout`? known keys: description, owner, tags, alerts, schedule, parameters, manual_minutes, concurrency, on_conflict, timeout, retries, retry_backoff, cooldown, cancel_on_resolve, isolation, mode, confirm, drill, review_by, gameday, notify")]
     [InlineData("schedule: \"0 */6 * *\"", 7, "`schedule`: '0 */6 * *' has 4 fields; a schedule has 5: minute hour day-of-month month day-of-week, e.g. \"0 */6 * * *\"")]
     [InlineData("schedule: \"61 * * * *\"", 7, "`schedule`: minute '61' in '61 * * * *' must be a number from 0 to 59")]
     [InlineData("schedule: \"0 0 1 * MON\"", 7, "`schedule`: '0 0 1 * MON' restricts both day-of-month and day-of-week; set one of them to *")]
@@ -330,6 +330,38 @@ public sealed class FrontMatterParserTests
         Assert.Empty(result.Errors);
         Assert.Equal(new GameDayDefinition("true", "true", null, TimeSpan.FromMinutes(10)), result.Definition!.GameDay);
         Assert.Null(Parse("description: ok").Definition!.GameDay);
+    }
+
+    [Fact]
+    public void Parse_ReadsANotifyBlock_AsChannelsPerEvent()
+    {
+        var result = Parse("""
+            description: restarts the demo service
+            notify:
+              failed: [oncall, audit]
+              succeeded: audit
+              waiting: []
+            """);
+
+        Assert.Empty(result.Errors);
+        var notify = result.Definition!.Notify;
+        Assert.Equal(["oncall", "audit"], notify["failed"]);
+        Assert.Equal(["audit"], notify["succeeded"]);
+        Assert.Empty(notify["waiting"]);
+        Assert.False(notify.ContainsKey("timed_out"));
+        Assert.Empty(Parse("description: ok").Definition!.Notify);
+    }
+
+    [Theory]
+    [InlineData("notify:\n  failing: [oncall]", "`notify.failing`: 'failing' is not an event that notifies; events: failed, timed_out, waiting, succeeded, breaker_opened, catalog_broken")]
+    [InlineData("notify:\n  failed: [\"on call\"]", "`notify.failed`: 'on call' is not a channel name: use letters, digits, '-', '_' and '.' (a name under RunbookEngine:Notifications:Channels)")]
+    [InlineData("notify: oncall", "`notify`: must be a mapping of events to channels such as `{ failed: [oncall], succeeded: [audit] }`")]
+    public void Parse_OfABadNotifyBlock_SaysWhatIsWrong(string yaml, string expected)
+    {
+        var result = Parse("description: ok\n" + yaml);
+
+        Assert.Null(result.Definition);
+        Assert.EndsWith(": " + expected, Assert.Single(result.Errors).ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public static partial class FrontMatterParser
     private const string Fence = "---";
 
     private static readonly string[] TopLevelKeys =
-        ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve", "isolation", "mode", "confirm", "drill", "review_by", "gameday"];
+        ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve", "isolation", "mode", "confirm", "drill", "review_by", "gameday", "notify"];
 
     private static readonly string[] ConfirmKeys = ["role", "different_person", "timeout", "manual_minutes"];
     private static readonly string[] DrillKeys = ["schedule", "case", "alert"];
@@ -195,6 +195,9 @@ public static partial class FrontMatterParser
                         break;
                     case "gameday":
                         definition = definition with { GameDay = GameDayOf(key, value) };
+                        break;
+                    case "notify":
+                        definition = definition with { Notify = NotifyOf(key, value) };
                         break;
                     default:
                         Unknown(key, keyNode, TopLevelKeys);
@@ -621,6 +624,41 @@ public static partial class FrontMatterParser
             }
 
             return schedule is null || (testCase is null && alert is null) ? null : new DrillDefinition(schedule, testCase, alert);
+        }
+
+        private Dictionary<string, IReadOnlyList<string>> NotifyOf(string field, YamlNode value)
+        {
+            var routes = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            if (value is not YamlMappingNode map)
+            {
+                Error(value, field, "must be a mapping of events to channels such as `{ failed: [oncall], succeeded: [audit] }`");
+                return routes;
+            }
+
+            foreach (var (keyNode, item) in map.Children)
+            {
+                var key = KeyOf(keyNode);
+                var name = $"{field}.{key}";
+                if (!NotifyEvents.All.Contains(key))
+                {
+                    Error(keyNode, name, $"'{key}' is not an event that notifies; events: {string.Join(", ", NotifyEvents.All)}");
+                    continue;
+                }
+
+                // A single channel reads naturally as a scalar; an empty list silences an event the defaults route.
+                var channels = item is YamlScalarNode { Value: { Length: > 0 } one } ? [one] : StringList(name, item);
+                foreach (var channel in channels)
+                {
+                    if (!IsCaseName(channel))
+                    {
+                        Error(item, name, $"'{channel}' is not a channel name: use letters, digits, '-', '_' and '.' (a name under RunbookEngine:Notifications:Channels)");
+                    }
+                }
+
+                routes[key] = [.. channels.Distinct(StringComparer.Ordinal)];
+            }
+
+            return routes;
         }
 
         private static bool IsCaseName(string name) =>

@@ -72,6 +72,12 @@ public sealed record RunbookDefinition
     /// <summary>How a game day breaks, checks and restores what the runbook fixes, if it has one.</summary>
     public GameDayDefinition? GameDay { get; init; }
 
+    /// <summary>
+    /// Which events of this runbook go to which named channels (<c>notify:</c>), by <see cref="NotifyEvents"/> name. An
+    /// event named here replaces the host's default route for it; one not named keeps the default.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Notify { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
     /// <summary>The parameter named <paramref name="name"/>, or null.</summary>
     /// <param name="name">The parameter name.</param>
     /// <returns>Its definition.</returns>

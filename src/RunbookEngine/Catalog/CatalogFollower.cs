@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RunbookEngine.Scheduling;
+using RunbookEngine.Scripting.FrontMatter;
 using RunbookEngine.Storage;
 
 namespace RunbookEngine.Catalog;
@@ -22,6 +23,9 @@ public sealed partial class CatalogFollower(
     ILogger<CatalogFollower> logger) : BackgroundService
 {
     private static readonly TimeSpan ClusterPoll = TimeSpan.FromSeconds(2);
+
+    // The last sync's error, so a sync that keeps failing is told once rather than at every fetch.
+    private string? _lastSyncError;
 
     private readonly Channel<TaskCompletionSource<CatalogChange>?> _requests = Channel.CreateUnbounded<TaskCompletionSource<CatalogChange>?>();
 
@@ -137,12 +141,52 @@ public sealed partial class CatalogFollower(
 
     private string? LastLoadError() => catalog.LastSync.Error;
 
+    /// <summary>
+    /// Writes a sync that started failing, and each runbook whose new version does not compile, to the notifications
+    /// outbox. A sync that keeps failing is told once, when it starts; each node tells what it saw itself.
+    /// </summary>
+    private async Task NotifyAsync(CatalogChange change, CancellationToken stoppingToken)
+    {
+        var wasFailing = _lastSyncError is not null;
+        _lastSyncError = change.Error;
+        if (services.GetService(typeof(INotificationStore)) is not INotificationStore outbox)
+        {
+            return;
+        }
+
+        try
+        {
+            if (change.Error is { } error && !wasFailing)
+            {
+                await outbox.AddNotificationAsync(NotifyEvents.CatalogBroken, null, $"catalog sync failed on {node.Id}: {error}", stoppingToken);
+            }
+
+            foreach (var runbook in change.Failed)
+            {
+                var problems = catalog.Find(runbook) is { } entry
+                    ? (entry.Problem?.Diagnostics ?? entry.Diagnostics).Where(d => d.IsError).Select(d => d.ToString())
+                    : [];
+                await outbox.AddNotificationAsync(
+                    NotifyEvents.CatalogBroken, runbook, $"{runbook} at {change.Commit ?? "the folder"} does not compile: {string.Join("; ", problems.Take(5))}", stoppingToken);
+            }
+        }
+        catch (System.Data.Common.DbException ex)
+        {
+            // The catalog moves on regardless; losing this message is better than holding up every later sync.
+            LogFollowFailed(ex);
+        }
+    }
+
     private async Task<CatalogChange> SyncAndApplyAsync(Func<Task<CatalogChange>> sync, bool report, CancellationToken stoppingToken)
     {
         // Nothing may escape: this loop serves every later sync, and a fault here would end it silently.
         try
         {
             var change = await sync();
+            if (report)
+            {
+                await NotifyAsync(change, stoppingToken);
+            }
 
             // Schedules follow the runbooks; a removed runbook takes its cron trigger with it.
             if (change.Changed && services.GetService(typeof(ScheduleSync)) is ScheduleSync schedules)

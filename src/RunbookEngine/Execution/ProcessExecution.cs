@@ -271,6 +271,7 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         var key = name.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant();
         return key.StartsWith("RUNBOOKENGINE__ACCESS__", StringComparison.Ordinal)
             || key.StartsWith("RUNBOOKENGINE__ALERTS__SOURCES__", StringComparison.Ordinal)
+            || key.StartsWith("RUNBOOKENGINE__NOTIFICATIONS__CHANNELS__", StringComparison.Ordinal)
             || key is "RUNBOOKENGINE__CATALOG__GIT__PASSWORD" or "RUNBOOKENGINE__CATALOG__GIT__USERNAME" or "RUNBOOKENGINE__CATALOG__GIT__WEBHOOKSECRET"
                 or "RUNBOOKENGINE__CONNECTIONSTRING";
     }

@@ -7,6 +7,7 @@ using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
 using RunbookEngine.Scheduling;
 using RunbookEngine.Scripting.Compilation;
+using RunbookEngine.Notifications;
 using RunbookEngine.Retention;
 using RunbookEngine.Storage;
 using RunbookEngine.Telemetry;
@@ -156,6 +157,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddRunbookTelemetry();
         services.AddRunbookRetention();
         services.AddRunbookGameDays();
+        services.AddRunbookNotifications();
         return services;
     }
 

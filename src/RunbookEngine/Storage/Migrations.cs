@@ -313,6 +313,38 @@ internal static class Migrations
             PRIMARY KEY (run_id, sequence)
         );
         """,
+
+        // 15: the notifications outbox. A run's outcome writes its event row in the transaction that records the outcome,
+        // so an event is never lost to a crash between the two nor sent for an outcome that was rolled back; a node routes
+        // the event to its channels (one delivery row each) and delivers them under a lease, as runs are claimed. Rows
+        // with no channel are events not yet routed. A chat message per run and channel is remembered so a later event
+        // or a second delivery updates it rather than posting again.
+        """
+        CREATE TABLE runbook_notifications (
+            id TEXT PRIMARY KEY,
+            event TEXT NOT NULL,
+            run_id TEXT NULL,
+            runbook TEXT NULL,
+            detail TEXT NULL,
+            channel TEXT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at BIGINT NOT NULL,
+            lease_node TEXT NULL,
+            lease_until BIGINT NULL,
+            last_error TEXT NULL,
+            created_at BIGINT NOT NULL,
+            delivered_at BIGINT NULL
+        );
+        CREATE INDEX ix_runbook_notifications_due ON runbook_notifications (next_attempt_at) WHERE state IN ('Routing', 'Pending', 'Failing');
+        CREATE INDEX ix_runbook_notifications_state ON runbook_notifications (state, created_at);
+        CREATE TABLE runbook_notification_messages (
+            run_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            message_ref TEXT NOT NULL,
+            PRIMARY KEY (run_id, channel)
+        );
+        """,
     ];
 
     public static int Latest => Steps.Count;

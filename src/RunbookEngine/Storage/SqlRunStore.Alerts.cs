@@ -349,13 +349,22 @@ public sealed partial class SqlRunStore
     {
         var now = Now();
         await using var connection = await _dialect.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var opened = await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO runbook_breakers (runbook, opened_at, open_until, reason) VALUES (@runbook, @now, @until, @reason)
             ON CONFLICT (runbook) DO UPDATE SET opened_at = excluded.opened_at, open_until = excluded.open_until, reason = excluded.reason
             WHERE runbook_breakers.open_until IS NULL OR runbook_breakers.open_until <= @now
             """,
-            new { runbook, now, until = until.ToUnixTimeMilliseconds(), reason }, cancellationToken: cancellationToken)) == 1;
+            new { runbook, now, until = until.ToUnixTimeMilliseconds(), reason }, transaction, cancellationToken: cancellationToken)) == 1;
+        if (opened)
+        {
+            // Only the node whose write opened the breaker tells anyone, in the same transaction.
+            await AddNotificationAsync(connection, transaction, Scripting.FrontMatter.NotifyEvents.BreakerOpened, runbook, reason, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return opened;
     }
 
     /// <inheritdoc />

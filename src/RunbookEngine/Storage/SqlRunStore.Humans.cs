@@ -1,4 +1,5 @@
 using Dapper;
+using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Sdk;
 using RunbookEngine.Sdk.Hosting;
 
@@ -72,15 +73,23 @@ public sealed partial class SqlRunStore
     public async Task<DateTimeOffset?> RestForHumanAsync(string runId, DateTimeOffset? dueAt, string? claim, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         // An answer that came while the run was still running has set wake_at already; it wins over the deadline.
-        return FromMs(await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+        var rested = await connection.QuerySingleOrDefaultAsync<RestedRow>(new CommandDefinition(
             """
             UPDATE runbook_runs SET status = 'WaitingForHuman', error = NULL, wake_at = COALESCE(wake_at, @dueAt)
             WHERE id = @runId AND status = 'Running' AND (@claim IS NULL OR execution = @claim)
-            RETURNING wake_at
+            RETURNING id AS Id, wake_at AS WakeAt
             """,
-            new { runId, dueAt = dueAt?.ToUnixTimeMilliseconds(), claim }, cancellationToken: cancellationToken)));
+            new { runId, dueAt = dueAt?.ToUnixTimeMilliseconds(), claim }, transaction, cancellationToken: cancellationToken));
+        if (rested is not null)
+        {
+            await AddRunNotificationAsync(connection, transaction, runId, RunStatus.WaitingForHuman, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return FromMs(rested?.WakeAt);
     }
 
     /// <inheritdoc />
@@ -91,5 +100,12 @@ public sealed partial class SqlRunStore
             "SELECT id FROM runbook_runs WHERE status = 'WaitingForHuman' AND wake_at <= @now ORDER BY wake_at LIMIT @limit",
             new { now = now.ToUnixTimeMilliseconds(), limit }, cancellationToken: cancellationToken));
         return [.. ids];
+    }
+
+    private sealed class RestedRow
+    {
+        public string Id { get; set; } = "";
+
+        public long? WakeAt { get; set; }
     }
 }

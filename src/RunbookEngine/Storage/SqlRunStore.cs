@@ -417,6 +417,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
     public async Task<bool> FinishRunAsync(string id, RunStatus status, string? reason, string? claim, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var terminal = RunStatuses.IsTerminal(status);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             $"""
@@ -424,7 +425,12 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
             WHERE id = @id AND status NOT IN {RunStatuses.TerminalSql} AND (@claim IS NULL OR execution = @claim)
             """,
             new { id, status = status.ToString(), error = reason, finishedAt = terminal ? Now() : (long?)null, claim },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken));
+        if (changed == 1)
+        {
+            await AddRunNotificationAsync(connection, transaction, id, status, cancellationToken);
+        }
+
         if (changed == 1 && terminal)
         {
             // A question nobody will answer any more must not stay open in the journal (or on a person's list).
@@ -434,9 +440,10 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
                 WHERE run_id = @id AND status = 'WaitingForHuman'
                 """,
                 new { id, now = Now(), error = $"the run ended {status} while this step waited for a person" },
-                cancellationToken: cancellationToken));
+                transaction, cancellationToken: cancellationToken));
         }
 
+        await transaction.CommitAsync(cancellationToken);
         return changed == 1;
     }
 

@@ -1,0 +1,41 @@
+using RunbookEngine.Notifications;
+
+namespace RunbookEngine.Tests.Notifications;
+
+public sealed class NotificationValidationTests
+{
+    [Fact]
+    public void Validate_AcceptsNoChannelsAndAWellFormedWebhook()
+    {
+        var options = new RunbookEngineOptions();
+        Assert.True(new NotificationValidation().Validate(null, options).Succeeded);
+
+        options.Notifications.Channels["hook"] = new NotificationChannelOptions { Kind = "webhook", Url = "https://example.com/hook", Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" };
+        options.Notifications.Defaults["failed"] = ["hook"];
+        Assert.True(new NotificationValidation().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Validate_NamesEachSettingThatCouldNeverDeliver()
+    {
+        var options = new RunbookEngineOptions();
+        options.Notifications.Channels["hook"] = new NotificationChannelOptions { Kind = "webhook", Url = "ftp://x", Secret = "hunter2" };
+        options.Notifications.Channels["chat"] = new NotificationChannelOptions { Kind = "slack" };
+        options.Notifications.Channels["pager"] = new NotificationChannelOptions { Kind = "pigeon" };
+        options.Notifications.Defaults["failing"] = ["hook"];
+        options.Notifications.Defaults["failed"] = ["oncall"];
+
+        var failures = new NotificationValidation().Validate(null, options).Failures!;
+
+        Assert.Equal(
+        [
+            "RunbookEngine:Notifications:Channels:hook:Url must be an absolute http(s) URL",
+            "RunbookEngine:Notifications:Channels:hook:Secret must be whsec_ and base64 (whsec_$(openssl rand -base64 32)); receivers verify the signature with it",
+            "RunbookEngine:Notifications:Channels:chat:BotToken must be set: the Slack app's bot token (xoxb-...) with the chat:write scope",
+            "RunbookEngine:Notifications:Channels:chat:Channel must be set: the Slack channel's id (C0123456789), from its details",
+            "RunbookEngine:Notifications:Channels:pager:Kind must be webhook, slack, teams or email",
+            "RunbookEngine:Notifications:Defaults:failing is not an event; use failed, timed_out, waiting, succeeded, breaker_opened, catalog_broken",
+            "RunbookEngine:Notifications:Defaults:failed names channel 'oncall', which is not configured under RunbookEngine:Notifications:Channels",
+        ], failures);
+    }
+}
