@@ -104,7 +104,21 @@ public sealed partial class RunHistoryRetention(IRetentionStore store, IOptions<
             await PauseAsync(settings.Pause, cancellationToken);
         }
 
-        var pass = new RetentionPass(true, before, runs, steps, alerts, deliveries, runBatches, alertBatches, deliveryBatches, gitHubDeliveries, gitHubChecks);
+        // Delivered and abandoned notifications are history like the runs they tell of.
+        var notifications = 0;
+        while (true)
+        {
+            var n = await store.DeleteExpiredNotificationsAsync(before, settings.BatchSize, cancellationToken);
+            notifications += n;
+            if (n < settings.BatchSize)
+            {
+                break;
+            }
+
+            await PauseAsync(settings.Pause, cancellationToken);
+        }
+
+        var pass = new RetentionPass(true, before, runs, steps, alerts, deliveries, runBatches, alertBatches, deliveryBatches, gitHubDeliveries, gitHubChecks, notifications);
         var elapsed = time.GetElapsedTime(started);
         if (runs + alerts + deliveries + gitHubDeliveries > 0)
         {
@@ -176,7 +190,8 @@ public sealed partial class RunHistoryRetention(IRetentionStore store, IOptions<
 /// <param name="DeliveryBatches">Transactions that deleted deliveries.</param>
 /// <param name="GitHubDeliveries">GitHub delivery ids forgotten.</param>
 /// <param name="GitHubChecks">Claims on GitHub checks forgotten.</param>
-public sealed record RetentionPass(bool Worked, DateTimeOffset Before, int Runs, int Steps, int Alerts, int Deliveries, int RunBatches, int AlertBatches, int DeliveryBatches, int GitHubDeliveries = 0, int GitHubChecks = 0)
+/// <param name="Notifications">Delivered or abandoned notifications forgotten.</param>
+public sealed record RetentionPass(bool Worked, DateTimeOffset Before, int Runs, int Steps, int Alerts, int Deliveries, int RunBatches, int AlertBatches, int DeliveryBatches, int GitHubDeliveries = 0, int GitHubChecks = 0, int Notifications = 0)
 {
     /// <summary>A pass that did not run.</summary>
     public static RetentionPass Idle { get; } = new(false, default, 0, 0, 0, 0, 0, 0, 0);

@@ -63,4 +63,14 @@ public interface IRetentionStore
     /// <param name="cancellationToken">Cancels the batch.</param>
     /// <returns>The claims forgotten; fewer than <paramref name="batchSize"/> means none are left.</returns>
     Task<int> DeleteExpiredGitHubChecksAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forgets up to <paramref name="batchSize"/> notifications that were delivered or given up on before
+    /// <paramref name="before"/>, and the chat message references of runs already deleted.
+    /// </summary>
+    /// <param name="before">Notifications created before this go.</param>
+    /// <param name="batchSize">At most this many.</param>
+    /// <param name="cancellationToken">Cancels the batch.</param>
+    /// <returns>The notifications forgotten; fewer than <paramref name="batchSize"/> means none are left.</returns>
+    Task<int> DeleteExpiredNotificationsAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken);
 }

@@ -197,6 +197,32 @@ public sealed partial class SqlRunStore : IRetentionStore
             new { cutoff = before.ToUnixTimeMilliseconds(), batchSize }, cancellationToken: cancellationToken));
     }
 
+    /// <inheritdoc />
+    public async Task<int> DeleteExpiredNotificationsAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+
+        // Only what is over: a delivery still due, or failing and waiting for a person's retry, stays whatever its age.
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM runbook_notifications WHERE id IN (
+                SELECT id FROM runbook_notifications WHERE state IN ('Delivered', 'Abandoned') AND created_at < @cutoff
+                ORDER BY created_at, id LIMIT @batchSize)
+            """,
+            new { cutoff = before.ToUnixTimeMilliseconds(), batchSize }, cancellationToken: cancellationToken));
+
+        // A chat message is updated as its run moves on; once the run is gone nothing will update it.
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM runbook_notification_messages WHERE run_id IN (
+                SELECT m.run_id FROM runbook_notification_messages m
+                WHERE NOT EXISTS (SELECT 1 FROM runbook_runs r WHERE r.id = m.run_id) LIMIT @batchSize)
+            """,
+            new { batchSize }, cancellationToken: cancellationToken));
+        return deleted;
+    }
+
     /// <summary>
     /// Writes the toil summary of each run about to be deleted: the figures <see cref="ToilCalculator"/> gives from its
     /// journal now, and what grouping and time to remediate need of its alert.
@@ -208,7 +234,7 @@ public sealed partial class SqlRunStore : IRetentionStore
         var runs = await connection.QueryAsync<ToilRunRow>(new CommandDefinition(
             $"""
             SELECT r.id AS Id, r.runbook AS Runbook, r.status AS Status, r.trigger_kind AS TriggerKind, r.queued_at AS QueuedAt,
-                   r.started_at AS StartedAt, r.finished_at AS FinishedAt, r.manual_minutes AS ManualMinutes,
+                   r.started_at AS StartedAt, r.finished_at AS FinishedAt, r.manual_minutes AS ManualMinutes, r.mode AS Mode,
                    a.id AS AlertId, a.source AS AlertSource, a.name AS AlertName, a.starts_at AS AlertStartsAt,
                    a.resolved_at AS AlertResolvedAt, a.labels AS AlertLabels
             FROM runbook_runs r LEFT JOIN runbook_alerts a ON a.id = r.alert_id

@@ -110,6 +110,37 @@ public abstract class NotificationStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task Retention_forgets_delivered_notifications_older_than_the_history_it_keeps_but_never_one_still_failing()
+    {
+        async Task<string> DeliveryAsync(string channel)
+        {
+            await Store.AddNotificationAsync("breaker_opened", "restart", null, default);
+            var e = (await Store.ClaimNotificationAsync("node-a", TimeSpan.FromSeconds(30), default))!;
+            return Assert.Single(await Store.RouteNotificationAsync(e.Id, [channel], default)).Id;
+        }
+
+        var delivered = await DeliveryAsync("oncall");
+        await Store.ClaimNotificationAsync("node-a", TimeSpan.FromSeconds(30), default);
+        await Store.DeliveredNotificationAsync(delivered, default);
+        var failing = await DeliveryAsync("audit");
+        await Store.ClaimNotificationAsync("node-a", TimeSpan.FromSeconds(30), default);
+        await Store.FailedNotificationAsync(failing, "503", Time.GetUtcNow().AddDays(30), default);
+        await Store.SaveNotificationMessageAsync("run-long-gone", "oncall", "C1/1.000", default);
+        Time.Advance(TimeSpan.FromDays(10));
+        var retention = new RunbookEngine.Retention.RunHistoryRetention(
+            Store,
+            Microsoft.Extensions.Options.Options.Create(new RunbookEngineOptions { Retention = { MaxAge = TimeSpan.FromDays(7), Pause = TimeSpan.Zero } }),
+            Time,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<RunbookEngine.Retention.RunHistoryRetention>.Instance);
+
+        var pass = await retention.PassAsync(default);
+
+        Assert.Equal(1, pass.Notifications);
+        Assert.Equal([failing], (await Store.ListNotificationsAsync(null, 10, default)).Select(n => n.Id));
+        Assert.Null(await Store.NotificationMessageAsync("run-long-gone", "oncall", default));
+    }
+
+    [Fact]
     public async Task An_unknown_state_is_refused_by_name()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => Store.ListNotificationsAsync("stuck", 10, default));

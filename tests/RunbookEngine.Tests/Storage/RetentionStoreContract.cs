@@ -77,6 +77,28 @@ public abstract class RetentionStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task A_shadow_run_that_succeeded_saves_nothing_before_retention_summarises_it_and_after()
+    {
+        var from = Time.GetUtcNow();
+        var shadow = await RunAsync("look-only", RunTrigger.Alert, "alert", RunStatus.Succeeded, baseline: 20, humanMinutes: 0);
+        await ((ITrustStore)Store).SetModeAsync(shadow.Id, RunMode.Shadow, null, default);
+        await RunAsync("acts", RunTrigger.Alert, "alert", RunStatus.Succeeded, baseline: 20, humanMinutes: 0);
+        var until = Time.GetUtcNow().AddMinutes(1);
+        var before = await Reports().ReportAsync(from, until, ToilGrouping.Runbook, default);
+        Time.Advance(TimeSpan.FromDays(100));
+
+        var pass = await Retention().PassAsync(default);
+        var after = await Reports().ReportAsync(from, until, ToilGrouping.Runbook, default);
+
+        Assert.Equal(2, pass.Runs);
+        foreach (var report in new[] { before, after })
+        {
+            Assert.Equal(0, report.Groups.Single(g => g.Key == "look-only").MinutesSaved);
+            Assert.Equal(20, report.Groups.Single(g => g.Key == "acts").MinutesSaved);
+        }
+    }
+
+    [Fact]
     public async Task Retention_deletes_the_recorded_calls_of_a_run_it_deletes_and_keeps_those_of_a_young_run()
     {
         async Task<string> EndedRunWithACallAsync()
