@@ -98,7 +98,7 @@ public sealed partial class RunbookCatalog : IDisposable
             var revision = await _source.RefreshAsync(cancellationToken);
             return await ApplyAsync(revision, cancellationToken);
         }
-        catch (Exception ex) when (!throwOnFailure && ex is GitException or IOException or UnauthorizedAccessException or DirectoryNotFoundException)
+        catch (Exception ex) when (!throwOnFailure && ex is GitException or IOException or UnauthorizedAccessException or DirectoryNotFoundException or InvalidDataException)
         {
             LastSync = (_time.GetUtcNow(), ex.Message);
             LogSyncFailedOnce(ex);
@@ -127,7 +127,7 @@ public sealed partial class RunbookCatalog : IDisposable
             var revision = await _source.CheckoutAsync(commit, cancellationToken);
             return revision is null ? CatalogChange.None(_snapshot.Revision?.Commit, null) : await ApplyAsync(revision, cancellationToken);
         }
-        catch (Exception ex) when (ex is GitException or IOException or UnauthorizedAccessException or DirectoryNotFoundException)
+        catch (Exception ex) when (ex is GitException or IOException or UnauthorizedAccessException or DirectoryNotFoundException or InvalidDataException)
         {
             LastSync = (_time.GetUtcNow(), ex.Message);
             LogSyncFailedOnce(ex);
