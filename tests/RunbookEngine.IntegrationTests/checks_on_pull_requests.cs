@@ -196,6 +196,55 @@ public sealed class checks_on_pull_requests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_case_that_never_ends_is_killed_at_the_timeout_and_fails_the_check_at_its_file()
+    {
+        await _host.RestartAsync(new Dictionary<string, string?> { ["RunbookEngine__GitHub__TestCasesTimeout"] = "00:00:10" });
+        var head = await _remote.PullRequestAsync(2, "Greet, then wait for ever", new Dictionary<string, string?>
+        {
+            // Deaf to its token: only killing its process ends it.
+            ["ops/runbooks/greet.csx"] = Runbook("v2", "System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);"),
+            ["ops/runbooks/tests/greet/says-hello.yaml"] = GreetingCase,
+        }, "master");
+
+        await PostAsync("pull_request", GitHubDeliveries.PullRequest("pull-request-opened.json", head), Guid.NewGuid().ToString());
+        var requests = await _api.UntilAsync(r => r.Any(q => IsCreate(q, head)), "the pull request's head was not checked");
+
+        var posted = requests.Single(q => IsCreate(q, head)).Body!.Value;
+        Assert.Equal("failure", posted.GetProperty("conclusion").GetString());
+        var output = posted.GetProperty("output");
+        Assert.Equal("All 1 runbooks compile; test cases did not finish (0 finished, 0 failed)", output.GetProperty("title").GetString());
+        var annotation = Assert.Single(output.GetProperty("annotations").EnumerateArray());
+        Assert.Equal(("ops/runbooks/tests/greet/says-hello.yaml", 1), (annotation.GetProperty("path").GetString(), annotation.GetProperty("start_line").GetInt32()));
+        var message = annotation.GetProperty("message").GetString()!;
+        Assert.Contains("did not finish within", message, StringComparison.Ordinal);
+        Assert.Contains("(RunbookEngine:GitHub:TestCasesTimeout), so their process was killed while tests/greet/says-hello.yaml ran", message, StringComparison.Ordinal);
+        Assert.Empty(CaseProcesses());
+        var run = await Http.EndedRunAsync(await Http.TriggerAsync("greet", new { }));
+        Assert.Contains("hello from v1", run.Steps().Single().Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Processes of this machine running test cases (<c>--run-cases=</c>), by their command lines.</summary>
+    private static List<string> CaseProcesses() =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Where(d => int.TryParse(Path.GetFileName(d), out _))
+            .Select(d =>
+            {
+                try
+                {
+                    return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ');
+                }
+                catch (IOException)
+                {
+                    return "";
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    return "";
+                }
+            })
+            .Where(line => line.Contains("--run-cases=", StringComparison.Ordinal))];
+
+    [Fact]
     public async Task other_pull_request_actions_are_answered_200_and_ignored_and_an_unsigned_one_is_refused()
     {
         var closed = GitHubDeliveries.Fixture("pull-request-closed.json");

@@ -290,7 +290,21 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
             return null;
         }
 
-        summary.Append("Test cases: ").Append(counted).Append(cases.Error is null ? ".\n" : $"; the rest did not finish: {cases.Error}.\n");
+        if (cases.Error is { } error)
+        {
+            // Counted as far as they went; the case that was running when the process stopped is where to look.
+            summary.Append("Test cases: did not finish: ").Append(error).Append(".\n");
+            counted = CultureInvariant($"test cases did not finish ({cases.Cases.Count} finished, {failed.Count} failed)");
+            if (cases.Unfinished is { } unfinished)
+            {
+                annotations.Add(new NewCheckRunAnnotation(RepositoryPath(revision, unfinished), 1, 1, CheckAnnotationLevel.Failure, error) { Title = "this case did not finish" });
+            }
+        }
+        else
+        {
+            summary.Append("Test cases: ").Append(counted).Append(".\n");
+        }
+
         foreach (var outcome in failed)
         {
             var path = RepositoryPath(revision, outcome.File);

@@ -64,8 +64,7 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
 
         LogStarted(folder, process.Id, Durations.Format(timeout));
 
-        // A runbook that reads standard input gets its end at once rather than waiting for the timeout.
-        process.StandardInput.Close();
+        // Standard input stays open and unused: the child takes its end as this host's, and stops.
         var tail = new Queue<string>();
         var draining = DrainAsync(process.StandardError, tail);
         var cases = new List<CaseOutcome>();
@@ -131,7 +130,7 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
         var finished = string.Create(CultureInfo.InvariantCulture, $"{cases.Count} case{(cases.Count == 1 ? "" : "s")} finished before");
         if (timer.IsCancellationRequested)
         {
-            return new CaseRunReport(cases, $"the test cases did not finish within {Durations.Format(timeout)} (RunbookEngine:GitHub:TestCasesTimeout), so their process was killed{during}; {finished}");
+            return new CaseRunReport(cases, $"the test cases did not finish within {Durations.Format(timeout)} (RunbookEngine:GitHub:TestCasesTimeout), so their process was killed{during}; {finished}", Unfinished: running);
         }
 
         bool outOfMemory;
@@ -141,9 +140,12 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
         }
 
         // The process's own words are not repeated: they are the pull request's code's, and the check is public.
-        return new CaseRunReport(cases, outOfMemory
-            ? $"the test cases' process ran out of memory{during} (its limit is {settings.Execution.ProcessMemoryLimitMiB} MiB, RunbookEngine:Execution:ProcessMemoryLimitMiB); {finished}"
-            : string.Create(CultureInfo.InvariantCulture, $"the test cases' process exited with code {exitCode}{during} without reporting every case; {finished}"));
+        return new CaseRunReport(
+            cases,
+            outOfMemory
+                ? $"the test cases' process ran out of memory{during} (its limit is {settings.Execution.ProcessMemoryLimitMiB} MiB, RunbookEngine:Execution:ProcessMemoryLimitMiB); {finished}"
+                : string.Create(CultureInfo.InvariantCulture, $"the test cases' process exited with code {exitCode}{during} without reporting every case; {finished}"),
+            Unfinished: running);
     }
 
     private static ProcessStartInfo StartInfo(RunbookEngineOptions settings, string folder, string mark)

@@ -7,7 +7,8 @@ namespace RunbookEngine.Trust.Testing;
 /// <param name="Cases">The cases that finished, in order.</param>
 /// <param name="Error">Why the run of the cases stopped short (a timeout, a crash), or null when every case finished.</param>
 /// <param name="Skipped">Why no case was run at all (a setting, a fork), or null.</param>
-public sealed record CaseRunReport(IReadOnlyList<CaseOutcome> Cases, string? Error = null, string? Skipped = null)
+/// <param name="Unfinished">The case that was running when the process was killed or died, relative to the runbook folder, or null.</param>
+public sealed record CaseRunReport(IReadOnlyList<CaseOutcome> Cases, string? Error = null, string? Skipped = null, string? Unfinished = null)
 {
     /// <summary>The cases that failed.</summary>
     public IReadOnlyList<CaseOutcome> Failed => [.. Cases.Where(c => !c.Passed)];

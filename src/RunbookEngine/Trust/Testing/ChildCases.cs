@@ -31,6 +31,12 @@ public static class ChildCases
         using var output = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true };
         Console.SetOut(Console.Error);
 
+        // The parent holds standard input open and writes nothing: its end means the host has gone, and so do the cases,
+        // whatever a runbook under test is stuck in. A runbook that reads the console reads nothing.
+        var parent = Console.OpenStandardInput();
+        Console.SetIn(TextReader.Null);
+        _ = Task.Run(() => WaitForParentToGo(parent), CancellationToken.None);
+
         var folder = Path.GetFullPath(configuration[FolderKey]!);
         var options = configuration.GetSection(RunbookEngineOptions.Section).Get<RunbookEngineOptions>() ?? new RunbookEngineOptions();
 
@@ -59,6 +65,23 @@ public static class ChildCases
 
         Write(output, mark, "done", "");
         return 0;
+    }
+
+    private static void WaitForParentToGo(Stream parent)
+    {
+        var buffer = new byte[256];
+        try
+        {
+            while (parent.Read(buffer) > 0)
+            {
+            }
+        }
+        catch (IOException)
+        {
+            // A broken pipe is a parent gone too.
+        }
+
+        Environment.Exit(ChildRun.ParentGoneExitCode);
     }
 
     private static void Write(StreamWriter output, string mark, string kind, string payload)
