@@ -17,6 +17,12 @@ if (builder.Configuration[RunbookEngine.Execution.ChildRun.RunKey] is { Length: 
     Environment.Exit(await RunbookEngine.Execution.ChildRun.MainAsync(builder.Configuration, childTracing is null ? null : new Action(() => OpenTelemetry.Trace.TracerProviderExtensions.ForceFlush(childTracing, HostTelemetry.ChildFlushMilliseconds))));
 }
 
+// `--run-cases=FOLDER`: this process runs a pull request's test cases for its check, away from the runs this host serves.
+if (builder.Configuration[RunbookEngine.Trust.Testing.ChildCases.FolderKey] is { Length: > 0 })
+{
+    Environment.Exit(await RunbookEngine.Trust.Testing.ChildCases.MainAsync(builder.Configuration));
+}
+
 builder.AddRunbookLogging();
 builder.AddRunbookTracing();
 builder.Services.AddRunbookEngine(builder.Configuration);

@@ -52,6 +52,22 @@ public sealed class checks_on_pull_requests : IAsyncLifetime
         {{extra}}
         """;
 
+    // Line 3 is the status the failing run does not reach.
+    private const string GreetingCase = """
+        description: greet says hello and succeeds
+        expect:
+          status: Succeeded
+          steps:
+            - { name: say, status: Succeeded }
+        """;
+
+    private const string OneStepCase = """
+        description: greet takes one step, which succeeds, whatever happens after
+        expect:
+          steps:
+            - { name: say, status: Succeeded }
+        """;
+
     [Fact]
     public async Task a_pull_request_carrying_a_broken_runbook_gets_a_failed_check_at_its_file_and_line_while_what_serves_stays()
     {
@@ -99,6 +115,134 @@ public sealed class checks_on_pull_requests : IAsyncLifetime
         Assert.Single(versions.EnumerateArray());
         Assert.DoesNotContain("ghp_pull-request-token", _host.Host.Log, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task a_pull_request_whose_runbooks_compile_but_whose_case_fails_gets_a_failed_check_at_the_case_file_while_what_serves_stays()
+    {
+        await _api.UntilAsync(r => r.Any(q => IsCreate(q, _served)), "the commit loaded at start was not checked");
+        var runbooksBefore = await Http.GetStringAsync("/api/runbooks");
+        var head = await _remote.PullRequestAsync(2, "Greet, then fail", new Dictionary<string, string?>
+        {
+            ["ops/runbooks/greet.csx"] = Runbook("v2", """throw new RunbookFailedException("the greeting went missing");"""),
+            ["ops/runbooks/tests/greet/says-hello.yaml"] = GreetingCase,
+            ["ops/runbooks/tests/greet/runs-one-step.yaml"] = OneStepCase,
+        }, "master");
+
+        var (status, _) = await PostAsync("pull_request", GitHubDeliveries.PullRequest("pull-request-opened.json", head), Guid.NewGuid().ToString());
+        var requests = await _api.UntilAsync(r => r.Any(q => IsCreate(q, head)), "the pull request's head was not checked");
+
+        Assert.Equal(202, status);
+        var posted = requests.Single(q => IsCreate(q, head)).Body!.Value;
+        Assert.Equal("failure", posted.GetProperty("conclusion").GetString());
+        var output = posted.GetProperty("output");
+        Assert.Equal("All 1 runbooks compile; 2 cases, 1 failed", output.GetProperty("title").GetString());
+        var annotation = Assert.Single(output.GetProperty("annotations").EnumerateArray());
+        Assert.Equal(("ops/runbooks/tests/greet/says-hello.yaml", 3, "failure"),
+            (annotation.GetProperty("path").GetString(), annotation.GetProperty("start_line").GetInt32(), annotation.GetProperty("annotation_level").GetString()));
+        Assert.Equal("greet: case says-hello failed", annotation.GetProperty("title").GetString());
+        Assert.Contains("status: expected Succeeded, the run ended Failed (the greeting went missing)", annotation.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var summary = output.GetProperty("summary").GetString()!;
+        Assert.Contains("Test cases: 2 cases, 1 failed.", summary, StringComparison.Ordinal);
+        Assert.Contains("### Case `greet/says-hello` failed", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("runs-one-step` failed", summary, StringComparison.Ordinal);
+
+        // The case ran in a process of its own: the host still serves v1 from its own working directory.
+        Assert.Equal(runbooksBefore, await Http.GetStringAsync("/api/runbooks"));
+        var (_, catalog) = await Http.SendAsync(HttpMethod.Get, "/api/catalog");
+        Assert.Equal(_served, catalog.GetProperty("commit").GetString());
+        var run = await Http.EndedRunAsync(await Http.TriggerAsync("greet", new { }));
+        Assert.Equal("Succeeded", run.GetProperty("run").GetProperty("status").GetString());
+        Assert.Contains("hello from v1", run.Steps().Single().Output, StringComparison.Ordinal);
+        Assert.Contains("Running the test cases of", _host.Host.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_pull_request_whose_cases_pass_gets_a_successful_check_that_counts_them()
+    {
+        var head = await _remote.PullRequestAsync(2, "Greet anew, with a case", new Dictionary<string, string?>
+        {
+            ["ops/runbooks/greet.csx"] = Runbook("v2"),
+            ["ops/runbooks/tests/greet/says-hello.yaml"] = GreetingCase,
+        }, "master");
+
+        await PostAsync("pull_request", GitHubDeliveries.PullRequest("pull-request-opened.json", head), Guid.NewGuid().ToString());
+        var requests = await _api.UntilAsync(r => r.Any(q => IsCreate(q, head)), "the pull request's head was not checked");
+
+        var posted = requests.Single(q => IsCreate(q, head)).Body!.Value;
+        Assert.Equal("success", posted.GetProperty("conclusion").GetString());
+        Assert.Equal("All 1 runbooks compile; 1 case, 0 failed", posted.GetProperty("output").GetProperty("title").GetString());
+        Assert.Contains("Test cases: 1 case, 0 failed.", posted.GetProperty("output").GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Empty(posted.GetProperty("output").GetProperty("annotations").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task a_pull_request_from_a_fork_is_compiled_but_its_cases_are_not_run_and_the_check_says_why()
+    {
+        var head = await _remote.PullRequestAsync(2, "Greet, then fail", new Dictionary<string, string?>
+        {
+            ["ops/runbooks/greet.csx"] = Runbook("v2", """throw new RunbookFailedException("the greeting went missing");"""),
+            ["ops/runbooks/tests/greet/says-hello.yaml"] = GreetingCase,
+        }, "master");
+        var pull = System.Text.Json.Nodes.JsonNode.Parse(GitHubDeliveries.PullRequest("pull-request-opened.json", head))!;
+        pull["pull_request"]!["head"]!["repo"]!["full_name"] = "mallory/Hello-World";
+
+        await PostAsync("pull_request", JsonSerializer.SerializeToUtf8Bytes(pull), Guid.NewGuid().ToString());
+        var requests = await _api.UntilAsync(r => r.Any(q => IsCreate(q, head)), "the pull request's head was not checked");
+
+        var posted = requests.Single(q => IsCreate(q, head)).Body!.Value;
+        Assert.Equal("success", posted.GetProperty("conclusion").GetString());
+        Assert.Contains("Test cases: not run: the pull request comes from a fork", posted.GetProperty("output").GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Running the test cases of", _host.Host.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_case_that_never_ends_is_killed_at_the_timeout_and_fails_the_check_at_its_file()
+    {
+        await _host.RestartAsync(new Dictionary<string, string?> { ["RunbookEngine__GitHub__TestCasesTimeout"] = "00:00:10" });
+        var head = await _remote.PullRequestAsync(2, "Greet, then wait for ever", new Dictionary<string, string?>
+        {
+            // Deaf to its token: only killing its process ends it.
+            ["ops/runbooks/greet.csx"] = Runbook("v2", "System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);"),
+            ["ops/runbooks/tests/greet/says-hello.yaml"] = GreetingCase,
+        }, "master");
+
+        await PostAsync("pull_request", GitHubDeliveries.PullRequest("pull-request-opened.json", head), Guid.NewGuid().ToString());
+        var requests = await _api.UntilAsync(r => r.Any(q => IsCreate(q, head)), "the pull request's head was not checked");
+
+        var posted = requests.Single(q => IsCreate(q, head)).Body!.Value;
+        Assert.Equal("failure", posted.GetProperty("conclusion").GetString());
+        var output = posted.GetProperty("output");
+        Assert.Equal("All 1 runbooks compile; test cases did not finish (0 finished, 0 failed)", output.GetProperty("title").GetString());
+        var annotation = Assert.Single(output.GetProperty("annotations").EnumerateArray());
+        Assert.Equal(("ops/runbooks/tests/greet/says-hello.yaml", 1), (annotation.GetProperty("path").GetString(), annotation.GetProperty("start_line").GetInt32()));
+        var message = annotation.GetProperty("message").GetString()!;
+        Assert.Contains("did not finish within", message, StringComparison.Ordinal);
+        Assert.Contains("(RunbookEngine:GitHub:TestCasesTimeout), so their process was killed while tests/greet/says-hello.yaml ran", message, StringComparison.Ordinal);
+        Assert.Empty(CaseProcesses());
+        var run = await Http.EndedRunAsync(await Http.TriggerAsync("greet", new { }));
+        Assert.Contains("hello from v1", run.Steps().Single().Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Processes of this machine running test cases (<c>--run-cases=</c>), by their command lines.</summary>
+    private static List<string> CaseProcesses() =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Where(d => int.TryParse(Path.GetFileName(d), out _))
+            .Select(d =>
+            {
+                try
+                {
+                    return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ');
+                }
+                catch (IOException)
+                {
+                    return "";
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    return "";
+                }
+            })
+            .Where(line => line.Contains("--run-cases=", StringComparison.Ordinal))];
 
     [Fact]
     public async Task other_pull_request_actions_are_answered_200_and_ignored_and_an_unsigned_one_is_refused()

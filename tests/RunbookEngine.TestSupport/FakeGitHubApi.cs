@@ -45,6 +45,9 @@ public sealed partial class FakeGitHubApi : LoopbackHttpServer
     /// <summary>The pull request each commit was merged from, into <c>main</c> (<c>GET /repos/{o}/{r}/commits/{sha}/pulls</c>).</summary>
     public Dictionary<string, int> MergedFrom { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Tarballs served as given in place of the commit's own (a hand-made archive a test wants refused), by commit.</summary>
+    public Dictionary<string, byte[]> Tarballs { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Commits that already carry a <c>runbooks</c> check run (another node posted it).</summary>
     public HashSet<string> AlreadyChecked { get; } = new(StringComparer.Ordinal);
 
@@ -231,7 +234,8 @@ public sealed partial class FakeGitHubApi : LoopbackHttpServer
                 return new Response(404, """{"message":"Not Found","documentation_url":"https://docs.github.com/rest/repos/contents#download-a-repository-archive-tar"}""");
             }
 
-            return new Response(200, "") { ContentType = "application/x-gzip", Bytes = TarballOf(tarMatch.Groups["owner"].Value, tarMatch.Groups["repo"].Value, commit) };
+            var bytes = Tarballs.TryGetValue(commit.Sha, out var given) ? given : TarballOf(tarMatch.Groups["owner"].Value, tarMatch.Groups["repo"].Value, commit);
+            return new Response(200, "") { ContentType = "application/x-gzip", Bytes = bytes };
         }
 
         return null;

@@ -9,7 +9,7 @@ namespace RunbookEngine.TestSupport;
 /// </summary>
 public abstract class LoopbackHttpServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private HttpListener _listener = new();
     private Task _serving = Task.CompletedTask;
 
     /// <summary>A server on a free loopback port, not yet serving.</summary>
@@ -19,8 +19,8 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
         _listener.Prefixes.Add(Address.ToString());
     }
 
-    /// <summary>The server's base address.</summary>
-    public Uri Address { get; }
+    /// <summary>The server's base address (final once it listens).</summary>
+    public Uri Address { get; private set; }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -81,7 +81,24 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
     /// <summary>Starts serving; a derived class calls it once its own state is set up.</summary>
     protected void Listen()
     {
-        _listener.Start();
+        // A free port can be taken between asking and binding (by another test's server, or a client's connection in
+        // TIME_WAIT, which the probe's SO_REUSEADDR ignores): another port is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                _listener.Close();
+                Address = new Uri($"http://127.0.0.1:{Loopback.FreePort()}/");
+                _listener = new HttpListener();
+                _listener.Prefixes.Add(Address.ToString());
+            }
+        }
+
         _serving = ServeAsync();
     }
 
@@ -105,7 +122,14 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
             }
 
             using var response = context.Response;
-            await HandleAsync(context);
+            try
+            {
+                await HandleAsync(context);
+            }
+            catch (Exception ex) when (ex is HttpListenerException or IOException)
+            {
+                // The client went away mid-answer (a host that stopped reading an archive at its cap): serve the next one.
+            }
         }
     }
 }

@@ -93,7 +93,9 @@ internal sealed class GitHubCatalogHooks(string branch, GitHubOptions github, Ca
 
         try
         {
-            pullRequests.Request(number, head);
+            // A head branch elsewhere (a fork, or one deleted since) is code from outside the repository.
+            var fromFork = !string.Equals(pull.PullRequest.Head.Repo?.FullName, repository, StringComparison.OrdinalIgnoreCase);
+            pullRequests.Request(number, head, fromFork);
         }
         catch (ArgumentException ex)
         {

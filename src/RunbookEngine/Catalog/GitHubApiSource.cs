@@ -36,6 +36,9 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
     private readonly ILogger _logger;
     private readonly Lazy<GitHubClient> _client;
 
+    // Archives are read past Octokit, which buffers a whole response; redirects to codeload are followed.
+    private static readonly HttpClient Archives = new() { Timeout = TimeSpan.FromMinutes(2) };
+
     // Why the source is waiting, until when; null when it is not.
     private (DateTimeOffset Until, string Reason)? _backoff;
 
@@ -55,6 +58,9 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
         _logger = logger;
         _client = new(() => GitHubConnection.Create(_github, _time, new CommitResponses()));
     }
+
+    /// <summary>The bounds on an archive and what it unpacks to; the defaults outside tests.</summary>
+    internal ArchiveCaps Caps { get; init; } = ArchiveCaps.Default;
 
     /// <summary>The first wait after an outage begins; each failed try after it doubles the wait.</summary>
     internal TimeSpan OutageBackoff { get; init; } = TimeSpan.FromSeconds(30);
@@ -156,18 +162,80 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
 
     private async Task DownloadAsync(string sha, string folder, CancellationToken cancellationToken)
     {
-        var tarball = await CallAsync(
-            client => client.Repository.Content.GetArchive(_owner, _name, ArchiveFormat.Tarball, sha, TimeSpan.FromMinutes(2)),
-            $"the archive of {sha}",
-            cancellationToken);
+        // Beside the folder, never in it: the folder must hold exactly the commit.
+        var archive = Path.TrimEndingDirectorySeparator(folder) + ".tar.gz";
+        Directory.CreateDirectory(Path.GetDirectoryName(archive)!);
         try
         {
-            await Unpack(tarball, folder, cancellationToken);
+            var complete = await CallAsync(_ => SaveArchiveAsync(sha, archive, cancellationToken), $"the archive of {sha}", cancellationToken);
+            if (!complete)
+            {
+                throw new InvalidDataException(CatalogArchive.TooLarge("it", Caps.MaxArchiveBytes) + "; the catalog keeps serving its last good version");
+            }
+
+            await using var file = File.OpenRead(archive);
+            await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            await CatalogArchive.UnpackAsync(gzip, folder, stripTopFolder: true, Caps, cancellationToken);
         }
         catch (InvalidDataException ex)
         {
             throw new InvalidDataException($"The archive of {sha} from {_owner}/{_name} was refused: {ex.Message}", ex);
         }
+        finally
+        {
+            File.Delete(archive);
+        }
+    }
+
+    /// <summary>
+    /// Streams the tarball of <paramref name="sha"/> to <paramref name="path"/>, stopping as soon as it passes
+    /// <see cref="ArchiveCaps.MaxArchiveBytes"/>: Octokit's own call reads a whole archive into memory first.
+    /// </summary>
+    /// <returns>True when the whole archive is on disk; false when it was cut off at the cap.</returns>
+    private async Task<bool> SaveArchiveAsync(string sha, string path, CancellationToken cancellationToken)
+    {
+        var connection = _client.Value.Connection;
+        var credentials = await connection.CredentialStore.GetCredentials();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(connection.BaseAddress, $"repos/{Uri.EscapeDataString(_owner)}/{Uri.EscapeDataString(_name)}/tarball/{sha}"));
+        request.Headers.UserAgent.ParseAdd($"{GitHubChecks.Product.Name} (https://github.com/octokit/octokit.net)");
+        request.Headers.Accept.ParseAdd("application/vnd.github+json");
+        if (credentials.AuthenticationType != AuthenticationType.Anonymous && !string.IsNullOrEmpty(credentials.Password))
+        {
+            // As Octokit sends it; the redirect to codeload carries its own token, and HttpClient drops this header there.
+            request.Headers.TryAddWithoutValidation("Authorization", $"Token {credentials.Password}");
+        }
+
+        using var response = await Archives.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            // As an Octokit answer, so a rate limit or an outage is waited out as for every other call.
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            var headers = response.Headers.Concat(response.Content.Headers).ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
+            throw new ApiException(new RefusedArchive(response.StatusCode, body, headers, response.Content.Headers.ContentType?.MediaType ?? "application/json"));
+        }
+
+        if (response.Content.Headers.ContentLength > Caps.MaxArchiveBytes)
+        {
+            return false;
+        }
+
+        await using var input = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await using var output = File.Create(path);
+        var buffer = new byte[81920];
+        var total = 0L;
+        int read;
+        while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            total += read;
+            if (total > Caps.MaxArchiveBytes)
+            {
+                return false;
+            }
+
+            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        }
+
+        return true;
     }
 
     /// <summary>Unpacks GitHub's tarball without its top folder (<c>owner-repo-sha7/</c>), within <see cref="CatalogArchive"/>'s caps.</summary>
@@ -309,6 +377,20 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
 
     [LoggerMessage(EventId = 632, Level = LogLevel.Information, Message = "The GitHub API answers again for {Owner}/{Repository}")]
     private partial void LogAnswersAgain(string owner, string repository);
+
+    /// <summary>A refusal of an archive request, in the shape Octokit's exceptions carry, so it is judged as theirs are.</summary>
+    private sealed class RefusedArchive(HttpStatusCode status, string body, IReadOnlyDictionary<string, string> headers, string contentType) : IResponse
+    {
+        public object Body => body;
+
+        public IReadOnlyDictionary<string, string> Headers => headers;
+
+        public ApiInfo ApiInfo => null!;
+
+        public HttpStatusCode StatusCode => status;
+
+        public string ContentType => contentType;
+    }
 
     /// <summary>
     /// Keeps the last answer about each commit or branch with its ETag, so Octokit sends <c>If-None-Match</c> and a

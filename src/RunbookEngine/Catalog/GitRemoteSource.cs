@@ -17,6 +17,9 @@ internal sealed class GitRemoteSource : IRunbookSourceProvider, ICommitExport
     private readonly string _subfolder;
     private readonly string _workTree;
 
+    // The last commit whose links were looked at: a poll that finds the same commit does not walk its tree again.
+    private string? _linksChecked;
+
     public GitRemoteSource(GitCatalogOptions options, string dataPath, GitCli git)
     {
         _git = git;
@@ -26,6 +29,9 @@ internal sealed class GitRemoteSource : IRunbookSourceProvider, ICommitExport
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(_url + "\n" + _branch)))[..16];
         _workTree = Path.GetFullPath(Path.Combine(dataPath, "git", key));
     }
+
+    /// <summary>The bounds on a pull request's archive; the defaults outside tests.</summary>
+    internal ArchiveCaps Caps { get; init; } = ArchiveCaps.Default;
 
     public string Kind => "git";
 
@@ -83,9 +89,13 @@ internal sealed class GitRemoteSource : IRunbookSourceProvider, ICommitExport
             await _git.RunAsync(_workTree, cancellationToken, "archive", "--format=tar", "-o", archive, commit);
 
             // The same caps and the same refusal of links as GitHub's tarballs: a pull request's commit is anyone's.
-            CatalogArchive.CheckSize(new FileInfo(archive).Length, $"the archive of {commit}");
+            CatalogArchive.CheckSize(new FileInfo(archive).Length, "it", Caps.MaxArchiveBytes);
             await using var tar = File.OpenRead(archive);
-            await CatalogArchive.UnpackAsync(tar, folder, stripTopFolder: false, CatalogArchive.MaxEntries, CatalogArchive.MaxUnpackedBytes, cancellationToken);
+            await CatalogArchive.UnpackAsync(tar, folder, stripTopFolder: false, Caps, cancellationToken);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"The archive of {commit} was refused: {ex.Message}", ex);
         }
         finally
         {
@@ -124,9 +134,46 @@ internal sealed class GitRemoteSource : IRunbookSourceProvider, ICommitExport
     {
         await _git.RunAsync(_workTree, cancellationToken, "checkout", "--quiet", "--force", "--detach", commit);
         await _git.RunAsync(_workTree, cancellationToken, "clean", "--quiet", "-fdx");
+        RefuseLinksLeaving(commit);
         var parts = (await _git.RunAsync(_workTree, cancellationToken, "log", "-1", "--format=%H%x00%an <%ae>%x00%cI%x00%s", commit)).Split('\0');
         var root = _subfolder.Length == 0 ? _workTree : Path.Combine(_workTree, _subfolder);
         return new CatalogRevision(root, parts[0], parts[1], DateTimeOffset.Parse(parts[2], CultureInfo.InvariantCulture), parts[3], _workTree);
+    }
+
+    /// <summary>
+    /// Refuses a commit whose runbook folder holds a symbolic link that leaves the repository, as an archive holding one
+    /// is refused: the catalog would never load through it, but a commit that carries one was not meant as runbooks.
+    /// The caller's catalog keeps serving what it served; the work tree is only read when a commit is applied.
+    /// </summary>
+    private void RefuseLinksLeaving(string commit)
+    {
+        if (_linksChecked == commit)
+        {
+            return;
+        }
+
+        var folder = _subfolder.Length == 0 ? _workTree : Path.Combine(_workTree, _subfolder);
+        if (Directory.Exists(folder))
+        {
+            var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true };
+            foreach (var path in Directory.EnumerateFileSystemEntries(folder, "*", options))
+            {
+                var info = new FileInfo(path);
+                if (info.LinkTarget is not { } target || path.Split(Path.DirectorySeparatorChar).Contains(".git"))
+                {
+                    continue;
+                }
+
+                var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, target));
+                if (!resolved.StartsWith(_workTree + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                {
+                    var name = Path.GetRelativePath(_workTree, path).Replace(Path.DirectorySeparatorChar, '/');
+                    throw new InvalidDataException($"Commit {commit} was refused: {name} is a symbolic link to {target}, which lies outside the repository; links leaving the repository are refused");
+                }
+            }
+        }
+
+        _linksChecked = commit;
     }
 
     private async Task EnsureRepositoryAsync(CancellationToken cancellationToken)

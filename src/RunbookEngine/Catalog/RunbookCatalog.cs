@@ -98,7 +98,7 @@ public sealed partial class RunbookCatalog : IDisposable
             var revision = await _source.RefreshAsync(cancellationToken);
             return await ApplyAsync(revision, cancellationToken);
         }
-        catch (Exception ex) when (!throwOnFailure && ex is GitException or IOException or UnauthorizedAccessException or DirectoryNotFoundException)
+        catch (Exception ex) when (!throwOnFailure && ex is GitException or IOException or UnauthorizedAccessException or DirectoryNotFoundException or InvalidDataException)
         {
             LastSync = (_time.GetUtcNow(), ex.Message);
             LogSyncFailedOnce(ex);
@@ -127,7 +127,7 @@ public sealed partial class RunbookCatalog : IDisposable
             var revision = await _source.CheckoutAsync(commit, cancellationToken);
             return revision is null ? CatalogChange.None(_snapshot.Revision?.Commit, null) : await ApplyAsync(revision, cancellationToken);
         }
-        catch (Exception ex) when (ex is GitException or IOException or UnauthorizedAccessException or DirectoryNotFoundException)
+        catch (Exception ex) when (ex is GitException or IOException or UnauthorizedAccessException or DirectoryNotFoundException or InvalidDataException)
         {
             LastSync = (_time.GetUtcNow(), ex.Message);
             LogSyncFailedOnce(ex);
@@ -156,7 +156,19 @@ public sealed partial class RunbookCatalog : IDisposable
     /// <param name="pullRequest">The pull request whose head it is.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>Every runbook there (each compiled version already unloaded), and how they differ from what is served.</returns>
-    public async Task<CommitValidation> ValidateCommitAsync(string commit, int pullRequest, CancellationToken cancellationToken)
+    public Task<CommitValidation> ValidateCommitAsync(string commit, int pullRequest, CancellationToken cancellationToken) =>
+        ValidateCommitAsync(commit, pullRequest, null, cancellationToken);
+
+    /// <summary>
+    /// Compiles every runbook at a commit the catalog does not follow, as above, then hands the exported commit to
+    /// <paramref name="whileExported"/> (to run its test cases) before its folder is deleted.
+    /// </summary>
+    /// <param name="commit">The commit's SHA.</param>
+    /// <param name="pullRequest">The pull request whose head it is.</param>
+    /// <param name="whileExported">Called with the commit's revision once every runbook is judged; its folder exists until it returns.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>Every runbook there (each compiled version already unloaded), and how they differ from what is served.</returns>
+    public async Task<CommitValidation> ValidateCommitAsync(string commit, int pullRequest, Func<CatalogRevision, CancellationToken, Task>? whileExported, CancellationToken cancellationToken)
     {
         if (_source is not ICommitExport export)
         {
@@ -213,6 +225,13 @@ public sealed partial class RunbookCatalog : IDisposable
             }
 
             var removed = served.Entries.Keys.Where(name => entries.All(e => e.Name != name)).ToList();
+
+            // After the compiles, which leave the compile cache warm for whatever runs the commit's code next.
+            if (whileExported is not null)
+            {
+                await whileExported(revision, cancellationToken);
+            }
+
             return new CommitValidation(revision, entries, new CatalogChange(revision.Commit, added, updated, removed, failed, null));
         }
         finally

@@ -204,7 +204,12 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         return new RunResult(status, error, steps, startedAt, time.GetUtcNow());
     }
 
-    private static ProcessStartInfo StartInfo(RunbookEngineOptions settings, string runId, DateTimeOffset deadline, string mark)
+    /// <summary>
+    /// The host's own executable, to start in one of its child modes: standard input, output and error redirected, in
+    /// this process's working directory, with its environment.
+    /// </summary>
+    /// <returns>The start info; the caller adds the mode's arguments.</returns>
+    internal static ProcessStartInfo HostStartInfo()
     {
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("the host's executable is unknown");
         var start = new ProcessStartInfo(host)
@@ -225,6 +230,12 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
             start.ArgumentList.Add(entry);
         }
 
+        return start;
+    }
+
+    private static ProcessStartInfo StartInfo(RunbookEngineOptions settings, string runId, DateTimeOffset deadline, string mark)
+    {
+        var start = HostStartInfo();
         start.ArgumentList.Add($"--{ChildRun.RunKey}={runId}");
         start.ArgumentList.Add($"--{ChildRun.DeadlineKey}={deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}");
 

@@ -7,6 +7,7 @@ using Octokit;
 using RunbookEngine.Catalog;
 using RunbookEngine.Scheduling;
 using RunbookEngine.Storage;
+using RunbookEngine.Trust.Testing;
 
 namespace RunbookEngine.GitHub;
 
@@ -229,8 +230,9 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
     /// <param name="number">The pull request.</param>
     /// <param name="validation">Every runbook at its head commit, and how they differ from what the host serves.</param>
     /// <param name="servedCommit">The commit the host serves, compared with.</param>
+    /// <param name="cases">How its test cases went, or null when they were not asked about.</param>
     /// <returns>The report.</returns>
-    internal static CheckReport BuildPullRequest(int number, CommitValidation validation, string? servedCommit)
+    internal static CheckReport BuildPullRequest(int number, CommitValidation validation, string? servedCommit, CaseRunReport? cases = null)
     {
         var entries = validation.Entries;
         var change = validation.Change;
@@ -252,10 +254,81 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
         }
 
         AppendList(summary, "Do not compile", [.. broken.Select(e => e.Name)]);
-        return Finish(validation.Revision.Commit!, entries.Count, broken, summary);
+        var annotations = new List<NewCheckRunAnnotation>();
+        var casesTitle = cases is null ? null : AppendCases(summary, cases, validation.Revision, annotations);
+        var report = Finish(validation.Revision.Commit!, entries.Count, broken, summary, annotations);
+        if (casesTitle is null)
+        {
+            return report;
+        }
+
+        return report with
+        {
+            Title = $"{report.Title}; {casesTitle}",
+            Conclusion = cases!.Passed ? report.Conclusion : CheckConclusion.Failure,
+        };
     }
 
-    private static CheckReport Finish(string commit, int count, List<CatalogEntry> broken, StringBuilder summary)
+    /// <summary>
+    /// Writes the test cases' part of the summary, with an annotation at each failed case's file and line, and returns
+    /// the words for the title ("12 cases, 1 failed"), or null when the cases add nothing to it.
+    /// </summary>
+    private static string? AppendCases(StringBuilder summary, CaseRunReport cases, CatalogRevision revision, List<NewCheckRunAnnotation> annotations)
+    {
+        summary.Append('\n');
+        if (cases.Skipped is { } skipped)
+        {
+            summary.Append("Test cases: not run: ").Append(skipped).Append(".\n");
+            return null;
+        }
+
+        var failed = cases.Failed;
+        var counted = CultureInvariant($"{cases.Cases.Count} case{(cases.Cases.Count == 1 ? "" : "s")}, {failed.Count} failed");
+        if (cases.Cases.Count == 0 && cases.Error is null)
+        {
+            summary.Append("Test cases: none at this commit (a case is `").Append(TestCaseRunner.TestsFolder).Append("/RUNBOOK/CASE.yaml` in the runbook folder).\n");
+            return null;
+        }
+
+        if (cases.Error is { } error)
+        {
+            // Counted as far as they went; the case that was running when the process stopped is where to look.
+            summary.Append("Test cases: did not finish: ").Append(error).Append(".\n");
+            counted = CultureInvariant($"test cases did not finish ({cases.Cases.Count} finished, {failed.Count} failed)");
+            if (cases.Unfinished is { } unfinished)
+            {
+                annotations.Add(new NewCheckRunAnnotation(RepositoryPath(revision, unfinished), 1, 1, CheckAnnotationLevel.Failure, error) { Title = "this case did not finish" });
+            }
+        }
+        else
+        {
+            summary.Append("Test cases: ").Append(counted).Append(".\n");
+        }
+
+        foreach (var outcome in failed)
+        {
+            var path = RepositoryPath(revision, outcome.File);
+            summary.Append(CultureInvariant($"\n### Case `{outcome.Runbook}/{outcome.Name}` failed\n\n"));
+            foreach (var failure in outcome.Failures)
+            {
+                summary.Append("- `").Append(path).Append(CultureInvariant($":{failure.Line}`: ")).Append(failure.Message.Replace('\n', ' ')).Append('\n');
+                var line = Math.Max(1, failure.Line);
+                annotations.Add(new NewCheckRunAnnotation(path, line, line, CheckAnnotationLevel.Failure, failure.Message) { Title = $"{outcome.Runbook}: case {outcome.Name} failed" });
+            }
+        }
+
+        return counted;
+    }
+
+    /// <summary>A file of the runbook folder as a path in the repository, as annotations name it.</summary>
+    private static string RepositoryPath(CatalogRevision revision, string relativeToRunbooks)
+    {
+        var full = Path.Combine(revision.Root, relativeToRunbooks);
+        var path = revision.RepositoryRoot is { } repository ? Path.GetRelativePath(repository, full) : relativeToRunbooks;
+        return path.Replace(Path.DirectorySeparatorChar, '/');
+    }
+
+    private static CheckReport Finish(string commit, int count, List<CatalogEntry> broken, StringBuilder summary, List<NewCheckRunAnnotation>? more = null)
     {
         var annotations = new List<NewCheckRunAnnotation>();
         foreach (var entry in broken)
@@ -275,6 +348,7 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
             }
         }
 
+        annotations.AddRange(more ?? []);
         var title = broken.Count == 0
             ? CultureInvariant($"All {count} runbooks compile")
             : CultureInvariant($"{broken.Count} of {count} runbooks do not compile");

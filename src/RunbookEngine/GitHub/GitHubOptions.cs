@@ -30,6 +30,16 @@ public sealed class GitHubOptions
     /// </summary>
     public string? WebhookSecret { get; set; }
 
+    /// <summary>
+    /// Which pull requests get their runbook test cases run for their check. Default
+    /// <see cref="PullRequestTestCases.SameRepository"/>: a case runs the pull request's code on the host, which anyone
+    /// can open from a fork of a public repository.
+    /// </summary>
+    public PullRequestTestCases TestCases { get; set; } = PullRequestTestCases.SameRepository;
+
+    /// <summary>How long a pull request's test cases may take together before their process is killed. Default 5 minutes.</summary>
+    public TimeSpan TestCasesTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Whether checks are posted: a repository is set.</summary>
     public bool IsEnabled => !string.IsNullOrWhiteSpace(Repository);
 
@@ -46,7 +56,7 @@ public sealed class GitHubOptions
     /// <summary>The settings with every credential masked, should they ever be printed.</summary>
     /// <returns>The text.</returns>
     public override string ToString() =>
-        $"GitHub {{ ApiUrl = {ApiUrl}, Repository = {Repository}, Token = {Mask(Token)}, AppId = {AppId}, PrivateKeyPath = {PrivateKeyPath}, InstallationId = {InstallationId}, WebhookSecret = {Mask(WebhookSecret)} }}";
+        $"GitHub {{ ApiUrl = {ApiUrl}, Repository = {Repository}, Token = {Mask(Token)}, AppId = {AppId}, PrivateKeyPath = {PrivateKeyPath}, InstallationId = {InstallationId}, WebhookSecret = {Mask(WebhookSecret)}, TestCases = {TestCases}, TestCasesTimeout = {TestCasesTimeout} }}";
 
     private static string Mask(string? secret) => string.IsNullOrEmpty(secret) ? "" : "***";
 }

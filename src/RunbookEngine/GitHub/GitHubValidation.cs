@@ -52,6 +52,16 @@ internal sealed class GitHubValidation : IValidateOptions<RunbookEngineOptions>
             }
         }
 
+        if (settings.TestCasesTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{Prefix}TestCasesTimeout must be positive (how long a pull request's test cases may take together, e.g. 00:05:00)");
+        }
+
+        if (!Enum.IsDefined(settings.TestCases))
+        {
+            errors.Add($"{Prefix}TestCases must be Off, SameRepository or All");
+        }
+
         if (settings.IsEnabled && !hasToken && !settings.UsesApp)
         {
             errors.Add($"{Prefix}Repository is set, so {Prefix}Token or a GitHub App ({Prefix}AppId, PrivateKeyPath, InstallationId) must be too");

@@ -2,22 +2,27 @@ using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using RunbookEngine.Catalog;
+using RunbookEngine.Trust.Testing;
 
 namespace RunbookEngine.GitHub;
 
 /// <summary>
 /// Checks pull requests: fetches a pull request's head commit through the catalog's source, compiles every runbook there
-/// without serving or recording any of it, and hands the result to <see cref="GitHubChecks"/> to post as the commit's
-/// <c>runbooks</c> check, which a branch protection rule can then require. One pull request at a time, in the background:
-/// the webhook is answered at once.
+/// without serving or recording any of it, runs the runbook test cases there in a process of their own
+/// (<see cref="CaseProcess"/>, as <see cref="GitHubOptions.TestCases"/> allows), and hands the result to
+/// <see cref="GitHubChecks"/> to post as the commit's <c>runbooks</c> check, which a branch protection rule can then
+/// require. One pull request at a time, in the background: the webhook is answered at once.
 /// </summary>
 /// <param name="catalog">The catalog, whose source fetches the commit and whose compiler judges it.</param>
 /// <param name="checks">Where the check is posted from.</param>
+/// <param name="cases">Runs the commit's test cases away from the host's runs.</param>
+/// <param name="options">The settings: which pull requests' cases run.</param>
 /// <param name="logger">The log.</param>
-public sealed partial class PullRequestChecks(RunbookCatalog catalog, GitHubChecks checks, ILogger<PullRequestChecks> logger) : BackgroundService
+public sealed partial class PullRequestChecks(RunbookCatalog catalog, GitHubChecks checks, CaseProcess cases, IOptions<RunbookEngineOptions> options, ILogger<PullRequestChecks> logger) : BackgroundService
 {
-    private readonly Channel<(int Number, string HeadSha)> _requests = Channel.CreateUnbounded<(int, string)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(int Number, string HeadSha, bool FromFork)> _requests = Channel.CreateUnbounded<(int, string, bool)>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Why pull requests cannot be checked with these settings, or null when they can.</summary>
     public string? Unavailable =>
@@ -28,8 +33,9 @@ public sealed partial class PullRequestChecks(RunbookCatalog catalog, GitHubChec
     /// <summary>Queues the check of a pull request's head commit; returns at once.</summary>
     /// <param name="number">The pull request's number.</param>
     /// <param name="headSha">Its head commit.</param>
+    /// <param name="fromFork">Whether its head branch is in another repository (a fork), whose code is anyone's.</param>
     /// <exception cref="ArgumentException">The commit is not a SHA.</exception>
-    public void Request(int number, string headSha)
+    public void Request(int number, string headSha, bool fromFork)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(number, 1);
 
@@ -39,7 +45,7 @@ public sealed partial class PullRequestChecks(RunbookCatalog catalog, GitHubChec
             throw new ArgumentException($"'{headSha}' is not a commit SHA (40 or 64 hex digits)", nameof(headSha));
         }
 
-        _requests.Writer.TryWrite((number, headSha!.ToLowerInvariant()));
+        _requests.Writer.TryWrite((number, headSha!.ToLowerInvariant(), fromFork));
     }
 
     /// <inheritdoc />
@@ -47,9 +53,9 @@ public sealed partial class PullRequestChecks(RunbookCatalog catalog, GitHubChec
     {
         try
         {
-            await foreach (var (number, sha) in _requests.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var (number, sha, fromFork) in _requests.Reader.ReadAllAsync(stoppingToken))
             {
-                await CheckAsync(number, sha, stoppingToken);
+                await CheckAsync(number, sha, fromFork, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -57,14 +63,25 @@ public sealed partial class PullRequestChecks(RunbookCatalog catalog, GitHubChec
         }
     }
 
-    private async Task CheckAsync(int number, string sha, CancellationToken stoppingToken)
+    private async Task CheckAsync(int number, string sha, bool fromFork, CancellationToken stoppingToken)
     {
         // Nothing may escape: this loop serves every later pull request.
         try
         {
-            var validation = await catalog.ValidateCommitAsync(sha, number, stoppingToken);
+            var skipped = CasesSkipped(fromFork);
+            var report = skipped is null ? null : CaseRunReport.NotRun(skipped);
+            var validation = await catalog.ValidateCommitAsync(
+                sha,
+                number,
+                skipped is not null ? null : async (revision, ct) => report = await cases.RunAsync(revision.Root, ct),
+                stoppingToken);
             LogValidated(number, sha, validation.Entries.Count, validation.Change.Failed.Count);
-            checks.Enqueue(GitHubChecks.BuildPullRequest(number, validation, catalog.Revision?.Commit));
+            if (report is { Skipped: null })
+            {
+                LogCases(number, sha, report.Cases.Count, report.Failed.Count, report.Error ?? "none");
+            }
+
+            checks.Enqueue(GitHubChecks.BuildPullRequest(number, validation, catalog.Revision?.Commit, report));
         }
         catch (InvalidDataException ex)
         {
@@ -79,11 +96,23 @@ public sealed partial class PullRequestChecks(RunbookCatalog catalog, GitHubChec
         }
     }
 
+    /// <summary>Why a pull request's cases are not run, or null when they are.</summary>
+    private string? CasesSkipped(bool fromFork) => options.Value.GitHub.TestCases switch
+    {
+        PullRequestTestCases.Off => "RunbookEngine:GitHub:TestCases is Off",
+        PullRequestTestCases.SameRepository when fromFork =>
+            "the pull request comes from a fork, and a case runs its code on the host; RunbookEngine:GitHub:TestCases = All runs forks' cases too",
+        _ => null,
+    };
+
     [GeneratedRegex("^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$", RegexOptions.CultureInvariant)]
     private static partial Regex Sha();
 
     [LoggerMessage(EventId = 625, Level = LogLevel.Information, Message = "Pull request #{PullRequest} at {Commit}: {Runbooks} runbooks compiled without being served, {Failing} failing")]
     private partial void LogValidated(int pullRequest, string commit, int runbooks, int failing);
+
+    [LoggerMessage(EventId = 629, Level = LogLevel.Information, Message = "Pull request #{PullRequest} at {Commit}: {Cases} test cases run, {Failed} failed; stopped short: {Error}")]
+    private partial void LogCases(int pullRequest, string commit, int cases, int failed, string error);
 
     [LoggerMessage(EventId = 626, Level = LogLevel.Warning, Message = "Checking pull request #{PullRequest} at {Commit} failed ({ErrorType}: {Error}); no check is posted, and what the catalog serves is unaffected")]
     private partial void LogFailed(int pullRequest, string commit, string errorType, string error);

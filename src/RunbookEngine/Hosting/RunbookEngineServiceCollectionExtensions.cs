@@ -126,6 +126,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddSingleton<CatalogFollower>();
         services.AddSingleton<GitHub.GitHubChecks>();
         services.AddHostedService(provider => provider.GetRequiredService<GitHub.GitHubChecks>());
+        services.AddSingleton<Trust.Testing.CaseProcess>();
         services.AddSingleton<GitHub.PullRequestChecks>();
         services.AddHostedService(provider => provider.GetRequiredService<GitHub.PullRequestChecks>());
         services.AddSingleton<RunEvents>();

@@ -12,6 +12,7 @@ using RunbookEngine.Scheduling;
 using RunbookEngine.Scripting.Compilation;
 using RunbookEngine.Storage;
 using RunbookEngine.TestSupport;
+using RunbookEngine.Trust.Testing;
 
 namespace RunbookEngine.Tests.GitHub;
 
@@ -108,6 +109,48 @@ public sealed class GitHubChecksTests : IAsyncLifetime
         var summary = body.GetProperty("output").GetProperty("summary").GetString()!;
         Assert.Contains("Not served (no version compiles): `calls`, `unclosed`", summary, StringComparison.Ordinal);
         Assert.Equal("2 of 3 runbooks do not compile", body.GetProperty("output").GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public void A_pull_requests_check_counts_its_cases_and_annotates_each_failure_at_its_case_file_and_line()
+    {
+        var cases = new CaseRunReport(
+        [
+            new CaseOutcome("tests/greet/says-hello.yaml", "greet", "says-hello", []),
+            new CaseOutcome("tests/greet/disk-full.yaml", "greet", "disk-full", [new CaseFailure("status: expected Succeeded, the run ended Failed (no disk)", 7), new CaseFailure("step 2: expected 'rotate'", 9)]),
+        ]);
+
+        var report = GitHubChecks.BuildPullRequest(4, Validation(), null, cases);
+
+        Assert.Equal(Octokit.CheckConclusion.Failure, report.Conclusion);
+        Assert.Equal("All 0 runbooks compile; 2 cases, 1 failed", report.Title);
+        Assert.Equal(
+            [("ops/runbooks/tests/greet/disk-full.yaml", 7, "status: expected Succeeded, the run ended Failed (no disk)"), ("ops/runbooks/tests/greet/disk-full.yaml", 9, "step 2: expected 'rotate'")],
+            report.Annotations.Select(a => (a.Path, a.StartLine, a.Message)));
+        Assert.All(report.Annotations, a => Assert.Equal("greet: case disk-full failed", a.Title));
+        Assert.Contains("Test cases: 2 cases, 1 failed.", report.Summary, StringComparison.Ordinal);
+        Assert.Contains("- `ops/runbooks/tests/greet/disk-full.yaml:7`: status: expected Succeeded", report.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pull_requests_check_says_why_its_cases_did_not_run_or_that_it_has_none_and_passes_on_its_compiles()
+    {
+        var skipped = GitHubChecks.BuildPullRequest(4, Validation(), null, CaseRunReport.NotRun("RunbookEngine:GitHub:TestCases is Off"));
+        var none = GitHubChecks.BuildPullRequest(4, Validation(), null, new CaseRunReport([]));
+
+        Assert.Equal((Octokit.CheckConclusion.Success, "All 0 runbooks compile"), (skipped.Conclusion, skipped.Title));
+        Assert.Contains("Test cases: not run: RunbookEngine:GitHub:TestCases is Off.", skipped.Summary, StringComparison.Ordinal);
+        Assert.Equal((Octokit.CheckConclusion.Success, "All 0 runbooks compile"), (none.Conclusion, none.Title));
+        Assert.Contains("Test cases: none at this commit", none.Summary, StringComparison.Ordinal);
+        Assert.Empty(skipped.Annotations);
+        Assert.Empty(none.Annotations);
+    }
+
+    private static CommitValidation Validation()
+    {
+        var commit = new string('4', 40);
+        var repository = Path.Combine(Path.GetTempPath(), "pull-4");
+        return new CommitValidation(new CatalogRevision(Path.Combine(repository, "ops", "runbooks"), commit, RepositoryRoot: repository), [], CatalogChange.None(commit, null));
     }
 
     [Fact]

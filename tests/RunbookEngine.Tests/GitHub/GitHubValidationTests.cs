@@ -37,6 +37,8 @@ public sealed class GitHubValidationTests
     [InlineData("RunbookEngine:GitHub:Repository must be owner/name", "bad repository")]
     [InlineData("RunbookEngine:GitHub:ApiUrl must be an absolute http(s) URL", "bad api url")]
     [InlineData("RunbookEngine:GitHub:Repository is set, so RunbookEngine:GitHub:Token or a GitHub App", "no credentials")]
+    [InlineData("RunbookEngine:GitHub:TestCasesTimeout must be positive", "no time for test cases")]
+    [InlineData("RunbookEngine:GitHub:TestCases must be Off, SameRepository or All", "unknown test cases")]
     public void Half_configured_settings_are_refused_naming_the_setting(string expected, string @case)
     {
         var notAKey = Path.Combine(_folder, "not.pem");
@@ -50,6 +52,8 @@ public sealed class GitHubValidationTests
             "not a key" => g => { g.Repository = "acme/runbooks"; g.AppId = 1; g.InstallationId = 2; g.PrivateKeyPath = notAKey; },
             "bad repository" => g => { g.Repository = "acme"; g.Token = "ghp_secret"; },
             "bad api url" => g => { g.ApiUrl = "ftp://example.com/"; },
+            "no time for test cases" => g => { g.Repository = "acme/runbooks"; g.Token = "ghp_secret"; g.TestCasesTimeout = TimeSpan.Zero; },
+            "unknown test cases" => g => { g.Repository = "acme/runbooks"; g.Token = "ghp_secret"; g.TestCases = (PullRequestTestCases)7; },
             _ => g => g.Repository = "acme/runbooks",
         };
 
