@@ -117,18 +117,28 @@ public static class IncidentTimeline
 
         if (step.FinishedAt is { } answered)
         {
-            var verdict = (step.Status, step.Kind) switch
-            {
-                (StepStatus.Succeeded, StepKind.Approval) => "approved",
-                (StepStatus.Succeeded, _) => "done",
-                (StepStatus.Failed, StepKind.Approval) => "refused",
-                (StepStatus.Failed, _) => "not done",
-                _ => step.Status.ToString().ToLowerInvariant(),
-            };
+            var verdict = Verdict(step);
             events.Add(person is null
                 ? new(answered, IncidentEventKinds.StepEnded, Automation, $"{name} {verdict}", run.AlertId, run.Id, step.Sequence)
                 : new(answered, IncidentEventKinds.StepAnswered, person, $"{name} {verdict}{(step.Comment is { Length: > 0 } comment ? $": \"{Excerpt(comment)}\"" : "")}", run.AlertId, run.Id, step.Sequence));
         }
+    }
+
+    /// <summary>What became of a person's step, in words: approved, refused, done, not done, timed out...</summary>
+    /// <param name="step">A Manual step or an approval.</param>
+    /// <returns>The word.</returns>
+    public static string Verdict(StepOutcome step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        return (step.Status, step.Kind) switch
+        {
+            (StepStatus.Succeeded, StepKind.Approval) => "approved",
+            (StepStatus.Succeeded, _) => "done",
+            (StepStatus.Failed, StepKind.Approval) => "refused",
+            (StepStatus.Failed, _) => "not done",
+            (StepStatus.WaitingForHuman, _) => "still waiting",
+            _ => step.Status.ToString().ToLowerInvariant(),
+        };
     }
 
     private static string Where(RunbookAlert alert) =>

@@ -48,7 +48,7 @@ public sealed record Postmortem(
         ArgumentNullException.ThrowIfNull(figures);
         ArgumentNullException.ThrowIfNull(timeline);
         var incident = facts.Incident;
-        var names = facts.Alerts.Select(a => a.Alert.Name).Distinct(StringComparer.Ordinal).ToList();
+        var names = facts.Alerts.Select(a => a.Alert.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var sources = facts.Alerts.Select(a => a.Alert.Source).Distinct(StringComparer.Ordinal).ToList();
         var humanSteps = facts.Runs.SelectMany(r => (facts.Steps.GetValueOrDefault(r.Id) ?? []).Where(ToilCalculator.IsHuman).Select(s => (Run: r, Step: s))).ToList();
         var people = humanSteps.Select(h => h.Step.Actor).Where(IncidentFigures.IsPerson).Distinct(StringComparer.Ordinal).Count();
@@ -91,8 +91,8 @@ public sealed record Postmortem(
             var what = h.Step.Kind == StepKind.Approval ? "approval" : "manual step";
             var minutes = ToilCalculator.HumanMinutes(h.Step);
             return touched
-                ? string.Create(CultureInfo.InvariantCulture, $"`{h.Run.Runbook}` › {h.Step.Name} ({what}): {h.Step.Status.ToString().ToLowerInvariant()} by {h.Step.Actor}, {minutes:0.##} minutes")
-                : $"`{h.Run.Runbook}` › {h.Step.Name} ({what}): {h.Step.Status.ToString().ToLowerInvariant()}, no person answered";
+                ? string.Create(CultureInfo.InvariantCulture, $"`{h.Run.Runbook}` › {h.Step.Name} ({what}): {IncidentTimeline.Verdict(h.Step)} by {h.Step.Actor}, {minutes:0.##} minutes")
+                : $"`{h.Run.Runbook}` › {h.Step.Name} ({what}): {IncidentTimeline.Verdict(h.Step)}, no person answered";
         }).ToList();
 
         var followUps = new List<string>();
@@ -149,7 +149,7 @@ public sealed record Postmortem(
         Lines(md, People, "Nothing: no step waited for a person.");
         md.Append("## Follow-ups\n\n");
         Lines(md, FollowUps.Select(f => $"[ ] {f}").ToList(), "None suggested.");
-        return md.ToString();
+        return md.ToString().TrimEnd('\n') + "\n";
     }
 
     /// <summary>A time as the drafts write it: UTC, to the second.</summary>
