@@ -133,6 +133,31 @@ public sealed partial class an_incident_from_alert_to_postmortem : IAsyncLifetim
         Assert.Equal((id, id), (alert.GetProperty("alert").GetProperty("incidentId").GetString(), run.GetProperty("incidentId").GetString()));
     }
 
+    [Fact]
+    public async Task refuses_filters_it_cannot_use_with_an_error_that_says_what_to_send()
+    {
+        var answers = new List<(int, string?)>();
+        foreach (var query in new[] { "state=burning", "state=1", "since=yesterday-ish", "until=soon", "since=2026-11-24&until=2026-11-23", "limit=0", "limit=501" })
+        {
+            var (status, body) = await _host.Http.SendAsync(HttpMethod.Get, $"/api/incidents?{query}");
+            answers.Add((status, body.GetProperty("error").GetString()));
+        }
+
+        Assert.Equal(
+            [
+                (400, "state 'burning' is not open or closed"),
+                (400, "state '1' is not open or closed"),
+                (400, "since 'yesterday-ish' is not an ISO 8601 time (2026-11-24T10:00:00Z) or date, or a duration back from now such as 7d"),
+                (400, "until 'soon' is not an ISO 8601 time (2026-11-24T10:00:00Z) or date, or a duration back from now such as 1d"),
+                (400, "since must be before until"),
+                (400, "limit must be between 1 and 500"),
+                (400, "limit must be between 1 and 500"),
+            ],
+            answers);
+        var (ok, empty) = await _host.Http.SendAsync(HttpMethod.Get, "/api/incidents?state=OPEN&service=checkout&since=7d&limit=5");
+        Assert.Equal((200, 0), (ok, empty.GetProperty("incidents").GetArrayLength()));
+    }
+
     // Written by hand from the story above before the test first ran: kind | actor | text.
     private static readonly string[] ExpectedTimeline =
     [
