@@ -131,6 +131,15 @@ public sealed partial class an_incident_from_alert_to_postmortem : IAsyncLifetim
         var (_, alert) = await _host.Http.SendAsync(HttpMethod.Get, $"/api/alerts/{timeline[0].GetProperty("alertId").GetString()}");
         var (_, run) = await _host.Http.SendAsync(HttpMethod.Get, $"/api/runs/{restartRun}");
         Assert.Equal((id, id), (alert.GetProperty("alert").GetProperty("incidentId").GetString(), run.GetProperty("incidentId").GetString()));
+
+        // The dashboard: the list links the incident, its page draws every event, and the alert and run pages link back.
+        var link = $"href=\"/incidents/{id}\"";
+        Assert.Contains(link, await _host.Http.GetStringAsync(new Uri("/incidents?state=closed", UriKind.Relative)), StringComparison.Ordinal);
+        var page = await _host.Http.GetStringAsync(new Uri($"/incidents/{id}", UriKind.Relative));
+        Assert.Equal(timeline.Count, TimelineItem().Count(page));
+        Assert.Contains("<span class=\"actor\">alice</span>", page, StringComparison.Ordinal);
+        Assert.Contains(link, await _host.Http.GetStringAsync(new Uri($"/runs/{restartRun}", UriKind.Relative)), StringComparison.Ordinal);
+        Assert.Contains(link, await _host.Http.GetStringAsync(new Uri("/alerts", UriKind.Relative)), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -295,6 +304,9 @@ public sealed partial class an_incident_from_alert_to_postmortem : IAsyncLifetim
         var detail = await _host.Http.UntilAsync($"/api/incidents/{incident}", d => d.GetProperty("runs").GetArrayLength() == count ? d : null, $"the incident never had {count} runs");
         return [.. detail.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetString()!)];
     }
+
+    [GeneratedRegex("<li class=\"k-")]
+    private static partial Regex TimelineItem();
 
     [GeneratedRegex(@"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")]
     private static partial Regex TimePattern();
