@@ -140,6 +140,15 @@ public sealed partial class an_incident_from_alert_to_postmortem : IAsyncLifetim
         Assert.Contains("<span class=\"actor\">alice</span>", page, StringComparison.Ordinal);
         Assert.Contains(link, await _host.Http.GetStringAsync(new Uri($"/runs/{restartRun}", UriKind.Relative)), StringComparison.Ordinal);
         Assert.Contains(link, await _host.Http.GetStringAsync(new Uri("/alerts", UriKind.Relative)), StringComparison.Ordinal);
+
+        // The toil report's per-incident medians: of one incident, its own figures.
+        var (_, toil) = await _host.Http.SendAsync(HttpMethod.Get, "/api/toil?from=1d");
+        var medians = toil.GetProperty("incidents");
+        var figures = detail.GetProperty("figures");
+        Assert.Equal((1, 1), (medians.GetProperty("incidents").GetInt32(), medians.GetProperty("closed").GetInt32()));
+        Assert.Equal(Math.Round(TimeSpan.Parse(figures.GetProperty("timeToResolve").GetString()!, CultureInfo.InvariantCulture).TotalMinutes, 2), medians.GetProperty("medianMinutesToResolve").GetDouble());
+        Assert.Equal(figures.GetProperty("humanMinutes").GetDouble(), medians.GetProperty("medianHumanMinutes").GetDouble());
+        Assert.Contains("id=\"toil-incidents\"", await _host.Http.GetStringAsync(new Uri("/toil", UriKind.Relative)), StringComparison.Ordinal);
     }
 
     [Fact]
