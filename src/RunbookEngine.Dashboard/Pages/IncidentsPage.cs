@@ -14,6 +14,9 @@ internal static class IncidentsPage
     /// <summary>The most alerts an incident page lists; the figures and the counts still take them all.</summary>
     internal const int AlertsShown = 50;
 
+    /// <summary>The most alerts an incident page reads to draw its timeline; the rest are in the API.</summary>
+    internal const int MaxAlertsRead = 200;
+
     /// <summary>The most runs an incident page lists.</summary>
     internal const int RunsShown = 200;
 
@@ -73,7 +76,8 @@ internal static class IncidentsPage
     public static async Task<IResult> DetailAsync(string id, HttpContext context, IncidentReport report, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        if (await report.GetAsync(id, cancellationToken) is not { } detail)
+        // The earliest alerts are enough for what the page draws; the figures come from aggregates over all of them.
+        if (await report.GetAsync(id, cancellationToken, MaxAlertsRead) is not { } detail)
         {
             return Page(context, "Incident not found", "Incidents", $"<p>No incident {E(id)}.</p>", started);
         }
@@ -111,7 +115,7 @@ internal static class IncidentsPage
         }
 
         body.Append("</tbody></table>");
-        More(body, facts.Alerts.Count - AlertsShown, "alerts", $"/api/incidents/{U(incident.Id)}");
+        More(body, figures.Alerts - Math.Min(AlertsShown, facts.Alerts.Count), "alerts", $"/api/incidents/{U(incident.Id)}");
 
         body.Append("""<h2>Runs</h2><table id="incident-runs"><thead><tr><th>Queued (UTC)</th><th>Run</th><th>Runbook</th><th>Status</th><th>Took</th></tr></thead><tbody>""");
         foreach (var run in facts.Runs.Take(RunsShown))
@@ -137,6 +141,11 @@ internal static class IncidentsPage
         }
 
         body.Append("</ol>");
+        if (facts.AlertsCut)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"<p class=\"muted more\">The timeline shows the events of the first {facts.Alerts.Count} alerts received and of every run; <a href=\"/api/incidents/{U(incident.Id)}\">the API has all {figures.Alerts}</a>.</p>");
+        }
+
         More(body, timeline.Count - EventsShown, "events", $"/api/incidents/{U(incident.Id)}");
         return Page(context, incident.Title, "Incidents", body.ToString(), started, TimelineStyle);
     }

@@ -15,4 +15,18 @@ public sealed record IncidentFacts(
     IReadOnlyList<AlertRecord> Alerts,
     IReadOnlyList<(string AlertId, AlertDecision Decision)> Decisions,
     IReadOnlyList<RunRecord> Runs,
-    IReadOnlyDictionary<string, IReadOnlyList<StepOutcome>> Steps);
+    IReadOnlyDictionary<string, IReadOnlyList<StepOutcome>> Steps)
+{
+    /// <summary>Counts and first times over all its alerts, when <see cref="Alerts"/> holds only the earliest of them.</summary>
+    public AlertTotals? Totals { get; init; }
+
+    /// <summary>Whether <see cref="Alerts"/> leaves some of its alerts out.</summary>
+    public bool AlertsCut => Totals is { } totals && totals.Count > Alerts.Count;
+}
+
+/// <summary>What the figures need of all of an incident's alerts, read as one aggregate.</summary>
+/// <param name="Count">Its firing alerts.</param>
+/// <param name="Unautomated">Of those, the ones no runbook matched.</param>
+/// <param name="FirstStartsAt">The earliest sender's start.</param>
+/// <param name="FirstReceivedAt">The earliest arrival.</param>
+public sealed record AlertTotals(int Count, int Unautomated, DateTimeOffset? FirstStartsAt, DateTimeOffset? FirstReceivedAt);

@@ -44,8 +44,8 @@ public sealed record IncidentFigures(
     {
         ArgumentNullException.ThrowIfNull(facts);
         var incident = facts.Incident;
-        var start = facts.Alerts.Count == 0 ? incident.OpenedAt : facts.Alerts.Min(a => a.Alert.StartsAt);
-        var detected = facts.Alerts.Count == 0 ? incident.OpenedAt : facts.Alerts.Min(a => a.ReceivedAt);
+        var start = facts.Totals?.FirstStartsAt ?? (facts.Alerts.Count == 0 ? incident.OpenedAt : facts.Alerts.Min(a => a.Alert.StartsAt));
+        var detected = facts.Totals?.FirstReceivedAt ?? (facts.Alerts.Count == 0 ? incident.OpenedAt : facts.Alerts.Min(a => a.ReceivedAt));
         var firstRun = facts.Runs.Where(r => r.StartedAt is not null).Select(r => r.StartedAt!.Value).DefaultIfEmpty().Min();
         var steps = facts.Runs.SelectMany(r => facts.Steps.GetValueOrDefault(r.Id) ?? []).ToList();
         var pickups = steps.Where(ToilCalculator.IsHuman).Select(FirstTouch).OfType<DateTimeOffset>().ToList();
@@ -71,8 +71,8 @@ public sealed record IncidentFigures(
             incident is { State: IncidentState.Closed, ClosedAt: { } closed } ? NotNegative(closed - start) : null,
             Math.Round(human, 2),
             Math.Round(automated, 2),
-            facts.Alerts.Count,
-            facts.Alerts.Count(a => a.Outcome == RunbookEngine.Alerts.AlertOutcome.Unautomated),
+            facts.Totals?.Count ?? facts.Alerts.Count,
+            facts.Totals?.Unautomated ?? facts.Alerts.Count(a => a.Outcome == RunbookEngine.Alerts.AlertOutcome.Unautomated),
             facts.Runs.Count,
             facts.Runs.Count(r => r.Status == RunStatus.Succeeded));
     }

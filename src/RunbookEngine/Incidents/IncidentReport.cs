@@ -9,10 +9,14 @@ public sealed class IncidentReport(IIncidentStore store)
     /// <summary>An incident with its facts, figures and timeline.</summary>
     /// <param name="id">The incident.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
+    /// <param name="maxAlerts">
+    /// Read and draw at most this many of its alerts (the earliest received), for a page that shows a bounded part of a
+    /// huge incident; null reads them all. The figures always count them all.
+    /// </param>
     /// <returns>It, or null when there is no such incident.</returns>
-    public async Task<IncidentDetail?> GetAsync(string id, CancellationToken cancellationToken)
+    public async Task<IncidentDetail?> GetAsync(string id, CancellationToken cancellationToken, int? maxAlerts = null)
     {
-        if (await store.GetIncidentFactsAsync(id, cancellationToken) is not { } facts)
+        if (await store.GetIncidentFactsAsync(id, maxAlerts, cancellationToken) is not { } facts)
         {
             return null;
         }

@@ -22,7 +22,8 @@ public interface IIncidentStore
 
     /// <summary>Everything an incident's timeline and figures are built from, read in a handful of set-based queries.</summary>
     /// <param name="id">The incident.</param>
+    /// <param name="maxAlerts">Read at most this many of its alerts (the earliest received); null reads them all. The figures still count them all.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The facts, or null when there is no such incident.</returns>
-    Task<IncidentFacts?> GetIncidentFactsAsync(string id, CancellationToken cancellationToken);
+    Task<IncidentFacts?> GetIncidentFactsAsync(string id, int? maxAlerts, CancellationToken cancellationToken);
 }

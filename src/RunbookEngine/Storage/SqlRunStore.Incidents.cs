@@ -78,7 +78,7 @@ public sealed partial class SqlRunStore : IIncidentStore
     }
 
     /// <inheritdoc />
-    public async Task<IncidentFacts?> GetIncidentFactsAsync(string id, CancellationToken cancellationToken)
+    public async Task<IncidentFacts?> GetIncidentFactsAsync(string id, int? maxAlerts, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         if (await GetIncidentAsync(connection, id, cancellationToken) is not { } incident)
@@ -88,7 +88,14 @@ public sealed partial class SqlRunStore : IIncidentStore
 
         // Four reads by the incident, never one per alert or run, so an incident of thousands of alerts costs what one of ten does.
         var alerts = await connection.QueryAsync<AlertRow>(new CommandDefinition(
-            $"SELECT {AlertColumns} FROM runbook_alerts WHERE incident_id = @id ORDER BY received_at, id", new { id }, cancellationToken: cancellationToken));
+            $"SELECT {AlertColumns} FROM runbook_alerts WHERE incident_id = @id ORDER BY received_at, id{(maxAlerts is null ? "" : " LIMIT @maxAlerts")}",
+            new { id, maxAlerts }, cancellationToken: cancellationToken));
+        var totals = await connection.QuerySingleAsync<(long Count, long Unautomated, long? FirstStart, long? FirstReceived)>(new CommandDefinition(
+            """
+            SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome = 'Unautomated' THEN 1 ELSE 0 END), 0), MIN(starts_at), MIN(received_at)
+            FROM runbook_alerts WHERE incident_id = @id
+            """,
+            new { id }, cancellationToken: cancellationToken));
         var decisions = await connection.QueryAsync<(string AlertId, string Runbook, string Decision, string? RunId, string? Reason, long DecidedAt)>(new CommandDefinition(
             """
             SELECT d.alert_id, d.runbook, d.decision, d.run_id, d.reason, d.decided_at
@@ -115,7 +122,10 @@ public sealed partial class SqlRunStore : IIncidentStore
             [.. alerts.Select(a => a.ToRecord())],
             [.. decisions.Select(d => (d.AlertId, new AlertDecision(d.Runbook, Enum.Parse<AlertDecisionKind>(d.Decision), d.RunId, d.Reason, FromMs(d.DecidedAt))))],
             [.. runs.Select(r => r.ToRecord())],
-            steps.GroupBy(s => s.RunId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<StepOutcome>)[.. g.Select(s => s.ToOutcome())], StringComparer.Ordinal));
+            steps.GroupBy(s => s.RunId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<StepOutcome>)[.. g.Select(s => s.ToOutcome())], StringComparer.Ordinal))
+        {
+            Totals = new AlertTotals((int)totals.Count, (int)totals.Unautomated, FromMs(totals.FirstStart), FromMs(totals.FirstReceived)),
+        };
     }
 
     private static async Task<IncidentRecord?> GetIncidentAsync(DbConnection connection, string id, CancellationToken cancellationToken)

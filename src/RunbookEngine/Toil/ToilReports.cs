@@ -67,7 +67,7 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
             var page = await incidents.ListIncidentsAsync(new Incidents.IncidentQuery(Since: since, Until: until, Limit: 500, Before: before), cancellationToken);
             foreach (var incident in page.Take(MaxIncidents - figures.Count))
             {
-                if (await incidents.GetIncidentFactsAsync(incident.Id, cancellationToken) is { } facts)
+                if (await incidents.GetIncidentFactsAsync(incident.Id, 0, cancellationToken) is { } facts)
                 {
                     figures.Add(Incidents.IncidentFigures.Of(facts));
                 }

@@ -148,6 +148,25 @@ public abstract class IncidentStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task GetIncidentFacts_WithFewerAlertsRead_KeepsTheFiguresOfThemAll()
+    {
+        var first = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-1", "g", startsAt: Now.AddMinutes(-5)));
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-2", "g", startsAt: Now.AddMinutes(-30)), Alert("alertmanager", "DiskFull", "fp-3", "g"));
+        var id = first[0].IncidentId!;
+
+        var some = (await Store.GetIncidentFactsAsync(id, 1, default))!;
+        var all = (await Store.GetIncidentFactsAsync(id, null, default))!;
+
+        Assert.Equal([first[0].Id], some.Alerts.Select(a => a.Id));
+        Assert.True(some.AlertsCut);
+        Assert.False(all.AlertsCut);
+        Assert.Equal(IncidentFigures.Of(all), IncidentFigures.Of(some));
+        Assert.Equal((3, At("2026-11-23T07:31:00Z"), At("2026-11-23T08:00:00Z")), (IncidentFigures.Of(some).Alerts, IncidentFigures.Of(some).StartedAt, IncidentFigures.Of(some).DetectedAt));
+        Assert.Null(await Store.GetIncidentFactsAsync("no-such-incident", null, default));
+    }
+
+    [Fact]
     public async Task ListIncidents_FiltersByStateServiceAndTime_AndPagesNewestFirst()
     {
         var ids = new List<string>();
