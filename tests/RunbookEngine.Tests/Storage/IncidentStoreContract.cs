@@ -167,6 +167,21 @@ public abstract class IncidentStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task Retention_OfAnIncidentsLastAlert_DeletesTheIncidentAndFreesItsKeys()
+    {
+        var old = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-1", "g"), Alert("alertmanager", "DiskFull", "fp-2", "g"));
+        Time.Advance(TimeSpan.FromDays(2));
+        var kept = await IngestAsync(Defaults, Alert("alertmanager", "CpuHot", "fp-9", "g-other"));
+
+        Assert.Equal(2, await Store.DeleteExpiredAlertsAsync(Now.AddDays(-1), 10, default));
+
+        Assert.Null(await Store.GetIncidentAsync(old[0].IncidentId!, default));
+        Assert.NotNull(await Store.GetIncidentAsync(kept[0].IncidentId!, default));
+        var again = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-1", "g", startsAt: Now));
+        Assert.NotEqual(old[0].IncidentId, again[0].IncidentId);
+    }
+
+    [Fact]
     public async Task ListIncidents_FiltersByStateServiceAndTime_AndPagesNewestFirst()
     {
         var ids = new List<string>();
