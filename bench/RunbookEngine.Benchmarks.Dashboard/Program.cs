@@ -21,6 +21,7 @@ using RunbookEngine.TestSupport;
 // many without, in eight blocks ordered with, without, without, with, with, without, without, with.
 // The trigram indexes are dropped for the COPY and built after it (--seed-with-indexes keeps them through the COPY).
 // `dotnet run -c Release --project bench/RunbookEngine.Benchmarks.Dashboard [-- --without ix_a,ix_b | --without none] [--writes N] [--seed-with-indexes]`.
+// `-- --incident` measures only the incident page instead (IncidentBench.cs).
 const int Samples = 50;
 const int WarmUpRounds = 5;
 const double BudgetMs = 200;
@@ -41,6 +42,11 @@ var loadBefore = LoadAverage();
 var server = await PostgresServer.StartDurableAsync();
 try
 {
+    if (args.Contains("--incident"))
+    {
+        return await IncidentBench.MeasureAsync(server);
+    }
+
     Plans.CheckInStep();
     return await MeasureAsync(server, trigramIndexes, newIndexes, writes, seedWithIndexes, loadBefore);
 }

@@ -10,6 +10,8 @@ var root = new RootCommand("runbook: validate, scaffold, list, test and run Runb
     NewCommand.Create(),
     TriggerCommand.Create(),
     RunsCommand.Create(),
+    IncidentsCommand.Create(),
+    PostmortemCommand.Create(),
     VersionsCommand.Create(),
     CompleteCommand.Create(),
     VerdictCommand.Create(),

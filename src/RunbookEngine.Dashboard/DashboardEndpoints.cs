@@ -25,6 +25,8 @@ public static class DashboardEndpoints
         app.MapPost("/runbooks/{name}/start", Actions.StartAsync);
         app.MapPost("/breakers/{runbook}/reset", Actions.ResetBreakerAsync);
         app.MapGet("/alerts", AlertsPage.RenderAsync);
+        app.MapGet("/incidents", IncidentsPage.ListAsync);
+        app.MapGet("/incidents/{id}", IncidentsPage.DetailAsync);
         app.MapGet("/toil", ToilPage.RenderAsync);
         app.MapGet("/notifications", NotificationsPage.RenderAsync);
         app.MapPost("/notifications/{id}/retry", Actions.RetryNotificationAsync);

@@ -26,7 +26,7 @@ internal static class Html
     {
         var who = AccessIdentity.Name(context.User);
         var nav = new StringBuilder();
-        foreach (var (href, label) in new[] { ("/", "Runs"), ("/runbooks", "Runbooks"), ("/alerts", "Alerts"), ("/toil", "Toil"), ("/notifications", "Notifications") })
+        foreach (var (href, label) in new[] { ("/", "Runs"), ("/runbooks", "Runbooks"), ("/alerts", "Alerts"), ("/incidents", "Incidents"), ("/toil", "Toil"), ("/notifications", "Notifications") })
         {
             nav.Append(CultureInfo.InvariantCulture, $"<a href=\"{href}\"{(label == active ? " class=\"active\"" : "")}>{label}</a>");
         }

@@ -46,6 +46,7 @@ open.MapWebhookEndpoints();
 var api = app.MapGroup("").RequireAuthorization(AccessIdentity.ApiPolicy);
 api.MapRunbookApi();
 api.MapAlertApi();
+api.MapIncidentApi();
 api.MapCatalogApi();
 api.MapToilApi();
 api.MapTrustApi();

@@ -69,6 +69,9 @@ public sealed class RunbookEngineOptions
     /// <summary>Where events (failed, timed-out and waiting runs, breakers, broken runbooks) are told: channels and routes.</summary>
     public Notifications.NotificationOptions Notifications { get; set; } = new();
 
+    /// <summary>How related alerts are grouped into incidents.</summary>
+    public Incidents.IncidentOptions Incidents { get; set; } = new();
+
     /// <summary>True when the PostgreSQL store is selected.</summary>
     public bool UsesPostgres => string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase);
 }

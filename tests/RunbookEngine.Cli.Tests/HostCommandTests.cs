@@ -6,7 +6,7 @@ using RunbookEngine.TestSupport;
 namespace RunbookEngine.Cli.Tests;
 
 /// <summary><c>runbook complete</c>, <c>runbook verdict</c> and <c>runbook toil</c> against a host that answers with canned bodies.</summary>
-public sealed class HostCommandTests
+public sealed partial class HostCommandTests
 {
     private const string Step = """
         {"sequence":2,"name":"Approve: Delete 3 snapshots?","kind":"Approval","status":"Succeeded","startedAt":"2026-11-24T10:00:00+00:00",

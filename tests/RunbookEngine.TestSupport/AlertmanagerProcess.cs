@@ -50,11 +50,12 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
     /// <summary>Starts an Alertmanager that notifies one webhook and waits until it is ready.</summary>
     /// <param name="webhookUrl">Where the webhook receiver posts (firing and resolved notifications).</param>
     /// <param name="bearerToken">If set, sent as "Authorization: Bearer ..." with every notification.</param>
+    /// <param name="groupBy">The label Alertmanager groups alerts by (one notification, one groupKey per value).</param>
     /// <returns>The running Alertmanager.</returns>
-    public static Task<AlertmanagerProcess> StartAsync(Uri webhookUrl, string? bearerToken = null)
+    public static Task<AlertmanagerProcess> StartAsync(Uri webhookUrl, string? bearerToken = null, string groupBy = "alertname")
     {
         ArgumentNullException.ThrowIfNull(webhookUrl);
-        return StartWithConfigAsync(Config(webhookUrl, bearerToken));
+        return StartWithConfigAsync(Config(webhookUrl, bearerToken, groupBy));
     }
 
     /// <summary>Starts an Alertmanager with a configuration file of the caller's (such as docker-compose.yml's) and waits until it is ready.</summary>
@@ -145,7 +146,7 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
         await ProcessCleanup.KillAndRemoveAsync(_process, _directory);
     }
 
-    private static string Config(Uri webhookUrl, string? bearerToken)
+    private static string Config(Uri webhookUrl, string? bearerToken, string groupBy)
     {
         var config = new StringBuilder();
         config.AppendLine("global:");
@@ -154,7 +155,7 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
         config.AppendLine("  resolve_timeout: 1h");
         config.AppendLine("route:");
         config.AppendLine("  receiver: webhook");
-        config.AppendLine("  group_by: ['alertname']");
+        config.AppendLine(CultureInfo.InvariantCulture, $"  group_by: ['{groupBy}']");
         // 0s is accepted and makes a new group flush as soon as its first alert arrives (measured 30-80 ms after amtool).
         // Only a new group, though: an alert joining a group that exists (same alertname still firing, or resolved less
         // than about 30 s ago, before the dispatcher drops the empty group) waits for that group's next group_interval tick.

@@ -33,7 +33,7 @@ internal static class AlertsPage
                 : string.Join("<br>", decisions.Select(d => $"{E(d.Runbook)}: {Badge(d.Decision.ToString())}{(d.RunId is { } run ? $" <a href=\"/runs/{E(run)}\" class=\"mono\">{E(run[^12..])}</a>" : "")} {E(d.Reason)}"));
             body.Append(CultureInfo.InvariantCulture, $"""
                 <tr data-alert="{E(alert.Id)}"><td>{When(alert.ReceivedAt)}</td><td>{E(alert.Alert.Name)}<div class="muted mono">{E(string.Join(", ", alert.Alert.Labels.Where(l => l.Key != "alertname").Take(4).Select(l => $"{l.Key}={l.Value}")))}</div></td>
-                <td>{E(alert.Alert.Source)}</td><td>{E(alert.Alert.Status.ToString())}{(alert.ResolvedAt is { } r ? "<div class=\"muted\">resolved " + When(r) + "</div>" : "")}</td><td>{Badge(alert.Outcome.ToString())}</td><td>{what}</td></tr>
+                <td>{E(alert.Alert.Source)}{(alert.IncidentId is { } incident ? $"<div><a href=\"/incidents/{U(incident)}\">incident</a></div>" : "")}</td><td>{E(alert.Alert.Status.ToString())}{(alert.ResolvedAt is { } r ? "<div class=\"muted\">resolved " + When(r) + "</div>" : "")}</td><td>{Badge(alert.Outcome.ToString())}</td><td>{what}</td></tr>
                 """);
         }
 

@@ -71,6 +71,7 @@ internal static class RunPage
                 <dt>Status</dt><dd>{E(alert.Alert.Status.ToString())}, started {When(alert.Alert.StartsAt)}{(alert.ResolvedAt is { } r ? ", resolved " + When(r) : "")}</dd>
                 <dt>Labels</dt><dd class="mono">{E(string.Join(", ", alert.Alert.Labels.Select(l => $"{l.Key}={l.Value}")))}</dd>
                 <dt>Fingerprint</dt><dd class="mono">{E(alert.Alert.Fingerprint)}</dd>
+                {(alert.IncidentId is { } incident ? $"<dt>Incident</dt><dd><a href=\"/incidents/{U(incident)}\" id=\"incident-link\">{E(incident)}</a></dd>" : "")}
                 </dl>
                 <details><summary>Raw payload</summary><pre id="payload">{E(payload)}</pre></details>
                 """);

@@ -16,7 +16,7 @@ internal static class ToilPage
         var problems = new List<string>();
         var now = time.GetUtcNow();
         var since = RunsPage.ParseTime(context.Request.Query["from"], time, "from", problems) ?? now.AddDays(-84);
-        var weeks = await reports.ReportAsync(since, now, ToilGrouping.Week, cancellationToken);
+        var weeks = await reports.ReportAsync(since, now, ToilGrouping.Week, cancellationToken, withIncidents: false);
         var runbooks = await reports.ReportAsync(since, now, ToilGrouping.Runbook, cancellationToken);
         var next = await reports.UnautomatedAsync(since, now, cancellationToken);
         var total = weeks.Total;
@@ -53,7 +53,24 @@ internal static class ToilPage
                 """);
         }
 
-        body.Append("</tbody></table><h2>What to automate next</h2>");
+        body.Append("</tbody></table>");
+        if (runbooks.Incidents is { } incidents)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"""
+                <h2>Per incident (medians)</h2>
+                <div class="grid" id="toil-incidents">
+                {Card("Incidents (closed)", $"{incidents.Incidents} ({incidents.Closed})")}
+                {Card("Detect", Num(incidents.MedianMinutesToDetect) + " min")}
+                {Card("First action", Num(incidents.MedianMinutesToFirstAction) + " min")}
+                {Card("Acknowledge", Num(incidents.MedianMinutesToAcknowledge) + " min")}
+                {Card("Remediate", Num(incidents.MedianMinutesToRemediate) + " min")}
+                {Card("Resolve", Num(incidents.MedianMinutesToResolve) + " min")}
+                {Card("Human / automated", $"{Num(incidents.MedianHumanMinutes)} / {Num(incidents.MedianAutomatedMinutes)} min")}
+                </div>
+                """);
+        }
+
+        body.Append("<h2>What to automate next</h2>");
         body.Append(next.Count == 0
             ? "<p class=\"muted\" id=\"automate-next\">Every alert in this window matched a runbook.</p>"
             : "<table id=\"automate-next\"><thead><tr><th class=\"num\">#</th><th>Alert</th><th>Sources</th><th class=\"num\">Count</th><th class=\"num\">Min each</th><th class=\"num\">Est. minutes</th><th>Last seen</th></tr></thead><tbody>"

@@ -147,10 +147,11 @@ internal sealed record AlertView(
     string Outcome,
     string? Detail,
     string? DuplicateOf,
-    DateTimeOffset? ResolvedAt)
+    DateTimeOffset? ResolvedAt,
+    string? IncidentId)
 {
     public static AlertView Of(AlertRecord record) => new(
         record.Id, record.Alert.Source, record.Alert.Name, record.Alert.Status.ToString().ToLowerInvariant(), record.Alert.Severity, record.Alert.Labels,
         record.Alert.Annotations, record.Alert.StartsAt, record.Alert.EndsAt, record.Alert.Fingerprint, record.Alert.DeliveryId, record.ReceivedAt,
-        record.Outcome.ToString(), record.Detail, record.DuplicateOf, record.ResolvedAt);
+        record.Outcome.ToString(), record.Detail, record.DuplicateOf, record.ResolvedAt, record.IncidentId);
 }

@@ -153,7 +153,7 @@ internal static class RunbookApi
     }
 
     private static async Task<IResult> GetRunAsync(
-        string id, string? wait, IRunStore store, IVersionStore versions, RunEvents events, RunbookCatalog catalog, IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
+        string id, string? wait, IRunStore store, IAlertStore alerts, IVersionStore versions, RunEvents events, RunbookCatalog catalog, IOptions<RunbookEngineOptions> options, CancellationToken cancellationToken)
     {
         // ?wait=30s holds the answer until the run ends (or the wait is up), so callers need not poll.
         if (wait is not null)
@@ -182,10 +182,11 @@ internal static class RunbookApi
         }
 
         var steps = await store.GetStepsAsync(id, cancellationToken);
+        var incidentId = run.AlertId is { } alertId ? (await alerts.GetAlertAsync(alertId, cancellationToken))?.IncidentId : null;
         var toil = ToilCalculator.ForRun(run.Status, run.StartedAt, run.FinishedAt, run.ManualMinutes, steps, ToilCalculator.Acted(run.Trigger, run.Mode));
         // The version's commit, not the run's: the run's is where the catalog stood, the version's is the change that brought this source.
         var provenance = Provenance.Of(await versions.GetVersionAsync(run.Runbook, run.ContentHash, cancellationToken), options.Value.GitHub);
-        return TypedResults.Ok(new { run = MaskSecrets(run, catalog), steps, toil, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source", provenance });
+        return TypedResults.Ok(new { run = MaskSecrets(run, catalog), incidentId, steps, toil, source = $"/api/runbooks/{run.Runbook}/versions/{run.ContentHash}/source", provenance });
     }
 
     /// <summary>

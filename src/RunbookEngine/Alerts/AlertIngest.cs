@@ -54,11 +54,12 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
             // Deciding here that an alert matches no runbook is a pure function of the catalog, so the noise of a storm is
             // settled in the webhook's own transaction and the matchers see only the alerts that may start something.
             var unautomated = accepted.Alerts.Select(a => AlertDispatcher.Unautomated(catalog, a.Alert)).ToList();
+            var incidents = accepted.Alerts.Select(a => Incidents.IncidentGrouping.For(a, options.Value.Incidents)).ToList();
             await _storing.WaitAsync(cancellationToken);
             try
             {
                 stored = await store.IngestAsync(
-                    new WebhookDelivery(source.Name, deliveryId, payload, accepted.Alerts, Telemetry.RunTracing.CurrentTraceParent(), unautomated), cancellationToken);
+                    new WebhookDelivery(source.Name, deliveryId, payload, accepted.Alerts, Telemetry.RunTracing.CurrentTraceParent(), unautomated, incidents), cancellationToken);
             }
             finally
             {

@@ -13,6 +13,8 @@ namespace RunbookEngine.Alerts;
 /// <param name="DuplicateOf">The first alert with the same dedup key, when this one is a resend.</param>
 /// <param name="ResolvedAt">For a firing alert: when its resolved notification arrived (the end of the incident).</param>
 /// <param name="TraceParent">The W3C trace context of the webhook request that delivered it, if traced.</param>
+/// <param name="IncidentId">The incident it belongs to: set for firing alerts when they are stored (resends and resolved notifications belong to none).</param>
+/// <param name="GroupKey">The sender's own grouping: Alertmanager's <c>groupKey</c>, PagerDuty's incident id.</param>
 public sealed record AlertRecord(
     string Id,
     RunbookAlert Alert,
@@ -23,7 +25,9 @@ public sealed record AlertRecord(
     string? Detail,
     string? DuplicateOf,
     DateTimeOffset? ResolvedAt,
-    string? TraceParent = null);
+    string? TraceParent = null,
+    string? IncidentId = null,
+    string? GroupKey = null);
 
 /// <summary>What became of an alert.</summary>
 public enum AlertOutcome
@@ -86,11 +90,14 @@ public enum AlertDecisionKind
 /// <param name="Payload">The body as received.</param>
 /// <param name="Alerts">The alerts, with their dedup keys.</param>
 /// <param name="TraceParent">The W3C trace context of the request, so matching later (on any node) continues its trace.</param>
+/// <param name="Incidents">
+/// By the alerts' index, what each brings to grouping into incidents (null for one that joins none); null when grouping is off.
+/// </param>
 /// <param name="Unautomated">
 /// By the alerts' index, why an alert already known to match no runbook is unautomated (null for the others): such an
 /// alert is stored with its outcome and never matched again, so a storm of noise costs no writes after it is stored.
 /// </param>
-public sealed record WebhookDelivery(string Source, string? SourceDeliveryId, string Payload, IReadOnlyList<Sources.ParsedAlert> Alerts, string? TraceParent = null, IReadOnlyList<string?>? Unautomated = null);
+public sealed record WebhookDelivery(string Source, string? SourceDeliveryId, string Payload, IReadOnlyList<Sources.ParsedAlert> Alerts, string? TraceParent = null, IReadOnlyList<string?>? Unautomated = null, IReadOnlyList<Incidents.IncidentGroup?>? Incidents = null);
 
 /// <summary>One stored alert of an accepted delivery.</summary>
 /// <param name="Id">Its id.</param>

@@ -30,6 +30,11 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddOptions<RunbookEngineOptions>()
             .Bind(configuration.GetSection(RunbookEngineOptions.Section))
             .Validate(o => o.Storage is "sqlite" or "postgres", "RunbookEngine:Storage must be sqlite or postgres")
+            .Validate(o => o.Incidents.Rules.All(r => Incidents.IncidentOptions.KnownRules.Contains(r)), "RunbookEngine:Incidents:Rules takes group-key, pagerduty-incident, fingerprint and labels, in the order they take precedence")
+            .Validate(
+                o => o.Incidents.Labels.All(l => !string.IsNullOrWhiteSpace(l)) && o.Incidents.Rules.Distinct().Count() == o.Incidents.Rules.Count,
+                "RunbookEngine:Incidents:Labels may not name an empty label, and RunbookEngine:Incidents:Rules may not name a rule twice")
+            .Validate(o => o.Incidents.LabelWindow >= TimeSpan.FromSeconds(1) && o.Incidents.LabelWindow <= TimeSpan.FromDays(7), "RunbookEngine:Incidents:LabelWindow must be between 00:00:01 and 7.00:00:00, e.g. 00:30:00")
             .Validate(o => !o.UsesPostgres || !string.IsNullOrWhiteSpace(o.ConnectionString), "RunbookEngine:Storage is postgres, so RunbookEngine:ConnectionString must be set")
             .Validate(o => o.MaxConcurrentRuns is > 0 and <= 1000, "RunbookEngine:MaxConcurrentRuns must be between 1 and 1000")
             .Validate(o => o.Alerts.MaxBodyBytes is >= 1024 and <= 64L * 1024 * 1024, "RunbookEngine:Alerts:MaxBodyBytes must be between 1 KiB and 64 MiB")
@@ -85,6 +90,7 @@ public static class RunbookEngineServiceCollectionExtensions
             return o.UsesPostgres ? SqlRunStore.Postgres(o.ConnectionString!, time) : SqlRunStore.Sqlite(Path.Combine(o.DataPath, "runs.db"), time);
         });
         services.AddSingleton<IAlertStore>(provider => (IAlertStore)provider.GetRequiredService<IRunStore>());
+        services.AddSingleton<IIncidentStore>(provider => (IIncidentStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton(provider => new RunbookCompiler(Path.Combine(provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath, "compiled")));
         services.AddSingleton<IVersionStore>(provider => (IVersionStore)provider.GetRequiredService<IRunStore>());
         services.AddSingleton<IToilStore>(provider => (IToilStore)provider.GetRequiredService<IRunStore>());
@@ -101,6 +107,7 @@ public static class RunbookEngineServiceCollectionExtensions
             return metrics;
         });
         services.AddSingleton<ToilReports>();
+        services.AddSingleton<Incidents.IncidentReport>();
         services.AddHttpClient(AwsSnsReceiver.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         services.AddSingleton<AwsSnsReceiver>();

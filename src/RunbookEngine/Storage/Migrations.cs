@@ -345,6 +345,34 @@ internal static class Migrations
             PRIMARY KEY (run_id, channel)
         );
         """,
+
+        // 16: incidents. Related firing alerts are grouped when they are stored: each incident owns keys (the sender's
+        // group, the fingerprint, shared labels within a window) while it is open, and the primary key on the key is what
+        // makes two nodes that store related alerts at once agree on one incident. An alert keeps its incident and the
+        // sender's own group key; closing an incident frees its keys, so a later firing opens a new one.
+        """
+        CREATE TABLE runbook_incidents (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            service TEXT NULL,
+            group_rule TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            state TEXT NOT NULL,
+            opened_at BIGINT NOT NULL,
+            closed_at BIGINT NULL,
+            last_alert_at BIGINT NOT NULL
+        );
+        CREATE INDEX ix_runbook_incidents_newest ON runbook_incidents (opened_at DESC, id DESC);
+        CREATE TABLE runbook_incident_keys (
+            group_key TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            expires_at BIGINT NULL
+        );
+        CREATE INDEX ix_runbook_incident_keys_incident ON runbook_incident_keys (incident_id);
+        ALTER TABLE runbook_alerts ADD COLUMN incident_id TEXT NULL;
+        ALTER TABLE runbook_alerts ADD COLUMN group_key TEXT NULL;
+        CREATE INDEX ix_runbook_alerts_incident ON runbook_alerts (incident_id, received_at) WHERE incident_id IS NOT NULL;
+        """,
     ];
 
     public static int Latest => Steps.Count;

@@ -19,7 +19,8 @@ public sealed partial class SqlRunStore
         id AS Id, delivery AS Delivery, source AS Source, name AS Name, status AS Status, severity AS Severity, labels AS Labels,
         annotations AS Annotations, starts_at AS StartsAt, ends_at AS EndsAt, fingerprint AS Fingerprint,
         source_delivery_id AS SourceDeliveryId, dedup_key AS DedupKey, received_at AS ReceivedAt, outcome AS Outcome,
-        detail AS Detail, duplicate_of AS DuplicateOf, resolved_at AS ResolvedAt, trace_parent AS TraceParent
+        detail AS Detail, duplicate_of AS DuplicateOf, resolved_at AS ResolvedAt, trace_parent AS TraceParent,
+        incident_id AS IncidentId, group_key AS GroupKey
         """;
 
     /// <inheritdoc />
@@ -66,6 +67,13 @@ public sealed partial class SqlRunStore
             }
         }
 
+        // Grouping after the keys: a resend belongs to no incident, so it can neither join nor reopen one.
+        var incidents = delivery.Incidents is null
+            ? new Dictionary<int, string>()
+            : await AssignIncidentsAsync(connection, transaction, [.. Enumerable.Range(0, ids.Length)
+                .Where(i => delivery.Incidents[i] is not null && owners.GetValueOrDefault(delivery.Alerts[i].DedupKey) == ids[i])
+                .Select(i => (i, delivery.Incidents[i]!))], now, cancellationToken);
+
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO runbook_deliveries (id, source, received_at, source_delivery_id, payload, alerts) VALUES (@deliveryId, @Source, @now, @SourceDeliveryId, @Payload, @count)",
             new { deliveryId, delivery.Source, now, delivery.SourceDeliveryId, delivery.Payload, count = ids.Length }, transaction, cancellationToken: cancellationToken));
@@ -76,7 +84,7 @@ public sealed partial class SqlRunStore
             var count = Math.Min(RowsPerStatement, ids.Length - offset);
             var rows = new StringBuilder("""
                 INSERT INTO runbook_alerts (id, delivery, source, name, status, severity, labels, annotations, starts_at, ends_at, fingerprint,
-                                            source_delivery_id, dedup_key, received_at, outcome, detail, duplicate_of, trace_parent)
+                                            source_delivery_id, dedup_key, received_at, outcome, detail, duplicate_of, trace_parent, incident_id, group_key)
                 VALUES
                 """);
             var rowParameters = new DynamicParameters(new { deliveryId, now, traceParent = delivery.TraceParent });
@@ -92,7 +100,7 @@ public sealed partial class SqlRunStore
                 rows.Append(CultureInfo.InvariantCulture, $"""
                     {(j == 0 ? "" : ",")}
                     (@id{j}, @deliveryId, @source{j}, @name{j}, @status{j}, @severity{j}, @labels{j}, @annotations{j}, @starts{j}, @ends{j}, @fingerprint{j},
-                     @sdid{j}, @key{j}, @now, @outcome{j}, @detail{j}, @dup{j}, @traceParent)
+                     @sdid{j}, @key{j}, @now, @outcome{j}, @detail{j}, @dup{j}, @traceParent, @incident{j}, @group{j})
                     """);
                 rowParameters.Add($"id{j}", ids[i]);
                 rowParameters.Add($"source{j}", alert.Source);
@@ -109,6 +117,8 @@ public sealed partial class SqlRunStore
                 rowParameters.Add($"outcome{j}", outcome.ToString());
                 rowParameters.Add($"detail{j}", duplicateOf is null ? unautomated : $"a resend of alert {duplicateOf}");
                 rowParameters.Add($"dup{j}", duplicateOf);
+                rowParameters.Add($"incident{j}", incidents.GetValueOrDefault(i));
+                rowParameters.Add($"group{j}", delivery.Alerts[i].GroupKey);
             }
 
             await connection.ExecuteAsync(new CommandDefinition(rows.ToString(), rowParameters, transaction, cancellationToken: cancellationToken));
@@ -196,16 +206,19 @@ public sealed partial class SqlRunStore
     {
         // One statement that both closes and reports: two resolutions arriving together cannot both claim an alert.
         await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var ids = await connection.QueryAsync<string>(new CommandDefinition(
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<(string Id, string? IncidentId)>(new CommandDefinition(
             """
             UPDATE runbook_alerts SET resolved_at = @resolved
             WHERE source = @source AND fingerprint = @fingerprint AND status = 'Firing' AND resolved_at IS NULL AND outcome <> 'Duplicate'
               AND (@starts IS NULL OR starts_at = @starts)
-            RETURNING id
+            RETURNING id, incident_id
             """,
             new { source, fingerprint, starts = startsAt?.ToUnixTimeMilliseconds(), resolved = resolvedAt.ToUnixTimeMilliseconds() },
-            cancellationToken: cancellationToken));
-        return [.. ids];
+            transaction, cancellationToken: cancellationToken))).ToList();
+        await CloseIncidentsAsync(connection, transaction, [.. rows.Select(r => r.IncidentId).OfType<string>().Distinct(StringComparer.Ordinal)], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return [.. rows.Select(r => r.Id)];
     }
 
     /// <inheritdoc />
@@ -422,13 +435,17 @@ public sealed partial class SqlRunStore
 
         public string? TraceParent { get; set; }
 
+        public string? IncidentId { get; set; }
+
+        public string? GroupKey { get; set; }
+
         public AlertRecord ToRecord() => new(
             Id,
             new RunbookAlert(Source, Name, Enum.Parse<AlertStatus>(Status), Severity,
                 JsonSerializer.Deserialize<Dictionary<string, string>>(Labels) ?? [],
                 JsonSerializer.Deserialize<Dictionary<string, string>>(Annotations) ?? [],
                 FromMs(StartsAt), FromMs(EndsAt), Fingerprint, SourceDeliveryId),
-            Delivery, DedupKey, FromMs(ReceivedAt), Enum.Parse<AlertOutcome>(Outcome), Detail, DuplicateOf, FromMs(ResolvedAt), TraceParent);
+            Delivery, DedupKey, FromMs(ReceivedAt), Enum.Parse<AlertOutcome>(Outcome), Detail, DuplicateOf, FromMs(ResolvedAt), TraceParent, IncidentId, GroupKey);
     }
 
     private sealed class BreakerRow

@@ -93,9 +93,9 @@ public sealed partial class SqlRunStore : IRetentionStore
         var cutoff = before.ToUnixTimeMilliseconds();
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var alerts = (await connection.QueryAsync<(string Id, string Name, string Source, string Outcome, long ReceivedAt)>(new CommandDefinition(
+        var alerts = (await connection.QueryAsync<(string Id, string Name, string Source, string Outcome, long ReceivedAt, string? IncidentId)>(new CommandDefinition(
             """
-            SELECT a.id, a.name, a.source, a.outcome, a.received_at FROM runbook_alerts a
+            SELECT a.id, a.name, a.source, a.outcome, a.received_at, a.incident_id FROM runbook_alerts a
             WHERE a.received_at < @cutoff AND NOT EXISTS (SELECT 1 FROM runbook_runs r WHERE r.alert_id = a.id)
             ORDER BY a.received_at, a.id
             LIMIT @batchSize
@@ -141,6 +141,22 @@ public sealed partial class SqlRunStore : IRetentionStore
             $"DELETE FROM runbook_alert_keys WHERE alert_id IN {list}", parameters, transaction, cancellationToken: cancellationToken));
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
             $"DELETE FROM runbook_alerts WHERE id IN {list}", parameters, transaction, cancellationToken: cancellationToken));
+
+        // An incident goes with its last alert: with none left it has no story to tell, and its keys must not group new alerts.
+        if (alerts.Select(a => a.IncidentId).OfType<string>().Distinct(StringComparer.Ordinal).ToList() is { Count: > 0 } incidents)
+        {
+            var incidentParameters = new DynamicParameters();
+            var incidentList = InList("i", incidents, incidentParameters);
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"""
+                DELETE FROM runbook_incident_keys WHERE incident_id IN {incidentList}
+                  AND NOT EXISTS (SELECT 1 FROM runbook_alerts a WHERE a.incident_id = runbook_incident_keys.incident_id);
+                DELETE FROM runbook_incidents WHERE id IN {incidentList}
+                  AND NOT EXISTS (SELECT 1 FROM runbook_alerts a WHERE a.incident_id = runbook_incidents.id)
+                """,
+                incidentParameters, transaction, cancellationToken: cancellationToken));
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return deleted;
     }

@@ -23,15 +23,22 @@ public enum ToilGrouping
 }
 
 /// <summary>The toil reports: savings and remaining human work over a window, and the alerts to automate next.</summary>
-public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions> options)
+/// <param name="store">Runs and their figures.</param>
+/// <param name="options">The toil settings.</param>
+/// <param name="incidents">Incidents, for their medians; without it the report has none.</param>
+public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions> options, IIncidentStore? incidents = null)
 {
+    /// <summary>The most incidents a report reads for its medians; beyond it, the newest ones in the window count.</summary>
+    public const int MaxIncidents = 1000;
+
     /// <summary>Runs in the window, grouped, with a total.</summary>
     /// <param name="since">From (inclusive; runs by when they were queued).</param>
     /// <param name="until">To (exclusive).</param>
     /// <param name="grouping">How to group.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
+    /// <param name="withIncidents">Whether to add the per-incident medians (a page showing two reports of one window needs them once).</param>
     /// <returns>The report.</returns>
-    public async Task<ToilReport> ReportAsync(DateTimeOffset since, DateTimeOffset until, ToilGrouping grouping, CancellationToken cancellationToken)
+    public async Task<ToilReport> ReportAsync(DateTimeOffset since, DateTimeOffset until, ToilGrouping grouping, CancellationToken cancellationToken, bool withIncidents = true)
     {
         var all = await store.ToilRunsAsync(since, until, cancellationToken);
 
@@ -44,7 +51,48 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
             .Select(g => Summarise(g.Key, [.. g]))
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToList();
-        return new ToilReport(since, until, grouping.ToString().ToLowerInvariant(), groups, Summarise("total", runs), Drills(drills));
+        return new ToilReport(since, until, grouping.ToString().ToLowerInvariant(), groups, Summarise("total", runs), Drills(drills))
+        {
+            Incidents = withIncidents && incidents is not null ? await IncidentMediansAsync(incidents, since, until, cancellationToken) : null,
+        };
+    }
+
+    /// <summary>The medians of the figures of the incidents opened in a window (README, "Incidents and postmortems").</summary>
+    private static async Task<IncidentMedians> IncidentMediansAsync(IIncidentStore incidents, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        var figures = new List<Incidents.IncidentFigures>();
+        string? before = null;
+        while (figures.Count < MaxIncidents)
+        {
+            var page = await incidents.ListIncidentsAsync(new Incidents.IncidentQuery(Since: since, Until: until, Limit: 500, Before: before), cancellationToken);
+            foreach (var incident in page.Take(MaxIncidents - figures.Count))
+            {
+                if (await incidents.GetIncidentFactsAsync(incident.Id, 0, cancellationToken) is { } facts)
+                {
+                    figures.Add(Incidents.IncidentFigures.Of(facts));
+                }
+            }
+
+            if (page.Count < 500)
+            {
+                break;
+            }
+
+            before = page[^1].Id;
+        }
+
+        double? Median(Func<Incidents.IncidentFigures, TimeSpan?> figure) =>
+            Percentile([.. figures.Select(figure).OfType<TimeSpan>().Select(t => t.TotalMinutes).Order()], 0.5);
+        return new IncidentMedians(
+            figures.Count,
+            figures.Count(f => f.TimeToResolve is not null),
+            Median(f => f.TimeToDetect),
+            Median(f => f.TimeToFirstAction),
+            Median(f => f.TimeToAcknowledge),
+            Median(f => f.TimeToRemediate),
+            Median(f => f.TimeToResolve),
+            Percentile([.. figures.Select(f => f.HumanMinutes).Order()], 0.5),
+            Percentile([.. figures.Select(f => f.AutomatedMinutes).Order()], 0.5));
     }
 
     /// <summary>
@@ -167,7 +215,35 @@ public sealed class ToilReports(IToilStore store, IOptions<RunbookEngineOptions>
 /// <param name="Groups">One row per group, by key.</param>
 /// <param name="Total">All runs in the window, drills excepted.</param>
 /// <param name="Drills">The drills in the window, which save nothing and are in no group or total.</param>
-public sealed record ToilReport(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<ToilGroup> Groups, ToilGroup Total, DrillToil Drills);
+public sealed record ToilReport(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<ToilGroup> Groups, ToilGroup Total, DrillToil Drills)
+{
+    /// <summary>The medians of the incidents opened in the window; null when not asked for.</summary>
+    public IncidentMedians? Incidents { get; init; }
+}
+
+/// <summary>
+/// Per-incident medians over the incidents opened in a report's window (at most <see cref="ToilReports.MaxIncidents"/>),
+/// in minutes; a figure no incident has yet is null.
+/// </summary>
+/// <param name="Incidents">How many incidents.</param>
+/// <param name="Closed">Of those, how many have closed.</param>
+/// <param name="MedianMinutesToDetect">Median time to detect.</param>
+/// <param name="MedianMinutesToFirstAction">Median time to first action, over incidents with a run.</param>
+/// <param name="MedianMinutesToAcknowledge">Median time to acknowledge, over incidents a person acted on.</param>
+/// <param name="MedianMinutesToRemediate">Median time to remediate, over incidents a run remediated.</param>
+/// <param name="MedianMinutesToResolve">Median time to resolve, over closed incidents.</param>
+/// <param name="MedianHumanMinutes">Median human minutes per incident.</param>
+/// <param name="MedianAutomatedMinutes">Median automated minutes per incident.</param>
+public sealed record IncidentMedians(
+    int Incidents,
+    int Closed,
+    double? MedianMinutesToDetect,
+    double? MedianMinutesToFirstAction,
+    double? MedianMinutesToAcknowledge,
+    double? MedianMinutesToRemediate,
+    double? MedianMinutesToResolve,
+    double? MedianHumanMinutes,
+    double? MedianAutomatedMinutes);
 
 /// <summary>Drills (runs with trigger <c>Drill</c>) in a report's window: what they cost, apart from the savings.</summary>
 /// <param name="Runs">Drills queued in the window.</param>

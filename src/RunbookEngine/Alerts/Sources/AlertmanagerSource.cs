@@ -40,10 +40,11 @@ internal static class AlertmanagerPayload
             throw new PayloadException("no alerts");
         }
 
+        var groupKey = root.NonEmptyString("groupKey");
         var alerts = new List<ParsedAlert>(items.Count);
         foreach (var item in items)
         {
-            alerts.Add(ReadAlert(source, item.ExpectObject(), groupStatus, title, raw, receivedAt));
+            alerts.Add(ReadAlert(source, item.ExpectObject(), groupStatus, title, raw, receivedAt) with { GroupKey = groupKey });
         }
 
         // Alertmanager's max_alerts drops the rest of the group and says how many; worth a line in the log, not a rejection.

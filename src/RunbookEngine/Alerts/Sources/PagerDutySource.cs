@@ -63,6 +63,6 @@ internal sealed class PagerDutySource : IAlertSource
             incidentId,
             deliveryId,
             raw);
-        return new WebhookAccepted([new ParsedAlert(alert, $"pagerduty:{deliveryId}")], null);
+        return new WebhookAccepted([new ParsedAlert(alert, $"pagerduty:{deliveryId}", incidentId)], null);
     }
 }

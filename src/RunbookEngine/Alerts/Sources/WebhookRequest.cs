@@ -12,7 +12,8 @@ public sealed record WebhookRequest(ReadOnlyMemory<byte> Body, string? ContentTy
 /// <summary>One alert parsed from a webhook, with the key that identifies a resend of the same notification.</summary>
 /// <param name="Alert">The normalised alert.</param>
 /// <param name="DedupKey">Equal for a retry, a redelivery or the other half of an HA pair; different for a new state of the alert.</param>
-public sealed record ParsedAlert(RunbookAlert Alert, string DedupKey);
+/// <param name="GroupKey">The sender's own grouping of the alert, kept for incidents: Alertmanager's <c>groupKey</c>, PagerDuty's incident id.</param>
+public sealed record ParsedAlert(RunbookAlert Alert, string DedupKey, string? GroupKey = null);
 
 /// <summary>What a source made of a webhook request: <see cref="WebhookAccepted"/> or <see cref="WebhookRejected"/>.</summary>
 public abstract record WebhookParseResult;

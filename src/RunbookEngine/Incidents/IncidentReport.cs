@@ -1,0 +1,40 @@
+using RunbookEngine.Storage;
+
+namespace RunbookEngine.Incidents;
+
+/// <summary>Reads an incident and computes what the API, the CLI and the dashboard show of it.</summary>
+/// <param name="store">The incident store.</param>
+public sealed class IncidentReport(IIncidentStore store)
+{
+    /// <summary>An incident with its facts, figures and timeline.</summary>
+    /// <param name="id">The incident.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <param name="maxAlerts">
+    /// Read and draw at most this many of its alerts (the earliest received), for a page that shows a bounded part of a
+    /// huge incident; null reads them all. The figures always count them all.
+    /// </param>
+    /// <returns>It, or null when there is no such incident.</returns>
+    public async Task<IncidentDetail?> GetAsync(string id, CancellationToken cancellationToken, int? maxAlerts = null)
+    {
+        if (await store.GetIncidentFactsAsync(id, maxAlerts, cancellationToken) is not { } facts)
+        {
+            return null;
+        }
+
+        var figures = IncidentFigures.Of(facts);
+        return new IncidentDetail(facts, figures, IncidentTimeline.Of(facts));
+    }
+
+    /// <summary>An incident's postmortem draft.</summary>
+    /// <param name="id">The incident.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The draft, or null when there is no such incident.</returns>
+    public async Task<Postmortem?> PostmortemAsync(string id, CancellationToken cancellationToken) =>
+        await GetAsync(id, cancellationToken) is { } detail ? Postmortem.Of(detail.Facts, detail.Figures, detail.Timeline) : null;
+}
+
+/// <summary>An incident as read: the store's facts and what is computed from them.</summary>
+/// <param name="Facts">The facts.</param>
+/// <param name="Figures">The figures.</param>
+/// <param name="Timeline">The timeline, in time order.</param>
+public sealed record IncidentDetail(IncidentFacts Facts, IncidentFigures Figures, IReadOnlyList<IncidentEvent> Timeline);
