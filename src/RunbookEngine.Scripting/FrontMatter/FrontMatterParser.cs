@@ -17,9 +17,10 @@ public static partial class FrontMatterParser
     private const string Fence = "---";
 
     private static readonly string[] TopLevelKeys =
-        ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve", "isolation", "mode", "confirm", "drill", "review_by", "gameday", "notify"];
+        ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve", "isolation", "mode", "confirm", "drill", "review_by", "gameday", "notify", "budget_gate"];
 
     private static readonly string[] ConfirmKeys = ["role", "different_person", "timeout", "manual_minutes"];
+    private static readonly string[] BudgetGateKeys = ["slo", "below", "then"];
     private static readonly string[] DrillKeys = ["schedule", "case", "alert"];
     private static readonly string[] GameDayKeys = ["inject", "verify", "restore", "timeout"];
 
@@ -198,6 +199,9 @@ public static partial class FrontMatterParser
                         break;
                     case "notify":
                         definition = definition with { Notify = NotifyOf(key, value) };
+                        break;
+                    case "budget_gate":
+                        definition = definition with { BudgetGate = BudgetGateOf(key, value) };
                         break;
                     default:
                         Unknown(key, keyNode, TopLevelKeys);
@@ -573,6 +577,78 @@ public static partial class FrontMatterParser
             }
 
             return confirm;
+        }
+
+        private BudgetGate? BudgetGateOf(string field, YamlNode value)
+        {
+            const string Example = "`{ slo: checkout-availability, below: 10%, then: confirm }`";
+            if (value is not YamlMappingNode map)
+            {
+                Error(value, field, $"must be a mapping such as {Example}");
+                return null;
+            }
+
+            string? slo = null;
+            double? below = null;
+            var then = RunMode.Confirm;
+            foreach (var (keyNode, item) in map.Children)
+            {
+                var key = KeyOf(keyNode);
+                var name = $"{field}.{key}";
+                switch (key)
+                {
+                    case "slo":
+                        slo = String(name, item) is { Length: > 0 } given ? given : null;
+                        break;
+                    case "below":
+                        below = Percent(name, item);
+                        break;
+                    case "then":
+                        var text = String(name, item);
+                        if (string.Equals(text, "confirm", StringComparison.OrdinalIgnoreCase))
+                        {
+                            then = RunMode.Confirm;
+                        }
+                        else if (string.Equals(text, "shadow", StringComparison.OrdinalIgnoreCase))
+                        {
+                            then = RunMode.Shadow;
+                        }
+                        else if (text is not null)
+                        {
+                            Error(item, name, $"'{text}' is not what a gate can do; use confirm (ask a person before the first side effect) or shadow (only propose)");
+                        }
+
+                        break;
+                    default:
+                        Unknown(name, keyNode, BudgetGateKeys);
+                        break;
+                }
+            }
+
+            if (!map.Children.ContainsKey(new YamlScalarNode("slo")) || !map.Children.ContainsKey(new YamlScalarNode("below")))
+            {
+                Error(value, field, $"needs `slo:` (an SLO configured under RunbookEngine:Slos) and `below:` (a percentage of its error budget), e.g. {Example}");
+            }
+
+            return slo is null || below is null ? null : new BudgetGate(slo, below.Value, then);
+        }
+
+        private double? Percent(string field, YamlNode value)
+        {
+            var text = String(field, value)?.Trim();
+            if (text is null)
+            {
+                return null;
+            }
+
+            var number = text.EndsWith('%') ? text[..^1].TrimEnd() : text;
+            if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent > 0 && percent <= 100)
+            {
+                return percent;
+            }
+
+            Error(value, field, $"'{text}' is not a percentage of the error budget; use a number above 0 and at most 100, such as 10%");
+            return null;
         }
 
         private DrillDefinition? DrillOf(string field, YamlNode value)

@@ -150,7 +150,7 @@ public static class ChildRun
             {
                 Runbook = compiled,
                 Definition = definition,
-                Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false, Trust.RunModes.For(definition, run.Trigger)),
+                Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false, Trust.RunModes.For(definition, run.Trigger, run.BudgetGate)),
                 Confirm = definition.Confirm,
                 Parameters = parameters,
                 Alert = alert,

@@ -6,6 +6,7 @@ using RunbookEngine.Alerts;
 using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
 using RunbookEngine.Scheduling;
+using RunbookEngine.Slos;
 using RunbookEngine.Scripting.Compilation;
 using RunbookEngine.Notifications;
 using RunbookEngine.Retention;
@@ -98,6 +99,8 @@ public static class RunbookEngineServiceCollectionExtensions
             var metrics = new EngineMetrics(provider.GetRequiredService<Prometheus.CollectorRegistry>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<EngineMetrics>>());
             metrics.Registry.AddBeforeCollectCallback(ct => metrics.ReadClusterAsync(provider.GetRequiredService<IToilStore>(), provider.GetRequiredService<CircuitBreakers>(), ct));
             metrics.Registry.AddBeforeCollectCallback(ct => metrics.ReadFreshnessAsync(provider.GetRequiredService<Trust.Freshness.FreshnessReader>(), ct));
+            var slos = provider.GetRequiredService<Slos.SloMetrics>();
+            metrics.Registry.AddBeforeCollectCallback(() => slos.Read(provider.GetRequiredService<Slos.SloBudgets>()));
             return metrics;
         });
         services.AddSingleton<ToilReports>();
@@ -158,6 +161,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddRunbookRetention();
         services.AddRunbookGameDays();
         services.AddRunbookNotifications();
+        services.AddRunbookSlos();
         return services;
     }
 

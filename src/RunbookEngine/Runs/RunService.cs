@@ -15,7 +15,7 @@ namespace RunbookEngine.Runs;
 /// Starts, cancels and retries runs. A run is always recorded before it is dispatched, so a crash between the two
 /// leaves a Queued run that the watchdog dispatches, never a job with no run.
 /// </summary>
-public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, IRunDispatcher dispatcher, Toil.EngineMetrics metrics, TimeProvider time, ILogger<RunService> logger, SecretParameters secrets)
+public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, IRunDispatcher dispatcher, Toil.EngineMetrics metrics, TimeProvider time, ILogger<RunService> logger, SecretParameters secrets, Slos.SloBudgets? budgets = null)
 {
     /// <summary>Records a run and hands it to the scheduler.</summary>
     /// <param name="runbook">The runbook's name.</param>
@@ -91,11 +91,23 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
             return new TriggerResult(null, TriggerProblem.Cooldown, [$"run {recent.Id} for {target} {when}; cooldown {Durations.Format(cooldown)}"]);
         }
 
+        // Only alert-started runs are gated: a person who starts a run (or retries one) has decided to take the risk, and a
+        // schedule was decided by people when it was written. A host without the budgets (a tool, a test) reads unknown.
+        Slos.BudgetGateDecision? gated = null;
+        if (alert is not null && trigger == RunTrigger.Alert && entry.Definition.BudgetGate is { } gate)
+        {
+            gated = budgets?.Decide(gate) ?? new Slos.BudgetGateDecision(gate.Slo, "unknown", null, gate.BelowPercent,
+                gate.Then == RunMode.Shadow ? "shadow" : "confirm", true, null, time.GetUtcNow(), "no SLOs are evaluated here, so the budget is unknown");
+        }
+
         // A drill saves nobody any work, so it carries no toil baseline.
         var (shown, sealedSecrets) = secrets.Seal(parameters, entry.Definition);
         var run = await store.CreateRunAsync(
             new NewRun(runbook, entry.Commit, entry.ContentHash, trigger, triggeredBy, shown, key, retryOf,
-                alert?.Id ?? retryOfAlert, target, trigger == RunTrigger.Drill ? null : entry.Definition.ManualMinutes, Telemetry.RunTracing.CurrentTraceParent(), sealedSecrets),
+                alert?.Id ?? retryOfAlert, target, trigger == RunTrigger.Drill ? null : entry.Definition.ManualMinutes, Telemetry.RunTracing.CurrentTraceParent(), sealedSecrets)
+            {
+                BudgetGate = gated,
+            },
             cancellationToken);
         using (Telemetry.RunLogScope.Begin(logger, run))
         {

@@ -345,6 +345,12 @@ internal static class Migrations
             PRIMARY KEY (run_id, channel)
         );
         """,
+
+        // 17: what a runbook's budget gate decided for an alert-started run (the SLO, its budget left, the threshold, and
+        // whether the run was switched to confirm), JSON, kept on the run so its page and an incident's timeline show it.
+        """
+        ALTER TABLE runbook_runs ADD COLUMN budget_gate TEXT NULL;
+        """,
     ];
 
     public static int Latest => Steps.Count;

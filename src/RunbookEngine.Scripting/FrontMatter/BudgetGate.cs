@@ -1,0 +1,12 @@
+using RunbookEngine.Sdk;
+
+namespace RunbookEngine.Scripting.FrontMatter;
+
+/// <summary>
+/// A runbook's <c>budget_gate:</c>: when the named SLO's remaining error budget is below the threshold (or unknown), an
+/// alert-started run acts as <see cref="Then"/> instead of its own mode.
+/// </summary>
+/// <param name="Slo">The SLO's name, as configured under <c>RunbookEngine:Slos</c>.</param>
+/// <param name="BelowPercent">The threshold, in percent of the budget (0 to 100, exclusive of 0).</param>
+/// <param name="Then">What the run does below it: <see cref="RunMode.Confirm"/> (ask first) or <see cref="RunMode.Shadow"/> (only propose).</param>
+public sealed record BudgetGate(string Slo, double BelowPercent, RunMode Then);

@@ -1,0 +1,125 @@
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace RunbookEngine.Slos;
+
+/// <summary>
+/// Evaluates every SLO against Prometheus at start and then every <see cref="PrometheusOptions.EvaluationInterval"/>, on
+/// every node, and keeps the outcome in <see cref="SloBudgets"/>. A failed query leaves the SLO unknown, with why.
+/// </summary>
+public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory http, IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<SloEvaluator> logger) : BackgroundService
+{
+    /// <summary>Evaluates every SLO once.</summary>
+    /// <param name="cancellationToken">Cancels the evaluation.</param>
+    /// <returns>A task that completes when every SLO has a new status.</returns>
+    public async Task EvaluateAllAsync(CancellationToken cancellationToken)
+    {
+        var prometheus = options.Value.Prometheus;
+        if (budgets.Slos.Count == 0 || prometheus.Url is null)
+        {
+            return;
+        }
+
+        var client = new PrometheusClient(http.CreateClient(PrometheusClient.HttpClientName), new Uri(prometheus.Url), prometheus.Timeout);
+        var at = time.GetUtcNow();
+        foreach (var slo in budgets.Slos)
+        {
+            var status = await EvaluateAsync(client, slo, prometheus.BurnRateWindow, at, cancellationToken);
+            if (status.State == SloState.Unknown)
+            {
+                LogUnknown(slo.Name, status.Error ?? "");
+            }
+
+            budgets.Record(status);
+        }
+    }
+
+    /// <summary>One SLO's SLI over its window, the budget left, and the burn rate over the short window.</summary>
+    /// <param name="client">The Prometheus client.</param>
+    /// <param name="slo">The SLO.</param>
+    /// <param name="burnRateWindow">The short window.</param>
+    /// <param name="at">The evaluation instant, shared by its queries.</param>
+    /// <param name="cancellationToken">Cancels the evaluation.</param>
+    /// <returns>Its status; unknown, with why, when a query failed or the SLI is undefined (no events).</returns>
+    public static async Task<SloStatus> EvaluateAsync(PrometheusClient client, Slo slo, TimeSpan burnRateWindow, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(slo);
+        var unknown = new SloStatus(slo.Name, slo.Service, slo.Objective * 100, slo.WindowText, SloState.Unknown, null, null, null, at, null);
+        try
+        {
+            var errors = await ErrorRatioAsync(client, slo, slo.Window, at, cancellationToken);
+            var recent = await ErrorRatioAsync(client, slo, burnRateWindow, at, cancellationToken);
+            if (!double.IsFinite(errors) || !double.IsFinite(recent))
+            {
+                var which = !double.IsFinite(errors) ? $"its window ({slo.WindowText})" : $"the burn-rate window ({Sdk.Durations.Format(burnRateWindow)})";
+                return unknown with { Error = $"Prometheus has no events for {which}, so the SLI is undefined (the query answered NaN or an infinity)" };
+            }
+
+            var remaining = ErrorBudget.Remaining(1 - errors, slo.Objective);
+            return unknown with
+            {
+                State = ErrorBudget.StateOf(remaining, slo.LowBelow),
+                Sli = (1 - errors) * 100,
+                BudgetRemainingPercent = remaining * 100,
+                BurnRate = ErrorBudget.BurnRate(recent, slo.Objective),
+            };
+        }
+        catch (PrometheusQueryException ex)
+        {
+            return unknown with { Error = ex.Message };
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (budgets.Slos.Count == 0)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(options.Value.Prometheus.EvaluationInterval, time);
+        do
+        {
+            try
+            {
+                await EvaluateAllAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // The statuses go stale and read as unknown; the loop must go on so they come back.
+                LogFailed(ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    // The share of bad events over the range: from the ratio query, or 1 − good/total.
+    private static async Task<double> ErrorRatioAsync(PrometheusClient client, Slo slo, TimeSpan range, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (slo.ErrorRatio is { } ratio)
+        {
+            return await client.QueryAsync(Slo.WithRange(ratio, range), at, cancellationToken);
+        }
+
+        var good = await client.QueryAsync(Slo.WithRange(slo.Good!, range), at, cancellationToken);
+        var total = await client.QueryAsync(Slo.WithRange(slo.Total!, range), at, cancellationToken);
+        // Both counted by one Prometheus at one instant; only rounding may put good a hair above total.
+        if (good > total * (1 + 1e-9))
+        {
+            throw new PrometheusQueryException(
+                $"the good events ({good.ToString("G6", CultureInfo.InvariantCulture)}) outnumber all events ({total.ToString("G6", CultureInfo.InvariantCulture)}); check that Good counts a subset of what Total counts");
+        }
+
+        return Math.Max(0, 1 - (good / total));
+    }
+
+    [LoggerMessage(EventId = 1950, Level = LogLevel.Warning, Message = "SLO {Slo} is unknown: {Reason}")]
+    private partial void LogUnknown(string slo, string reason);
+
+    [LoggerMessage(EventId = 1951, Level = LogLevel.Error, Message = "The SLO evaluation failed; the budgets read as unknown until it works again")]
+    private partial void LogFailed(Exception exception);
+}
