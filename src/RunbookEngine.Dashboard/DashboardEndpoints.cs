@@ -27,6 +27,7 @@ public static class DashboardEndpoints
         app.MapGet("/alerts", AlertsPage.RenderAsync);
         app.MapGet("/toil", ToilPage.RenderAsync);
         app.MapGet("/notifications", NotificationsPage.RenderAsync);
+        app.MapGet("/slos", SlosPage.Render);
         app.MapPost("/notifications/{id}/retry", Actions.RetryNotificationAsync);
         app.MapGet("/signin", SignInPage.Render).AllowAnonymous();
         app.MapPost("/signin", SignInPage.SignInAsync).AllowAnonymous();

@@ -45,6 +45,7 @@ api.MapToilApi();
 api.MapTrustApi();
 api.MapGameDayApi();
 api.MapNotificationApi();
+api.MapSloApi();
 
 app.MapGroup("").RequireAuthorization(AccessIdentity.DashboardPolicy).MapRunbookDashboard();
 app.UseRunbookHangfireDashboard();

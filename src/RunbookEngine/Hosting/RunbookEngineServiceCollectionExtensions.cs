@@ -125,7 +125,10 @@ public static class RunbookEngineServiceCollectionExtensions
             provider.GetRequiredService<IVersionStore>(),
             provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath,
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunbookCatalog>>()));
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunbookCatalog>>())
+        {
+            KnowsSlo = provider.GetRequiredService<SloBudgets>().Knows,
+        });
         services.AddSingleton<CatalogFollower>();
         services.AddSingleton<GitHub.GitHubChecks>();
         services.AddHostedService(provider => provider.GetRequiredService<GitHub.GitHubChecks>());
