@@ -233,9 +233,25 @@ public sealed class error_budgets_without_prometheus : IAsyncLifetime
 
     public async Task InitializeAsync() => _host = await HostWorkspace.StartAsync(
         error_budgets_from_a_real_prometheus.Slos($"http://127.0.0.1:{Loopback.FreePort().ToString(CultureInfo.InvariantCulture)}/"),
-        new Dictionary<string, string> { ["restart-checkout"] = error_budgets_from_a_real_prometheus.GatedRunbook("CheckoutFailing", "checkout") });
+        new Dictionary<string, string>
+        {
+            ["restart-checkout"] = error_budgets_from_a_real_prometheus.GatedRunbook("CheckoutFailing", "checkout"),
+            ["restart-misspelt"] = error_budgets_from_a_real_prometheus.GatedRunbook("MisspeltFailing", "chekout"),
+        });
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task refuses_a_runbook_gated_on_an_slo_the_host_does_not_have()
+    {
+        var (status, runbook) = await _host.Http.SendAsync(HttpMethod.Get, "/api/runbooks/restart-misspelt");
+
+        Assert.Equal(200, status);
+        Assert.False(runbook.GetProperty("valid").GetBoolean(), runbook.ToString());
+        Assert.Contains(
+            runbook.GetProperty("errors").EnumerateArray().Select(e => e.GetString()),
+            e => e!.EndsWith(":5: `budget_gate.slo`: no SLO 'chekout' is configured on this host; name one configured under RunbookEngine:Slos", StringComparison.Ordinal));
+    }
 
     [Fact]
     public async Task shows_the_budget_as_unknown_and_makes_a_gated_run_ask_first()
