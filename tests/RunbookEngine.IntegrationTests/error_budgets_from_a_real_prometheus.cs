@@ -98,6 +98,8 @@ public sealed class error_budgets_from_a_real_prometheus : IAsyncLifetime
 
         Assert.True(run.Status() == "Succeeded", $"{run}\nhost log:\n{_host.Host.Log}");
         Assert.Equal("acted", File.ReadAllText(Path.Combine(dir, "restarted")));
+        var (_, runbook) = await Http.SendAsync(HttpMethod.Get, "/api/runbooks/restart-checkout");
+        Assert.Equal("""{"slo":"checkout","belowPercent":10,"then":"confirm"}""", runbook.GetProperty("budgetGate").GetRawText());
         var gate = run.GetProperty("run").GetProperty("budgetGate");
         Assert.False(gate.GetProperty("gated").GetBoolean());
         Assert.Equal(("checkout", "ok", 10.0), (gate.GetProperty("slo").GetString(), gate.GetProperty("state").GetString(), gate.GetProperty("belowPercent").GetDouble()));

@@ -76,7 +76,15 @@ public sealed class PrometheusProcess : IAsyncDisposable
 
         if (history is not null)
         {
-            await BackfillAsync(directory, history);
+            try
+            {
+                await BackfillAsync(directory, history);
+            }
+            catch
+            {
+                Directory.Delete(directory, recursive: true);
+                throw;
+            }
         }
 
         var port = Loopback.FreePort().ToString(CultureInfo.InvariantCulture);

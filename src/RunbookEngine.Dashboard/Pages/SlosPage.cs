@@ -38,7 +38,7 @@ internal static class SlosPage
     /// <summary>The run page's line for what the budget gate decided, or nothing when the run was not gated.</summary>
     public static string GateFact(BudgetGateDecision? gate) => gate is null
         ? ""
-        : $"""<dt>Budget gate</dt><dd id="budget-gate" data-gated="{(gate.Gated ? "1" : "0")}">{Badge(gate.State)} {E(gate.Reason)} <span class="muted">(decided {When(gate.DecidedAt)})</span></dd>""";
+        : $"""<dt>Budget gate</dt><dd id="budget-gate" data-gated="{(gate.Gated ? "1" : "0")}">{Badge(gate.State)} {E(gate.Reason)} <a href="/slos">SLOs</a> <span class="muted">(decided {When(gate.DecidedAt)})</span></dd>""";
 
     private static string Percent(double? value) => value is { } v ? v.ToString("0.###", CultureInfo.InvariantCulture) + "%" : "–";
 }
