@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using RunbookEngine.TestSupport;
 
@@ -21,7 +20,7 @@ public sealed class error_budgets_from_a_real_prometheus : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Assert.True(PrometheusProcess.IsInstalled, "prometheus is not installed: apt-get install -y prometheus (tests/run.sh does this)");
-        _prometheus = await PrometheusProcess.StartAsync("global:\n  scrape_interval: 1m\n", history: History(TimeProvider.System.GetUtcNow()));
+        _prometheus = await PrometheusProcess.StartAsync("global:\n  scrape_interval: 1m\n", history: SloHistory.Counters(TimeProvider.System.GetUtcNow(), ("checkout", 9_995), ("payments", 9_990.5)));
         try
         {
             _host = await HostWorkspace.StartAsync(
@@ -189,35 +188,6 @@ public sealed class error_budgets_from_a_real_prometheus : IAsyncLifetime
         var dir = Params.Get<string>("dir");
         await Step("restart", ct => File.WriteAllTextAsync(Path.Combine(dir, "restarted"), "acted", ct), sideEffects: true, description: "restarts the service");
         """;
-
-    /// <summary>
-    /// Two hours of counters sampled each minute up to now: both services serve 10,000 requests a minute; checkout fails
-    /// 5 of them (0.05%), payments 9.5 (0.095%). They start high so that rate()'s extrapolation treats both alike.
-    /// </summary>
-    private static string History(DateTimeOffset now)
-    {
-        var text = new StringBuilder();
-        var start = now.ToUnixTimeSeconds() - 7200;
-        text.Append("# HELP slo_requests All requests.\n# TYPE slo_requests counter\n");
-        foreach (var service in new[] { "checkout", "payments" })
-        {
-            for (var i = 0; i <= 120; i++)
-            {
-                text.Append(CultureInfo.InvariantCulture, $"slo_requests_total{{service=\"{service}\"}} {1_000_000 + (10_000 * i)} {start + (60 * i)}\n");
-            }
-        }
-
-        text.Append("# HELP slo_good_requests Requests served well.\n# TYPE slo_good_requests counter\n");
-        foreach (var (service, good) in new[] { ("checkout", 9_995.0), ("payments", 9_990.5) })
-        {
-            for (var i = 0; i <= 120; i++)
-            {
-                text.Append(CultureInfo.InvariantCulture, $"slo_good_requests_total{{service=\"{service}\"}} {1_000_000 + (good * i)} {start + (60 * i)}\n");
-            }
-        }
-
-        return text.Append("# EOF\n").ToString();
-    }
 
     /// <summary>A gauge's value for one SLO in the text exposition, or null when the series is absent.</summary>
     internal static double? Gauge(string metrics, string name, string slo)

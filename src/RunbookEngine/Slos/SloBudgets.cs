@@ -40,6 +40,11 @@ public sealed class SloBudgets
     /// <returns>True when it is.</returns>
     public bool Knows(string name) => _slos.ContainsKey(name);
 
+    /// <summary>An SLO by name, or null.</summary>
+    /// <param name="name">The name.</param>
+    /// <returns>The SLO.</returns>
+    public Slo? Find(string name) => _slos.GetValueOrDefault(name);
+
     /// <summary>Every SLO's latest status, an unevaluated or stale one as unknown.</summary>
     /// <returns>The statuses in configuration order.</returns>
     public IReadOnlyList<SloStatus> Current() => [.. Slos.Select(Current)];

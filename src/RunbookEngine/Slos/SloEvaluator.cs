@@ -73,6 +73,37 @@ public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory 
         }
     }
 
+    /// <summary>
+    /// An SLO's burn rate over a past range, such as an incident's, for <see cref="BudgetSaved"/>: the error ratio over
+    /// [<paramref name="from"/>, <paramref name="to"/>] divided by the budget's. Null when it cannot be read (no such SLO,
+    /// no Prometheus, a failed query, no events in the range), since an unknown burn saves nothing that can be counted.
+    /// </summary>
+    /// <param name="name">The SLO's name.</param>
+    /// <param name="from">The range's start.</param>
+    /// <param name="to">The range's end.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>The burn rate, or null.</returns>
+    public async Task<double?> BurnRateBetweenAsync(string name, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var prometheus = options.Value.Prometheus;
+        if (budgets.Find(name) is not { } slo || prometheus.Url is null || to - from < TimeSpan.FromSeconds(1))
+        {
+            return null;
+        }
+
+        var client = new PrometheusClient(http.CreateClient(PrometheusClient.HttpClientName), new Uri(prometheus.Url), prometheus.Timeout);
+        try
+        {
+            var errors = await ErrorRatioAsync(client, slo, to - from, to, cancellationToken);
+            return double.IsFinite(errors) ? ErrorBudget.BurnRate(errors, slo.Objective) : null;
+        }
+        catch (PrometheusQueryException ex)
+        {
+            LogUnknown(slo.Name, ex.Message);
+            return null;
+        }
+    }
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
