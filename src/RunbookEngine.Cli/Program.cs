@@ -11,6 +11,7 @@ var root = new RootCommand("runbook: validate, scaffold, list, test and run Runb
     TriggerCommand.Create(),
     RunsCommand.Create(),
     VersionsCommand.Create(),
+    SlosCommand.Create(),
     CompleteCommand.Create(),
     VerdictCommand.Create(),
     ToilCommand.Create(),
