@@ -49,6 +49,11 @@ public sealed class SloBudgets
     /// <returns>The statuses in configuration order.</returns>
     public IReadOnlyList<SloStatus> Current() => [.. Slos.Select(Current)];
 
+    /// <summary>The evaluation last kept for an SLO, as it was (not aged into unknown), or null.</summary>
+    /// <param name="name">The SLO's name.</param>
+    /// <returns>The status.</returns>
+    public SloStatus? Latest(string name) => _latest.GetValueOrDefault(name);
+
     /// <summary>Keeps an evaluation.</summary>
     /// <param name="status">The SLO's new status.</param>
     public void Record(SloStatus status)

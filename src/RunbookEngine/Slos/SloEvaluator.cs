@@ -27,9 +27,16 @@ public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory 
         foreach (var slo in budgets.Slos)
         {
             var status = await EvaluateAsync(client, slo, prometheus.BurnRateWindow, at, cancellationToken);
-            if (status.State == SloState.Unknown)
+            var before = budgets.Latest(slo.Name);
+
+            // Said when it changes, not every interval: a Prometheus down for an hour is one warning, not sixty.
+            if (status.State == SloState.Unknown && (before is null || before.State != SloState.Unknown || before.Error != status.Error))
             {
                 LogUnknown(slo.Name, status.Error ?? "");
+            }
+            else if (status.State != SloState.Unknown && before is { State: SloState.Unknown })
+            {
+                LogKnownAgain(slo.Name, status.State.ToString().ToLowerInvariant(), status.BudgetRemainingPercent ?? 0);
             }
 
             budgets.Record(status);
@@ -99,7 +106,7 @@ public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory 
         }
         catch (PrometheusQueryException ex)
         {
-            LogUnknown(slo.Name, ex.Message);
+            LogRangeUnknown(slo.Name, from, to, ex.Message);
             return null;
         }
     }
@@ -150,6 +157,12 @@ public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory 
 
     [LoggerMessage(EventId = 1950, Level = LogLevel.Warning, Message = "SLO {Slo} is unknown: {Reason}")]
     private partial void LogUnknown(string slo, string reason);
+
+    [LoggerMessage(EventId = 1952, Level = LogLevel.Information, Message = "SLO {Slo} is known again: {State}, {BudgetRemainingPercent:0.##}% of its error budget left")]
+    private partial void LogKnownAgain(string slo, string state, double budgetRemainingPercent);
+
+    [LoggerMessage(EventId = 1953, Level = LogLevel.Warning, Message = "The burn rate of SLO {Slo} from {From:u} to {To:u} could not be read, so no budget saved is counted: {Reason}")]
+    private partial void LogRangeUnknown(string slo, DateTimeOffset from, DateTimeOffset to, string reason);
 
     [LoggerMessage(EventId = 1951, Level = LogLevel.Error, Message = "The SLO evaluation failed; the budgets read as unknown until it works again")]
     private partial void LogFailed(Exception exception);
