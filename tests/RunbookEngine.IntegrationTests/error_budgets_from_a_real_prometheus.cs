@@ -155,7 +155,7 @@ public sealed class error_budgets_from_a_real_prometheus : IAsyncLifetime
         var settings = new Dictionary<string, string>
         {
             ["RunbookEngine__Prometheus__Url"] = prometheus,
-            ["RunbookEngine__Prometheus__EvaluationInterval"] = "00:00:01",
+            ["RunbookEngine__Prometheus__EvaluationInterval"] = "00:00:05",
             ["RunbookEngine__Prometheus__Timeout"] = "00:00:02",
             ["RunbookEngine__Prometheus__BurnRateWindow"] = "01:00:00",
         };

@@ -15,6 +15,9 @@ public sealed class SloBudgets
     // An evaluation this many intervals old is no longer a reading: the evaluator is stuck, so the figure could be anything.
     private const int StaleAfterIntervals = 3;
 
+    // A pass may take several query timeouts (an SLO asks up to four queries one after another) on top of the interval.
+    private const int StaleAfterTimeouts = 4;
+
     private readonly ConcurrentDictionary<string, SloStatus> _latest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Slo> _slos;
     private readonly TimeProvider _time;
@@ -29,7 +32,22 @@ public sealed class SloBudgets
         Slos = Slo.From(options.Value.Slos);
         _slos = Slos.ToDictionary(s => s.Name, StringComparer.Ordinal);
         _time = time;
-        _staleAfter = options.Value.Prometheus.EvaluationInterval * StaleAfterIntervals;
+        var prometheus = options.Value.Prometheus;
+        _staleAfter = StaleAfter(prometheus.EvaluationInterval, prometheus.Timeout);
+    }
+
+    /// <summary>
+    /// How old an evaluation may be before it reads as unknown: three intervals, or an interval and four query timeouts
+    /// when those are longer, so that slow answers within the timeout do not flip an SLO to unknown.
+    /// </summary>
+    /// <param name="interval">The evaluation interval.</param>
+    /// <param name="timeout">One query's timeout.</param>
+    /// <returns>The age.</returns>
+    public static TimeSpan StaleAfter(TimeSpan interval, TimeSpan timeout)
+    {
+        var byIntervals = interval * StaleAfterIntervals;
+        var byTimeouts = interval + (timeout * StaleAfterTimeouts);
+        return byIntervals > byTimeouts ? byIntervals : byTimeouts;
     }
 
     /// <summary>The configured SLOs, in configuration order.</summary>
@@ -111,7 +129,7 @@ public sealed class SloBudgets
                 Sli = null,
                 BudgetRemainingPercent = null,
                 BurnRate = null,
-                Error = $"the last evaluation ({at:u}) is older than {StaleAfterIntervals} evaluation intervals",
+                Error = $"the last evaluation ({at:u}) is older than {Durations.Format(_staleAfter)}; the evaluator is stuck or Prometheus too slow",
             }
             : status;
     }

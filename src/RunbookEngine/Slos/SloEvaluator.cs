@@ -11,6 +11,15 @@ namespace RunbookEngine.Slos;
 /// </summary>
 public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory http, IOptions<RunbookEngineOptions> options, TimeProvider time, ILogger<SloEvaluator> logger) : BackgroundService
 {
+    /// <summary>How many SLOs one pass evaluates at once.</summary>
+    public const int MaxConcurrentSlos = 4;
+
+    /// <summary>
+    /// The shortest range <see cref="BurnRateBetweenAsync"/> reads: rate() needs two samples in its range, so a
+    /// remediation of a minute would otherwise read as no series at all.
+    /// </summary>
+    public static readonly TimeSpan MinimumBurnRange = TimeSpan.FromMinutes(5);
+
     /// <summary>Evaluates every SLO once.</summary>
     /// <param name="cancellationToken">Cancels the evaluation.</param>
     /// <returns>A task that completes when every SLO has a new status.</returns>
@@ -23,10 +32,16 @@ public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory 
         }
 
         var client = new PrometheusClient(http.CreateClient(PrometheusClient.HttpClientName), new Uri(prometheus.Url), prometheus.Timeout);
-        var at = time.GetUtcNow();
-        foreach (var slo in budgets.Slos)
+
+        // A few at a time: one slow SLO (each of its queries may take the whole Timeout) must not age the others into
+        // unknown, and Prometheus should not get every SLO's queries at once.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentSlos, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(budgets.Slos, parallel, async (slo, token) =>
         {
-            var status = await EvaluateAsync(client, slo, prometheus.BurnRateWindow, at, cancellationToken);
+            var evaluated = await EvaluateAsync(client, slo, prometheus.BurnRateWindow, time.GetUtcNow(), token);
+
+            // Stamped when its answer arrived, not when the pass began, so a long pass does not read as a stale one.
+            var status = evaluated with { EvaluatedAt = time.GetUtcNow() };
             var before = budgets.Latest(slo.Name);
 
             // Said when it changes, not every interval: a Prometheus down for an hour is one warning, not sixty.
@@ -40,7 +55,7 @@ public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory 
             }
 
             budgets.Record(status);
-        }
+        });
     }
 
     /// <summary>One SLO's SLI over its window, the budget left, and the burn rate over the short window.</summary>
@@ -59,10 +74,20 @@ public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory 
         {
             var errors = await ErrorRatioAsync(client, slo, slo.Window, at, cancellationToken);
             var recent = await ErrorRatioAsync(client, slo, burnRateWindow, at, cancellationToken);
-            if (!double.IsFinite(errors) || !double.IsFinite(recent))
+            if (!double.IsFinite(errors))
             {
-                var which = !double.IsFinite(errors) ? $"its window ({slo.WindowText})" : $"the burn-rate window ({Sdk.Durations.Format(burnRateWindow)})";
-                return unknown with { Error = $"Prometheus has no events for {which}, so the SLI is undefined (the query answered NaN or an infinity)" };
+                return unknown with { Error = $"Prometheus has no events for its window ({slo.WindowText}), so the SLI is undefined (the query answered NaN or an infinity)" };
+            }
+
+            // No traffic in the short window (0 ÷ 0) burns nothing: a quiet night must not make the whole SLO unknown
+            // when the window's figures are there. A series that is gone answers no series, which stays unknown.
+            if (double.IsNaN(recent))
+            {
+                recent = 0;
+            }
+            else if (!double.IsFinite(recent))
+            {
+                return unknown with { Error = $"the burn-rate window ({Sdk.Durations.Format(burnRateWindow)}) answered an infinity, so the burn rate is undefined" };
             }
 
             var remaining = ErrorBudget.Remaining(1 - errors, slo.Objective);
@@ -93,9 +118,15 @@ public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory 
     public async Task<double?> BurnRateBetweenAsync(string name, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var prometheus = options.Value.Prometheus;
-        if (budgets.Find(name) is not { } slo || prometheus.Url is null || to - from < TimeSpan.FromSeconds(1))
+        if (budgets.Find(name) is not { } slo || prometheus.Url is null || to < from)
         {
             return null;
+        }
+
+        // A fast remediation's range holds fewer than two samples; widen it back from its end.
+        if (to - from < MinimumBurnRange)
+        {
+            from = to - MinimumBurnRange;
         }
 
         var client = new PrometheusClient(http.CreateClient(PrometheusClient.HttpClientName), new Uri(prometheus.Url), prometheus.Timeout);
@@ -135,12 +166,23 @@ public sealed partial class SloEvaluator(SloBudgets budgets, IHttpClientFactory 
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    // Rounding in Prometheus may put a true 0 or 1 a hair outside.
+    private const double RatioSlack = 1e-9;
+
     // The share of bad events over the range: from the ratio query, or 1 − good/total.
     private static async Task<double> ErrorRatioAsync(PrometheusClient client, Slo slo, TimeSpan range, DateTimeOffset at, CancellationToken cancellationToken)
     {
         if (slo.ErrorRatio is { } ratio)
         {
-            return await client.QueryAsync(Slo.WithRange(ratio, range), at, cancellationToken);
+            var value = await client.QueryAsync(Slo.WithRange(ratio, range), at, cancellationToken);
+            if (double.IsFinite(value) && (value < -RatioSlack || value > 1 + RatioSlack))
+            {
+                // Probably the SLI (good ÷ all) or a rate, not bad ÷ all: read as is it would be a made-up budget.
+                throw new PrometheusQueryException(
+                    $"the error ratio answered {value.ToString("G6", CultureInfo.InvariantCulture)}, outside 0 to 1; ErrorRatio must be bad events ÷ all events");
+            }
+
+            return double.IsFinite(value) ? Math.Clamp(value, 0, 1) : value;
         }
 
         var good = await client.QueryAsync(Slo.WithRange(slo.Good!, range), at, cancellationToken);

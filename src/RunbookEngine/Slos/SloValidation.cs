@@ -42,9 +42,14 @@ internal sealed class SloValidation : IValidateOptions<RunbookEngineOptions>
             errors.Add("RunbookEngine:Prometheus:EvaluationInterval must be at least 00:00:01");
         }
 
-        if (prometheus.BurnRateWindow < TimeSpan.FromMinutes(1))
+        else if (prometheus.Timeout >= prometheus.EvaluationInterval)
         {
-            errors.Add("RunbookEngine:Prometheus:BurnRateWindow must be at least 00:01:00 (Prometheus needs two samples in it)");
+            errors.Add("RunbookEngine:Prometheus:Timeout must be shorter than RunbookEngine:Prometheus:EvaluationInterval, or the passes overlap and the budgets go stale");
+        }
+
+        if (prometheus.BurnRateWindow < TimeSpan.FromMinutes(5))
+        {
+            errors.Add("RunbookEngine:Prometheus:BurnRateWindow must be at least 00:05:00, at least 4 × the scrape interval (rate() needs two samples in it)");
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -62,7 +67,12 @@ internal sealed class SloValidation : IValidateOptions<RunbookEngineOptions>
                 errors.Add($"{at}Name '{slo.Name}' is used by an earlier SLO; names must be unique");
             }
 
-            if (!(slo.Objective > 0 && slo.Objective < 100))
+            if (slo.Objective > 0 && slo.Objective <= 1)
+            {
+                // 0.999 would be read as 0.999%: a budget of 99% of all requests that nothing ever spends.
+                errors.Add($"{at}Objective{called} {slo.Objective.ToString(CultureInfo.InvariantCulture)} looks like a ratio; write the percentage, e.g. 99.9");
+            }
+            else if (!(slo.Objective > 0 && slo.Objective < 100))
             {
                 errors.Add($"{at}Objective{called} must be a percentage above 0 and below 100, e.g. 99.9 (100 leaves no error budget)");
             }
@@ -72,7 +82,11 @@ internal sealed class SloValidation : IValidateOptions<RunbookEngineOptions>
                 errors.Add($"{at}Window{called} '{slo.Window}' is not a window of at least a minute; use e.g. 28d or 7d");
             }
 
-            if (!(slo.LowBelow > 0 && slo.LowBelow <= 100))
+            if (slo.LowBelow > 0 && slo.LowBelow <= 1)
+            {
+                errors.Add($"{at}LowBelow{called} {slo.LowBelow.ToString(CultureInfo.InvariantCulture)} looks like a ratio; write the percentage of the budget, e.g. 25");
+            }
+            else if (!(slo.LowBelow > 0 && slo.LowBelow <= 100))
             {
                 errors.Add($"{at}LowBelow{called} must be a percentage above 0 and at most 100, e.g. 25");
             }

@@ -29,6 +29,8 @@ public sealed class SloValidationTests
     [InlineData("total", "RunbookEngine:Slos:0:Total (checkout) must be set: Good and Total go together")]
     [InlineData("placeholder", "RunbookEngine:Slos:0:Good (checkout) must contain $window where the range goes, e.g. sum(rate(http_requests_total[$window])), so one query serves the SLO's window and the burn rate's")]
     [InlineData("low", "RunbookEngine:Slos:0:LowBelow (checkout) must be a percentage above 0 and at most 100, e.g. 25")]
+    [InlineData("ratio", "RunbookEngine:Slos:0:Objective (checkout) 0.999 looks like a ratio; write the percentage, e.g. 99.9")]
+    [InlineData("low-ratio", "RunbookEngine:Slos:0:LowBelow (checkout) 0.25 looks like a ratio; write the percentage of the budget, e.g. 25")]
     [InlineData("interval", "RunbookEngine:Prometheus:EvaluationInterval must be at least 00:00:01")]
     public void Problems_OfABadSetting_NameItAndSayWhatToWrite(string broken, string expected)
     {
@@ -44,6 +46,8 @@ public sealed class SloValidationTests
             case "total": slo.Total = null; break;
             case "placeholder": slo.Good = "sum(rate(ok[5m]))"; break;
             case "low": slo.LowBelow = 0; break;
+            case "ratio": slo.Objective = 0.999; break;
+            case "low-ratio": slo.LowBelow = 0.25; break;
             case "interval": prometheus.EvaluationInterval = TimeSpan.FromMilliseconds(10); break;
         }
 
