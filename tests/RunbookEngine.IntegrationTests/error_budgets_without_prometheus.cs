@@ -1,4 +1,3 @@
-using System.Globalization;
 using RunbookEngine.TestSupport;
 
 namespace RunbookEngine.IntegrationTests;
@@ -9,7 +8,8 @@ public sealed class error_budgets_without_prometheus : IAsyncLifetime
     private HostWorkspace _host = null!;
 
     public async Task InitializeAsync() => _host = await HostWorkspace.StartAsync(
-        error_budgets_from_a_real_prometheus.Slos($"http://127.0.0.1:{Loopback.FreePort().ToString(CultureInfo.InvariantCulture)}/"),
+        // Port 1 (tcpmux) is never served on a test machine; a free port might be taken by the time it is asked.
+        error_budgets_from_a_real_prometheus.Slos("http://127.0.0.1:1/"),
         new Dictionary<string, string>
         {
             ["restart-checkout"] = error_budgets_from_a_real_prometheus.GatedRunbook("CheckoutFailing", "checkout"),
@@ -60,5 +60,15 @@ public sealed class error_budgets_without_prometheus : IAsyncLifetime
         Assert.True(gate.GetProperty("gated").GetBoolean());
         Assert.Equal("unknown", gate.GetProperty("state").GetString());
         Assert.StartsWith("the error budget of checkout is unknown (Prometheus at http://127.0.0.1:", gate.GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+        // A retry of the waiting run is not a way around the gate: it asks first too.
+        var (retried, retry) = await _host.Http.SendAsync(HttpMethod.Post, $"/api/runs/{runId}/retry");
+        Assert.Equal(202, retried);
+        var retryId = retry.GetProperty("runId").GetString()!;
+        await _host.Http.WaitingStepAsync(retryId, 1);
+        var (_, retryRun) = await _host.Http.SendAsync(HttpMethod.Get, $"/api/runs/{retryId}");
+
+        Assert.Empty(Directory.GetFiles(dir));
+        Assert.True(retryRun.GetProperty("run").GetProperty("budgetGate").GetProperty("gated").GetBoolean(), retryRun.ToString());
     }
 }

@@ -304,7 +304,7 @@ public sealed class FrontMatterParserTests
 
     [Theory]
     [InlineData("budget_gate: { slo: checkout-availability, below: 10%, then: confirm }", "checkout-availability", 10, Sdk.RunMode.Confirm)]
-    [InlineData("budget_gate: { slo: checkout, below: 2.5 }", "checkout", 2.5, Sdk.RunMode.Confirm)]
+    [InlineData("budget_gate: { slo: checkout, below: 2.5% }", "checkout", 2.5, Sdk.RunMode.Confirm)]
     [InlineData("budget_gate: { slo: checkout, below: 100 %, then: Shadow }", "checkout", 100, Sdk.RunMode.Shadow)]
     public void Parse_ReadsABudgetGate(string line, string slo, double below, Sdk.RunMode then)
     {
@@ -312,6 +312,13 @@ public sealed class FrontMatterParserTests
 
         Assert.Empty(result.Errors);
         Assert.Equal(new BudgetGate(slo, below, then), result.Definition!.BudgetGate);
+    }
+
+    [Fact]
+    public void Parse_ReadsABudgetGatesTimeout_AndDefaultsItToHalfAnHour()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(15), Parse("description: gated\nbudget_gate: { slo: checkout, below: 10%, timeout: 15m }").Definition!.BudgetGate!.Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(30), Parse("description: gated\nbudget_gate: { slo: checkout, below: 10% }").Definition!.BudgetGate!.Timeout);
     }
 
     [Fact]
@@ -327,7 +334,9 @@ public sealed class FrontMatterParserTests
     [InlineData("budget_gate: { slo: checkout, below: 150% }", "`budget_gate.below`: '150%' is not a percentage of the error budget; use a number above 0 and at most 100, such as 10%")]
     [InlineData("budget_gate: { slo: checkout, below: lots }", "`budget_gate.below`: 'lots' is not a percentage of the error budget; use a number above 0 and at most 100, such as 10%")]
     [InlineData("budget_gate: { slo: checkout, below: 10%, then: auto }", "`budget_gate.then`: 'auto' is not what a gate can do; use confirm (ask a person before the first side effect) or shadow (only propose)")]
-    [InlineData("budget_gate: { slo: checkout, below: 10%, than: confirm }", "`budget_gate.than`: is not a front matter key; did you mean `then`? known keys: slo, below, then")]
+    [InlineData("budget_gate: { slo: checkout, below: 10%, than: confirm }", "`budget_gate.than`: is not a front matter key; did you mean `then`? known keys: slo, below, then, timeout")]
+    [InlineData("budget_gate: { slo: \"\", below: 10% }", "`budget_gate.slo`: must name an SLO configured under RunbookEngine:Slos, e.g. checkout-availability")]
+    [InlineData("budget_gate: { slo: checkout, below: 0.1 }", "`budget_gate.below`: '0.1' needs its % sign, such as 10%: a percentage of the error budget, not a ratio")]
     public void Parse_OfABadBudgetGate_NamesTheField(string line, string expected)
     {
         var result = Parse($"description: ok\n{line}");

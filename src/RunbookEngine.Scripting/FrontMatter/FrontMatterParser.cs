@@ -20,7 +20,7 @@ public static partial class FrontMatterParser
         ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve", "isolation", "mode", "confirm", "drill", "review_by", "gameday", "notify", "budget_gate"];
 
     private static readonly string[] ConfirmKeys = ["role", "different_person", "timeout", "manual_minutes"];
-    private static readonly string[] BudgetGateKeys = ["slo", "below", "then"];
+    private static readonly string[] BudgetGateKeys = ["slo", "below", "then", "timeout"];
     private static readonly string[] DrillKeys = ["schedule", "case", "alert"];
     private static readonly string[] GameDayKeys = ["inject", "verify", "restore", "timeout"];
 
@@ -591,6 +591,8 @@ public static partial class FrontMatterParser
             string? slo = null;
             double? below = null;
             var then = RunMode.Confirm;
+            var timeout = BudgetGate.DefaultTimeout;
+            var broken = false;
             foreach (var (keyNode, item) in map.Children)
             {
                 var key = KeyOf(keyNode);
@@ -598,10 +600,20 @@ public static partial class FrontMatterParser
                 switch (key)
                 {
                     case "slo":
-                        slo = String(name, item) is { Length: > 0 } given ? given : null;
+                        slo = String(name, item) is { } given && !string.IsNullOrWhiteSpace(given) ? given.Trim() : null;
+                        if (slo is null)
+                        {
+                            // An empty name would drop the gate without a word, and the runbook would act on its own.
+                            Error(item, name, "must name an SLO configured under RunbookEngine:Slos, e.g. checkout-availability");
+                            broken = true;
+                        }
+
                         break;
                     case "below":
-                        below = Percent(name, item);
+                        below = GatePercent(name, item);
+                        break;
+                    case "timeout":
+                        timeout = PositiveDuration(name, item) ?? BudgetGate.DefaultTimeout;
                         break;
                     case "then":
                         var text = String(name, item);
@@ -625,12 +637,25 @@ public static partial class FrontMatterParser
                 }
             }
 
-            if (!map.Children.ContainsKey(new YamlScalarNode("slo")) || !map.Children.ContainsKey(new YamlScalarNode("below")))
+            if (!broken && (!map.Children.ContainsKey(new YamlScalarNode("slo")) || !map.Children.ContainsKey(new YamlScalarNode("below"))))
             {
                 Error(value, field, $"needs `slo:` (an SLO configured under RunbookEngine:Slos) and `below:` (a percentage of its error budget), e.g. {Example}");
             }
 
-            return slo is null || below is null ? null : new BudgetGate(slo, below.Value, then);
+            return slo is null || below is null ? null : new BudgetGate(slo, below.Value, then) { Timeout = timeout };
+        }
+
+        // The `%` is required: `below: 0.1` could mean 10% written as a ratio, and read as 0.1% it would never gate.
+        private double? GatePercent(string field, YamlNode value)
+        {
+            if (value is YamlScalarNode { Value: { } raw } && !raw.Trim().EndsWith('%')
+                && double.TryParse(raw.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+            {
+                Error(value, field, $"'{raw.Trim()}' needs its % sign, such as 10%: a percentage of the error budget, not a ratio");
+                return null;
+            }
+
+            return Percent(field, value);
         }
 
         private double? Percent(string field, YamlNode value)

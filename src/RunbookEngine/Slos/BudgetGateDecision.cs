@@ -29,6 +29,21 @@ public sealed record BudgetGateDecision(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
+    /// <summary>
+    /// Of two decisions on one run (a retry's inherited one and its own), the one that holds it more: gated over not,
+    /// shadow over confirm; the earlier one when they hold it alike.
+    /// </summary>
+    /// <param name="earlier">The decision inherited, or null.</param>
+    /// <param name="now">The decision made now.</param>
+    /// <returns>The stricter.</returns>
+    public static BudgetGateDecision Stricter(BudgetGateDecision? earlier, BudgetGateDecision now)
+    {
+        ArgumentNullException.ThrowIfNull(now);
+        return earlier is null || Strictness(now) > Strictness(earlier) ? now : earlier;
+    }
+
+    private static int Strictness(BudgetGateDecision decision) => !decision.Gated ? 0 : decision.Then == "shadow" ? 2 : 1;
+
     /// <summary>The decision as the store keeps it.</summary>
     /// <returns>JSON.</returns>
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -1,5 +1,6 @@
 using RunbookEngine.Scripting.FrontMatter;
 using RunbookEngine.Sdk;
+using RunbookEngine.Sdk.Hosting;
 
 namespace RunbookEngine.Trust;
 
@@ -30,6 +31,22 @@ public static class RunModes
 
         var gated = gate is { Gated: true } ? (gate.Then == "shadow" ? RunMode.Shadow : RunMode.Confirm) : RunMode.Auto;
         return Strictness(gated) > Strictness(definition.Mode) ? gated : definition.Mode;
+    }
+
+    /// <summary>
+    /// Who approves and by when, for a run in confirm mode: the runbook's <c>confirm:</c>, and when the budget gate is what
+    /// made an auto runbook ask and <c>confirm:</c> gives no deadline, the gate's <c>timeout</c> (30 min by default), so a
+    /// gated run cannot hold its concurrency key for ever. Unanswered by then, it fails as on a confirm deadline.
+    /// </summary>
+    /// <param name="definition">The version that runs.</param>
+    /// <param name="gate">What the budget gate decided when the run was queued, if it was gated at all.</param>
+    /// <returns>The run's confirm settings.</returns>
+    public static ConfirmSettings ConfirmFor(RunbookDefinition definition, Slos.BudgetGateDecision? gate)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return gate is { Gated: true } && definition.Mode == RunMode.Auto && definition.BudgetGate is { } own && definition.Confirm.Timeout is null
+            ? definition.Confirm with { Timeout = own.Timeout }
+            : definition.Confirm;
     }
 
     private static int Strictness(RunMode mode) => mode switch

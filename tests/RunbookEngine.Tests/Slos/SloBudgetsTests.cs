@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using RunbookEngine.Scripting.FrontMatter;
 using RunbookEngine.Sdk;
+using RunbookEngine.Sdk.Hosting;
 using RunbookEngine.Slos;
 using RunbookEngine.Trust;
 
@@ -82,6 +83,13 @@ public sealed class SloBudgetsTests
     }
 
     [Fact]
+    public void StaleAfter_OfSlowQueries_AllowsAnIntervalAndFourTimeouts()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(3), SloBudgets.StaleAfter(TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(10)));
+        Assert.Equal(TimeSpan.FromSeconds(21), SloBudgets.StaleAfter(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(4)));
+    }
+
+    [Fact]
     public void Decide_OnAnSloNotConfigured_GatesAsUnknown()
     {
         var decision = _budgets.Decide(new BudgetGate("payments", 10, RunMode.Confirm));
@@ -112,6 +120,34 @@ public sealed class SloBudgetsTests
 
         Assert.Equal(expected, RunModes.For(definition, RunTrigger.Alert, decision));
         Assert.Equal(RunMode.Shadow, RunModes.For(definition, RunTrigger.Drill, decision));
+    }
+
+    [Fact]
+    public void ConfirmFor_ARunTheGateMadeAsk_GivesTheGatesDeadline_WhenConfirmGivesNone()
+    {
+        var gated = new BudgetGateDecision("checkout", "low", 5, 10, "confirm", true, null, _time.GetUtcNow(), "");
+        var passed = gated with { Gated = false };
+        var definition = new RunbookDefinition { Description = "gated", BudgetGate = new BudgetGate("checkout", 10, RunMode.Confirm) { Timeout = TimeSpan.FromMinutes(15) } };
+
+        Assert.Equal(TimeSpan.FromMinutes(15), RunModes.ConfirmFor(definition, gated).Timeout);
+        Assert.Null(RunModes.ConfirmFor(definition, passed).Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(5), RunModes.ConfirmFor(definition with { Confirm = new ConfirmSettings(Timeout: TimeSpan.FromMinutes(5)) }, gated).Timeout);
+        Assert.Null(RunModes.ConfirmFor(definition with { Mode = RunMode.Confirm }, gated).Timeout);
+    }
+
+    [Theory]
+    [InlineData(true, "confirm", false, "confirm", "earlier")]
+    [InlineData(true, "confirm", true, "shadow", "now")]
+    [InlineData(true, "shadow", true, "confirm", "earlier")]
+    [InlineData(false, "confirm", true, "confirm", "now")]
+    [InlineData(true, "confirm", true, "confirm", "earlier")]
+    public void Stricter_OfARetrysInheritedAndOwnDecisions_KeepsTheOneThatHoldsItMore(bool earlierGated, string earlierThen, bool nowGated, string nowThen, string expected)
+    {
+        var earlier = new BudgetGateDecision("checkout", "low", 5, 10, earlierThen, earlierGated, null, _time.GetUtcNow(), "earlier");
+        var now = new BudgetGateDecision("checkout", "ok", 50, 10, nowThen, nowGated, null, _time.GetUtcNow(), "now");
+
+        Assert.Equal(expected, BudgetGateDecision.Stricter(earlier, now).Reason);
+        Assert.Same(now, BudgetGateDecision.Stricter(null, now));
     }
 
     private void Evaluated(double remainingPercent) =>
