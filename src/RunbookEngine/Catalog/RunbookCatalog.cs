@@ -253,18 +253,21 @@ public sealed partial class RunbookCatalog : IDisposable
     }
 
     /// <summary>The document with an error for each front matter setting that names something this host lacks.</summary>
-    private RunbookDocument AgainstHostSettings(RunbookDocument document)
+    private RunbookDocument AgainstHostSettings(RunbookDocument document) =>
+        HostRefusal(document) is { } refusal ? document with { Diagnostics = [.. document.Diagnostics, refusal] } : document;
+
+    /// <summary>This node's refusal of a valid version that names something this host lacks, or null.</summary>
+    private RunbookDiagnostic? HostRefusal(RunbookDocument document)
     {
         if (document.Definition?.BudgetGate is not { } gate || KnowsSlo is not { } knows || knows(gate.Slo))
         {
-            return document;
+            return null;
         }
 
         var lines = document.Source.Text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         var line = Array.FindIndex(lines, l => l.Contains("budget_gate", StringComparison.Ordinal)) + 1;
-        var error = RunbookDiagnostic.Error(document.Source.MainPath, Math.Max(line, 1), "RB110",
+        return RunbookDiagnostic.Error(document.Source.MainPath, Math.Max(line, 1), "RB110",
             $"`budget_gate.slo`: no SLO '{gate.Slo}' is configured on this host; name one configured under RunbookEngine:Slos");
-        return document with { Diagnostics = [.. document.Diagnostics, error] };
     }
 
     private static IReadOnlyList<RunbookDiagnostic> RelativeToRepository(IReadOnlyList<RunbookDiagnostic> diagnostics, CatalogRevision revision)
@@ -353,7 +356,8 @@ public sealed partial class RunbookCatalog : IDisposable
 
     private async Task<CatalogEntry> BuildAsync(RunbookDocument document, CatalogRevision revision, CatalogEntry? previous, CancellationToken cancellationToken)
     {
-        document = AgainstHostSettings(document);
+        // The version store is shared by every node and keeps the first outcome recorded, so it gets the version's own
+        // outcome; what this node lacks (an SLO) only decides what this node serves, below.
         CompiledRunbook? compiled = null;
         IReadOnlyList<RunbookDiagnostic> diagnostics = document.Diagnostics;
         if (document.IsValid)
@@ -372,6 +376,13 @@ public sealed partial class RunbookCatalog : IDisposable
                 [.. document.Source.Files.Select(f => new VersionFile(f.RelativePath, f.Text))],
                 _time.GetUtcNow()) { PullRequest = revision.PullRequest },
             cancellationToken);
+
+        if (HostRefusal(document) is { } refusal)
+        {
+            compiled?.Dispose();
+            compiled = null;
+            diagnostics = [.. diagnostics, .. RelativeToRepository([refusal], revision)];
+        }
 
         if (compiled is not null)
         {
