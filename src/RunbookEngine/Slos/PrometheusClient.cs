@@ -17,6 +17,9 @@ public sealed class PrometheusClient
     // Enough of an error body to say what went wrong, not a whole HTML page from a proxy in front of Prometheus.
     private const int MaxQuotedBody = 300;
 
+    /// <summary>The largest answer read: one number is a few hundred bytes, so more is a query answering many series.</summary>
+    public const int MaxBodyBytes = 1024 * 1024;
+
     private readonly HttpClient _http;
     private readonly Uri _baseAddress;
     private readonly TimeSpan _timeout;
@@ -50,9 +53,9 @@ public sealed class PrometheusClient
         string body;
         try
         {
-            using var response = await _http.GetAsync(address, timeout.Token);
+            using var response = await _http.GetAsync(address, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             status = response.StatusCode;
-            body = await response.Content.ReadAsStringAsync(timeout.Token);
+            body = await ReadCappedAsync(response.Content, timeout.Token);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -62,9 +65,40 @@ public sealed class PrometheusClient
         {
             throw new PrometheusQueryException($"Prometheus at {_baseAddress} could not be reached: {ex.Message}", ex);
         }
+        catch (IOException ex)
+        {
+            throw new PrometheusQueryException($"Prometheus at {_baseAddress} broke off its answer: {ex.Message}", ex);
+        }
 
         return ParseResponse(status, body);
     }
+
+    private async Task<string> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > MaxBodyBytes)
+        {
+            throw TooLarge();
+        }
+
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                throw TooLarge();
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private PrometheusQueryException TooLarge() =>
+        new($"Prometheus at {_baseAddress} answered more than {MaxBodyBytes / (1024 * 1024)} MiB; the query must answer one number (aggregate it, e.g. with sum(...))");
 
     /// <summary>Reads an answer of <c>/api/v1/query</c> as one number.</summary>
     /// <param name="status">The HTTP status.</param>
@@ -98,9 +132,17 @@ public sealed class PrometheusClient
         }
 
         if (!root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object
-            || !data.TryGetProperty("resultType", out var resultType) || !data.TryGetProperty("result", out var result))
+            || !data.TryGetProperty("resultType", out var resultType) || resultType.ValueKind != JsonValueKind.String
+            || !data.TryGetProperty("result", out var result))
         {
             throw new PrometheusQueryException($"Prometheus answered success without data.resultType and data.result: {Quote(body)}");
+        }
+
+        // A warning says the answer may be partial or wrong (e.g. a counter without _total read by rate()): not a figure to gate on.
+        if (root.TryGetProperty("warnings", out var warnings) && warnings.ValueKind == JsonValueKind.Array && warnings.GetArrayLength() > 0)
+        {
+            var first = warnings[0].ValueKind == JsonValueKind.String ? warnings[0].GetString() : warnings[0].GetRawText();
+            throw new PrometheusQueryException($"Prometheus answered with a warning: {Quote(first ?? "")}");
         }
 
         switch (resultType.GetString())
@@ -119,9 +161,9 @@ public sealed class PrometheusClient
                     throw new PrometheusQueryException($"the query returned {count.ToString(CultureInfo.InvariantCulture)} series; aggregate it to one, e.g. with sum(...)");
                 }
 
-                return Sample(result[0].TryGetProperty("value", out var value) ? value : default);
+                return Sample(result[0].ValueKind == JsonValueKind.Object && result[0].TryGetProperty("value", out var value) ? value : default);
             default:
-                throw new PrometheusQueryException($"the query returned a {resultType} where one number was expected; use an instant vector of one series or a scalar");
+                throw new PrometheusQueryException($"the query returned a {resultType.GetString()} where one number was expected; use an instant vector of one series or a scalar");
         }
     }
 

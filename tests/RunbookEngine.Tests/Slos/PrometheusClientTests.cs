@@ -54,6 +54,14 @@ public sealed class PrometheusClientTests
     [InlineData(HttpStatusCode.BadGateway, "<html>Bad Gateway</html>",
         "Prometheus answered 502 with a body that is not its API's JSON: <html>Bad Gateway</html>")]
     [InlineData(HttpStatusCode.OK, "[]", "Prometheus answered 200 without a status: []")]
+    [InlineData(HttpStatusCode.OK, """{"status":"success","data":{"resultType":7,"result":[]}}""",
+        "Prometheus answered success without data.resultType and data.result: {\"status\":\"success\",\"data\":{\"resultType\":7,\"result\":[]}}")]
+    [InlineData(HttpStatusCode.OK, """{"status":"success","data":{"resultType":"vector","result":["0.5"]}}""",
+        "Prometheus answered a sample that is not [time, \"value\"]: (none)")]
+    [InlineData(HttpStatusCode.OK, """{"status":"success","data":{"resultType":"vector","result":{"value":[1,"1"]}}}""",
+        "the query returned a vector where one number was expected; use an instant vector of one series or a scalar")]
+    [InlineData(HttpStatusCode.OK, """{"status":"success","warnings":["PromQL info: metric might not be a counter, name does not end in _total"],"data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.5"]}]}}""",
+        "Prometheus answered with a warning: PromQL info: metric might not be a counter, name does not end in _total")]
     public void ParseResponse_OfAnythingButOneNumber_SaysWhat(HttpStatusCode status, string body, string expected)
     {
         var error = Assert.Throws<PrometheusQueryException>(() => PrometheusClient.ParseResponse(status, body));
@@ -65,7 +73,10 @@ public sealed class PrometheusClientTests
     public async Task QueryAsync_OfAPrometheusThatIsNotListening_SaysItCouldNotBeReached()
     {
         using var http = new HttpClient();
-        var address = new Uri($"http://127.0.0.1:{Loopback.FreePort()}/");
+        // Bound but not listening: nothing can take the port and answer while the test runs.
+        using var bound = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        bound.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var address = new Uri($"http://127.0.0.1:{((IPEndPoint)bound.LocalEndPoint!).Port}/");
         var client = new PrometheusClient(http, address, TimeSpan.FromSeconds(5));
 
         var error = await Assert.ThrowsAsync<PrometheusQueryException>(() => client.QueryAsync("up", DateTimeOffset.UnixEpoch, CancellationToken.None));
@@ -88,5 +99,40 @@ public sealed class PrometheusClientTests
 
         Assert.Equal($"Prometheus at {address} did not answer within 0.3 s", error.Message);
         using var accepted = await accepting;
+    }
+
+    [Fact]
+    public async Task QueryAsync_OfAnAnswerOverOneMebibyte_StopsReadingAndSaysSo()
+    {
+        await using var prometheus = new Oversized();
+        using var http = new HttpClient();
+        var client = new PrometheusClient(http, prometheus.Address, TimeSpan.FromSeconds(30));
+
+        var error = await Assert.ThrowsAsync<PrometheusQueryException>(() => client.QueryAsync("up", DateTimeOffset.UnixEpoch, CancellationToken.None));
+
+        Assert.Equal($"Prometheus at {prometheus.Address} answered more than 1 MiB; the query must answer one number (aggregate it, e.g. with sum(...))", error.Message);
+    }
+
+    /// <summary>Answers every query with 2 MiB of series, in chunks, so the size is not known in advance.</summary>
+    private sealed class Oversized : LoopbackHttpServer
+    {
+        public Oversized() => Listen();
+
+        protected override async Task HandleAsync(HttpListenerContext context)
+        {
+            context.Response.SendChunked = true;
+            var series = System.Text.Encoding.UTF8.GetBytes(new string(' ', 64 * 1024));
+            try
+            {
+                for (var i = 0; i < 32; i++)
+                {
+                    await context.Response.OutputStream.WriteAsync(series);
+                }
+            }
+            catch (HttpListenerException)
+            {
+                // The client stopped reading, as it should.
+            }
+        }
     }
 }
