@@ -13,6 +13,7 @@ var root = new RootCommand("runbook: validate, scaffold, list, test and run Runb
     IncidentsCommand.Create(),
     PostmortemCommand.Create(),
     VersionsCommand.Create(),
+    SlosCommand.Create(),
     CompleteCommand.Create(),
     VerdictCommand.Create(),
     ToilCommand.Create(),

@@ -29,6 +29,7 @@ public static class DashboardEndpoints
         app.MapGet("/incidents/{id}", IncidentsPage.DetailAsync);
         app.MapGet("/toil", ToilPage.RenderAsync);
         app.MapGet("/notifications", NotificationsPage.RenderAsync);
+        app.MapGet("/slos", SlosPage.Render);
         app.MapPost("/notifications/{id}/retry", Actions.RetryNotificationAsync);
         app.MapGet("/signin", SignInPage.Render).AllowAnonymous();
         app.MapPost("/signin", SignInPage.SignInAsync).AllowAnonymous();

@@ -26,7 +26,7 @@ internal static class Html
     {
         var who = AccessIdentity.Name(context.User);
         var nav = new StringBuilder();
-        foreach (var (href, label) in new[] { ("/", "Runs"), ("/runbooks", "Runbooks"), ("/alerts", "Alerts"), ("/incidents", "Incidents"), ("/toil", "Toil"), ("/notifications", "Notifications") })
+        foreach (var (href, label) in new[] { ("/", "Runs"), ("/runbooks", "Runbooks"), ("/alerts", "Alerts"), ("/incidents", "Incidents"), ("/toil", "Toil"), ("/notifications", "Notifications"), ("/slos", "SLOs") })
         {
             nav.Append(CultureInfo.InvariantCulture, $"<a href=\"{href}\"{(label == active ? " class=\"active\"" : "")}>{label}</a>");
         }
@@ -133,6 +133,7 @@ internal static class Html
         .s-Running, .s-Matching, .s-Pending { background: #e6efff; color: #2f5fd0; }
         .s-WaitingForHuman, .s-Guarded, .s-Cooldown, .s-Busy { background: #fff4d6; color: #8a5a00; }
         .s-Queued, .s-Cancelled, .s-Skipped, .s-Interrupted, .s-Duplicate, .s-Resolution { background: #eef0f4; color: #475467; }
+        .s-ok { background: #e3f6ea; color: #137a3a; } .s-low { background: #fff4d6; color: #8a5a00; } .s-exhausted, .s-unknown { background: #fde8e7; color: #b42318; }
         .s-Unautomated { background: #f4e8ff; color: #6b2fb3; }
         .s-fresh { background: #e3f6ea; color: #137a3a; } .s-aging { background: #fff4d6; color: #8a5a00; } .s-stale { background: #fde8e7; color: #b42318; }
         .s-Proposed, .s-shadow, .s-confirm { background: #e8f4f8; color: #0b6378; }

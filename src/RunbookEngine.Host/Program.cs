@@ -52,6 +52,7 @@ api.MapToilApi();
 api.MapTrustApi();
 api.MapGameDayApi();
 api.MapNotificationApi();
+api.MapSloApi();
 
 app.MapGroup("").RequireAuthorization(AccessIdentity.DashboardPolicy).MapRunbookDashboard();
 app.UseRunbookHangfireDashboard();

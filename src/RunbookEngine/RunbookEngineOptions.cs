@@ -72,6 +72,15 @@ public sealed class RunbookEngineOptions
     /// <summary>How related alerts are grouped into incidents.</summary>
     public Incidents.IncidentOptions Incidents { get; set; } = new();
 
+    /// <summary>The Prometheus that SLOs are read from, and how often they are evaluated.</summary>
+    public Slos.PrometheusOptions Prometheus { get; set; } = new();
+
+    /// <summary>
+    /// The service level objectives whose error budgets the host evaluates and runbooks' <c>budget_gate:</c> reads, a list
+    /// (<c>RunbookEngine:Slos:0:Name</c>, ...). None by default.
+    /// </summary>
+    public List<Slos.SloOptions> Slos { get; set; } = [];
+
     /// <summary>True when the PostgreSQL store is selected.</summary>
     public bool UsesPostgres => string.Equals(Storage, "postgres", StringComparison.OrdinalIgnoreCase);
 }

@@ -70,7 +70,7 @@ public sealed class FrontMatterParserTests
 
     [Theory]
     [InlineData("timeout: 10 minutes", 7, "`timeout`: '10 minutes' is not a duration; use 10m, 1h30m or 00:10:00")]
-    [InlineData("timout: 10m", 7, "`timout`: is not a front matter key; did you mean `timeout`? known keys: description, owner, tags, alerts, schedule, parameters, manual_minutes, concurrency, on_conflict, timeout, retries, retry_backoff, cooldown, cancel_on_resolve, isolation, mode, confirm, drill, review_by, gameday, notify")]
+    [InlineData("timout: 10m", 7, "`timout`: is not a front matter key; did you mean `timeout`? known keys: description, owner, tags, alerts, schedule, parameters, manual_minutes, concurrency, on_conflict, timeout, retries, retry_backoff, cooldown, cancel_on_resolve, isolation, mode, confirm, drill, review_by, gameday, notify, budget_gate")]
     [InlineData("schedule: \"0 */6 * *\"", 7, "`schedule`: '0 */6 * *' has 4 fields; a schedule has 5: minute hour day-of-month month day-of-week, e.g. \"0 */6 * * *\"")]
     [InlineData("schedule: \"61 * * * *\"", 7, "`schedule`: minute '61' in '61 * * * *' must be a number from 0 to 59")]
     [InlineData("schedule: \"0 0 1 * MON\"", 7, "`schedule`: '0 0 1 * MON' restricts both day-of-month and day-of-week; set one of them to *")]
@@ -295,6 +295,49 @@ public sealed class FrontMatterParserTests
     [InlineData("confirm: { timeout: soon }", "`confirm.timeout`: 'soon' is not a duration; use 10m, 1h30m or 00:10:00")]
     [InlineData("confirm: oncall", "`confirm`: must be a mapping such as `{ role: oncall, different_person: true, timeout: 30m }`")]
     public void Parse_OfABadModeOrConfirm_NamesTheField(string line, string expected)
+    {
+        var result = Parse($"description: ok\n{line}");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal($"{File}:3: {expected}", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("budget_gate: { slo: checkout-availability, below: 10%, then: confirm }", "checkout-availability", 10, Sdk.RunMode.Confirm)]
+    [InlineData("budget_gate: { slo: checkout, below: 2.5% }", "checkout", 2.5, Sdk.RunMode.Confirm)]
+    [InlineData("budget_gate: { slo: checkout, below: 100 %, then: Shadow }", "checkout", 100, Sdk.RunMode.Shadow)]
+    public void Parse_ReadsABudgetGate(string line, string slo, double below, Sdk.RunMode then)
+    {
+        var result = Parse($"description: gated\n{line}");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(new BudgetGate(slo, below, then), result.Definition!.BudgetGate);
+    }
+
+    [Fact]
+    public void Parse_ReadsABudgetGatesTimeout_AndDefaultsItToHalfAnHour()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(15), Parse("description: gated\nbudget_gate: { slo: checkout, below: 10%, timeout: 15m }").Definition!.BudgetGate!.Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(30), Parse("description: gated\nbudget_gate: { slo: checkout, below: 10% }").Definition!.BudgetGate!.Timeout);
+    }
+
+    [Fact]
+    public void Parse_WithoutABudgetGate_GatesNothing()
+    {
+        Assert.Null(Parse("description: minimal").Definition!.BudgetGate);
+    }
+
+    [Theory]
+    [InlineData("budget_gate: checkout", "`budget_gate`: must be a mapping such as `{ slo: checkout-availability, below: 10%, then: confirm }`")]
+    [InlineData("budget_gate: { slo: checkout }", "`budget_gate`: needs `slo:` (an SLO configured under RunbookEngine:Slos) and `below:` (a percentage of its error budget), e.g. `{ slo: checkout-availability, below: 10%, then: confirm }`")]
+    [InlineData("budget_gate: { slo: checkout, below: 0% }", "`budget_gate.below`: '0%' is not a percentage of the error budget; use a number above 0 and at most 100, such as 10%")]
+    [InlineData("budget_gate: { slo: checkout, below: 150% }", "`budget_gate.below`: '150%' is not a percentage of the error budget; use a number above 0 and at most 100, such as 10%")]
+    [InlineData("budget_gate: { slo: checkout, below: lots }", "`budget_gate.below`: 'lots' is not a percentage of the error budget; use a number above 0 and at most 100, such as 10%")]
+    [InlineData("budget_gate: { slo: checkout, below: 10%, then: auto }", "`budget_gate.then`: 'auto' is not what a gate can do; use confirm (ask a person before the first side effect) or shadow (only propose)")]
+    [InlineData("budget_gate: { slo: checkout, below: 10%, than: confirm }", "`budget_gate.than`: is not a front matter key; did you mean `then`? known keys: slo, below, then, timeout")]
+    [InlineData("budget_gate: { slo: \"\", below: 10% }", "`budget_gate.slo`: must name an SLO configured under RunbookEngine:Slos, e.g. checkout-availability")]
+    [InlineData("budget_gate: { slo: checkout, below: 0.1 }", "`budget_gate.below`: '0.1' needs its % sign, such as 10%: a percentage of the error budget, not a ratio")]
+    public void Parse_OfABadBudgetGate_NamesTheField(string line, string expected)
     {
         var result = Parse($"description: ok\n{line}");
 

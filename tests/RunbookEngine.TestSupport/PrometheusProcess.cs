@@ -54,8 +54,12 @@ public sealed class PrometheusProcess : IAsyncDisposable
     /// </summary>
     /// <param name="configYaml">The whole prometheus.yml.</param>
     /// <param name="files">Other files beside it by name, such as rule files.</param>
+    /// <param name="history">
+    /// Samples to hold from the start, in OpenMetrics text (ending <c># EOF</c>, timestamps in seconds): written into its
+    /// data folder as blocks with <c>promtool tsdb create-blocks-from openmetrics</c>, as a backfill of real history is.
+    /// </param>
     /// <returns>The running Prometheus.</returns>
-    public static async Task<PrometheusProcess> StartAsync(string configYaml, IReadOnlyDictionary<string, string>? files = null)
+    public static async Task<PrometheusProcess> StartAsync(string configYaml, IReadOnlyDictionary<string, string>? files = null, string? history = null)
     {
         ArgumentNullException.ThrowIfNull(configYaml);
         ProcessReaper.Watch();
@@ -70,6 +74,19 @@ public sealed class PrometheusProcess : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(directory, name), text);
         }
 
+        if (history is not null)
+        {
+            try
+            {
+                await BackfillAsync(directory, history);
+            }
+            catch
+            {
+                Directory.Delete(directory, recursive: true);
+                throw;
+            }
+        }
+
         var port = Loopback.FreePort().ToString(CultureInfo.InvariantCulture);
         var address = new Uri($"http://127.0.0.1:{port}/");
         var start = new ProcessStartInfo(server) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
@@ -80,6 +97,8 @@ public sealed class PrometheusProcess : IAsyncDisposable
             $"--web.listen-address=127.0.0.1:{port}",
             // Without it the alerts' generatorURL names this machine's host name, which differs from machine to machine.
             $"--web.external-url={address}",
+            // Backfilled history is kept however old its samples are (the default keeps 15 days).
+            "--storage.tsdb.retention.time=3650d",
         })
         {
             start.ArgumentList.Add(argument);
@@ -131,6 +150,27 @@ public sealed class PrometheusProcess : IAsyncDisposable
     {
         _http.Dispose();
         await ProcessCleanup.KillAndRemoveAsync(_process, _directory);
+    }
+
+    private static async Task BackfillAsync(string directory, string history)
+    {
+        var promtool = Path.Combine(Path.GetDirectoryName(Find()!)!, "promtool");
+        var input = Path.Combine(directory, "history.om");
+        await File.WriteAllTextAsync(input, history);
+        var start = new ProcessStartInfo(promtool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
+        foreach (var argument in new[] { "tsdb", "create-blocks-from", "openmetrics", input, Path.Combine(directory, "data") })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var tool = Process.Start(start) ?? throw new InvalidOperationException($"{promtool} did not start");
+        var output = tool.StandardOutput.ReadToEndAsync();
+        var errors = await tool.StandardError.ReadToEndAsync();
+        await tool.WaitForExitAsync();
+        if (tool.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"promtool could not turn the history into blocks ({tool.ExitCode}):\n{errors}{await output}");
+        }
     }
 
     private static string? Find()

@@ -147,7 +147,7 @@ internal static class RunPage
             <dt>Runbook</dt><dd><a href="/runbooks/{E(run.Runbook)}">{E(run.Runbook)}</a></dd>
             <dt>Version</dt><dd class="mono"><a href="/api/runbooks/{E(run.Runbook)}/versions/{E(run.ContentHash)}/source">{E(run.ContentHash[..12])}</a>{(run.Commit is { } c ? " at commit " + E(c) : "")}</dd>
             <dt>Started by</dt><dd>{E(run.Trigger.ToString())}, {E(run.TriggeredBy)}{TrustSections.ModeBadge(run.Mode)}</dd>
-            <dt>Queued</dt><dd>{When(run.QueuedAt)}</dd>
+            <dt>Queued</dt><dd>{When(run.QueuedAt)}</dd>{SlosPage.GateFact(run.BudgetGate)}
             <dt>Started / ended</dt><dd>{When(run.StartedAt)} / {When(run.FinishedAt)} ({Took(run.StartedAt, run.FinishedAt)})</dd>
             <dt>Attempt, node</dt><dd>{run.Attempt}, {E(run.Node ?? "–")}</dd>{(run.JobId is { } job ? $"<dt>Scheduler job</dt><dd><a id=\"hangfire-job\" href=\"/hangfire/jobs/details/{E(Uri.EscapeDataString(job))}\">{E(job)}</a> in the Hangfire dashboard</dd>" : "")}
             <dt>Toil</dt><dd>baseline {Num(toil.BaselineMinutes)} min · saved <b>{Num(toil.SavedMinutes)}</b> min · human {Num(toil.HumanMinutes)} min · automated {Num(toil.AutomatedMinutes)} min</dd>

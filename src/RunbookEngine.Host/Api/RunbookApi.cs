@@ -232,6 +232,9 @@ internal sealed record RunbookView(
     /// <summary>Fresh, aging or stale, with the reasons and the facts behind them.</summary>
     public FreshnessView? Freshness { get; init; }
 
+    /// <summary>The runbook's <c>budget_gate:</c>, if it has one.</summary>
+    public BudgetGateView? BudgetGate { get; init; }
+
     /// <summary>The mode the runbook's runs take (a runbook that does not parse has none of its own: auto).</summary>
     public static RunMode ModeOf(CatalogEntry entry) => entry.Definition?.Mode ?? RunMode.Auto;
 
@@ -255,9 +258,15 @@ internal sealed record RunbookView(
                 ? new PendingVersionView(problem.ContentHash, problem.Commit, [.. problem.Diagnostics.Where(x => x.IsError).Select(x => x.ToString())])
                 : null,
             ModeOf(entry),
-            trust);
+            trust)
+        {
+            BudgetGate = d?.BudgetGate is { } gate ? new BudgetGateView(gate.Slo, gate.BelowPercent, gate.Then == RunMode.Shadow ? "shadow" : "confirm") : null,
+        };
     }
 }
+
+/// <summary>A runbook's budget gate as the API shows it: the SLO, the threshold in percent, and what a gated run does.</summary>
+internal sealed record BudgetGateView(string Slo, double BelowPercent, string Then);
 
 /// <summary>A newer version that does not compile, shown beside the version that keeps serving.</summary>
 internal sealed record PendingVersionView(string Version, string? Commit, IReadOnlyList<string> Errors);

@@ -17,9 +17,10 @@ public static partial class FrontMatterParser
     private const string Fence = "---";
 
     private static readonly string[] TopLevelKeys =
-        ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve", "isolation", "mode", "confirm", "drill", "review_by", "gameday", "notify"];
+        ["description", "owner", "tags", "alerts", "schedule", "parameters", "manual_minutes", "concurrency", "on_conflict", "timeout", "retries", "retry_backoff", "cooldown", "cancel_on_resolve", "isolation", "mode", "confirm", "drill", "review_by", "gameday", "notify", "budget_gate"];
 
     private static readonly string[] ConfirmKeys = ["role", "different_person", "timeout", "manual_minutes"];
+    private static readonly string[] BudgetGateKeys = ["slo", "below", "then", "timeout"];
     private static readonly string[] DrillKeys = ["schedule", "case", "alert"];
     private static readonly string[] GameDayKeys = ["inject", "verify", "restore", "timeout"];
 
@@ -198,6 +199,9 @@ public static partial class FrontMatterParser
                         break;
                     case "notify":
                         definition = definition with { Notify = NotifyOf(key, value) };
+                        break;
+                    case "budget_gate":
+                        definition = definition with { BudgetGate = BudgetGateOf(key, value) };
                         break;
                     default:
                         Unknown(key, keyNode, TopLevelKeys);
@@ -573,6 +577,103 @@ public static partial class FrontMatterParser
             }
 
             return confirm;
+        }
+
+        private BudgetGate? BudgetGateOf(string field, YamlNode value)
+        {
+            const string Example = "`{ slo: checkout-availability, below: 10%, then: confirm }`";
+            if (value is not YamlMappingNode map)
+            {
+                Error(value, field, $"must be a mapping such as {Example}");
+                return null;
+            }
+
+            string? slo = null;
+            double? below = null;
+            var then = RunMode.Confirm;
+            var timeout = BudgetGate.DefaultTimeout;
+            var broken = false;
+            foreach (var (keyNode, item) in map.Children)
+            {
+                var key = KeyOf(keyNode);
+                var name = $"{field}.{key}";
+                switch (key)
+                {
+                    case "slo":
+                        slo = String(name, item) is { } given && !string.IsNullOrWhiteSpace(given) ? given.Trim() : null;
+                        if (slo is null)
+                        {
+                            // An empty name would drop the gate without a word, and the runbook would act on its own.
+                            Error(item, name, "must name an SLO configured under RunbookEngine:Slos, e.g. checkout-availability");
+                            broken = true;
+                        }
+
+                        break;
+                    case "below":
+                        below = GatePercent(name, item);
+                        break;
+                    case "timeout":
+                        timeout = PositiveDuration(name, item) ?? BudgetGate.DefaultTimeout;
+                        break;
+                    case "then":
+                        var text = String(name, item);
+                        if (string.Equals(text, "confirm", StringComparison.OrdinalIgnoreCase))
+                        {
+                            then = RunMode.Confirm;
+                        }
+                        else if (string.Equals(text, "shadow", StringComparison.OrdinalIgnoreCase))
+                        {
+                            then = RunMode.Shadow;
+                        }
+                        else if (text is not null)
+                        {
+                            Error(item, name, $"'{text}' is not what a gate can do; use confirm (ask a person before the first side effect) or shadow (only propose)");
+                        }
+
+                        break;
+                    default:
+                        Unknown(name, keyNode, BudgetGateKeys);
+                        break;
+                }
+            }
+
+            if (!broken && (!map.Children.ContainsKey(new YamlScalarNode("slo")) || !map.Children.ContainsKey(new YamlScalarNode("below"))))
+            {
+                Error(value, field, $"needs `slo:` (an SLO configured under RunbookEngine:Slos) and `below:` (a percentage of its error budget), e.g. {Example}");
+            }
+
+            return slo is null || below is null ? null : new BudgetGate(slo, below.Value, then) { Timeout = timeout };
+        }
+
+        // The `%` is required: `below: 0.1` could mean 10% written as a ratio, and read as 0.1% it would never gate.
+        private double? GatePercent(string field, YamlNode value)
+        {
+            if (value is YamlScalarNode { Value: { } raw } && !raw.Trim().EndsWith('%')
+                && double.TryParse(raw.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+            {
+                Error(value, field, $"'{raw.Trim()}' needs its % sign, such as 10%: a percentage of the error budget, not a ratio");
+                return null;
+            }
+
+            return Percent(field, value);
+        }
+
+        private double? Percent(string field, YamlNode value)
+        {
+            var text = String(field, value)?.Trim();
+            if (text is null)
+            {
+                return null;
+            }
+
+            var number = text.EndsWith('%') ? text[..^1].TrimEnd() : text;
+            if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent > 0 && percent <= 100)
+            {
+                return percent;
+            }
+
+            Error(value, field, $"'{text}' is not a percentage of the error budget; use a number above 0 and at most 100, such as 10%");
+            return null;
         }
 
         private DrillDefinition? DrillOf(string field, YamlNode value)

@@ -63,6 +63,9 @@ public sealed record RunbookDefinition
     /// <summary>Who may approve a confirm-mode run's first side effect (<c>confirm:</c>).</summary>
     public ConfirmSettings Confirm { get; init; } = new();
 
+    /// <summary>The error budget its alert-started runs are gated on (<c>budget_gate:</c>), if any.</summary>
+    public BudgetGate? BudgetGate { get; init; }
+
     /// <summary>When and against what the host drills it in shadow mode, if ever.</summary>
     public DrillDefinition? Drill { get; init; }
 

@@ -45,6 +45,12 @@ public sealed partial class RunbookCatalog : IDisposable
         _pullRequestFolder = Path.GetFullPath(Path.Combine(dataPath, "pulls"));
     }
 
+    /// <summary>
+    /// Whether an SLO by this name is configured, for <c>budget_gate:</c>; null accepts any (a tool with no host settings).
+    /// A runbook gated on an SLO the host does not have is refused at load, as a typo must not mean "always unknown".
+    /// </summary>
+    public Func<string, bool>? KnowsSlo { get; init; }
+
     /// <summary>True once the first load has finished.</summary>
     public bool IsReady { get; private set; }
 
@@ -249,6 +255,7 @@ public sealed partial class RunbookCatalog : IDisposable
 
     private async Task<CatalogEntry> JudgeAsync(RunbookDocument document, CatalogRevision revision, CancellationToken cancellationToken)
     {
+        document = AgainstHostSettings(document);
         CompiledRunbook? compiled = null;
         IReadOnlyList<RunbookDiagnostic> diagnostics = document.Diagnostics;
         if (document.IsValid)
@@ -262,6 +269,24 @@ public sealed partial class RunbookCatalog : IDisposable
         }
 
         return new CatalogEntry(document.Name, document.Definition, document.Source.ContentHash, compiled, RelativeToRepository(diagnostics, revision), revision.Commit);
+    }
+
+    /// <summary>The document with an error for each front matter setting that names something this host lacks.</summary>
+    private RunbookDocument AgainstHostSettings(RunbookDocument document) =>
+        HostRefusal(document) is { } refusal ? document with { Diagnostics = [.. document.Diagnostics, refusal] } : document;
+
+    /// <summary>This node's refusal of a valid version that names something this host lacks, or null.</summary>
+    private RunbookDiagnostic? HostRefusal(RunbookDocument document)
+    {
+        if (document.Definition?.BudgetGate is not { } gate || KnowsSlo is not { } knows || knows(gate.Slo))
+        {
+            return null;
+        }
+
+        var lines = document.Source.Text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        var line = Array.FindIndex(lines, l => l.Contains("budget_gate", StringComparison.Ordinal)) + 1;
+        return RunbookDiagnostic.Error(document.Source.MainPath, Math.Max(line, 1), "RB110",
+            $"`budget_gate.slo`: no SLO '{gate.Slo}' is configured on this host; name one configured under RunbookEngine:Slos");
     }
 
     private static IReadOnlyList<RunbookDiagnostic> RelativeToRepository(IReadOnlyList<RunbookDiagnostic> diagnostics, CatalogRevision revision)
@@ -350,6 +375,8 @@ public sealed partial class RunbookCatalog : IDisposable
 
     private async Task<CatalogEntry> BuildAsync(RunbookDocument document, CatalogRevision revision, CatalogEntry? previous, CancellationToken cancellationToken)
     {
+        // The version store is shared by every node and keeps the first outcome recorded, so it gets the version's own
+        // outcome; what this node lacks (an SLO) only decides what this node serves, below.
         CompiledRunbook? compiled = null;
         IReadOnlyList<RunbookDiagnostic> diagnostics = document.Diagnostics;
         if (document.IsValid)
@@ -368,6 +395,13 @@ public sealed partial class RunbookCatalog : IDisposable
                 [.. document.Source.Files.Select(f => new VersionFile(f.RelativePath, f.Text))],
                 _time.GetUtcNow()) { PullRequest = revision.PullRequest },
             cancellationToken);
+
+        if (HostRefusal(document) is { } refusal)
+        {
+            compiled?.Dispose();
+            compiled = null;
+            diagnostics = [.. diagnostics, .. RelativeToRepository([refusal], revision)];
+        }
 
         if (compiled is not null)
         {

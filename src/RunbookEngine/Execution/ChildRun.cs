@@ -150,8 +150,8 @@ public static class ChildRun
             {
                 Runbook = compiled,
                 Definition = definition,
-                Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false, Trust.RunModes.For(definition, run.Trigger)),
-                Confirm = definition.Confirm,
+                Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false, Trust.RunModes.For(definition, run.Trigger, run.BudgetGate)),
+                Confirm = Trust.RunModes.ConfirmFor(definition, run.BudgetGate),
                 Parameters = parameters,
                 Alert = alert,
                 Journal = journal,

@@ -6,6 +6,7 @@ using RunbookEngine.Alerts;
 using RunbookEngine.Catalog;
 using RunbookEngine.Runs;
 using RunbookEngine.Scheduling;
+using RunbookEngine.Slos;
 using RunbookEngine.Scripting.Compilation;
 using RunbookEngine.Notifications;
 using RunbookEngine.Retention;
@@ -104,6 +105,8 @@ public static class RunbookEngineServiceCollectionExtensions
             var metrics = new EngineMetrics(provider.GetRequiredService<Prometheus.CollectorRegistry>(), provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<EngineMetrics>>());
             metrics.Registry.AddBeforeCollectCallback(ct => metrics.ReadClusterAsync(provider.GetRequiredService<IToilStore>(), provider.GetRequiredService<CircuitBreakers>(), ct));
             metrics.Registry.AddBeforeCollectCallback(ct => metrics.ReadFreshnessAsync(provider.GetRequiredService<Trust.Freshness.FreshnessReader>(), ct));
+            var slos = provider.GetRequiredService<Slos.SloMetrics>();
+            metrics.Registry.AddBeforeCollectCallback(() => slos.Read(provider.GetRequiredService<Slos.SloBudgets>()));
             return metrics;
         });
         services.AddSingleton<ToilReports>();
@@ -129,7 +132,10 @@ public static class RunbookEngineServiceCollectionExtensions
             provider.GetRequiredService<IVersionStore>(),
             provider.GetRequiredService<IOptions<RunbookEngineOptions>>().Value.DataPath,
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunbookCatalog>>()));
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RunbookCatalog>>())
+        {
+            KnowsSlo = provider.GetRequiredService<SloBudgets>().Knows,
+        });
         services.AddSingleton<CatalogFollower>();
         services.AddSingleton<GitHub.GitHubChecks>();
         services.AddHostedService(provider => provider.GetRequiredService<GitHub.GitHubChecks>());
@@ -166,6 +172,7 @@ public static class RunbookEngineServiceCollectionExtensions
         services.AddRunbookRetention();
         services.AddRunbookGameDays();
         services.AddRunbookNotifications();
+        services.AddRunbookSlos();
         return services;
     }
 

@@ -109,7 +109,7 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
         }
 
         LogStarting(run.Id, run.Runbook, run.Attempt, recovering);
-        var mode = Trust.RunModes.For(definition, run.Trigger);
+        var mode = Trust.RunModes.For(definition, run.Trigger, run.BudgetGate);
         if (mode != RunMode.Auto && store is ITrustStore trust)
         {
             await retry.RunAsync($"the mode of run {run.Id}", ct => trust.SetModeAsync(run.Id, mode, claim.Token, ct), drain.Token);
@@ -125,7 +125,7 @@ internal sealed partial class RunLifecycle(IRunStore store, IAlertStore alerts, 
             Runbook = compiled,
             Definition = definition,
             Run = new RunInfo(run.Id, run.Runbook, run.Attempt, run.Trigger, run.TriggeredBy, run.Commit, run.ContentHash, false, mode),
-            Confirm = definition.Confirm,
+            Confirm = Trust.RunModes.ConfirmFor(definition, run.BudgetGate),
             Parameters = parameters,
             Alert = alert,
             Journal = new StoreJournal(store, retry, run.Id, run.Runbook, metrics, drain.Token, claim),

@@ -66,6 +66,9 @@ public sealed record RunRecord(
     /// <summary>A person's verdict on the proposal, once given.</summary>
     public RunVerdict? Verdict { get; init; }
 
+    /// <summary>What the runbook's budget gate decided when an alert queued the run; null when nothing was gated.</summary>
+    public Slos.BudgetGateDecision? BudgetGate { get; init; }
+
     /// <summary>Whether the run has ended for good.</summary>
     public bool IsTerminal => RunStatuses.IsTerminal(Status);
 }
@@ -117,7 +120,11 @@ public sealed record NewRun(
     string? Target = null,
     double? ManualMinutes = null,
     string? TraceParent = null,
-    string? SealedParameters = null);
+    string? SealedParameters = null)
+{
+    /// <summary>What the runbook's budget gate decided, for an alert-started run of a gated runbook.</summary>
+    public Slos.BudgetGateDecision? BudgetGate { get; init; }
+}
 
 /// <summary>A page of runs, newest first.</summary>
 /// <param name="Runbook">Only this runbook's runs.</param>

@@ -15,7 +15,7 @@ namespace RunbookEngine.Runs;
 /// Starts, cancels and retries runs. A run is always recorded before it is dispatched, so a crash between the two
 /// leaves a Queued run that the watchdog dispatches, never a job with no run.
 /// </summary>
-public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, IRunDispatcher dispatcher, Toil.EngineMetrics metrics, TimeProvider time, ILogger<RunService> logger, SecretParameters secrets)
+public sealed partial class RunService(IRunStore store, IAlertStore alerts, RunbookCatalog catalog, IRunDispatcher dispatcher, Toil.EngineMetrics metrics, TimeProvider time, ILogger<RunService> logger, SecretParameters secrets, Slos.SloBudgets? budgets = null)
 {
     /// <summary>Records a run and hands it to the scheduler.</summary>
     /// <param name="runbook">The runbook's name.</param>
@@ -26,6 +26,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <param name="alert">The alert that starts it (its id and content), if any: parameters with <c>from:</c> bind from it.</param>
     /// <param name="retryOfAlert">For a retry: the alert the retried run answered, so its time to remediate counts the retry.</param>
+    /// <param name="retriedGate">For a retry: the budget gate's decision on the retried run, which the retry keeps.</param>
     /// <returns>The run, or why none was started.</returns>
     public async Task<TriggerResult> TriggerAsync(
         string runbook,
@@ -35,7 +36,8 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
         string? retryOf,
         CancellationToken cancellationToken,
         (string Id, RunbookAlert Alert)? alert = null,
-        string? retryOfAlert = null)
+        string? retryOfAlert = null,
+        Slos.BudgetGateDecision? retriedGate = null)
     {
         var entry = catalog.Find(runbook);
         if (entry is null)
@@ -91,11 +93,27 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
             return new TriggerResult(null, TriggerProblem.Cooldown, [$"run {recent.Id} for {target} {when}; cooldown {Durations.Format(cooldown)}"]);
         }
 
+        // Alert-started runs are gated: a person who starts a run has decided to take the risk, and a schedule was decided
+        // by people when it was written. A retry is not a new decision: it keeps the retried run's gate (a retry of a run
+        // waiting for approval must not act on its own), and a retry of an alert-started run is decided again, the
+        // stricter of the two kept. A host without the budgets (a tool, a test) reads unknown.
+        var gated = trigger == RunTrigger.Retry ? retriedGate : null;
+        var alerted = (alert is not null && trigger == RunTrigger.Alert) || (trigger == RunTrigger.Retry && retryOfAlert is not null);
+        if (alerted && entry.Definition.BudgetGate is { } gate)
+        {
+            var now = budgets?.Decide(gate) ?? new Slos.BudgetGateDecision(gate.Slo, "unknown", null, gate.BelowPercent,
+                gate.Then == RunMode.Shadow ? "shadow" : "confirm", true, null, time.GetUtcNow(), "no SLOs are evaluated here, so the budget is unknown");
+            gated = Slos.BudgetGateDecision.Stricter(gated, now);
+        }
+
         // A drill saves nobody any work, so it carries no toil baseline.
         var (shown, sealedSecrets) = secrets.Seal(parameters, entry.Definition);
         var run = await store.CreateRunAsync(
             new NewRun(runbook, entry.Commit, entry.ContentHash, trigger, triggeredBy, shown, key, retryOf,
-                alert?.Id ?? retryOfAlert, target, trigger == RunTrigger.Drill ? null : entry.Definition.ManualMinutes, Telemetry.RunTracing.CurrentTraceParent(), sealedSecrets),
+                alert?.Id ?? retryOfAlert, target, trigger == RunTrigger.Drill ? null : entry.Definition.ManualMinutes, Telemetry.RunTracing.CurrentTraceParent(), sealedSecrets)
+            {
+                BudgetGate = gated,
+            },
             cancellationToken);
         using (Telemetry.RunLogScope.Begin(logger, run))
         {
@@ -175,7 +193,7 @@ public sealed partial class RunService(IRunStore store, IAlertStore alerts, Runb
 
         // A drill's retry is a drill: as a plain retry it would run the drill's test alert in the runbook's own mode, and act.
         var trigger = run.Trigger == RunTrigger.Drill ? RunTrigger.Drill : RunTrigger.Retry;
-        return await TriggerAsync(run.Runbook, parameters, trigger, triggeredBy, run.Id, cancellationToken, retryOfAlert: run.AlertId);
+        return await TriggerAsync(run.Runbook, parameters, trigger, triggeredBy, run.Id, cancellationToken, retryOfAlert: run.AlertId, retriedGate: run.BudgetGate);
     }
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "Run {RunId} is cancelled; its scheduler job was left to expire ({Reason})")]

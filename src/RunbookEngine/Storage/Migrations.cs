@@ -373,6 +373,12 @@ internal static class Migrations
         ALTER TABLE runbook_alerts ADD COLUMN group_key TEXT NULL;
         CREATE INDEX ix_runbook_alerts_incident ON runbook_alerts (incident_id, received_at) WHERE incident_id IS NOT NULL;
         """,
+
+        // 17: what a runbook's budget gate decided for an alert-started run (the SLO, its budget left, the threshold, and
+        // whether the run was switched to confirm), JSON, kept on the run so its page and an incident's timeline show it.
+        """
+        ALTER TABLE runbook_runs ADD COLUMN budget_gate TEXT NULL;
+        """,
     ];
 
     public static int Latest => Steps.Count;

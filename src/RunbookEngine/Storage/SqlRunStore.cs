@@ -19,7 +19,8 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         concurrency_key AS ConcurrencyKey, queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt,
         error AS Error, retry_of AS RetryOf, alert_id AS AlertId, target AS Target, manual_minutes AS ManualMinutes,
         trace_parent AS TraceParent, sealed_parameters AS SealedParameters, execution AS Execution, cancel_requested AS CancelRequested, job_id AS JobId,
-        mode AS Mode, proposal AS Proposal, verdict AS Verdict, verdict_by AS VerdictBy, verdict_comment AS VerdictComment, verdict_at AS VerdictAt
+        mode AS Mode, proposal AS Proposal, verdict AS Verdict, verdict_by AS VerdictBy, verdict_comment AS VerdictComment, verdict_at AS VerdictAt,
+        budget_gate AS BudgetGate
         """;
 
     private const string StepColumns = """
@@ -138,14 +139,14 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
         // Version 7 ids start with their creation time, so they sort roughly by age and index well.
         var record = new RunRecord(Guid.CreateVersion7(_time.GetUtcNow()).ToString("N"), run.Runbook, run.Commit, run.ContentHash, run.Trigger, run.TriggeredBy,
             run.ParametersJson, RunStatus.Queued, 0, null, run.ConcurrencyKey, FromMs(Now()), null, null, null, run.RetryOf, run.AlertId, run.Target,
-            run.ManualMinutes, run.TraceParent, run.SealedParameters);
+            run.ManualMinutes, run.TraceParent, run.SealedParameters) { BudgetGate = run.BudgetGate };
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO runbook_runs (id, runbook, commit_sha, content_hash, trigger_kind, triggered_by, parameters, status, attempt,
-                                      node, concurrency_key, queued_at, started_at, finished_at, error, retry_of, alert_id, target, manual_minutes, trace_parent, sealed_parameters)
+                                      node, concurrency_key, queued_at, started_at, finished_at, error, retry_of, alert_id, target, manual_minutes, trace_parent, sealed_parameters, budget_gate)
             VALUES (@Id, @Runbook, @Commit, @ContentHash, @Trigger, @TriggeredBy, @ParametersJson, @Status, 0,
-                    NULL, @ConcurrencyKey, @QueuedAt, NULL, NULL, NULL, @RetryOf, @AlertId, @Target, @ManualMinutes, @TraceParent, @SealedParameters)
+                    NULL, @ConcurrencyKey, @QueuedAt, NULL, NULL, NULL, @RetryOf, @AlertId, @Target, @ManualMinutes, @TraceParent, @SealedParameters, @BudgetGate)
             """,
             new
             {
@@ -165,6 +166,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
                 record.ManualMinutes,
                 record.TraceParent,
                 record.SealedParameters,
+                BudgetGate = record.BudgetGate?.ToJson(),
             },
             cancellationToken: cancellationToken));
         return record;
@@ -619,6 +621,8 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
 
         public long? VerdictAt { get; set; }
 
+        public string? BudgetGate { get; set; }
+
         public RunRecord ToRecord() => new(Id, Runbook, CommitSha, ContentHash, Enum.Parse<RunTrigger>(TriggerKind), TriggeredBy, Parameters,
             Enum.Parse<RunStatus>(Status), (int)Attempt, Node, ConcurrencyKey, FromMs(QueuedAt), FromMs(StartedAt), FromMs(FinishedAt), Error, RetryOf, AlertId, Target,
             ManualMinutes, TraceParent, SealedParameters)
@@ -629,6 +633,7 @@ public sealed partial class SqlRunStore : IRunStore, IAlertStore, IAsyncDisposab
             Mode = Mode is null ? RunMode.Auto : Enum.Parse<RunMode>(Mode, ignoreCase: true),
             Proposal = Proposal is null ? null : System.Text.Json.JsonSerializer.Deserialize<RunProposal>(Proposal, ProposalJson),
             Verdict = Verdict is null ? null : new RunVerdict(Verdict == "right", VerdictBy ?? "", VerdictComment, FromMs(VerdictAt!.Value)),
+            BudgetGate = Slos.BudgetGateDecision.FromJson(BudgetGate),
         };
     }
 

@@ -32,6 +32,19 @@ public abstract class RunStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task CreateRun_KeepsTheBudgetGatesDecision_AndReadsItBackAsWritten()
+    {
+        var gate = new RunbookEngine.Slos.BudgetGateDecision("checkout", "low", 5.25, 10, "confirm", true, Time.GetUtcNow().AddSeconds(-30), Time.GetUtcNow(),
+            "5.25% of the error budget of checkout is left, below the gate's 10%: the run acts as confirm");
+        var created = await Store.CreateRunAsync(new NewRun("restart", null, "hash1", RunTrigger.Alert, "alertmanager:CheckoutFailing") { BudgetGate = gate }, default);
+        var ungated = await Store.CreateRunAsync(new NewRun("restart", null, "hash1", RunTrigger.Manual, "alice"), default);
+
+        Assert.Equal(gate, (await Store.GetRunAsync(created.Id, default))!.BudgetGate);
+        Assert.Equal(gate, (await Store.ListRunsAsync(new RunQuery(Runbook: "restart"), default)).Single(r => r.Id == created.Id).BudgetGate);
+        Assert.Null((await Store.GetRunAsync(ungated.Id, default))!.BudgetGate);
+    }
+
+    [Fact]
     public async Task GetRun_OfAnUnknownId_IsNull()
     {
         Assert.Null(await Store.GetRunAsync("no-such-run", default));
