@@ -46,6 +46,11 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
     /// <summary>The name of the child's data folder inside the runbook folder, before its random part.</summary>
     internal const string ScratchPrefix = ".runbook-cases-";
 
+    /// <summary>Whether a case's path, as the process names it, is a case file of the runbook folder: <c>tests/RUNBOOK/CASE.yaml</c>.</summary>
+    /// <param name="path">The path, relative to the runbook folder.</param>
+    /// <returns>True when it names a file under <c>tests/</c> without <c>.</c> or <c>..</c>.</returns>
+    internal static bool IsCasePath(string path) => CaseLines.IsCasePath(path);
+
     /// <summary>Runs every case of <paramref name="folder"/> (<c>tests/RUNBOOK/CASE.yaml</c>) and reports how each went.</summary>
     /// <param name="folder">The runbook folder, e.g. a pull request's head exported for its check.</param>
     /// <param name="cancellationToken">The host's shutdown: the process is killed and the token's exception thrown.</param>
@@ -113,10 +118,7 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
         // Standard input stays open and unused: the child takes its end as this host's, and stops.
         var tail = new Queue<string>();
         var draining = DrainAsync(process.StandardError, tail);
-        var cases = new List<CaseOutcome>();
-        string? running = null;
-        int? announced = null;
-        var done = false;
+        var report = new CaseLines(mark);
         using var timer = new CancellationTokenSource(timeout, time);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, cancellationToken);
 
@@ -124,38 +126,11 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
         // left the session may still hold the pipe, so the read is abandoned at the timeout rather than awaited.
         using (stop.Token.Register(() => Kill(process)))
         {
-            var prefix = mark + " ";
             try
             {
                 await foreach (var line in LinesAsync(process.StandardOutput, stop.Token))
                 {
-                    if (!line.StartsWith(prefix, StringComparison.Ordinal))
-                    {
-                        continue;
-                    }
-
-                    var rest = line[prefix.Length..];
-                    var space = rest.IndexOf(' ', StringComparison.Ordinal);
-                    var (kind, payload) = space < 0 ? (rest, "") : (rest[..space], rest[(space + 1)..]);
-                    switch (kind)
-                    {
-                        case "count" when int.TryParse(payload, NumberStyles.None, CultureInfo.InvariantCulture, out var count):
-                            announced = count;
-                            break;
-                        case "case-start":
-                            running = IsCasePath(payload) ? payload : null;
-                            break;
-                        case "case":
-                            // A report that cannot be read (over the line cap, cut short) is the running case failing, not vanishing.
-                            cases.Add(Parse(payload) ?? Unreadable(running));
-                            running = null;
-                            break;
-                        case "done":
-                            done = true;
-                            break;
-                    }
-
-                    if (done)
+                    if (report.Read(line))
                     {
                         break;
                     }
@@ -188,18 +163,15 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
 
         cancellationToken.ThrowIfCancellationRequested();
         var exitCode = process.HasExited ? process.ExitCode : -1;
+        var cases = report.Cases;
+        var running = report.Running;
         LogEnded(folder, process.Id, exitCode, cases.Count, cases.Count(c => !c.Passed));
-        if (done && announced == cases.Count)
+        if (report.Done)
         {
-            return new CaseRunReport(cases);
+            return report.Finished();
         }
 
         var finished = string.Create(CultureInfo.InvariantCulture, $"{cases.Count} case{(cases.Count == 1 ? "" : "s")} finished before");
-        if (done)
-        {
-            return new CaseRunReport(cases, string.Create(CultureInfo.InvariantCulture, $"the test cases' process said it was done after reporting {cases.Count} of {announced?.ToString(CultureInfo.InvariantCulture) ?? "an unannounced number of"} cases"));
-        }
-
         var during = running is null ? "" : $" while {running} ran";
         if (timer.IsCancellationRequested)
         {
@@ -219,22 +191,6 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
                 ? $"the test cases' process ran out of memory{during} (its limit is {settings.Execution.ProcessMemoryLimitMiB} MiB, RunbookEngine:Execution:ProcessMemoryLimitMiB); {finished}"
                 : string.Create(CultureInfo.InvariantCulture, $"the test cases' process exited with code {exitCode}{during} without reporting every case; {finished}"),
             Unfinished: running);
-    }
-
-    /// <summary>Whether a case's path, as the process names it, is a case file of the runbook folder: <c>tests/RUNBOOK/CASE.yaml</c>.</summary>
-    internal static bool IsCasePath(string path) =>
-        !Path.IsPathRooted(path)
-        && path.Split('/', '\\') is [TestCaseRunner.TestsFolder, .. var rest] && rest.Length > 0
-        && rest.All(part => part.Length > 0 && part is not ("." or ".."));
-
-    private static CaseOutcome Unreadable(string? running)
-    {
-        var parts = (running ?? "").Split('/');
-        return new CaseOutcome(
-            running ?? TestCaseRunner.TestsFolder,
-            parts.Length >= 3 ? parts[^2] : "?",
-            parts.Length >= 3 ? Path.GetFileNameWithoutExtension(parts[^1]) : "?",
-            [new CaseFailure("the case's outcome could not be read (its report was cut at the 1 MiB line limit or was not JSON), so it counts as failed", 1)]);
     }
 
     private static ProcessStartInfo StartInfo(RunbookEngineOptions settings, string folder, string scratch, string mark)
@@ -274,22 +230,6 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
             || key.StartsWith(EnvironmentSecretStore.Prefix, StringComparison.Ordinal)
             || key == ChildRun.TraceParentVariable
             || ProcessExecution.IsHostCredential(name);
-    }
-
-    private static CaseOutcome? Parse(string json)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<CaseOutcome>(json, Json) is { File: not null, Runbook: not null, Name: not null, Failures: not null } outcome
-                && outcome.Failures.All(f => f?.Message is not null)
-                && IsCasePath(outcome.File)
-                ? outcome
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     private static void Kill(Process process)
