@@ -7,6 +7,13 @@ using RunbookEngine.Host.Telemetry;
 using RunbookEngine.Hosting;
 using RunbookEngine.Scheduling;
 
+// `--run-cases=FOLDER`: this process runs a pull request's test cases for its check, away from the runs this host serves,
+// configured by its command line alone: the host's appsettings and environment are not the pull request's to read.
+if (RunbookEngine.Trust.Testing.ChildCases.IsRequested(args))
+{
+    Environment.Exit(await RunbookEngine.Trust.Testing.ChildCases.MainAsync(new ConfigurationBuilder().AddCommandLine(args).Build()));
+}
+
 // appsettings.json ships beside the binary; runbooks/ and data/ are resolved from the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
@@ -15,12 +22,6 @@ if (builder.Configuration[RunbookEngine.Execution.ChildRun.RunKey] is { Length: 
 {
     using var childTracing = HostTelemetry.ChildRunTracing(builder.Configuration);
     Environment.Exit(await RunbookEngine.Execution.ChildRun.MainAsync(builder.Configuration, childTracing is null ? null : new Action(() => OpenTelemetry.Trace.TracerProviderExtensions.ForceFlush(childTracing, HostTelemetry.ChildFlushMilliseconds))));
-}
-
-// `--run-cases=FOLDER`: this process runs a pull request's test cases for its check, away from the runs this host serves.
-if (builder.Configuration[RunbookEngine.Trust.Testing.ChildCases.FolderKey] is { Length: > 0 })
-{
-    Environment.Exit(await RunbookEngine.Trust.Testing.ChildCases.MainAsync(builder.Configuration));
 }
 
 builder.AddRunbookLogging();

@@ -25,6 +25,8 @@ public sealed partial class a_runbook_that_misbehaves : IAsyncLifetime
             ["RunbookEngine__Catalog__Git__Password"] = "git-password-not-for-runbooks",
             ["RunbookEngine__Catalog__Git__WebhookSecret"] = "github-secret-not-for-runbooks",
             ["RunbookEngine__ConnectionString"] = "Host=db.invalid;Password=connection-string-not-for-runbooks",
+            ["RunbookEngine__GitHub__Token"] = "github-token-not-for-runbooks",
+            ["runbookengine__github__webhooksecret"] = "github-webhook-secret-not-for-runbooks",
         },
         HardeningRunbooks());
 
@@ -212,7 +214,7 @@ public sealed partial class a_runbook_that_misbehaves : IAsyncLifetime
         var output = run.Steps().Single().Output;
         Assert.Contains("PATH among them: True", output, StringComparison.Ordinal);
         Assert.Contains("RUNBOOK_SECRET_CURIOUS=", output, StringComparison.Ordinal);
-        foreach (var credential in new[] { "alice-token-not-for-runbooks", "pager-secret-not-for-runbooks", "git-password-not-for-runbooks", "github-secret-not-for-runbooks", "connection-string-not-for-runbooks" })
+        foreach (var credential in new[] { "alice-token-not-for-runbooks", "pager-secret-not-for-runbooks", "git-password-not-for-runbooks", "github-secret-not-for-runbooks", "connection-string-not-for-runbooks", "github-token-not-for-runbooks", "github-webhook-secret-not-for-runbooks" })
         {
             Assert.DoesNotContain(credential, output, StringComparison.Ordinal);
         }

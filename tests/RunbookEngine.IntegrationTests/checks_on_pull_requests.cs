@@ -35,6 +35,9 @@ public sealed class checks_on_pull_requests : IAsyncLifetime
             ["RunbookEngine__GitHub__Repository"] = "Codertocat/Hello-World",
             ["RunbookEngine__GitHub__Token"] = "ghp_pull-request-token",
             ["RunbookEngine__GitHub__WebhookSecret"] = Secret,
+
+            // Off by default: these tests are about the cases.
+            ["RunbookEngine__GitHub__TestCases"] = "SameRepository",
         });
     }
 
@@ -196,13 +199,14 @@ public sealed class checks_on_pull_requests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task a_case_that_never_ends_is_killed_at_the_timeout_and_fails_the_check_at_its_file()
+    public async Task a_case_that_never_ends_is_killed_at_the_timeout_with_what_it_left_running_and_fails_the_check_at_its_file()
     {
-        await _host.RestartAsync(new Dictionary<string, string?> { ["RunbookEngine__GitHub__TestCasesTimeout"] = "00:00:10" });
-        var head = await _remote.PullRequestAsync(2, "Greet, then wait for ever", new Dictionary<string, string?>
+        // Long enough for the child to start and compile on a loaded machine; the case itself never ends.
+        await _host.RestartAsync(new Dictionary<string, string?> { ["RunbookEngine__GitHub__TestCasesTimeout"] = "00:00:30" });
+        var head = await _remote.PullRequestAsync(2, "Greet, leave a sleeper holding the output, then wait for ever", new Dictionary<string, string?>
         {
-            // Deaf to its token: only killing its process ends it.
-            ["ops/runbooks/greet.csx"] = Runbook("v2", "System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);"),
+            // The detached sleep outlives its shell and holds the cases' standard output; deaf to its token, only killing its process ends the case.
+            ["ops/runbooks/greet.csx"] = Runbook("v2", Detached + "System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);"),
             ["ops/runbooks/tests/greet/says-hello.yaml"] = GreetingCase,
         }, "master");
 
@@ -218,31 +222,99 @@ public sealed class checks_on_pull_requests : IAsyncLifetime
         var message = annotation.GetProperty("message").GetString()!;
         Assert.Contains("did not finish within", message, StringComparison.Ordinal);
         Assert.Contains("(RunbookEngine:GitHub:TestCasesTimeout), so their process was killed while tests/greet/says-hello.yaml ran", message, StringComparison.Ordinal);
-        Assert.Empty(CaseProcesses());
+        await NoCaseProcessLeftAsync();
         var run = await Http.EndedRunAsync(await Http.TriggerAsync("greet", new { }));
         Assert.Contains("hello from v1", run.Steps().Single().Output, StringComparison.Ordinal);
     }
 
-    /// <summary>Processes of this machine running test cases (<c>--run-cases=</c>), by their command lines.</summary>
-    private static List<string> CaseProcesses() =>
+    [Fact]
+    public async Task a_case_that_passes_but_leaves_a_detached_process_holding_its_output_still_ends_the_check_with_nothing_left_running()
+    {
+        var head = await _remote.PullRequestAsync(2, "Greet, leaving a sleeper behind", new Dictionary<string, string?>
+        {
+            ["ops/runbooks/greet.csx"] = Runbook("v2", Detached),
+            ["ops/runbooks/tests/greet/says-hello.yaml"] = GreetingCase,
+        }, "master");
+
+        await PostAsync("pull_request", GitHubDeliveries.PullRequest("pull-request-opened.json", head), Guid.NewGuid().ToString());
+        var requests = await _api.UntilAsync(r => r.Any(q => IsCreate(q, head)), "the pull request's head was not checked");
+
+        var posted = requests.Single(q => IsCreate(q, head)).Body!.Value;
+        Assert.Equal("success", posted.GetProperty("conclusion").GetString());
+        Assert.Equal("All 1 runbooks compile; 1 case, 0 failed", posted.GetProperty("output").GetProperty("title").GetString());
+        await NoCaseProcessLeftAsync();
+    }
+
+    [Fact]
+    public async Task with_test_cases_at_their_default_a_pull_request_is_compiled_and_its_check_says_its_cases_were_not_run()
+    {
+        await _host.RestartAsync(new Dictionary<string, string?> { ["RunbookEngine__GitHub__TestCases"] = null });
+        var head = await _remote.PullRequestAsync(2, "Greet, then fail", new Dictionary<string, string?>
+        {
+            ["ops/runbooks/greet.csx"] = Runbook("v2", """throw new RunbookFailedException("the greeting went missing");"""),
+            ["ops/runbooks/tests/greet/says-hello.yaml"] = GreetingCase,
+        }, "master");
+
+        await PostAsync("pull_request", GitHubDeliveries.PullRequest("pull-request-opened.json", head), Guid.NewGuid().ToString());
+        var requests = await _api.UntilAsync(r => r.Any(q => IsCreate(q, head)), "the pull request's head was not checked");
+
+        var posted = requests.Single(q => IsCreate(q, head)).Body!.Value;
+        Assert.Equal("success", posted.GetProperty("conclusion").GetString());
+        Assert.Contains("Test cases: not run: RunbookEngine:GitHub:TestCases is Off.", posted.GetProperty("output").GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Running the test cases of", _host.Host.Log, StringComparison.Ordinal);
+    }
+
+    // A shell that starts a sleep in the background and exits: the sleep leaves the process tree, keeping the cases' pipes.
+    private const string Detached = """System.Diagnostics.Process.Start("sh", new[] { "-c", "sleep 600 &" })!.WaitForExit();""" + "\n";
+
+    /// <summary>Waits (up to a minute) until no process of this test's host runs its cases or anything they started.</summary>
+    private async Task NoCaseProcessLeftAsync()
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (CaseProcesses() is { Count: > 0 } left)
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromMinutes(1), $"still running: {string.Join("; ", left)}");
+            await tick.WaitForNextTickAsync();
+        }
+    }
+
+    /// <summary>
+    /// Processes of this test's host's cases: each runs in the commit's export under the host's folder, or has its
+    /// temporary folder there, so other tests' hosts are not counted.
+    /// </summary>
+    private List<string> CaseProcesses() =>
         [.. Directory.EnumerateDirectories("/proc")
             .Where(d => int.TryParse(Path.GetFileName(d), out _))
-            .Select(d =>
-            {
-                try
-                {
-                    return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ');
-                }
-                catch (IOException)
-                {
-                    return "";
-                }
-                catch (UnauthorizedAccessException)
-                {
-                    return "";
-                }
-            })
-            .Where(line => line.Contains("--run-cases=", StringComparison.Ordinal))];
+            .Select(d => (Command: Read(Path.Combine(d, "cmdline")), Environment: Read(Path.Combine(d, "environ")), Directory: WorkingDirectory(d)))
+            .Where(p => p.Command.Contains(_host.Root, StringComparison.Ordinal) && p.Command.Contains("--run-cases=", StringComparison.Ordinal)
+                || p.Environment.Contains("TMPDIR=" + _host.Root, StringComparison.Ordinal)
+                || p.Directory.StartsWith(_host.Root + "/", StringComparison.Ordinal) && !p.Command.Contains("RunbookEngine.Host", StringComparison.Ordinal))
+            .Select(p => p.Command)];
+
+    private static string Read(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Replace('\0', ' ');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    private static string WorkingDirectory(string process)
+    {
+        try
+        {
+            return new DirectoryInfo(Path.Combine(process, "cwd")).LinkTarget ?? "";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
 
     [Fact]
     public async Task other_pull_request_actions_are_answered_200_and_ignored_and_an_unsigned_one_is_refused()

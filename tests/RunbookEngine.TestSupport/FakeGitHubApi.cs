@@ -48,6 +48,9 @@ public sealed partial class FakeGitHubApi : LoopbackHttpServer
     /// <summary>Tarballs served as given in place of the commit's own (a hand-made archive a test wants refused), by commit.</summary>
     public Dictionary<string, byte[]> Tarballs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>When set, a tarball's first half is sent and the rest only once this completes (a body that stalls after its headers).</summary>
+    public TaskCompletionSource? StallTarballs { get; set; }
+
     /// <summary>Commits that already carry a <c>runbooks</c> check run (another node posted it).</summary>
     public HashSet<string> AlreadyChecked { get; } = new(StringComparer.Ordinal);
 
@@ -154,7 +157,15 @@ public sealed partial class FakeGitHubApi : LoopbackHttpServer
 
         if (answer.Status != 304)
         {
-            await response.OutputStream.WriteAsync(answer.Bytes ?? Encoding.UTF8.GetBytes(answer.Body));
+            var body = answer.Bytes ?? Encoding.UTF8.GetBytes(answer.Body);
+            if (answer.Stall is { } stall)
+            {
+                await WriteBodyAsync(response, body[..(body.Length / 2)]);
+                await stall.Task;
+                body = body[(body.Length / 2)..];
+            }
+
+            await WriteBodyAsync(response, body);
         }
     }
 
@@ -235,7 +246,7 @@ public sealed partial class FakeGitHubApi : LoopbackHttpServer
             }
 
             var bytes = Tarballs.TryGetValue(commit.Sha, out var given) ? given : TarballOf(tarMatch.Groups["owner"].Value, tarMatch.Groups["repo"].Value, commit);
-            return new Response(200, "") { ContentType = "application/x-gzip", Bytes = bytes };
+            return new Response(200, "") { ContentType = "application/x-gzip", Bytes = bytes, Stall = StallTarballs };
         }
 
         return null;
@@ -413,6 +424,8 @@ internal sealed record Response(int Status, string Body)
     public string ContentType { get; init; } = "application/json; charset=utf-8";
 
     public byte[]? Bytes { get; init; }
+
+    public TaskCompletionSource? Stall { get; init; }
 
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
 }

@@ -5,9 +5,11 @@ namespace RunbookEngine.Catalog;
 
 /// <summary>
 /// Unpacks a commit's tar archive into a folder, for either source. Only folders and regular files are written, and only
-/// inside the folder. A link is never written; one that points outside the folder (an absolute target, or one that climbs
-/// out with <c>..</c>) refuses the whole archive, as an entry named with an absolute path or a <c>..</c> does, since a
-/// commit that tries either is not a runbook folder a person meant to write.
+/// inside the folder. A link is never written; one under the followed runbook folder that points outside the repository
+/// (an absolute target, or one that climbs out with <c>..</c>) refuses the whole archive, as an entry named with an
+/// absolute path or a <c>..</c> does, since a commit that tries either is not a runbook folder a person meant to write.
+/// Links elsewhere in the repository (a monorepo's <c>tools/python -> /usr/bin/python3</c>) are left out unread, as a
+/// checkout by the <c>git</c> source ignores them.
 /// </summary>
 /// <remarks>
 /// The archive of a pull request is whatever its author pushed (on a public repository, anyone's fork), so the archive,
@@ -57,10 +59,11 @@ internal static class CatalogArchive
     /// <param name="folder">Where to unpack it.</param>
     /// <param name="stripTopFolder">Whether every entry sits under one top folder to leave out (GitHub's <c>owner-repo-sha7/</c>).</param>
     /// <param name="caps">The most entries and bytes to unpack.</param>
+    /// <param name="followed">The runbook folder followed, relative to the repository (<c>ops/runbooks</c>; empty for all of it): only links under it are judged.</param>
     /// <param name="cancellationToken">Cancels the unpacking.</param>
     /// <returns>A task.</returns>
-    public static Task UnpackAsync(Stream tar, string folder, bool stripTopFolder, ArchiveCaps caps, CancellationToken cancellationToken) =>
-        UnpackAsync(tar, folder, stripTopFolder, caps.MaxEntries, caps.MaxUnpackedBytes, cancellationToken);
+    public static Task UnpackAsync(Stream tar, string folder, bool stripTopFolder, ArchiveCaps caps, string followed, CancellationToken cancellationToken) =>
+        UnpackAsync(tar, folder, stripTopFolder, caps.MaxEntries, caps.MaxUnpackedBytes, followed, cancellationToken);
 
     /// <summary>Unpacks a tar stream.</summary>
     /// <param name="tar">The uncompressed tar stream.</param>
@@ -68,10 +71,13 @@ internal static class CatalogArchive
     /// <param name="stripTopFolder">Whether every entry sits under one top folder to leave out (GitHub's <c>owner-repo-sha7/</c>).</param>
     /// <param name="maxEntries">The most entries to unpack.</param>
     /// <param name="maxUnpackedBytes">The most bytes to unpack.</param>
+    /// <param name="followed">The runbook folder followed, relative to the repository (empty for all of it): only links under it are judged.</param>
     /// <param name="cancellationToken">Cancels the unpacking.</param>
     /// <returns>A task.</returns>
-    public static async Task UnpackAsync(Stream tar, string folder, bool stripTopFolder, int maxEntries, long maxUnpackedBytes, CancellationToken cancellationToken)
+    public static async Task UnpackAsync(Stream tar, string folder, bool stripTopFolder, int maxEntries, long maxUnpackedBytes, string followed, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(followed);
+        var followedPrefix = followed.Trim('/') is { Length: > 0 } sub ? sub + "/" : "";
         var root = Path.GetFullPath(folder);
         Directory.CreateDirectory(root);
         var entries = 0;
@@ -112,7 +118,12 @@ internal static class CatalogArchive
 
             if (isLink)
             {
-                CheckLink(entry, root, path, stripTopFolder);
+                // Only the followed folder is the catalog's business; a link elsewhere is simply not written.
+                if (relative.StartsWith(followedPrefix, StringComparison.Ordinal))
+                {
+                    CheckLink(entry, root, path, stripTopFolder);
+                }
+
                 continue;
             }
 

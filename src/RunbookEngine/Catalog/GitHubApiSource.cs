@@ -65,6 +65,12 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
     /// <summary>The first wait after an outage begins; each failed try after it doubles the wait.</summary>
     internal TimeSpan OutageBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a whole archive download may take, headers and body: <see cref="HttpClient.Timeout"/> stops at the headers
+    /// when the body is streamed. Past it, GitHub counts as unavailable.
+    /// </summary>
+    internal TimeSpan ArchiveDeadline { get; init; } = Archives.Timeout;
+
     /// <summary>The longest wait between tries during an outage.</summary>
     internal TimeSpan MaxOutageBackoff { get; init; } = TimeSpan.FromMinutes(10);
 
@@ -175,7 +181,7 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
 
             await using var file = File.OpenRead(archive);
             await using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            await CatalogArchive.UnpackAsync(gzip, folder, stripTopFolder: true, Caps, cancellationToken);
+            await CatalogArchive.UnpackAsync(gzip, folder, stripTopFolder: true, Caps, _subfolder, cancellationToken);
         }
         catch (InvalidDataException ex)
         {
@@ -205,6 +211,21 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
             request.Headers.TryAddWithoutValidation("Authorization", $"Token {credentials.Password}");
         }
 
+        // The host's shutdown stays a cancellation; the deadline's becomes a timeout, which counts as an outage.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(ArchiveDeadline);
+        try
+        {
+            return await StreamArchiveAsync(request, path, deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the archive of {sha} did not arrive within {RunbookEngine.Sdk.Durations.Format(ArchiveDeadline)}");
+        }
+    }
+
+    private async Task<bool> StreamArchiveAsync(HttpRequestMessage request, string path, CancellationToken cancellationToken)
+    {
         using var response = await Archives.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
@@ -220,7 +241,7 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
         }
 
         await using var input = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await using var output = File.Create(path);
+        await using var output = Local(path, () => File.Create(path));
         var buffer = new byte[81920];
         var total = 0L;
         int read;
@@ -232,22 +253,55 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
                 return false;
             }
 
-            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            await Local(path, async () =>
+            {
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                return true;
+            });
         }
 
-        return true;
+        return await Local(path, async () =>
+        {
+            await output.FlushAsync(cancellationToken);
+            return true;
+        });
+    }
+
+    // The host's disk failing (full, read-only) is not GitHub being unavailable: told apart, naming the local file.
+    private static T Local<T>(string path, Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new LocalArchiveException(path, ex);
+        }
+    }
+
+    private static async Task<T> Local<T>(string path, Func<Task<T>> write)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new LocalArchiveException(path, ex);
+        }
     }
 
     /// <summary>Unpacks GitHub's tarball without its top folder (<c>owner-repo-sha7/</c>), within <see cref="CatalogArchive"/>'s caps.</summary>
     internal static Task Unpack(byte[] tarball, string folder, CancellationToken cancellationToken) =>
-        Unpack(tarball, folder, CatalogArchive.MaxEntries, CatalogArchive.MaxUnpackedBytes, cancellationToken);
+        Unpack(tarball, folder, CatalogArchive.MaxEntries, CatalogArchive.MaxUnpackedBytes, "", cancellationToken);
 
-    /// <summary>Unpacks GitHub's tarball without its top folder, within the caps given.</summary>
-    internal static async Task Unpack(byte[] tarball, string folder, int maxEntries, long maxUnpackedBytes, CancellationToken cancellationToken)
+    /// <summary>Unpacks GitHub's tarball without its top folder, within the caps given, judging links under <paramref name="followed"/> only.</summary>
+    internal static async Task Unpack(byte[] tarball, string folder, int maxEntries, long maxUnpackedBytes, string followed, CancellationToken cancellationToken)
     {
         CatalogArchive.CheckSize(tarball.LongLength, "the archive");
         using var gzip = new GZipStream(new MemoryStream(tarball), CompressionMode.Decompress);
-        await CatalogArchive.UnpackAsync(gzip, folder, stripTopFolder: true, maxEntries, maxUnpackedBytes, cancellationToken);
+        await CatalogArchive.UnpackAsync(gzip, folder, stripTopFolder: true, maxEntries, maxUnpackedBytes, followed, cancellationToken);
     }
 
     private void Prune(string keep)
@@ -287,7 +341,7 @@ internal sealed partial class GitHubApiSource : IRunbookSourceProvider, ICommitE
             cancellationToken.ThrowIfCancellationRequested();
             result = await call(_client.Value);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException or TaskCanceledException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not LocalArchiveException && ex is not OperationCanceledException or TaskCanceledException)
         {
             throw Failed(ex, what, now);
         }

@@ -91,7 +91,7 @@ internal sealed class GitRemoteSource : IRunbookSourceProvider, ICommitExport
             // The same caps and the same refusal of links as GitHub's tarballs: a pull request's commit is anyone's.
             CatalogArchive.CheckSize(new FileInfo(archive).Length, "it", Caps.MaxArchiveBytes);
             await using var tar = File.OpenRead(archive);
-            await CatalogArchive.UnpackAsync(tar, folder, stripTopFolder: false, Caps, cancellationToken);
+            await CatalogArchive.UnpackAsync(tar, folder, stripTopFolder: false, Caps, _subfolder, cancellationToken);
         }
         catch (InvalidDataException ex)
         {

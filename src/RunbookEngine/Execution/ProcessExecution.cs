@@ -283,6 +283,9 @@ internal sealed partial class ProcessExecution(IOptions<RunbookEngineOptions> op
         return key.StartsWith("RUNBOOKENGINE__ACCESS__", StringComparison.Ordinal)
             || key.StartsWith("RUNBOOKENGINE__ALERTS__SOURCES__", StringComparison.Ordinal)
             || key.StartsWith("RUNBOOKENGINE__NOTIFICATIONS__CHANNELS__", StringComparison.Ordinal)
+
+            // The token, the webhook secret and the App's key and ids: with them a runbook could post checks or read the repository as the host.
+            || key.StartsWith("RUNBOOKENGINE__GITHUB__", StringComparison.Ordinal)
             || key is "RUNBOOKENGINE__CATALOG__GIT__PASSWORD" or "RUNBOOKENGINE__CATALOG__GIT__USERNAME" or "RUNBOOKENGINE__CATALOG__GIT__WEBHOOKSECRET"
                 or "RUNBOOKENGINE__CONNECTIONSTRING";
     }

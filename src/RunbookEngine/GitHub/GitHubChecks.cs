@@ -32,6 +32,12 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
     /// <summary>The most annotations GitHub takes in one request.</summary>
     internal const int AnnotationsPerRequest = 50;
 
+    /// <summary>The most annotations a check carries (three requests); the rest are counted in its summary.</summary>
+    internal const int MaxAnnotations = 3 * AnnotationsPerRequest;
+
+    /// <summary>The longest annotation message posted, in characters (GitHub refuses past 64 KB); the summary has room for the rest.</summary>
+    internal const int MaxAnnotationMessage = 4 * 1024;
+
     /// <summary>The User-Agent GitHub requires.</summary>
     internal static readonly ProductHeaderValue Product = new("RunbookEngine");
 
@@ -295,7 +301,8 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
             // Counted as far as they went; the case that was running when the process stopped is where to look.
             summary.Append("Test cases: did not finish: ").Append(error).Append(".\n");
             counted = CultureInvariant($"test cases did not finish ({cases.Cases.Count} finished, {failed.Count} failed)");
-            if (cases.Unfinished is { } unfinished)
+            // A path the process names is the pull request's code's word: only a case file of the folder gets an annotation.
+            if (cases.Unfinished is { } unfinished && CaseProcess.IsCasePath(unfinished))
             {
                 annotations.Add(new NewCheckRunAnnotation(RepositoryPath(revision, unfinished), 1, 1, CheckAnnotationLevel.Failure, error) { Title = "this case did not finish" });
             }
@@ -307,18 +314,24 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
 
         foreach (var outcome in failed)
         {
-            var path = RepositoryPath(revision, outcome.File);
+            var inside = CaseProcess.IsCasePath(outcome.File);
+            var path = inside ? RepositoryPath(revision, outcome.File) : "(a path outside the cases folder)";
             summary.Append(CultureInvariant($"\n### Case `{outcome.Runbook}/{outcome.Name}` failed\n\n"));
             foreach (var failure in outcome.Failures)
             {
-                summary.Append("- `").Append(path).Append(CultureInvariant($":{failure.Line}`: ")).Append(failure.Message.Replace('\n', ' ')).Append('\n');
+                summary.Append("- `").Append(path).Append(CultureInvariant($":{failure.Line}`: ")).Append(Cut(failure.Message).Replace('\n', ' ')).Append('\n');
                 var line = Math.Max(1, failure.Line);
-                annotations.Add(new NewCheckRunAnnotation(path, line, line, CheckAnnotationLevel.Failure, failure.Message) { Title = $"{outcome.Runbook}: case {outcome.Name} failed" });
+                if (inside)
+                {
+                    annotations.Add(new NewCheckRunAnnotation(path, line, line, CheckAnnotationLevel.Failure, failure.Message) { Title = $"{outcome.Runbook}: case {outcome.Name} failed" });
+                }
             }
         }
 
         return counted;
     }
+
+    private static string Cut(string message) => message.Length > MaxAnnotationMessage ? message[..MaxAnnotationMessage] + " (cut short)" : message;
 
     /// <summary>A file of the runbook folder as a path in the repository, as annotations name it.</summary>
     private static string RepositoryPath(CatalogRevision revision, string relativeToRunbooks)
@@ -349,12 +362,28 @@ public sealed partial class GitHubChecks(IOptions<RunbookEngineOptions> options,
         }
 
         annotations.AddRange(more ?? []);
+        var left = "";
+        if (annotations.Count > MaxAnnotations)
+        {
+            // The summary lists the errors; a pull request with thousands would cost a request per fifty.
+            left = CultureInvariant($"\n\n{annotations.Count - MaxAnnotations} more annotation{(annotations.Count - MaxAnnotations == 1 ? "" : "s")} not posted (at most {MaxAnnotations}).");
+            annotations.RemoveRange(MaxAnnotations, annotations.Count - MaxAnnotations);
+        }
+
+        for (var i = 0; i < annotations.Count; i++)
+        {
+            if (annotations[i].Message.Length > MaxAnnotationMessage)
+            {
+                var a = annotations[i];
+                annotations[i] = new NewCheckRunAnnotation(a.Path, a.StartLine, a.EndLine, a.AnnotationLevel?.Value ?? CheckAnnotationLevel.Failure, Cut(a.Message)) { Title = a.Title };
+            }
+        }
         var title = broken.Count == 0
             ? CultureInvariant($"All {count} runbooks compile")
             : CultureInvariant($"{broken.Count} of {count} runbooks do not compile");
 
         // GitHub's limit on a summary is 65535 characters.
-        var text = summary.Length > 60_000 ? summary.ToString(0, 60_000) + "\n\n(cut short)" : summary.ToString();
+        var text = (summary.Length > 60_000 ? summary.ToString(0, 60_000) + "\n\n(cut short)" : summary.ToString()) + left;
         return new CheckReport(commit, broken.Count == 0 ? CheckConclusion.Success : CheckConclusion.Failure, title, text, annotations);
     }
 

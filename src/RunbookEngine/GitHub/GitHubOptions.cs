@@ -31,11 +31,11 @@ public sealed class GitHubOptions
     public string? WebhookSecret { get; set; }
 
     /// <summary>
-    /// Which pull requests get their runbook test cases run for their check. Default
-    /// <see cref="PullRequestTestCases.SameRepository"/>: a case runs the pull request's code on the host, which anyone
-    /// can open from a fork of a public repository.
+    /// Which pull requests get their runbook test cases run for their check. Default <see cref="PullRequestTestCases.Off"/>:
+    /// a case runs the pull request's code as the host's user, with its file access, and no OS sandbox contains it; turn
+    /// it on only where everyone who can open a pull request may run code on the host, as on a self-hosted CI runner.
     /// </summary>
-    public PullRequestTestCases TestCases { get; set; } = PullRequestTestCases.SameRepository;
+    public PullRequestTestCases TestCases { get; set; } = PullRequestTestCases.Off;
 
     /// <summary>How long a pull request's test cases may take together before their process is killed. Default 5 minutes.</summary>
     public TimeSpan TestCasesTimeout { get; set; } = TimeSpan.FromMinutes(5);

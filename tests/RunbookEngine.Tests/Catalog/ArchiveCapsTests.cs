@@ -194,6 +194,44 @@ public sealed class ArchiveCapsTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(Data, "pulls")));
     }
 
+    [Fact]
+    public async Task a_github_tarball_with_a_link_out_of_the_repository_outside_the_followed_folder_is_served_without_the_link()
+    {
+        using var catalog = GitHubCatalog();
+        var head = _api.Push("main", new Dictionary<string, string?> { [Greet] = Runbook("v2") }, "A monorepo's tool link");
+        _api.Tarballs[head] = Tarball("a link elsewhere in the repository");
+
+        await catalog.LoadAsync(CancellationToken.None);
+
+        Assert.Null(catalog.LastSync.Error);
+        Assert.Equal(head, catalog.Revision!.Commit);
+        Assert.True(catalog.Find("greet")!.IsValid);
+        Assert.False(Path.Exists(Path.Combine(catalog.Revision.RepositoryRoot!, "tools", "python")));
+    }
+
+    [Fact]
+    public async Task a_git_commit_and_pull_request_with_a_link_out_of_the_repository_outside_the_followed_folder_are_served_and_checked()
+    {
+        var remote = await BareRepositoryAsync();
+        var first = await CommitAsync(remote, "Good, with a tool link", work =>
+        {
+            File.WriteAllText(Path.Combine(work, Greet), Runbook("v1"));
+            Directory.CreateDirectory(Path.Combine(work, "tools"));
+            File.CreateSymbolicLink(Path.Combine(work, "tools", "python"), "/usr/bin/python3");
+        });
+        using var catalog = GitCatalog(remote);
+        var head = await CommitAsync(remote, "Greet anew", work => File.WriteAllText(Path.Combine(work, Greet), Runbook("v2")), branch: "refs/pull/4/head");
+
+        await catalog.LoadAsync(CancellationToken.None);
+        var validation = await catalog.ValidateCommitAsync(head, 4, CancellationToken.None);
+
+        Assert.Null(catalog.LastSync.Error);
+        Assert.Equal(first, catalog.Revision!.Commit);
+        Assert.True(catalog.Find("greet")!.IsValid);
+        Assert.Equal(head, validation.Revision.Commit);
+        Assert.All(validation.Entries, e => Assert.True(e.IsValid));
+    }
+
     private RunbookCatalog GitHubCatalog()
     {
         var github = new GitHubOptions { ApiUrl = _api.Address.ToString(), Repository = "acme/runbooks", Token = "ghp_caps-token" };
@@ -224,6 +262,7 @@ public sealed class ArchiveCapsTests : IAsyncLifetime
                 "an absolute path" => new PaxTarEntry(TarEntryType.RegularFile, "/etc/cron.d/evil") { DataStream = new MemoryStream(Encoding.UTF8.GetBytes("x")) },
                 "a symbolic link out" => new PaxTarEntry(TarEntryType.SymbolicLink, Top + "ops/runbooks/passwd") { LinkName = "/etc/passwd" },
                 "a relative symbolic link out" => new PaxTarEntry(TarEntryType.SymbolicLink, Top + "ops/runbooks/up") { LinkName = "../../../.." },
+                "a link elsewhere in the repository" => new PaxTarEntry(TarEntryType.SymbolicLink, Top + "tools/python") { LinkName = "/usr/bin/python3" },
                 _ => new PaxTarEntry(TarEntryType.HardLink, Top + "ops/runbooks/shadow") { LinkName = "../../etc/shadow" },
             });
         }

@@ -196,6 +196,37 @@ public sealed class GitHubApiSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_tarball_whose_body_stalls_past_the_download_deadline_is_an_outage_and_the_last_good_commit_keeps_serving()
+    {
+        var github = new GitHubOptions { ApiUrl = _api.Address.ToString(), Repository = "acme/runbooks", Token = "ghp_source-token" };
+        var source = new GitHubApiSource(github, new GitCatalogOptions { Branch = "main", Path = "ops/runbooks" }, Path.Combine(_folder, "stalled"), _time, _log.For<GitHubApiSource>())
+        {
+            ArchiveDeadline = TimeSpan.FromSeconds(3),
+        };
+        using var catalog = new RunbookCatalog(source, _compiler, _store, Path.Combine(_folder, "stalled"), TimeProvider.System, _log.For<RunbookCatalog>());
+        _api.Push("main", new Dictionary<string, string?> { [Greet] = Runbook("v1") }, "Good");
+        await catalog.LoadAsync(CancellationToken.None);
+        var served = catalog.Revision!.Commit;
+        _api.Push("main", new Dictionary<string, string?> { [Greet] = Runbook("v2") }, "Next");
+        var stall = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _api.StallTarballs = stall;
+        CatalogChange change;
+        try
+        {
+            change = await catalog.SyncAsync(CancellationToken.None);
+        }
+        finally
+        {
+            stall.TrySetResult();
+        }
+
+        Assert.Contains("the GitHub API is unavailable (TimeoutException: the archive of", change.Error, StringComparison.Ordinal);
+        Assert.Contains("did not arrive within 3s", change.Error, StringComparison.Ordinal);
+        Assert.Equal(served, change.Commit);
+        Assert.Equal(served, catalog.Revision!.Commit);
+    }
+
+    [Fact]
     public async Task a_pull_requests_head_is_compiled_through_the_api_without_being_served_or_recorded()
     {
         var main = _api.Push("main", new Dictionary<string, string?> { [Greet] = Runbook("v1") }, "Good");
@@ -264,7 +295,7 @@ public sealed class GitHubApiSourceTests : IAsyncLifetime
     {
         var tar = Tarball(Enumerable.Range(0, 11).Select(i => ($"acme-runbooks-1234567/r{i}.csx", 1)));
 
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => GitHubApiSource.Unpack(tar, Path.Combine(_folder, "many"), 10, long.MaxValue, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => GitHubApiSource.Unpack(tar, Path.Combine(_folder, "many"), 10, long.MaxValue, "", CancellationToken.None));
 
         Assert.Contains("more than 10 entries", error.Message, StringComparison.Ordinal);
     }
@@ -275,7 +306,7 @@ public sealed class GitHubApiSourceTests : IAsyncLifetime
         var tar = Tarball([("acme-runbooks-1234567/small.csx", 10), ("acme-runbooks-1234567/big.csx", 1000)]);
         var target = Path.Combine(_folder, "big");
 
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => GitHubApiSource.Unpack(tar, target, 100, 500, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => GitHubApiSource.Unpack(tar, target, 100, 500, "", CancellationToken.None));
 
         Assert.Contains("more than 500 bytes", error.Message, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(target, "small.csx")));

@@ -146,6 +146,49 @@ public sealed class GitHubChecksTests : IAsyncLifetime
         Assert.Empty(none.Annotations);
     }
 
+    [Fact]
+    public void A_pull_requests_check_posts_at_most_a_hundred_and_fifty_annotations_each_cut_to_a_few_kilobytes_and_counts_the_rest()
+    {
+        var failures = Enumerable.Range(1, 160).Select(i => new CaseFailure($"difference {i}: " + new string('x', 10_000), i)).ToList();
+        var cases = new CaseRunReport([new CaseOutcome("tests/greet/noisy.yaml", "greet", "noisy", failures)]);
+
+        var report = GitHubChecks.BuildPullRequest(4, Validation(), null, cases);
+
+        Assert.Equal(GitHubChecks.MaxAnnotations, report.Annotations.Count);
+        Assert.All(report.Annotations, a => Assert.True(a.Message.Length <= GitHubChecks.MaxAnnotationMessage + " (cut short)".Length, $"{a.Message.Length} characters"));
+        Assert.EndsWith("(cut short)", report.Annotations[0].Message, StringComparison.Ordinal);
+        Assert.EndsWith("10 more annotations not posted (at most 150).", report.Summary, StringComparison.Ordinal);
+        Assert.True(report.Summary.Length < 65_535, $"{report.Summary.Length} characters");
+        Assert.Equal(Octokit.CheckConclusion.Failure, report.Conclusion);
+    }
+
+    [Fact]
+    public void A_case_path_outside_the_cases_folder_gets_no_annotation_but_still_fails_the_check()
+    {
+        var cases = new CaseRunReport(
+            [new CaseOutcome("tests/../../../etc/passwd", "greet", "escapes", [new CaseFailure("status: expected Succeeded", 3)])],
+            "the test cases did not finish",
+            Unfinished: "../outside.yaml");
+
+        var report = GitHubChecks.BuildPullRequest(4, Validation(), null, cases);
+
+        Assert.Empty(report.Annotations);
+        Assert.Equal(Octokit.CheckConclusion.Failure, report.Conclusion);
+        Assert.Contains("(a path outside the cases folder)", report.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("etc/passwd", report.Summary, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tests/greet/says-hello.yaml", true)]
+    [InlineData("tests/../greet.csx", false)]
+    [InlineData("../tests/greet/x.yaml", false)]
+    [InlineData("/etc/passwd", false)]
+    [InlineData("tests/greet/./x.yaml", false)]
+    [InlineData("tests", false)]
+    [InlineData("greet/x.yaml", false)]
+    public void A_case_path_is_one_only_inside_the_cases_folder(string path, bool isCase) =>
+        Assert.Equal(isCase, CaseProcess.IsCasePath(path));
+
     private static CommitValidation Validation()
     {
         var commit = new string('4', 40);

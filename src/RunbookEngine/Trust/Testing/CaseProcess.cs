@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,20 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
 
     private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(10);
 
+    // Starts the child as the leader of a new session and process group (util-linux; Debian has it).
+    private const string SetSid = "/usr/bin/setsid";
+
+    // Signals a whole process group (procps).
+    private const string KillCommand = "/bin/kill";
+
+    /// <summary>The name of the child's data folder inside the runbook folder, before its random part.</summary>
+    internal const string ScratchPrefix = ".runbook-cases-";
+
+    /// <summary>Whether a case's path, as the process names it, is a case file of the runbook folder: <c>tests/RUNBOOK/CASE.yaml</c>.</summary>
+    /// <param name="path">The path, relative to the runbook folder.</param>
+    /// <returns>True when it names a file under <c>tests/</c> without <c>.</c> or <c>..</c>.</returns>
+    internal static bool IsCasePath(string path) => CaseLines.IsCasePath(path);
+
     /// <summary>Runs every case of <paramref name="folder"/> (<c>tests/RUNBOOK/CASE.yaml</c>) and reports how each went.</summary>
     /// <param name="folder">The runbook folder, e.g. a pull request's head exported for its check.</param>
     /// <param name="cancellationToken">The host's shutdown: the process is killed and the token's exception thrown.</param>
@@ -52,7 +67,31 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
         var settings = options.Value;
         var timeout = settings.GitHub.TestCasesTimeout;
         var mark = Guid.NewGuid().ToString("N");
-        using var process = new Process { StartInfo = StartInfo(settings, folder, mark) };
+
+        // Its own data folder (compile cache, temporary files), named after export so the pull request cannot have
+        // planted one, and never the host's: the runbooks under test must not reach the host's cache, store or keys.
+        var scratch = Path.Combine(folder, ScratchPrefix + mark);
+        Directory.CreateDirectory(Path.Combine(scratch, "tmp"));
+        try
+        {
+            return await RunInAsync(settings, folder, scratch, mark, timeout, cancellationToken);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The export around it is deleted with the check.
+            }
+        }
+    }
+
+    private async Task<CaseRunReport> RunInAsync(RunbookEngineOptions settings, string folder, string scratch, string mark, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var process = new Process { StartInfo = StartInfo(settings, folder, scratch, mark) };
         try
         {
             process.Start();
@@ -63,71 +102,77 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
         }
 
         LogStarted(folder, process.Id, Durations.Format(timeout));
+        try
+        {
+            return await ReportAsync(process, settings, folder, mark, timeout, cancellationToken);
+        }
+        finally
+        {
+            // Whatever the cases left behind in their session (a detached `sleep &`) goes with them, however they ended.
+            Kill(process);
+        }
+    }
 
+    private async Task<CaseRunReport> ReportAsync(Process process, RunbookEngineOptions settings, string folder, string mark, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         // Standard input stays open and unused: the child takes its end as this host's, and stops.
         var tail = new Queue<string>();
         var draining = DrainAsync(process.StandardError, tail);
-        var cases = new List<CaseOutcome>();
-        string? running = null;
-        var done = false;
+        var report = new CaseLines(mark);
         using var timer = new CancellationTokenSource(timeout, time);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, cancellationToken);
 
-        // Killing the process tree closes its standard output, which ends the read below: a pipe read is not cancellable.
+        // Killing the process's session closes its standard output, which usually ends the read below; something that
+        // left the session may still hold the pipe, so the read is abandoned at the timeout rather than awaited.
         using (stop.Token.Register(() => Kill(process)))
         {
-            var prefix = mark + " ";
-            await foreach (var line in LinesAsync(process.StandardOutput))
+            try
             {
-                if (!line.StartsWith(prefix, StringComparison.Ordinal))
+                await foreach (var line in LinesAsync(process.StandardOutput, stop.Token))
                 {
-                    continue;
+                    if (report.Read(line))
+                    {
+                        break;
+                    }
                 }
-
-                var rest = line[prefix.Length..];
-                var space = rest.IndexOf(' ', StringComparison.Ordinal);
-                var (kind, payload) = space < 0 ? (rest, "") : (rest[..space], rest[(space + 1)..]);
-                switch (kind)
-                {
-                    case "case-start":
-                        running = payload;
-                        break;
-                    case "case" when Parse(payload) is { } outcome:
-                        cases.Add(outcome);
-                        running = null;
-                        break;
-                    case "done":
-                        done = true;
-                        break;
-                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // The pipe is abandoned: what is still in it is not waited for.
             }
         }
 
-        if (!done)
+        try
+        {
+            // Done or not, a process that does not end within the grace is killed: `done` is the process's word only.
+            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(ExitGrace, time, CancellationToken.None);
+        }
+        catch (TimeoutException)
         {
             Kill(process);
         }
 
         try
         {
-            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(ExitGrace, time, CancellationToken.None);
             await draining.WaitAsync(ExitGrace, time, CancellationToken.None);
         }
         catch (TimeoutException)
         {
-            // Something it started still holds a pipe open; its tree was killed, so stop listening.
+            // Something it started left its session and still holds a pipe open; stop listening.
         }
 
         cancellationToken.ThrowIfCancellationRequested();
         var exitCode = process.HasExited ? process.ExitCode : -1;
+        var cases = report.Cases;
+        var running = report.Running;
         LogEnded(folder, process.Id, exitCode, cases.Count, cases.Count(c => !c.Passed));
-        if (done)
+        if (report.Done)
         {
-            return new CaseRunReport(cases);
+            return report.Finished();
         }
 
-        var during = running is null ? "" : $" while {running} ran";
         var finished = string.Create(CultureInfo.InvariantCulture, $"{cases.Count} case{(cases.Count == 1 ? "" : "s")} finished before");
+        var during = running is null ? "" : $" while {running} ran";
         if (timer.IsCancellationRequested)
         {
             return new CaseRunReport(cases, $"the test cases did not finish within {Durations.Format(timeout)} (RunbookEngine:GitHub:TestCasesTimeout), so their process was killed{during}; {finished}", Unfinished: running);
@@ -148,11 +193,22 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
             Unfinished: running);
     }
 
-    private static ProcessStartInfo StartInfo(RunbookEngineOptions settings, string folder, string mark)
+    private static ProcessStartInfo StartInfo(RunbookEngineOptions settings, string folder, string scratch, string mark)
     {
         var start = ProcessExecution.HostStartInfo();
+
+        // A session of its own, so that whatever the cases start, detached or not, is killed with it.
+        if (File.Exists(SetSid))
+        {
+            start.ArgumentList.Insert(0, start.FileName);
+            start.FileName = SetSid;
+        }
+
         start.WorkingDirectory = folder;
         start.ArgumentList.Add($"--{ChildCases.FolderKey}={folder}");
+
+        // Its whole configuration: the command line reads no appsettings and no environment (ChildCases.IsRequested).
+        start.ArgumentList.Add($"--{RunbookEngineOptions.Section}:DataPath={scratch}");
 
         // Cases stub every secret, command and request, so the child needs none of the host's settings: none reach the
         // pull request's code, whatever they hold (tokens, the database, the GitHub App's key path).
@@ -162,7 +218,7 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
         }
 
         start.Environment[ChildRun.ResultMarkVariable] = mark;
-        start.Environment["RunbookEngine__DataPath"] = Path.GetFullPath(settings.DataPath);
+        start.Environment["TMPDIR"] = Path.Combine(scratch, "tmp");
         start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)settings.Execution.ProcessMemoryLimitMiB * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture);
         return start;
     }
@@ -176,18 +232,6 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
             || ProcessExecution.IsHostCredential(name);
     }
 
-    private static CaseOutcome? Parse(string json)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<CaseOutcome>(json, Json);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     private static void Kill(Process process)
     {
         try
@@ -198,11 +242,48 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
         {
             // It exited between the check and the kill.
         }
+
+        KillSession(process);
+    }
+
+    /// <summary>Kills the process group the child leads under <see cref="SetSid"/>: what left its tree but not its session.</summary>
+    private static void KillSession(Process process)
+    {
+        int id;
+        try
+        {
+            id = process.Id;
+        }
+        catch (InvalidOperationException)
+        {
+            return;
+        }
+
+        if (!File.Exists(SetSid) || !File.Exists(KillCommand))
+        {
+            return;
+        }
+
+        try
+        {
+            using var kill = Process.Start(new ProcessStartInfo(KillCommand)
+            {
+                ArgumentList = { "-KILL", "--", "-" + id.ToString(CultureInfo.InvariantCulture) },
+                UseShellExecute = false,
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            });
+            kill?.WaitForExit(5_000);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            // Without kill(1) the process tree was still killed above.
+        }
     }
 
     private static async Task DrainAsync(StreamReader reader, Queue<string> tail)
     {
-        await foreach (var line in LinesAsync(reader))
+        await foreach (var line in LinesAsync(reader, CancellationToken.None))
         {
             lock (tail)
             {
@@ -216,12 +297,14 @@ public sealed partial class CaseProcess(IOptions<RunbookEngineOptions> options, 
     }
 
     /// <summary>Lines of at most <see cref="MaxLineLength"/> characters; the rest of a longer one is dropped.</summary>
-    private static async IAsyncEnumerable<string> LinesAsync(StreamReader reader)
+    private static async IAsyncEnumerable<string> LinesAsync(StreamReader reader, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var buffer = new char[8192];
         var line = new StringBuilder();
         int read;
-        while ((read = await reader.ReadAsync(buffer, CancellationToken.None)) > 0)
+
+        // A pipe read does not heed a token: the wait for it does, and the read is left behind.
+        while ((read = await reader.ReadAsync(buffer, CancellationToken.None).AsTask().WaitAsync(cancellationToken)) > 0)
         {
             for (var i = 0; i < read; i++)
             {
