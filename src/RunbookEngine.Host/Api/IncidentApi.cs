@@ -76,10 +76,12 @@ internal static class IncidentApi
         }
 
         var facts = detail.Facts;
+        var budgetSaved = await report.BudgetSavedAsync(detail, cancellationToken);
         return TypedResults.Ok(new
         {
             incident = IncidentView.Of(facts.Incident),
             figures = detail.Figures,
+            budgetSaved,
             alerts = facts.Alerts.Take(MaxAlertsListed).Select(AlertView.Of),
             alertsOmitted = Math.Max(0, facts.Alerts.Count - MaxAlertsListed),
             runs = facts.Runs.Select(r => new { r.Id, r.Runbook, r.Status, r.Trigger, r.AlertId, r.RetryOf, r.QueuedAt, r.StartedAt, r.FinishedAt, r.Error }),

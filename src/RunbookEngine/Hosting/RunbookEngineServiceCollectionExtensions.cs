@@ -110,6 +110,7 @@ public static class RunbookEngineServiceCollectionExtensions
             return metrics;
         });
         services.AddSingleton<ToilReports>();
+        services.AddSingleton<Incidents.IncidentBudgets>();
         services.AddSingleton<Incidents.IncidentReport>();
         services.AddHttpClient(AwsSnsReceiver.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });

@@ -31,6 +31,9 @@ public static class IncidentEventKinds
     /// <summary>A run was recorded and queued.</summary>
     public const string RunQueued = "run-queued";
 
+    /// <summary>A runbook's budget gate decided, as the run was queued, whether its SLO's budget lets it act alone.</summary>
+    public const string BudgetGate = "budget-gate";
+
     /// <summary>A retry of a failed run was queued.</summary>
     public const string RunRetried = "run-retried";
 

@@ -4,7 +4,8 @@ namespace RunbookEngine.Incidents;
 
 /// <summary>Reads an incident and computes what the API, the CLI and the dashboard show of it.</summary>
 /// <param name="store">The incident store.</param>
-public sealed class IncidentReport(IIncidentStore store)
+/// <param name="budgets">Estimates the error budget saved, when SLOs are configured.</param>
+public sealed class IncidentReport(IIncidentStore store, IncidentBudgets? budgets = null)
 {
     /// <summary>An incident with its facts, figures and timeline.</summary>
     /// <param name="id">The incident.</param>
@@ -23,6 +24,16 @@ public sealed class IncidentReport(IIncidentStore store)
 
         var figures = IncidentFigures.Of(facts);
         return new IncidentDetail(facts, figures, IncidentTimeline.Of(facts));
+    }
+
+    /// <summary>The error budget the incident's automation saved, when an SLO covers it.</summary>
+    /// <param name="detail">The incident as read.</param>
+    /// <param name="cancellationToken">Cancels the Prometheus query.</param>
+    /// <returns>The estimate, or null without SLOs or without one covering the incident.</returns>
+    public Task<IncidentBudgetSaved?> BudgetSavedAsync(IncidentDetail detail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(detail);
+        return budgets is null ? Task.FromResult<IncidentBudgetSaved?>(null) : budgets.EstimateAsync(detail.Facts, detail.Figures, cancellationToken);
     }
 
     /// <summary>An incident's postmortem draft.</summary>

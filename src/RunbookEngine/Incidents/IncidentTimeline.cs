@@ -56,6 +56,10 @@ public static class IncidentTimeline
             events.Add(run.RetryOf is { } retried
                 ? new(run.QueuedAt, IncidentEventKinds.RunRetried, actor, $"{run.Runbook}: retry of run {retried} queued", run.AlertId, run.Id)
                 : new(run.QueuedAt, IncidentEventKinds.RunQueued, actor, $"{run.Runbook}: run queued", run.AlertId, run.Id));
+            if (run.BudgetGate is { } gate)
+            {
+                events.Add(new(gate.DecidedAt, IncidentEventKinds.BudgetGate, Automation, $"{run.Runbook}: budget gate: {gate.Reason}", run.AlertId, run.Id));
+            }
             if (run.StartedAt is { } started)
             {
                 events.Add(new(started, IncidentEventKinds.RunStarted, Automation, $"{run.Runbook}: run started{(run.Mode == RunMode.Auto ? "" : $" in {run.Mode.ToString().ToLowerInvariant()} mode")}", run.AlertId, run.Id));

@@ -34,6 +34,22 @@ public sealed class IncidentFiguresTests
     }
 
     [Fact]
+    public void Timeline_OfARunItsBudgetGateHeld_SaysWhatTheGateDecidedWhenTheRunWasQueued()
+    {
+        var story = Story();
+        var gate = new RunbookEngine.Slos.BudgetGateDecision(
+            "checkout-availability", "low", 5, 10, "confirm", true, T0.AddMinutes(4), T0.AddMinutes(5),
+            "5% of the error budget of checkout-availability is left, below the gate's 10%: the run acts as confirm");
+        var gated = story with { Runs = [story.Runs[0], story.Runs[1] with { BudgetGate = gate }] };
+
+        var decided = Assert.Single(IncidentTimeline.Of(gated), e => e.Kind == IncidentEventKinds.BudgetGate);
+
+        Assert.Equal((T0.AddMinutes(5), IncidentTimeline.Automation, "r2"), (decided.At, decided.Actor, decided.RunId));
+        Assert.Equal("restart: budget gate: 5% of the error budget of checkout-availability is left, below the gate's 10%: the run acts as confirm", decided.Text);
+        Assert.DoesNotContain(IncidentTimeline.Of(story), e => e.Kind == IncidentEventKinds.BudgetGate);
+    }
+
+    [Fact]
     public void Of_AnOpenIncidentNobodyActedOn_LeavesThoseFiguresOut()
     {
         var facts = Story() is var story ? story with

@@ -1,6 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using RunbookEngine.Incidents;
+using RunbookEngine.Runs;
+using RunbookEngine.Scripting.Execution;
+using RunbookEngine.Sdk;
 using RunbookEngine.Slos;
 using RunbookEngine.TestSupport;
 
@@ -79,6 +83,33 @@ public sealed class SloEvaluatorTests : IAsyncLifetime
         // 0.95 × 0.001 × (20 − 3) budget minutes, remediated in 3 minutes instead of 20.
         var saved = BudgetSaved.Estimate(TimeSpan.FromMinutes(3), 20, burn.Value, 0.999, TimeSpan.FromDays(1));
         Assert.Equal(0.01615, saved.BudgetMinutes, 6);
+    }
+
+    [Fact]
+    public async Task An_incident_on_a_burning_service_is_credited_with_the_budget_its_remediation_saved()
+    {
+        // Detected 9 minutes ago and remediated 3 minutes later by a runbook a person needs 20 minutes for, while payments
+        // burned at 0.95: by hand, 0.95 × 0.001 × (20 − 3) = 0.01615 budget minutes, of a day's 1.44.
+        var now = TimeProvider.System.GetUtcNow();
+        var incident = new IncidentRecord("i1", "PaymentsErrors", "payments", IncidentRules.Labels, "labels:payments", IncidentState.Closed, now.AddMinutes(-9), now.AddMinutes(-2), now.AddMinutes(-9), 0);
+        var run = new RunRecord(
+            "r1", "restart-payments", null, "h", RunTrigger.Alert, "alertmanager:x", "{}", RunStatus.Succeeded, 1, "n", null,
+            now.AddMinutes(-9), now.AddMinutes(-9), now.AddMinutes(-6), null, null, "a1", ManualMinutes: 20);
+        var facts = new IncidentFacts(incident, [], [], [run], new Dictionary<string, IReadOnlyList<StepOutcome>>());
+
+        var saved = await new IncidentBudgets(_budgets, _evaluator).EstimateAsync(facts, IncidentFigures.Of(facts), CancellationToken.None);
+
+        Assert.Equal(("payments", "estimated", "r1"), (saved!.Slo, saved.State, saved.RunId));
+        Assert.Equal((3.0, 17.0), (saved.TimeToRemediateMinutes!.Value, saved.MinutesFaster!.Value));
+        Assert.Equal(0.01615, saved.BudgetMinutes!.Value, 6);
+        Assert.Equal(0.01615 / 1.44 * 100, saved.SharePercent!.Value, 6);
+
+        var untimed = facts with { Runs = [run with { ManualMinutes = null }] };
+        var unknown = await new IncidentBudgets(_budgets, _evaluator).EstimateAsync(untimed, IncidentFigures.Of(untimed), CancellationToken.None);
+        Assert.Equal(("unknown", "restart-payments declares no manual_minutes, so there is nothing to compare its remediation with"), (unknown!.State, unknown.Reason));
+
+        var elsewhere = facts with { Incident = incident with { Service = "search" } };
+        Assert.Null(await new IncidentBudgets(_budgets, _evaluator).EstimateAsync(elsewhere, IncidentFigures.Of(elsewhere), CancellationToken.None));
     }
 
     private static SloOptions Pair(string service) => new()
