@@ -78,6 +78,7 @@ internal sealed partial class NotificationDelivery(
     {
         string failure;
         var giveUp = false;
+        TimeSpan? retryAfter = null;
         if (!settings.Channels.TryGetValue(delivery.Channel!, out var channel))
         {
             failure = $"no channel is named '{delivery.Channel}'; configure it under RunbookEngine:Notifications:Channels or take it out of the runbook's notify: block";
@@ -107,14 +108,20 @@ internal sealed partial class NotificationDelivery(
             {
                 failure = $"the receiver did not answer within {settings.Timeout.TotalSeconds:0.#} s";
             }
-            catch (Exception e) when (e is NotificationDeliveryException or HttpRequestException or IOException or System.Net.Sockets.SocketException or MailKit.ProtocolException or MailKit.CommandException or System.Security.Authentication.AuthenticationException)
+            catch (NotificationDeliveryException e)
+            {
+                failure = e.Message;
+                retryAfter = e.RetryAfter;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException or MailKit.ProtocolException or MailKit.CommandException or System.Security.Authentication.AuthenticationException)
             {
                 failure = e.Message;
             }
         }
 
         var attempts = delivery.Attempts + 1;
-        DateTimeOffset? next = giveUp || attempts >= settings.MaxAttempts ? null : time.GetUtcNow() + Backoff(attempts, settings);
+        var wait = Backoff(attempts, settings);
+        DateTimeOffset? next = giveUp || attempts >= settings.MaxAttempts ? null : time.GetUtcNow() + (retryAfter > wait ? retryAfter.Value : wait);
         await store.FailedNotificationAsync(delivery.Id, failure, next, cancellationToken);
         LogFailed(delivery.Event, delivery.Runbook, delivery.Channel!, attempts, failure, next);
     }

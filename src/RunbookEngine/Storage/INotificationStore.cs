@@ -68,4 +68,14 @@ public interface INotificationStore
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>A task.</returns>
     Task SaveNotificationMessageAsync(string runId, string channel, string messageRef, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records that a chat callback was seen, under each of its keys (its signature, its trigger id), unless any was seen
+    /// before; keys older than <paramref name="forgetBefore"/> are forgotten first, as callbacks that old are refused anyway.
+    /// </summary>
+    /// <param name="keys">What identifies the callback.</param>
+    /// <param name="forgetBefore">Keys seen before this are dropped.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>True when none of the keys was seen before (by any node); false for a replay.</returns>
+    Task<bool> FirstInteractionAsync(IReadOnlyList<string> keys, DateTimeOffset forgetBefore, CancellationToken cancellationToken);
 }

@@ -345,6 +345,16 @@ internal static class Migrations
             PRIMARY KEY (run_id, channel)
         );
         """,
+
+        // 18: chat callbacks seen lately (a Slack interaction's signature and trigger id), so a replayed Approve is refused
+        // on every node of a cluster, not only the one that took the first. Rows older than the 5-minute window a callback
+        // is accepted in are deleted as new ones arrive.
+        """
+        CREATE TABLE runbook_interactions (
+            interaction_key TEXT PRIMARY KEY,
+            seen_at BIGINT NOT NULL
+        );
+        """,
     ];
 
     public static int Latest => Steps.Count;

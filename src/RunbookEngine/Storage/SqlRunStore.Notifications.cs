@@ -199,6 +199,34 @@ public sealed partial class SqlRunStore : INotificationStore
             new { runId, channel, messageRef }, cancellationToken: cancellationToken));
     }
 
+    /// <inheritdoc />
+    public async Task<bool> FirstInteractionAsync(IReadOnlyList<string> keys, DateTimeOffset forgetBefore, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM runbook_interactions WHERE seen_at < @before",
+            new { before = forgetBefore.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
+        var now = Now();
+        foreach (var key in keys.Distinct(StringComparer.Ordinal))
+        {
+            // Two nodes given the same callback race on the primary key: the second insert waits for the first's
+            // transaction and then inserts nothing, so exactly one of them answers the step.
+            var inserted = await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO runbook_interactions (interaction_key, seen_at) VALUES (@key, @now) ON CONFLICT (interaction_key) DO NOTHING",
+                new { key, now }, transaction, cancellationToken: cancellationToken));
+            if (inserted == 0)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return false;
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
     private sealed class NotificationRow
     {
         public string Id { get; set; } = "";

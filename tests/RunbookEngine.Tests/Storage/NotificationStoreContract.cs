@@ -158,6 +158,25 @@ public abstract class NotificationStoreContract : StoreContract
         Assert.Null(await Store.NotificationMessageAsync("run-1", "audit", default));
     }
 
+    [Fact]
+    public async Task A_chat_callback_is_taken_once_across_nodes_by_any_of_its_keys_and_forgotten_after_the_window()
+    {
+        await using var other = OtherNode();
+        var window = Time.GetUtcNow() - TimeSpan.FromMinutes(10);
+
+        var first = await Store.FirstInteractionAsync(["slack-signature:v0=aa", "slack-trigger:1.2.3"], window, default);
+        var sameSignature = await other.FirstInteractionAsync(["slack-signature:v0=aa", "slack-trigger:9.9.9"], window, default);
+        var sameTrigger = await other.FirstInteractionAsync(["slack-signature:v0=bb", "slack-trigger:1.2.3"], window, default);
+        var another = await other.FirstInteractionAsync(["slack-signature:v0=cc", "slack-trigger:4.5.6"], window, default);
+        Time.Advance(TimeSpan.FromMinutes(11));
+        var afterWindow = await Store.FirstInteractionAsync(["slack-signature:v0=aa"], Time.GetUtcNow() - TimeSpan.FromMinutes(10), default);
+
+        Assert.Equal((true, false, false, true, true), (first, sameSignature, sameTrigger, another, afterWindow));
+
+        // A refused replay keeps none of its keys: the new signature of the refused sameTrigger was not taken either.
+        Assert.True(await Store.FirstInteractionAsync(["slack-signature:v0=bb"], Time.GetUtcNow() - TimeSpan.FromMinutes(10), default));
+    }
+
     private async Task<RunRecord> RunningAsync(string runbook)
     {
         var run = await Store.CreateRunAsync(new NewRun(runbook, null, "h1", RunTrigger.Manual, "alice"), default);

@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using RunbookEngine.Notifications;
+using RunbookEngine.Scheduling;
+using RunbookEngine.Storage;
+
+namespace RunbookEngine.Tests.Notifications;
+
+/// <summary>Two nodes' deliveries on one store and one fake clock: a node that stalls mid-delivery loses the row when its lease ends.</summary>
+public sealed class NotificationLeaseTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-23T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly SqlRunStore _store;
+    private readonly RunbookEngineOptions _options = new()
+    {
+        Notifications = { Channels = { ["ops"] = new NotificationChannelOptions { Kind = "recording" } } },
+    };
+
+    public NotificationLeaseTests() =>
+        _store = SqlRunStore.Sqlite(Path.Combine(Directory.CreateTempSubdirectory("runbook-lease-").FullName, "data", "runs.db"), _time);
+
+    public Task InitializeAsync() => _store.MigrateAsync(CancellationToken.None);
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    [Fact]
+    public async Task A_delivery_whose_node_stalls_past_its_lease_is_taken_over_by_another_node_and_delivered_once()
+    {
+        await _store.AddNotificationAsync("breaker_opened", "restart", "5 failures in 10m", default);
+        var routed = (await _store.ClaimNotificationAsync("router", TimeSpan.FromSeconds(30), default))!;
+        var delivery = Assert.Single(await _store.RouteNotificationAsync(routed.Id, ["ops"], default));
+        var channel = new StallingChannel();
+        var settings = _options.Notifications;
+        var nodeA = Delivery("node-a", channel);
+        var nodeB = Delivery("node-b", channel);
+        using var dies = new CancellationTokenSource();
+
+        var stalled = nodeA.NextAsync(settings, dies.Token);
+        await channel.Stalled.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        var whileLeased = await nodeB.NextAsync(settings, default);
+        _time.Advance(settings.Timeout + TimeSpan.FromSeconds(31));
+        var afterLease = await nodeB.NextAsync(settings, default);
+        await dies.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stalled);
+        var nothingLeft = await Delivery("node-a", channel).NextAsync(settings, default);
+
+        Assert.False(whileLeased);
+        Assert.True(afterLease);
+        Assert.False(nothingLeft);
+        Assert.Equal([delivery.Id], channel.Delivered);
+        var row = Assert.Single(await _store.ListNotificationsAsync(null, 10, default));
+        Assert.Equal(("Delivered", 1), (row.State, row.Attempts));
+    }
+
+    private NotificationDelivery Delivery(string node, INotificationChannel channel) => new(
+        _store, _store, null!, [channel], new NodeIdentity(node), new StaticOptions(_options), _time, NullLogger<NotificationDelivery>.Instance);
+
+    /// <summary>Hangs on its first delivery until the node dies (its token is cancelled), then records every later one.</summary>
+    private sealed class StallingChannel : INotificationChannel
+    {
+        private int _calls;
+
+        public TaskCompletionSource Stalled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public List<string> Delivered { get; } = [];
+
+        public string Kind => "recording";
+
+        public async Task DeliverAsync(NotificationMessage message, string channel, NotificationChannelOptions settings, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _calls) == 1)
+            {
+                Stalled.SetResult();
+                // A node that stalls: nothing comes back until it dies.
+                await new TaskCompletionSource().Task.WaitAsync(cancellationToken);
+            }
+
+            lock (Delivered)
+            {
+                Delivered.Add(message.Delivery.Id);
+            }
+        }
+    }
+
+    private sealed class StaticOptions(RunbookEngineOptions value) : IOptionsMonitor<RunbookEngineOptions>
+    {
+        public RunbookEngineOptions CurrentValue => value;
+
+        public RunbookEngineOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<RunbookEngineOptions, string?> listener) => null;
+    }
+}
