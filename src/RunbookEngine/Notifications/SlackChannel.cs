@@ -21,7 +21,8 @@ namespace RunbookEngine.Notifications;
 /// Slack answers HTTP 200 with <c>{"ok":false,"error":"..."}</c> for most failures, so <c>ok</c> decides, not the status;
 /// 429 carries <c>Retry-After</c>, which the next attempt waits for. The message ref is saved right after the post: a
 /// node that dies between Slack's answer and that save posts a second message on the next attempt, the one window
-/// Slack's API (no idempotency key on <c>chat.postMessage</c>) leaves open.
+/// Slack's API (no idempotency key on <c>chat.postMessage</c>) leaves open; so does a run's first two events delivered by
+/// two nodes in the same instant, before either saved its ref.
 /// </remarks>
 internal sealed class SlackChannel(IHttpClientFactory clients, INotificationStore store, IRunStore runs) : INotificationChannel
 {
@@ -95,7 +96,12 @@ internal sealed class SlackChannel(IHttpClientFactory clients, INotificationStor
         }
 
         var answer = await CallAsync(settings, "chat.postMessage", Body(settings.Channel!, null, title, blocks), cancellationToken);
-        var created = new SlackMessageRef(answer.GetProperty("channel").GetString() ?? settings.Channel!, answer.GetProperty("ts").GetString() ?? "", 0);
+        if (!answer.TryGetProperty("ts", out var ts) || ts.ValueKind != JsonValueKind.String)
+        {
+            throw new NotificationDeliveryException("Slack's chat.postMessage answered ok:true without the message's ts, so it could not be updated later");
+        }
+
+        var created = new SlackMessageRef(answer.TryGetProperty("channel", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString()! : settings.Channel!, ts.GetString()!, 0);
         await store.SaveNotificationMessageAsync(run.Id, channel, created.ToString(), cancellationToken);
         return created;
     }
