@@ -44,6 +44,12 @@ internal sealed class NotificationValidation : IValidateOptions<RunbookEngineOpt
                         errors.Add($"{at}Channel must be set: the Slack channel's id (C0123456789), from its details");
                     }
 
+                    // A name that is blank would answer steps as nobody; a key that is a user name would never match.
+                    foreach (var (user, person) in c.People.Where(p => string.IsNullOrWhiteSpace(p.Value) || p.Key.Length < 2 || p.Key[0] is not ('U' or 'W')))
+                    {
+                        errors.Add($"{at}People:{user} must map a Slack user id (U0123ABCD, from the profile's Copy member ID) to a person's name; '{person}' under '{user}' does not");
+                    }
+
                     break;
                 case "teams":
                     RequireUrl(errors, at, c.Url);
