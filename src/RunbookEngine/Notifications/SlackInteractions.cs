@@ -173,20 +173,33 @@ public sealed partial class SlackInteractions(
     /// <summary>Updates the run's message in every verified channel that posted one, to say who answered.</summary>
     private async Task RefreshAsync(string runId, List<KeyValuePair<string, NotificationChannelOptions>> channels, CancellationToken cancellationToken)
     {
-        if (await runs.GetRunAsync(runId, cancellationToken) is not { } run)
-        {
-            return;
-        }
-
         var slack = services.GetRequiredService<SlackChannel>();
         var link = options.CurrentValue.Notifications.DashboardUrl is { Length: > 0 } dashboard ? new Uri(new Uri(dashboard.TrimEnd('/') + "/"), $"runs/{Uri.EscapeDataString(runId)}") : null;
         foreach (var (name, settings) in channels)
         {
+            // The run goes on while this update is in flight, and the outbox may update the message to its end first;
+            // showing the run as read before would then undo that. So the run is read again after the update, and
+            // shown again if it moved meanwhile: the last update Slack takes is never older than the last read.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(2));
             try
             {
-                await slack.RefreshAsync(run, link, name, settings, timeout.Token);
+                var shown = await runs.GetRunAsync(runId, timeout.Token);
+                for (var pass = 0; pass < 3 && shown is not null; pass++)
+                {
+                    if (!await slack.RefreshAsync(shown, link, name, settings, timeout.Token))
+                    {
+                        break;
+                    }
+
+                    var now = await runs.GetRunAsync(runId, timeout.Token);
+                    if (now is null || now.Status == shown.Status)
+                    {
+                        break;
+                    }
+
+                    shown = now;
+                }
             }
             catch (Exception e) when (e is NotificationDeliveryException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
