@@ -13,6 +13,9 @@ public sealed class approvals_from_slack : IAsyncLifetime
 {
     internal const string SigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
 
+    // A second app's secret, for a channel that opted in to answering unmapped users by their Slack user name.
+    internal const string NamesSecret = "4c1e9b0d27aa41f3b6e85d0c9f3a7e21";
+
     private const string FourEyes = """
         // ---
         // description: Someone other than who started it must say yes
@@ -50,6 +53,14 @@ public sealed class approvals_from_slack : IAsyncLifetime
         ["RunbookEngine__Notifications__Channels__ops__SigningSecret"] = SigningSecret,
         ["RunbookEngine__Notifications__Channels__ops__People__U0CAROL"] = "carol",
         ["RunbookEngine__Notifications__Channels__ops__People__U0DAVE"] = "dave",
+        ["RunbookEngine__Notifications__Channels__ops__TeamId"] = "T0TEAM",
+        ["RunbookEngine__Notifications__Channels__by-name__Kind"] = "slack",
+        ["RunbookEngine__Notifications__Channels__by-name__Url"] = slack.Address.ToString(),
+        ["RunbookEngine__Notifications__Channels__by-name__BotToken"] = token,
+        ["RunbookEngine__Notifications__Channels__by-name__Channel"] = "C0BYNAME",
+        ["RunbookEngine__Notifications__Channels__by-name__SigningSecret"] = NamesSecret,
+        ["RunbookEngine__Notifications__Channels__by-name__TeamId"] = "T0TEAM",
+        ["RunbookEngine__Notifications__Channels__by-name__MapUserNames"] = "true",
         ["RunbookEngine__Notifications__Defaults__waiting__0"] = "ops",
         ["RunbookEngine__Notifications__Defaults__succeeded__0"] = "ops",
         ["RunbookEngine__Notifications__Defaults__failed__0"] = "ops",
@@ -160,12 +171,38 @@ public sealed class approvals_from_slack : IAsyncLifetime
         Assert.Equal(("ephemeral", false), (ephemeral.GetProperty("response_type").GetString(), ephemeral.GetProperty("replace_original").GetBoolean()));
         Assert.Contains("needs someone with role 'lead'; dave does not hold it", ephemeral.GetProperty("text").GetString(), StringComparison.Ordinal);
 
-        // The user name answers for a Slack user not mapped, and carol (mapped from U0CAROL) holds the role.
+        // A Slack user not mapped is refused even under a name with the role; carol (mapped from U0CAROL) holds it.
         var (asName, _) = await FakeSlackApi.PostInteractionAsync(Http, FakeSlackApi.Interaction("approve", value, "U0STRANGER", "carol-impostor", ResponseUrl), SigningSecret, Now);
         await Http.WaitingStepAsync(runId, 2);
         var (byCarol, _) = await FakeSlackApi.PostInteractionAsync(Http, FakeSlackApi.Interaction("approve", value, "U0CAROL", "whatever", ResponseUrl), SigningSecret, Now);
         Assert.Equal((200, 200), (asName, byCarol));
         Assert.Equal("Succeeded", (await Http.TerminalRunAsync(runId)).Status());
+    }
+
+    [Fact]
+    public async Task refuses_an_unmapped_user_named_like_a_person_and_a_user_of_another_workspace_and_takes_user_names_only_where_a_channel_opted_in()
+    {
+        var runId = await Http.TriggerAsync("gated", new { });
+        await Http.WaitingStepAsync(runId, 2);
+        var (_, value) = await ButtonsAsync(_slack, runId);
+        var responseUrl = ResponseUrl;
+
+        // Anyone can call themselves carol in Slack; without a People entry that proves nothing.
+        var (named, namedBody) = await FakeSlackApi.PostInteractionAsync(Http, FakeSlackApi.Interaction("approve", value, "U0STRANGER", "carol", responseUrl), SigningSecret, Now);
+        var told = await _slack.UntilAsync(r => r.Any(x => x.Path == responseUrl.AbsolutePath), "the unmapped user was never told why");
+        var (foreign, foreignBody) = await FakeSlackApi.PostInteractionAsync(Http, FakeSlackApi.Interaction("approve", value, "U0CAROL", "carol", ResponseUrl, team: "T0OTHER"), SigningSecret, Now);
+        await Http.WaitingStepAsync(runId, 2);
+
+        Assert.Equal((200, 200), (named, foreign));
+        Assert.Contains("Slack user U0STRANGER is not mapped", namedBody, StringComparison.Ordinal);
+        Assert.Contains("People:U0STRANGER=NAME", told.Single(x => x.Path == responseUrl.AbsolutePath).Json.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Contains("team T0OTHER", foreignBody, StringComparison.Ordinal);
+
+        // The channel that opted in with MapUserNames (and names its workspace) takes the user name.
+        var (optedIn, optedInBody) = await FakeSlackApi.PostInteractionAsync(Http, FakeSlackApi.Interaction("approve", value, "U0STRANGER", "carol", ResponseUrl), NamesSecret, Now);
+        var run = await Http.TerminalRunAsync(runId);
+        Assert.True(optedIn == 200, optedInBody);
+        Assert.Equal(("Succeeded", "carol"), (run.Status(), run.GetProperty("steps")[1].GetProperty("actor").GetString()));
     }
 
     [Fact]

@@ -83,18 +83,19 @@ public sealed class FakeSlackApi : LoopbackHttpServer
     /// <param name="userName">Their Slack user name.</param>
     /// <param name="responseUrl">Where the host may answer the person.</param>
     /// <param name="triggerId">The click's trigger id; a fresh one when null.</param>
+    /// <param name="team">The workspace's team id, of the callback and of the user.</param>
     /// <returns>The request body.</returns>
-    public static string Interaction(string action, string value, string userId, string userName, Uri responseUrl, string? triggerId = null)
+    public static string Interaction(string action, string value, string userId, string userName, Uri responseUrl, string? triggerId = null, string team = "T0TEAM")
     {
         var payload = new JsonObject
         {
             ["type"] = "block_actions",
-            ["user"] = new JsonObject { ["id"] = userId, ["username"] = userName, ["name"] = userName, ["team_id"] = "T0TEAM" },
+            ["user"] = new JsonObject { ["id"] = userId, ["username"] = userName, ["name"] = userName, ["team_id"] = team },
             ["api_app_id"] = "A0RUNBOOKS",
             ["token"] = "deprecated-verification-token",
             ["container"] = new JsonObject { ["type"] = "message", ["message_ts"] = "1700000001.000100", ["channel_id"] = "C0RUNBOOKS", ["is_ephemeral"] = false },
             ["trigger_id"] = triggerId ?? $"{Random.Shared.NextInt64(1_000_000_000, 9_999_999_999)}.{Guid.NewGuid():N}",
-            ["team"] = new JsonObject { ["id"] = "T0TEAM", ["domain"] = "example" },
+            ["team"] = new JsonObject { ["id"] = team, ["domain"] = "example" },
             ["channel"] = new JsonObject { ["id"] = "C0RUNBOOKS", ["name"] = "runbooks" },
             ["response_url"] = responseUrl.ToString(),
             ["actions"] = new JsonArray

@@ -29,9 +29,21 @@ public sealed class NotificationChannelOptions
 
     /// <summary>
     /// For <c>slack</c>: Slack user id (<c>U0123ABCD</c>) → the person's name as <c>RunbookEngine:Roles</c> and the
-    /// journal know them. A user not listed answers under their Slack user name.
+    /// journal know them. A user not listed is refused and told which id to add here, unless <see cref="MapUserNames"/>.
     /// </summary>
     public Dictionary<string, string> People { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// For <c>slack</c>: the workspace's team id (<c>T0123ABCD</c>). Set: a callback whose <c>team.id</c> or
+    /// <c>user.team_id</c> is another (a Slack Connect user, another workspace the app is installed in) is refused.
+    /// </summary>
+    public string? TeamId { get; set; }
+
+    /// <summary>
+    /// For <c>slack</c>: an unmapped Slack user answers under their Slack user name. Off by default, because users choose
+    /// their own names; needs <see cref="TeamId"/>.
+    /// </summary>
+    public bool MapUserNames { get; set; }
 
     /// <summary>For <c>email</c>: the recipients. Required.</summary>
     public List<string> To { get; set; } = [];

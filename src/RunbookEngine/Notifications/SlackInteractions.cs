@@ -108,12 +108,31 @@ public sealed partial class SlackInteractions(
 
         var user = payload.TryGetProperty("user", out var u) && u.ValueKind == JsonValueKind.Object ? u : default;
         var userId = user.ValueKind == JsonValueKind.Object ? Text(user, "id") : null;
-        var person = Person(verified.Select(c => c.Value), userId, user);
         var responseUrl = Text(payload, "response_url");
+
+        // One app can be installed in several workspaces and reach Slack Connect users of others, all signing with the
+        // same secret: a channel that names its workspace answers only callbacks from it, by the team and the user's team.
+        var teamId = payload.TryGetProperty("team", out var t) && t.ValueKind == JsonValueKind.Object ? Text(t, "id") : null;
+        var userTeamId = user.ValueKind == JsonValueKind.Object ? Text(user, "team_id") : null;
+        var ours = verified.Where(c => c.Value.TeamId is not { Length: > 0 } team
+            || (string.Equals(teamId, team, StringComparison.Ordinal) && (userTeamId is null || string.Equals(userTeamId, team, StringComparison.Ordinal)))).ToList();
+        if (ours.Count == 0)
+        {
+            LogOtherTeam(teamId, userTeamId, userId);
+            await TellAsync(verified[0].Value, responseUrl, "Not recorded: this engine answers only its own Slack workspace's users. Answer from the dashboard.", cancellationToken);
+            return new SlackInteractionAnswer(200, new JsonObject { ["refused"] = $"the callback comes from team {teamId ?? "none"} (user's team {userTeamId ?? "none"}), not the channel's TeamId" });
+        }
+
+        verified = ours;
+        var person = Person(verified.Select(c => c.Value), userId, user);
         if (person is null)
         {
-            await TellAsync(verified[0].Value, responseUrl, "You could not be told apart: the callback names no Slack user. Answer from the dashboard.", cancellationToken);
-            return new SlackInteractionAnswer(200, new JsonObject { ["refused"] = "the callback names no user" });
+            var why = userId is null
+                ? "the callback names no Slack user"
+                : $"Slack user {userId} is not mapped to a person: an admin adds RunbookEngine:Notifications:Channels:{verified[0].Key}:People:{userId}=NAME (the name RunbookEngine:Roles knows)";
+            LogUnmapped(runId, sequence, userId, why);
+            await TellAsync(verified[0].Value, responseUrl, $"Not recorded: {why}. Answer from the dashboard meanwhile.", cancellationToken);
+            return new SlackInteractionAnswer(200, new JsonObject { ["refused"] = why });
         }
 
         var approved = actionId == SlackChannel.ApproveAction;
@@ -150,7 +169,10 @@ public sealed partial class SlackInteractions(
         signature is { Length: > 0 }
         && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Sign(secret, timestamp, body)), Encoding.ASCII.GetBytes(signature));
 
-    /// <summary>The configured name for the Slack user, else the user's Slack user name; null when the callback names no one.</summary>
+    /// <summary>
+    /// The configured name for the Slack user; else, where a channel opted in with <c>MapUserNames</c>, the user's Slack
+    /// user name (which users choose themselves); else null.
+    /// </summary>
     private static string? Person(IEnumerable<NotificationChannelOptions> channels, string? userId, JsonElement user)
     {
         if (userId is not null)
@@ -164,7 +186,7 @@ public sealed partial class SlackInteractions(
             }
         }
 
-        return user.ValueKind != JsonValueKind.Object ? null
+        return user.ValueKind != JsonValueKind.Object || !channels.Any(c => c.MapUserNames) ? null
             : Text(user, "username") is { Length: > 0 } username ? username
             : Text(user, "name") is { Length: > 0 } name2 ? name2
             : null;
@@ -293,6 +315,12 @@ public sealed partial class SlackInteractions(
 
     [LoggerMessage(EventId = 1814, Level = LogLevel.Warning, Message = "Run {RunId}: the Slack message of {Channel} could not be updated after an answer: {Failure}")]
     private partial void LogRefreshFailed(string runId, string channel, string failure);
+
+    [LoggerMessage(EventId = 1816, Level = LogLevel.Warning, Message = "A Slack answer from team {TeamId} (user {SlackUser} of team {UserTeamId}) was refused: no Slack channel with a matching TeamId verified it")]
+    private partial void LogOtherTeam(string? teamId, string? userTeamId, string? slackUser);
+
+    [LoggerMessage(EventId = 1817, Level = LogLevel.Warning, Message = "Run {RunId} step {Sequence}: an answer from Slack user {SlackUser} was refused: {Reason}")]
+    private partial void LogUnmapped(string runId, int sequence, string? slackUser, string reason);
 
     [LoggerMessage(EventId = 1815, Level = LogLevel.Warning, Message = "A refused Slack answer could not be told to the person: the callback's response_url is {What}")]
     private partial void LogNoResponseUrl(string what);

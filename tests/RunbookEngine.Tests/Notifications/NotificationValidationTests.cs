@@ -35,6 +35,23 @@ public sealed class NotificationValidationTests
     }
 
     [Fact]
+    public void Validate_RefusesSlackUserNamesWithoutTheWorkspaceTheyAreTrustedIn()
+    {
+        var options = new RunbookEngineOptions();
+        options.Notifications.Channels["chat"] = new NotificationChannelOptions { Kind = "slack", BotToken = "xoxb-1", Channel = "C0123", SigningSecret = "s", MapUserNames = true };
+        options.Notifications.Channels["other"] = new NotificationChannelOptions { Kind = "slack", BotToken = "xoxb-1", Channel = "C0123", SigningSecret = "s", TeamId = "example" };
+        options.Notifications.Channels["fine"] = new NotificationChannelOptions { Kind = "slack", BotToken = "xoxb-1", Channel = "C0123", SigningSecret = "s", TeamId = "T0TEAM", MapUserNames = true };
+
+        var failures = new NotificationValidation().Validate(null, options).Failures!;
+
+        Assert.Equal(
+        [
+            "RunbookEngine:Notifications:Channels:chat:MapUserNames needs RunbookEngine:Notifications:Channels:chat:TeamId (the workspace's T0123ABCD): without it a user of any workspace the app reaches, named like one of your people, would answer as them",
+            "RunbookEngine:Notifications:Channels:other:TeamId must be the workspace's team id (T0123ABCD, from the workspace's URL or auth.test), not 'example'",
+        ], failures);
+    }
+
+    [Fact]
     public void Validate_NamesEachSettingThatCouldNeverDeliver()
     {
         var options = new RunbookEngineOptions();
