@@ -32,6 +32,9 @@ internal sealed class SlackChannel(IHttpClientFactory clients, INotificationStor
     /// <summary>The buttons' action ids.</summary>
     public const string ApproveAction = "approve", RejectAction = "reject";
 
+    /// <summary>The outbox event of a message's update after an answer from Slack; not one a runbook routes.</summary>
+    public const string AnsweredEvent = "answered";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <inheritdoc />
@@ -61,25 +64,6 @@ internal sealed class SlackChannel(IHttpClientFactory clients, INotificationStor
             await CallAsync(settings, "chat.postMessage", new JsonObject { ["channel"] = posted.Channel, ["thread_ts"] = posted.Ts, ["text"] = text }, cancellationToken);
             await store.SaveNotificationMessageAsync(run.Id, channel, (posted with { Thread = ended[^1].Sequence }).ToString(), cancellationToken);
         }
-    }
-
-    /// <summary>Updates a run's message, if one was posted, to the run as it stands (after a person answered from Slack).</summary>
-    /// <param name="run">The run, read after the answer.</param>
-    /// <param name="link">The run's dashboard page, if configured.</param>
-    /// <param name="channel">The channel's name.</param>
-    /// <param name="settings">The channel's settings.</param>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>Whether there was a message to update.</returns>
-    public async Task<bool> RefreshAsync(RunRecord run, Uri? link, string channel, NotificationChannelOptions settings, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(run);
-        if (SlackMessageRef.Parse(await store.NotificationMessageAsync(run.Id, channel, cancellationToken)) is not { Ts.Length: > 0 } posted)
-        {
-            return false;
-        }
-
-        await ShowAsync(run, await runs.GetStepsAsync(run.Id, cancellationToken), link, channel, settings, posted, cancellationToken);
-        return true;
     }
 
     /// <summary>Posts the run's message, or updates the one posted before; the reference to it.</summary>
@@ -247,7 +231,7 @@ internal sealed class SlackChannel(IHttpClientFactory clients, INotificationStor
     {
         var took = step.FinishedAt is { } finished ? $" in {(finished - step.StartedAt).TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s" : "";
         var mark = step.Status == StepStatus.Succeeded ? "✓" : step.Status == StepStatus.Skipped ? "–" : "✗";
-        var who = step.Kind != StepKind.Automated && step.Actor.Length > 0 ? $" by {step.Actor}" : "";
+        var who = step.Kind != StepKind.Automated && step.Actor.Length > 0 ? $" by {Escape(step.Actor)}" : "";
         return $"{mark} {step.Sequence}. {Escape(step.Name)}: {step.Status}{who}{took}{(step.Error is { Length: > 0 } e ? " — " + Escape(e) : "")}";
     }
 

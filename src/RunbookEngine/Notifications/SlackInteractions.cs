@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RunbookEngine.Runs;
@@ -23,14 +23,15 @@ namespace RunbookEngine.Notifications;
 /// of the answer (a role, four eyes, already answered) is a 200 with an ephemeral message to the person through the
 /// callback's <c>response_url</c>. Only a request that is not provably Slack's (bad signature, stale, unreadable) gets 401
 /// or 400. A replay gets 200 and changes nothing: Slack itself never resends an interaction, so a second copy is someone
-/// else's, and answering it with an error would only tell them more.
+/// else's, and answering it with an error would only tell them more. Only the answer itself is awaited before the 200:
+/// the ephemeral message goes in the background, and the run's message is updated by the outbox's delivery loop (an
+/// <c>answered</c> row), the one writer of each message, so an update from here can never land after a newer one.
 /// </remarks>
 public sealed partial class SlackInteractions(
     HumanSteps humans,
     INotificationStore store,
-    IRunStore runs,
     IHttpClientFactory clients,
-    IServiceProvider services,
+    IHostApplicationLifetime lifetime,
     IOptionsMonitor<RunbookEngineOptions> options,
     TimeProvider time,
     ILogger<SlackInteractions> logger)
@@ -119,7 +120,7 @@ public sealed partial class SlackInteractions(
         if (ours.Count == 0)
         {
             LogOtherTeam(teamId, userTeamId, userId);
-            await TellAsync(verified[0].Value, responseUrl, "Not recorded: this engine answers only its own Slack workspace's users. Answer from the dashboard.", cancellationToken);
+            Tell(verified[0].Value, responseUrl, "Not recorded: this engine answers only its own Slack workspace's users. Answer from the dashboard.");
             return new SlackInteractionAnswer(200, new JsonObject { ["refused"] = $"the callback comes from team {teamId ?? "none"} (user's team {userTeamId ?? "none"}), not the channel's TeamId" });
         }
 
@@ -131,7 +132,7 @@ public sealed partial class SlackInteractions(
                 ? "the callback names no Slack user"
                 : $"Slack user {userId} is not mapped to a person: an admin adds RunbookEngine:Notifications:Channels:{verified[0].Key}:People:{userId}=NAME (the name RunbookEngine:Roles knows)";
             LogUnmapped(runId, sequence, userId, why);
-            await TellAsync(verified[0].Value, responseUrl, $"Not recorded: {why}. Answer from the dashboard meanwhile.", cancellationToken);
+            Tell(verified[0].Value, responseUrl, $"Not recorded: {why}. Answer from the dashboard meanwhile.");
             return new SlackInteractionAnswer(200, new JsonObject { ["refused"] = why });
         }
 
@@ -140,12 +141,12 @@ public sealed partial class SlackInteractions(
         if (result.Problem != HumanStepProblem.None)
         {
             LogRefused(runId, sequence, person, userId, result.Message!);
-            await TellAsync(verified[0].Value, responseUrl, $"Not recorded: {result.Message}", cancellationToken);
+            Tell(verified[0].Value, responseUrl, $"Not recorded: {result.Message}");
             return new SlackInteractionAnswer(200, new JsonObject { ["refused"] = result.Message, ["problem"] = result.Problem.ToString() });
         }
 
         LogAnswered(runId, sequence, approved ? "approved" : "rejected", person, userId);
-        await RefreshAsync(runId, verified, cancellationToken);
+        await RefreshAsync(runId, slack);
         return new SlackInteractionAnswer(200, new JsonObject { ["answered"] = approved ? "approved" : "rejected", ["by"] = person, ["runId"] = runId, ["step"] = sequence });
     }
 
@@ -192,47 +193,28 @@ public sealed partial class SlackInteractions(
             : null;
     }
 
-    /// <summary>Updates the run's message in every verified channel that posted one, to say who answered.</summary>
-    private async Task RefreshAsync(string runId, List<KeyValuePair<string, NotificationChannelOptions>> channels, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues an update of the run's message in every Slack channel that posted one, to say who answered. Without
+    /// the request's token: the answer is recorded, so the update should be too even if Slack hangs up.
+    /// </summary>
+    private async Task RefreshAsync(string runId, List<KeyValuePair<string, NotificationChannelOptions>> channels)
     {
-        var slack = services.GetRequiredService<SlackChannel>();
-        var link = options.CurrentValue.Notifications.DashboardUrl is { Length: > 0 } dashboard ? new Uri(new Uri(dashboard.TrimEnd('/') + "/"), $"runs/{Uri.EscapeDataString(runId)}") : null;
-        foreach (var (name, settings) in channels)
+        try
         {
-            // The run goes on while this update is in flight, and the outbox may update the message to its end first;
-            // showing the run as read before would then undo that. So the run is read again after the update, and
-            // shown again if it moved meanwhile: the last update Slack takes is never older than the last read.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            try
-            {
-                var shown = await runs.GetRunAsync(runId, timeout.Token);
-                for (var pass = 0; pass < 3 && shown is not null; pass++)
-                {
-                    if (!await slack.RefreshAsync(shown, link, name, settings, timeout.Token))
-                    {
-                        break;
-                    }
-
-                    var now = await runs.GetRunAsync(runId, timeout.Token);
-                    if (now is null || now.Status == shown.Status)
-                    {
-                        break;
-                    }
-
-                    shown = now;
-                }
-            }
-            catch (Exception e) when (e is NotificationDeliveryException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                // The answer is recorded; the run's next event updates the message through the outbox anyway.
-                LogRefreshFailed(runId, name, e.Message);
-            }
+            await store.AddMessageRefreshAsync(runId, SlackChannel.AnsweredEvent, [.. channels.Select(c => c.Key)], lifetime.ApplicationStopping);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or InvalidOperationException or OperationCanceledException)
+        {
+            // The answer is recorded; the run's next event updates the message through the outbox anyway.
+            LogRefreshFailed(runId, string.Join(", ", channels.Select(c => c.Key)), e.Message);
         }
     }
 
-    /// <summary>Tells the person who clicked why nothing happened: an ephemeral message through the callback's response_url.</summary>
-    private async Task TellAsync(NotificationChannelOptions settings, string? responseUrl, string text, CancellationToken cancellationToken)
+    /// <summary>
+    /// Tells the person who clicked why nothing happened: an ephemeral message through the callback's response_url, in
+    /// the background, so Slack gets its 200 within its 3 seconds; bounded by the host's stopping.
+    /// </summary>
+    private void Tell(NotificationChannelOptions settings, string? responseUrl, string text)
     {
         if (!Uri.TryCreate(responseUrl, UriKind.Absolute, out var url) || !MayRespondTo(url, settings))
         {
@@ -240,17 +222,26 @@ public sealed partial class SlackInteractions(
             return;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        _ = Task.Run(() => TellAsync(url, text, lifetime.ApplicationStopping), CancellationToken.None);
+    }
+
+    private async Task TellAsync(Uri url, string text, CancellationToken stopping)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token);
         try
         {
             var body = new JsonObject { ["response_type"] = "ephemeral", ["replace_original"] = false, ["text"] = text };
             using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
-            using var response = await clients.CreateClient(WebhookChannel.HttpClientName).PostAsync(url, content, timeout.Token);
+            using var response = await clients.CreateClient(WebhookChannel.HttpClientName).PostAsync(url, content, linked.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                LogTellFailed($"{(int)response.StatusCode} {response.ReasonPhrase}");
+            }
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or ObjectDisposedException)
         {
-            LogRefreshFailed("", "response_url", e.Message);
+            LogTellFailed(e.Message);
         }
     }
 
@@ -313,7 +304,7 @@ public sealed partial class SlackInteractions(
     [LoggerMessage(EventId = 1813, Level = LogLevel.Warning, Message = "Run {RunId} step {Sequence}: the answer from Slack by {Actor} (Slack user {SlackUser}) was refused: {Reason}")]
     private partial void LogRefused(string runId, int sequence, string actor, string? slackUser, string reason);
 
-    [LoggerMessage(EventId = 1814, Level = LogLevel.Warning, Message = "Run {RunId}: the Slack message of {Channel} could not be updated after an answer: {Failure}")]
+    [LoggerMessage(EventId = 1814, Level = LogLevel.Warning, Message = "Run {RunId}: the update of the Slack message of {Channel} after an answer could not be queued: {Failure}")]
     private partial void LogRefreshFailed(string runId, string channel, string failure);
 
     [LoggerMessage(EventId = 1816, Level = LogLevel.Warning, Message = "A Slack answer from team {TeamId} (user {SlackUser} of team {UserTeamId}) was refused: no Slack channel with a matching TeamId verified it")]
@@ -321,6 +312,9 @@ public sealed partial class SlackInteractions(
 
     [LoggerMessage(EventId = 1817, Level = LogLevel.Warning, Message = "Run {RunId} step {Sequence}: an answer from Slack user {SlackUser} was refused: {Reason}")]
     private partial void LogUnmapped(string runId, int sequence, string? slackUser, string reason);
+
+    [LoggerMessage(EventId = 1818, Level = LogLevel.Warning, Message = "A refused Slack answer could not be told to the person through its response_url: {Failure}")]
+    private partial void LogTellFailed(string failure);
 
     [LoggerMessage(EventId = 1815, Level = LogLevel.Warning, Message = "A refused Slack answer could not be told to the person: the callback's response_url is {What}")]
     private partial void LogNoResponseUrl(string what);

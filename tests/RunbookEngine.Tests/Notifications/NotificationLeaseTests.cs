@@ -30,11 +30,11 @@ public sealed class NotificationLeaseTests : IAsyncLifetime
         await _store.AddNotificationAsync("breaker_opened", "restart", "5 failures in 10m", default);
         var routed = (await _store.ClaimNotificationAsync("router", TimeSpan.FromSeconds(30), default))!;
         var delivery = Assert.Single(await _store.RouteNotificationAsync(routed.Id, ["ops"], default));
-        var channel = new StallingChannel();
+        using var dies = new CancellationTokenSource();
+        var channel = new StallingChannel(dies.Token);
         var settings = _options.Notifications;
         var nodeA = Delivery("node-a", channel);
         var nodeB = Delivery("node-b", channel);
-        using var dies = new CancellationTokenSource();
 
         var stalled = nodeA.NextAsync(settings, dies.Token);
         await channel.Stalled.Task.WaitAsync(TimeSpan.FromMinutes(1));
@@ -56,8 +56,11 @@ public sealed class NotificationLeaseTests : IAsyncLifetime
     private NotificationDelivery Delivery(string node, INotificationChannel channel) => new(
         _store, _store, null!, [channel], new NodeIdentity(node), new StaticOptions(_options), _time, NullLogger<NotificationDelivery>.Instance);
 
-    /// <summary>Hangs on its first delivery until the node dies (its token is cancelled), then records every later one.</summary>
-    private sealed class StallingChannel : INotificationChannel
+    /// <summary>
+    /// Hangs on its first delivery until the node dies, deaf to the delivery's own timeout (which the fake clock fires
+    /// when the test moves past the lease), as a stalled process is; then records every later one.
+    /// </summary>
+    private sealed class StallingChannel(CancellationToken dies) : INotificationChannel
     {
         private int _calls;
 
@@ -73,7 +76,7 @@ public sealed class NotificationLeaseTests : IAsyncLifetime
             {
                 Stalled.SetResult();
                 // A node that stalls: nothing comes back until it dies.
-                await new TaskCompletionSource().Task.WaitAsync(cancellationToken);
+                await new TaskCompletionSource().Task.WaitAsync(dies);
             }
 
             lock (Delivered)

@@ -1,3 +1,4 @@
+using RunbookEngine.Notifications;
 using RunbookEngine.Runs;
 using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Sdk;
@@ -138,6 +139,44 @@ public abstract class NotificationStoreContract : StoreContract
         Assert.Equal(1, pass.Notifications);
         Assert.Equal([failing], (await Store.ListNotificationsAsync(null, 10, default)).Select(n => n.Id));
         Assert.Null(await Store.NotificationMessageAsync("run-long-gone", "oncall", default));
+    }
+
+    [Fact]
+    public async Task A_runs_deliveries_to_one_channel_go_one_at_a_time_and_in_order_across_nodes_and_a_lane_takes_only_its_own()
+    {
+        await using var other = OtherNode();
+        var first = await RunningAsync("restart");
+        var second = await RunningAsync("restart");
+        foreach (var (run, channel) in new[] { (first, "slack"), (first, "hook"), (second, "slack") })
+        {
+            await Store.SaveNotificationMessageAsync(run.Id, channel, "C1/1.000", default);
+        }
+
+        // A channel that never posted a message for the run gets no update to make.
+        var written = await Store.AddMessageRefreshAsync(first.Id, "answered", ["slack", "nowhere"], default);
+        foreach (var (run, channel) in new[] { (first, "slack"), (second, "slack"), (first, "hook") })
+        {
+            Time.Advance(TimeSpan.FromMilliseconds(1));
+            await Store.AddMessageRefreshAsync(run.Id, "answered", [channel], default);
+        }
+
+        var slack = new NotificationLane("slack", []);
+        var rest = new NotificationLane(null, ["slack"]);
+        var a = await Store.ClaimNotificationAsync("node-a", TimeSpan.FromSeconds(30), slack, default);
+        var b = await other.ClaimNotificationAsync("node-b", TimeSpan.FromSeconds(30), slack, default);
+        var whileBothLeased = await other.ClaimNotificationAsync("node-b", TimeSpan.FromSeconds(30), slack, default);
+        var hook = await other.ClaimNotificationAsync("node-b", TimeSpan.FromSeconds(30), rest, default);
+        await Store.DeliveredNotificationAsync(a!.Id, default);
+        var next = await other.ClaimNotificationAsync("node-b", TimeSpan.FromSeconds(30), slack, default);
+
+        Assert.Equal(1, written);
+        Assert.Equal((first.Id, "slack", "answered"), (a.RunId, a.Channel, a.Event));
+        Assert.Equal((second.Id, "slack"), (b?.RunId, b?.Channel));
+        Assert.Null(whileBothLeased);
+        Assert.Equal((first.Id, "hook"), (hook?.RunId, hook?.Channel));
+        Assert.Equal((first.Id, "slack"), (next?.RunId, next?.Channel));
+        Assert.True(next!.CreatedAt > a.CreatedAt, "the run's later delivery went first");
+        Assert.Null(await Store.ClaimNotificationAsync("node-a", TimeSpan.FromSeconds(30), default));
     }
 
     [Fact]
