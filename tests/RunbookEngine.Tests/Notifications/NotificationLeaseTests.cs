@@ -53,14 +53,67 @@ public sealed class NotificationLeaseTests : IAsyncLifetime
         Assert.Equal(("Delivered", 1), (row.State, row.Attempts));
     }
 
+    [Fact]
+    public async Task A_channel_whose_receiver_hangs_holds_up_only_its_own_deliveries()
+    {
+        var options = new RunbookEngineOptions
+        {
+            Notifications = { Channels = { ["stuck"] = new NotificationChannelOptions { Kind = "hanging" }, ["ops"] = new NotificationChannelOptions { Kind = "recording" } } },
+        };
+        var hanging = new HangingChannel();
+        var recording = new StallingChannel(CancellationToken.None, stallFirst: false);
+
+        // The hanging channel's deliveries are older, so one worker for all would take them first and never get further.
+        await _store.AddNotificationAsync("breaker_opened", "restart", "5 failures in 10m", default);
+        var events = new NotificationLane(null, ["stuck", "ops"]);
+        var first = (await _store.ClaimNotificationAsync("router", TimeSpan.FromSeconds(30), events, default))!;
+        await _store.RouteNotificationAsync(first.Id, ["stuck"], default);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await _store.AddNotificationAsync("catalog_broken", null, "runbooks/x.csx does not compile", default);
+        var second = (await _store.ClaimNotificationAsync("router", TimeSpan.FromSeconds(30), events, default))!;
+        var toOps = Assert.Single(await _store.RouteNotificationAsync(second.Id, ["ops"], default));
+        var delivery = new NotificationDelivery(
+            _store, _store, null!, [hanging, recording], new NodeIdentity("node-a"), new StaticOptions(options), _time, NullLogger<NotificationDelivery>.Instance);
+
+        await delivery.StartAsync(default);
+        try
+        {
+            await hanging.Entered.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.True(SpinWait.SpinUntil(() => { lock (recording.Delivered) { return recording.Delivered.Count > 0; } }, TimeSpan.FromMinutes(1)), "ops was never delivered while the other channel hung");
+            Assert.Equal([toOps.Id], recording.Delivered);
+            Assert.False(hanging.Release.Task.IsCompleted);
+        }
+        finally
+        {
+            hanging.Release.TrySetResult();
+            await delivery.StopAsync(default);
+        }
+    }
+
     private NotificationDelivery Delivery(string node, INotificationChannel channel) => new(
         _store, _store, null!, [channel], new NodeIdentity(node), new StaticOptions(_options), _time, NullLogger<NotificationDelivery>.Instance);
+
+    /// <summary>A receiver that never answers, deaf to every timeout, until the test lets it go.</summary>
+    private sealed class HangingChannel : INotificationChannel
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Kind => "hanging";
+
+        public async Task DeliverAsync(NotificationMessage message, string channel, NotificationChannelOptions settings, CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            await Release.Task;
+        }
+    }
 
     /// <summary>
     /// Hangs on its first delivery until the node dies, deaf to the delivery's own timeout (which the fake clock fires
     /// when the test moves past the lease), as a stalled process is; then records every later one.
     /// </summary>
-    private sealed class StallingChannel(CancellationToken dies) : INotificationChannel
+    private sealed class StallingChannel(CancellationToken dies, bool stallFirst = true) : INotificationChannel
     {
         private int _calls;
 
@@ -72,7 +125,7 @@ public sealed class NotificationLeaseTests : IAsyncLifetime
 
         public async Task DeliverAsync(NotificationMessage message, string channel, NotificationChannelOptions settings, CancellationToken cancellationToken)
         {
-            if (Interlocked.Increment(ref _calls) == 1)
+            if (Interlocked.Increment(ref _calls) == 1 && stallFirst)
             {
                 Stalled.SetResult();
                 // A node that stalls: nothing comes back until it dies.
