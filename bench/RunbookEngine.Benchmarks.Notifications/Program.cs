@@ -26,7 +26,11 @@ var perRound = Argument("--per-round", 80);
 long outageFrom = 0;
 
 await using var up = WebhookReceiver.Start();
-var refusingPort = Loopback.FreePort();
+// A socket bound to the port but never listening holds it for the whole outage (nothing else can take it, and a connect
+// is refused), rather than a port found free now and bound a minute later, by when another process may have taken it.
+var refusingHolder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+refusingHolder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+var refusingPort = ((IPEndPoint)refusingHolder.LocalEndPoint!).Port;
 var refusing = new Uri($"http://127.0.0.1:{refusingPort}/hooks/runbooks");
 using var hanging = new TcpListener(IPAddress.Loopback, 0);
 hanging.Start();
@@ -119,6 +123,7 @@ try
     // The receiver that refused comes back: every delivery must arrive, each once, by its own backoff (no retry by hand).
     var back = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
     using var listener = new HttpListener();
+    refusingHolder.Dispose();
     listener.Prefixes.Add($"http://127.0.0.1:{refusingPort}/");
     listener.Start();
     var backAt = TimeProvider.System.GetTimestamp();
