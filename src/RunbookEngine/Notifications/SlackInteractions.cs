@@ -93,7 +93,20 @@ public sealed partial class SlackInteractions(
             keys.Add("slack-trigger:" + triggerId);
         }
 
-        if (!await store.FirstInteractionAsync(keys, now - Window - Window, cancellationToken))
+        bool first;
+        try
+        {
+            // Kept and forgotten by Slack's signed time, so every node of a cluster forgets a key alike, whatever its clock.
+            first = await store.FirstInteractionAsync(keys, sent, sent - Window - Window, cancellationToken);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
+        {
+            // Without the store a replay cannot be told apart, so nothing is answered; Slack shows the person an error.
+            LogStoreAway(e);
+            return new SlackInteractionAnswer(503, new JsonObject { ["error"] = "the run store is not reachable, so this callback cannot be checked against replays; nothing was recorded, click again when the store is back or answer from the dashboard" });
+        }
+
+        if (!first)
         {
             LogReplayed(triggerId);
             return new SlackInteractionAnswer(200, new JsonObject { ["ignored"] = "this callback was taken already; a replay changes nothing" });
@@ -288,12 +301,31 @@ public sealed partial class SlackInteractions(
 
     private SlackInteractionAnswer Refuse(int status, string error)
     {
-        LogRejected(status, error);
+        // The endpoint is open, so anyone can send it garbage: a warning a minute at most, the rest at Debug.
+        var now = time.GetTimestamp();
+        var last = Interlocked.Read(ref _lastRejectionWarning);
+        if ((last == 0 || time.GetElapsedTime(last, now) >= TimeSpan.FromMinutes(1)) && Interlocked.CompareExchange(ref _lastRejectionWarning, now, last) == last)
+        {
+            LogRejected(status, error);
+        }
+        else
+        {
+            LogRejectedQuietly(status, error);
+        }
+
         return new SlackInteractionAnswer(status, new JsonObject { ["error"] = error });
     }
 
-    [LoggerMessage(EventId = 1810, Level = LogLevel.Warning, Message = "A Slack interaction was refused with {Status}: {Error}")]
+    private long _lastRejectionWarning;
+
+    [LoggerMessage(EventId = 1810, Level = LogLevel.Warning, Message = "A Slack interaction was refused with {Status}: {Error} (further refusals within a minute are logged at Debug)")]
     private partial void LogRejected(int status, string error);
+
+    [LoggerMessage(EventId = 1819, Level = LogLevel.Debug, Message = "A Slack interaction was refused with {Status}: {Error}")]
+    private partial void LogRejectedQuietly(int status, string error);
+
+    [LoggerMessage(EventId = 1820, Level = LogLevel.Error, Message = "A Slack interaction could not be checked against replays: the run store is not reachable; answered 503")]
+    private partial void LogStoreAway(Exception exception);
 
     [LoggerMessage(EventId = 1811, Level = LogLevel.Warning, Message = "A Slack interaction was seen before (trigger {TriggerId}); the replay changes nothing")]
     private partial void LogReplayed(string? triggerId);

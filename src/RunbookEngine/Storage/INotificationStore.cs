@@ -94,11 +94,13 @@ public interface INotificationStore
 
     /// <summary>
     /// Records that a chat callback was seen, under each of its keys (its signature, its trigger id), unless any was seen
-    /// before; keys older than <paramref name="forgetBefore"/> are forgotten first, as callbacks that old are refused anyway.
+    /// before; keys signed before <paramref name="forgetBefore"/> are forgotten first, as callbacks that old are refused
+    /// anyway. Keys are kept by the time the sender signed, not by a node's clock, so nodes whose clocks differ forget alike.
     /// </summary>
     /// <param name="keys">What identifies the callback.</param>
-    /// <param name="forgetBefore">Keys seen before this are dropped.</param>
+    /// <param name="signedAt">The callback's signed timestamp.</param>
+    /// <param name="forgetBefore">Keys signed before this are dropped.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>True when none of the keys was seen before (by any node); false for a replay.</returns>
-    Task<bool> FirstInteractionAsync(IReadOnlyList<string> keys, DateTimeOffset forgetBefore, CancellationToken cancellationToken);
+    Task<bool> FirstInteractionAsync(IReadOnlyList<string> keys, DateTimeOffset signedAt, DateTimeOffset forgetBefore, CancellationToken cancellationToken);
 }

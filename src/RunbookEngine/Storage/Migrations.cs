@@ -347,8 +347,8 @@ internal static class Migrations
         """,
 
         // 18: chat callbacks seen lately (a Slack interaction's signature and trigger id), so a replayed Approve is refused
-        // on every node of a cluster, not only the one that took the first. Rows older than the 5-minute window a callback
-        // is accepted in are deleted as new ones arrive.
+        // on every node of a cluster, not only the one that took the first. seen_at is the callback's signed timestamp;
+        // rows signed more than two 5-minute windows before a new callback's are deleted as it arrives.
         """
         CREATE TABLE runbook_interactions (
             interaction_key TEXT PRIMARY KEY,

@@ -255,7 +255,7 @@ public sealed partial class SqlRunStore : INotificationStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> FirstInteractionAsync(IReadOnlyList<string> keys, DateTimeOffset forgetBefore, CancellationToken cancellationToken)
+    public async Task<bool> FirstInteractionAsync(IReadOnlyList<string> keys, DateTimeOffset signedAt, DateTimeOffset forgetBefore, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
         await using var connection = await _dialect.OpenAsync(cancellationToken);
@@ -263,7 +263,7 @@ public sealed partial class SqlRunStore : INotificationStore
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM runbook_interactions WHERE seen_at < @before",
             new { before = forgetBefore.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
-        var now = Now();
+        var now = signedAt.ToUnixTimeMilliseconds();
         foreach (var key in keys.Distinct(StringComparer.Ordinal))
         {
             // Two nodes given the same callback race on the primary key: the second insert waits for the first's

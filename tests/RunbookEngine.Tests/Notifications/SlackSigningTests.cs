@@ -23,4 +23,34 @@ public sealed class SlackSigningTests
     [Fact]
     public void Sign_ChangesWithTheTimestamp() =>
         Assert.NotEqual(Signature, SlackInteractions.Sign(Secret, "1531420619", Encoding.UTF8.GetBytes(Body)));
+
+    [Fact]
+    public async Task HandleAsync_WithTheStoreAway_Answers503SayingNothingWasRecorded()
+    {
+        // A PostgreSQL port where nothing listens: a socket bound, never listening, so connects are refused.
+        using var closed = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        closed.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var port = ((System.Net.IPEndPoint)closed.LocalEndPoint!).Port;
+        await using var store = RunbookEngine.Storage.SqlRunStore.Postgres($"Host=127.0.0.1;Port={port};Username=x;Password=x;Database=x;Timeout=2", TimeProvider.System);
+        var options = new RunbookEngineOptions();
+        options.Notifications.Channels["ops"] = new NotificationChannelOptions { Kind = "slack", BotToken = "xoxb-1", Channel = "C0RUNBOOKS", SigningSecret = Secret };
+        var interactions = new SlackInteractions(
+            null!, store, null!, null!, new Monitor(options), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<SlackInteractions>.Instance);
+        var body = FakeSlackApi.Interaction("approve", "run-1:1", "U0CAROL", "carol", new Uri("https://hooks.slack.com/actions/T0TEAM/1"));
+        var timestamp = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var answer = await interactions.HandleAsync(Encoding.UTF8.GetBytes(body), timestamp, FakeSlackApi.Sign(Secret, timestamp, body), default);
+
+        Assert.Equal(503, answer.Status);
+        Assert.StartsWith("the run store is not reachable", answer.Body["error"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    private sealed class Monitor(RunbookEngineOptions value) : Microsoft.Extensions.Options.IOptionsMonitor<RunbookEngineOptions>
+    {
+        public RunbookEngineOptions CurrentValue => value;
+
+        public RunbookEngineOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<RunbookEngineOptions, string?> listener) => null;
+    }
 }

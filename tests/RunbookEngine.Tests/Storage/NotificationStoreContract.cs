@@ -203,17 +203,22 @@ public abstract class NotificationStoreContract : StoreContract
         await using var other = OtherNode();
         var window = Time.GetUtcNow() - TimeSpan.FromMinutes(10);
 
-        var first = await Store.FirstInteractionAsync(["slack-signature:v0=aa", "slack-trigger:1.2.3"], window, default);
-        var sameSignature = await other.FirstInteractionAsync(["slack-signature:v0=aa", "slack-trigger:9.9.9"], window, default);
-        var sameTrigger = await other.FirstInteractionAsync(["slack-signature:v0=bb", "slack-trigger:1.2.3"], window, default);
-        var another = await other.FirstInteractionAsync(["slack-signature:v0=cc", "slack-trigger:4.5.6"], window, default);
+        var first = await Store.FirstInteractionAsync(["slack-signature:v0=aa", "slack-trigger:1.2.3"], Time.GetUtcNow(), window, default);
+        var sameSignature = await other.FirstInteractionAsync(["slack-signature:v0=aa", "slack-trigger:9.9.9"], Time.GetUtcNow(), window, default);
+        var sameTrigger = await other.FirstInteractionAsync(["slack-signature:v0=bb", "slack-trigger:1.2.3"], Time.GetUtcNow(), window, default);
+        var another = await other.FirstInteractionAsync(["slack-signature:v0=cc", "slack-trigger:4.5.6"], Time.GetUtcNow(), window, default);
         Time.Advance(TimeSpan.FromMinutes(11));
-        var afterWindow = await Store.FirstInteractionAsync(["slack-signature:v0=aa"], Time.GetUtcNow() - TimeSpan.FromMinutes(10), default);
+        var afterWindow = await Store.FirstInteractionAsync(["slack-signature:v0=aa"], Time.GetUtcNow(), Time.GetUtcNow() - TimeSpan.FromMinutes(10), default);
 
         Assert.Equal((true, false, false, true, true), (first, sameSignature, sameTrigger, another, afterWindow));
 
+        // Kept by the signed time: a key signed long ago is forgotten by a callback signed later, whatever this node's clock says.
+        Assert.True(await other.FirstInteractionAsync(["slack-signature:v0=old"], Time.GetUtcNow().AddMinutes(-30), Time.GetUtcNow().AddMinutes(-40), default));
+        Assert.True(await other.FirstInteractionAsync(["slack-signature:v0=new"], Time.GetUtcNow(), Time.GetUtcNow().AddMinutes(-10), default));
+        Assert.True(await Store.FirstInteractionAsync(["slack-signature:v0=old"], Time.GetUtcNow().AddMinutes(-30), Time.GetUtcNow().AddMinutes(-40), default));
+
         // A refused replay keeps none of its keys: the new signature of the refused sameTrigger was not taken either.
-        Assert.True(await Store.FirstInteractionAsync(["slack-signature:v0=bb"], Time.GetUtcNow() - TimeSpan.FromMinutes(10), default));
+        Assert.True(await Store.FirstInteractionAsync(["slack-signature:v0=bb"], Time.GetUtcNow(), Time.GetUtcNow() - TimeSpan.FromMinutes(10), default));
     }
 
     private async Task<RunRecord> RunningAsync(string runbook)
