@@ -43,6 +43,7 @@ app.UseRunbookAccess(engine);
 var open = app.MapGroup("").AllowAnonymous();
 open.MapHealthEndpoints();
 open.MapWebhookEndpoints();
+open.MapSlackInteractions();
 
 var api = app.MapGroup("").RequireAuthorization(AccessIdentity.ApiPolicy);
 api.MapRunbookApi();

@@ -21,6 +21,30 @@ public sealed class NotificationChannelOptions
     /// <summary>For <c>slack</c>: the channel id (<c>C0123456789</c>) messages are posted to. Required.</summary>
     public string? Channel { get; set; }
 
+    /// <summary>
+    /// For <c>slack</c>: the app's signing secret, which verifies the Approve and Reject callbacks at
+    /// <c>/hooks/slack/interactions</c>. None: messages carry no buttons and every callback is refused.
+    /// </summary>
+    public string? SigningSecret { get; set; }
+
+    /// <summary>
+    /// For <c>slack</c>: Slack user id (<c>U0123ABCD</c>) → the person's name as <c>RunbookEngine:Roles</c> and the
+    /// journal know them. A user not listed is refused and told which id to add here, unless <see cref="MapUserNames"/>.
+    /// </summary>
+    public Dictionary<string, string> People { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// For <c>slack</c>: the workspace's team id (<c>T0123ABCD</c>). Set: a callback whose <c>team.id</c> or
+    /// <c>user.team_id</c> is another (a Slack Connect user, another workspace the app is installed in) is refused.
+    /// </summary>
+    public string? TeamId { get; set; }
+
+    /// <summary>
+    /// For <c>slack</c>: an unmapped Slack user answers under their Slack user name. Off by default, because users choose
+    /// their own names; needs <see cref="TeamId"/>.
+    /// </summary>
+    public bool MapUserNames { get; set; }
+
     /// <summary>For <c>email</c>: the recipients. Required.</summary>
     public List<string> To { get; set; } = [];
 

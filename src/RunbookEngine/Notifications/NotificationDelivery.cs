@@ -8,8 +8,8 @@ using RunbookEngine.Storage;
 namespace RunbookEngine.Notifications;
 
 /// <summary>
-/// Delivers the outbox: each node leases one due row at a time, routes an event into deliveries or delivers one, and
-/// records the outcome. Runs only write rows, so a receiver that is down or slow never slows or fails a run.
+/// Delivers the outbox: each node runs a worker per channel (and one for routing and unknown channels), each leasing
+/// one due row of its own at a time, routing an event into deliveries or delivering one, and recording the outcome. Runs only write rows, so a receiver that is down or slow never slows or fails a run.
 /// </summary>
 /// <remarks>
 /// A delivery is at least once: a node that dies after the receiver took a message but before recording it leaves the
@@ -29,14 +29,23 @@ internal sealed partial class NotificationDelivery(
     // Channel kinds by name, fixed at start.
     private readonly Dictionary<string, INotificationChannel> _kinds = channels.ToDictionary(c => c.Kind, StringComparer.OrdinalIgnoreCase);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // A worker per channel configured at start, and one for routing and any channel added since: a receiver that
+        // hangs holds up its own channel's deliveries, never another's.
+        var known = options.CurrentValue.Notifications.Channels.Keys.Order(StringComparer.Ordinal).ToList();
+        var lanes = known.Select(c => new NotificationLane(c, [])).Append(new NotificationLane(null, known));
+        return Task.WhenAll(lanes.Select(lane => Task.Run(() => LoopAsync(lane, stoppingToken), CancellationToken.None)));
+    }
+
+    private async Task LoopAsync(NotificationLane lane, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             var settings = options.CurrentValue.Notifications;
             try
             {
-                if (!await NextAsync(settings, stoppingToken))
+                if (!await NextAsync(settings, lane, stoppingToken))
                 {
                     await Task.Delay(settings.PollInterval, time, stoppingToken);
                 }
@@ -49,15 +58,26 @@ internal sealed partial class NotificationDelivery(
             {
                 // The store is away: the rows wait in it, and their leases run out if this node never comes back.
                 LogStoreFailed(e, settings.PollInterval);
-                await Task.Delay(settings.PollInterval, time, stoppingToken);
+                try
+                {
+                    await Task.Delay(settings.PollInterval, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
     }
 
-    /// <summary>Takes and handles one due row; false when none was due.</summary>
-    internal async Task<bool> NextAsync(NotificationOptions settings, CancellationToken cancellationToken)
+    /// <summary>Takes and handles one due row of any channel; false when none was due.</summary>
+    internal Task<bool> NextAsync(NotificationOptions settings, CancellationToken cancellationToken) =>
+        NextAsync(settings, NotificationLane.Any, cancellationToken);
+
+    /// <summary>Takes and handles one due row of <paramref name="lane"/>; false when none was due.</summary>
+    internal async Task<bool> NextAsync(NotificationOptions settings, NotificationLane lane, CancellationToken cancellationToken)
     {
-        var row = await store.ClaimNotificationAsync(node.Id, settings.Timeout + TimeSpan.FromSeconds(30), cancellationToken);
+        var row = await store.ClaimNotificationAsync(node.Id, settings.Timeout + TimeSpan.FromSeconds(30), lane, cancellationToken);
         if (row is null)
         {
             return false;
@@ -78,6 +98,7 @@ internal sealed partial class NotificationDelivery(
     {
         string failure;
         var giveUp = false;
+        TimeSpan? retryAfter = null;
         if (!settings.Channels.TryGetValue(delivery.Channel!, out var channel))
         {
             failure = $"no channel is named '{delivery.Channel}'; configure it under RunbookEngine:Notifications:Channels or take it out of the runbook's notify: block";
@@ -90,8 +111,9 @@ internal sealed partial class NotificationDelivery(
         }
         else
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(settings.Timeout);
+            // The host's clock, not the machine's: a test's fake clock governs the timeout, as it governs the lease.
+            using var limit = new CancellationTokenSource(settings.Timeout, time);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
             try
             {
                 await kind.DeliverAsync(await MessageAsync(delivery, settings, cancellationToken), delivery.Channel!, channel, timeout.Token);
@@ -107,14 +129,20 @@ internal sealed partial class NotificationDelivery(
             {
                 failure = $"the receiver did not answer within {settings.Timeout.TotalSeconds:0.#} s";
             }
-            catch (Exception e) when (e is NotificationDeliveryException or HttpRequestException or IOException or System.Net.Sockets.SocketException or MailKit.ProtocolException or MailKit.CommandException or System.Security.Authentication.AuthenticationException)
+            catch (NotificationDeliveryException e)
+            {
+                failure = e.Message;
+                retryAfter = e.RetryAfter;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException or MailKit.ProtocolException or MailKit.CommandException or System.Security.Authentication.AuthenticationException)
             {
                 failure = e.Message;
             }
         }
 
         var attempts = delivery.Attempts + 1;
-        DateTimeOffset? next = giveUp || attempts >= settings.MaxAttempts ? null : time.GetUtcNow() + Backoff(attempts, settings);
+        var wait = Backoff(attempts, settings);
+        DateTimeOffset? next = giveUp || attempts >= settings.MaxAttempts ? null : time.GetUtcNow() + (retryAfter > wait ? retryAfter.Value : wait);
         await store.FailedNotificationAsync(delivery.Id, failure, next, cancellationToken);
         LogFailed(delivery.Event, delivery.Runbook, delivery.Channel!, attempts, failure, next);
     }

@@ -22,4 +22,7 @@ public sealed class NotificationDeliveryException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>How long the receiver asked to be left alone (Slack's 429 <c>Retry-After</c>); the next attempt waits at least this.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }

@@ -15,6 +15,9 @@ internal static class NotificationServiceCollectionExtensions
         services.AddSingleton<INotificationChannel, WebhookChannel>();
         services.AddSingleton<INotificationChannel, TeamsChannel>();
         services.AddSingleton<INotificationChannel, EmailChannel>();
+        services.AddSingleton<SlackChannel>();
+        services.AddSingleton<INotificationChannel>(provider => provider.GetRequiredService<SlackChannel>());
+        services.AddSingleton<SlackInteractions>();
         services.AddSingleton<NotificationRoutes>();
         services.AddSingleton<NotificationDelivery>();
         services.AddHostedService(provider => provider.GetRequiredService<NotificationDelivery>());

@@ -44,6 +44,23 @@ internal sealed class NotificationValidation : IValidateOptions<RunbookEngineOpt
                         errors.Add($"{at}Channel must be set: the Slack channel's id (C0123456789), from its details");
                     }
 
+                    // A name that is blank would answer steps as nobody; a key that is a user name would never match.
+                    foreach (var (user, person) in c.People.Where(p => string.IsNullOrWhiteSpace(p.Value) || p.Key.Length < 2 || p.Key[0] is not ('U' or 'W')))
+                    {
+                        errors.Add($"{at}People:{user} must map a Slack user id (U0123ABCD, from the profile's Copy member ID) to a person's name; '{person}' under '{user}' does not");
+                    }
+
+                    // A user name is only worth anything within one workspace: another workspace's "carol" is anyone.
+                    if (c.MapUserNames && string.IsNullOrWhiteSpace(c.TeamId))
+                    {
+                        errors.Add($"{at}MapUserNames needs {at}TeamId (the workspace's T0123ABCD): without it a user of any workspace the app reaches, named like one of your people, would answer as them");
+                    }
+
+                    if (c.TeamId is { } team && (team.Length < 2 || team[0] != 'T'))
+                    {
+                        errors.Add($"{at}TeamId must be the workspace's team id (T0123ABCD, from the workspace's URL or auth.test), not '{team}'");
+                    }
+
                     break;
                 case "teams":
                     RequireUrl(errors, at, c.Url);

@@ -379,6 +379,16 @@ internal static class Migrations
         """
         ALTER TABLE runbook_runs ADD COLUMN budget_gate TEXT NULL;
         """,
+
+        // 18: chat callbacks seen lately (a Slack interaction's signature and trigger id), so a replayed Approve is refused
+        // on every node of a cluster, not only the one that took the first. seen_at is the callback's signed timestamp;
+        // rows signed more than two 5-minute windows before a new callback's are deleted as it arrives.
+        """
+        CREATE TABLE runbook_interactions (
+            interaction_key TEXT PRIMARY KEY,
+            seen_at BIGINT NOT NULL
+        );
+        """,
     ];
 
     public static int Latest => Steps.Count;

@@ -59,24 +59,57 @@ public sealed partial class SqlRunStore : INotificationStore
             new { id = NewId(), notifyEvent, runbook, detail, now }, transaction, cancellationToken: cancellationToken));
     }
 
+    // The key that serialises claims across nodes (PostgreSQL; SQLite writes one at a time anyway).
+    private const string ClaimLockKey = "runbook-notifications-claim";
+
     /// <inheritdoc />
-    public async Task<NotificationRecord?> ClaimNotificationAsync(string node, TimeSpan lease, CancellationToken cancellationToken)
+    public Task<NotificationRecord?> ClaimNotificationAsync(string node, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimNotificationAsync(node, lease, NotificationLane.Any, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<NotificationRecord?> ClaimNotificationAsync(string node, TimeSpan lease, NotificationLane lane, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(lane);
         var now = Now();
+        var parameters = new DynamicParameters(new { node, until = now + (long)lease.TotalMilliseconds, now, channel = lane.Channel });
+
+        // The channels are parameters one by one: Npgsql would take a list as one array, SQLite would not.
+        for (var i = 0; i < lane.Besides.Count; i++)
+        {
+            parameters.Add($"besides{i}", lane.Besides[i]);
+        }
+
+        var filter = lane.Channel is not null ? "AND n.channel = @channel"
+            : lane.Besides.Count > 0 ? $"AND (n.channel IS NULL OR n.channel NOT IN ({string.Join(", ", lane.Besides.Select((_, i) => $"@besides{i}"))}))"
+            : "";
         await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // Two claims of different rows of one run and channel would each see the other's row unleased under PostgreSQL's
+        // read committed, so claims take turns: each is one short statement.
+        await _dialect.LockKeyAsync(connection, transaction, ClaimLockKey, cancellationToken);
 
         // One statement picks and leases, and the outer condition repeats the lease test, so two nodes that pick the
-        // same row in the same instant cannot both take it: the second update matches nothing.
+        // same row in the same instant cannot both take it: the second update matches nothing. A run's row in a channel
+        // waits while another of the same run and channel is leased (two nodes would post its thread lines twice, and
+        // the older update could land last) or an older one is undelivered (its messages go in order).
         var row = await connection.QuerySingleOrDefaultAsync<NotificationRow>(new CommandDefinition(
             $"""
             UPDATE runbook_notifications SET lease_node = @node, lease_until = @until
-            WHERE id = (SELECT id FROM runbook_notifications
-                        WHERE state IN ('Routing', 'Pending', 'Failing') AND next_attempt_at <= @now AND COALESCE(lease_until, 0) <= @now
-                        ORDER BY next_attempt_at, id LIMIT 1)
+            WHERE id = (SELECT n.id FROM runbook_notifications n
+                        WHERE n.state IN ('Routing', 'Pending', 'Failing') AND n.next_attempt_at <= @now AND COALESCE(n.lease_until, 0) <= @now
+                          {filter}
+                          AND NOT EXISTS (
+                              SELECT 1 FROM runbook_notifications o
+                              WHERE o.run_id = n.run_id AND o.channel = n.channel AND o.id <> n.id
+                                AND (o.lease_until > @now
+                                     OR (o.state IN ('Pending', 'Failing') AND (o.created_at < n.created_at OR (o.created_at = n.created_at AND o.id < n.id)))))
+                        ORDER BY n.next_attempt_at, n.id LIMIT 1)
               AND COALESCE(lease_until, 0) <= @now
             RETURNING {NotificationColumns}
             """,
-            new { node, until = now + (long)lease.TotalMilliseconds, now }, cancellationToken: cancellationToken));
+            parameters, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
         return row?.ToRecord();
     }
 
@@ -197,6 +230,56 @@ public sealed partial class SqlRunStore : INotificationStore
             ON CONFLICT (run_id, channel) DO UPDATE SET message_ref = excluded.message_ref
             """,
             new { runId, channel, messageRef }, cancellationToken: cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<int> AddMessageRefreshAsync(string runId, string notifyEvent, IReadOnlyList<string> channels, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var now = Now();
+        var written = 0;
+        foreach (var channel in channels.Distinct(StringComparer.Ordinal))
+        {
+            written += await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO runbook_notifications (id, event, run_id, runbook, detail, channel, state, attempts, next_attempt_at, created_at)
+                SELECT @id, @notifyEvent, r.id, r.runbook, NULL, m.channel, 'Pending', 0, @now, @now
+                FROM runbook_notification_messages m JOIN runbook_runs r ON r.id = m.run_id
+                WHERE m.run_id = @runId AND m.channel = @channel
+                """,
+                new { id = NewId(), notifyEvent, runId, channel, now }, cancellationToken: cancellationToken));
+        }
+
+        return written;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> FirstInteractionAsync(IReadOnlyList<string> keys, DateTimeOffset signedAt, DateTimeOffset forgetBefore, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM runbook_interactions WHERE seen_at < @before",
+            new { before = forgetBefore.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
+        var now = signedAt.ToUnixTimeMilliseconds();
+        foreach (var key in keys.Distinct(StringComparer.Ordinal))
+        {
+            // Two nodes given the same callback race on the primary key: the second insert waits for the first's
+            // transaction and then inserts nothing, so exactly one of them answers the step.
+            var inserted = await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO runbook_interactions (interaction_key, seen_at) VALUES (@key, @now) ON CONFLICT (interaction_key) DO NOTHING",
+                new { key, now }, transaction, cancellationToken: cancellationToken));
+            if (inserted == 0)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return false;
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     private sealed class NotificationRow

@@ -16,6 +16,42 @@ public sealed class NotificationValidationTests
     }
 
     [Fact]
+    public void Validate_RefusesASlackPersonMapByUserNameOrToNobody()
+    {
+        var options = new RunbookEngineOptions();
+        options.Notifications.Channels["chat"] = new NotificationChannelOptions
+        {
+            Kind = "slack", BotToken = "xoxb-1", Channel = "C0123", SigningSecret = "s",
+            People = { ["U0CAROL"] = "carol", ["carol.s"] = "carol", ["U0DAVE"] = " " },
+        };
+
+        var failures = new NotificationValidation().Validate(null, options).Failures!;
+
+        Assert.Equal(
+        [
+            "RunbookEngine:Notifications:Channels:chat:People:carol.s must map a Slack user id (U0123ABCD, from the profile's Copy member ID) to a person's name; 'carol' under 'carol.s' does not",
+            "RunbookEngine:Notifications:Channels:chat:People:U0DAVE must map a Slack user id (U0123ABCD, from the profile's Copy member ID) to a person's name; ' ' under 'U0DAVE' does not",
+        ], failures);
+    }
+
+    [Fact]
+    public void Validate_RefusesSlackUserNamesWithoutTheWorkspaceTheyAreTrustedIn()
+    {
+        var options = new RunbookEngineOptions();
+        options.Notifications.Channels["chat"] = new NotificationChannelOptions { Kind = "slack", BotToken = "xoxb-1", Channel = "C0123", SigningSecret = "s", MapUserNames = true };
+        options.Notifications.Channels["other"] = new NotificationChannelOptions { Kind = "slack", BotToken = "xoxb-1", Channel = "C0123", SigningSecret = "s", TeamId = "example" };
+        options.Notifications.Channels["fine"] = new NotificationChannelOptions { Kind = "slack", BotToken = "xoxb-1", Channel = "C0123", SigningSecret = "s", TeamId = "T0TEAM", MapUserNames = true };
+
+        var failures = new NotificationValidation().Validate(null, options).Failures!;
+
+        Assert.Equal(
+        [
+            "RunbookEngine:Notifications:Channels:chat:MapUserNames needs RunbookEngine:Notifications:Channels:chat:TeamId (the workspace's T0123ABCD): without it a user of any workspace the app reaches, named like one of your people, would answer as them",
+            "RunbookEngine:Notifications:Channels:other:TeamId must be the workspace's team id (T0123ABCD, from the workspace's URL or auth.test), not 'example'",
+        ], failures);
+    }
+
+    [Fact]
     public void Validate_NamesEachSettingThatCouldNeverDeliver()
     {
         var options = new RunbookEngineOptions();

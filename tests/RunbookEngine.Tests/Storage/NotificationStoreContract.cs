@@ -1,3 +1,4 @@
+using RunbookEngine.Notifications;
 using RunbookEngine.Runs;
 using RunbookEngine.Scripting.Execution;
 using RunbookEngine.Sdk;
@@ -141,6 +142,44 @@ public abstract class NotificationStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task A_runs_deliveries_to_one_channel_go_one_at_a_time_and_in_order_across_nodes_and_a_lane_takes_only_its_own()
+    {
+        await using var other = OtherNode();
+        var first = await RunningAsync("restart");
+        var second = await RunningAsync("restart");
+        foreach (var (run, channel) in new[] { (first, "slack"), (first, "hook"), (second, "slack") })
+        {
+            await Store.SaveNotificationMessageAsync(run.Id, channel, "C1/1.000", default);
+        }
+
+        // A channel that never posted a message for the run gets no update to make.
+        var written = await Store.AddMessageRefreshAsync(first.Id, "answered", ["slack", "nowhere"], default);
+        foreach (var (run, channel) in new[] { (first, "slack"), (second, "slack"), (first, "hook") })
+        {
+            Time.Advance(TimeSpan.FromMilliseconds(1));
+            await Store.AddMessageRefreshAsync(run.Id, "answered", [channel], default);
+        }
+
+        var slack = new NotificationLane("slack", []);
+        var rest = new NotificationLane(null, ["slack"]);
+        var a = await Store.ClaimNotificationAsync("node-a", TimeSpan.FromSeconds(30), slack, default);
+        var b = await other.ClaimNotificationAsync("node-b", TimeSpan.FromSeconds(30), slack, default);
+        var whileBothLeased = await other.ClaimNotificationAsync("node-b", TimeSpan.FromSeconds(30), slack, default);
+        var hook = await other.ClaimNotificationAsync("node-b", TimeSpan.FromSeconds(30), rest, default);
+        await Store.DeliveredNotificationAsync(a!.Id, default);
+        var next = await other.ClaimNotificationAsync("node-b", TimeSpan.FromSeconds(30), slack, default);
+
+        Assert.Equal(1, written);
+        Assert.Equal((first.Id, "slack", "answered"), (a.RunId, a.Channel, a.Event));
+        Assert.Equal((second.Id, "slack"), (b?.RunId, b?.Channel));
+        Assert.Null(whileBothLeased);
+        Assert.Equal((first.Id, "hook"), (hook?.RunId, hook?.Channel));
+        Assert.Equal((first.Id, "slack"), (next?.RunId, next?.Channel));
+        Assert.True(next!.CreatedAt > a.CreatedAt, "the run's later delivery went first");
+        Assert.Null(await Store.ClaimNotificationAsync("node-a", TimeSpan.FromSeconds(30), default));
+    }
+
+    [Fact]
     public async Task An_unknown_state_is_refused_by_name()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => Store.ListNotificationsAsync("stuck", 10, default));
@@ -156,6 +195,30 @@ public abstract class NotificationStoreContract : StoreContract
 
         Assert.Equal("C1/2.000", await Store.NotificationMessageAsync("run-1", "oncall", default));
         Assert.Null(await Store.NotificationMessageAsync("run-1", "audit", default));
+    }
+
+    [Fact]
+    public async Task A_chat_callback_is_taken_once_across_nodes_by_any_of_its_keys_and_forgotten_after_the_window()
+    {
+        await using var other = OtherNode();
+        var window = Time.GetUtcNow() - TimeSpan.FromMinutes(10);
+
+        var first = await Store.FirstInteractionAsync(["slack-signature:v0=aa", "slack-trigger:1.2.3"], Time.GetUtcNow(), window, default);
+        var sameSignature = await other.FirstInteractionAsync(["slack-signature:v0=aa", "slack-trigger:9.9.9"], Time.GetUtcNow(), window, default);
+        var sameTrigger = await other.FirstInteractionAsync(["slack-signature:v0=bb", "slack-trigger:1.2.3"], Time.GetUtcNow(), window, default);
+        var another = await other.FirstInteractionAsync(["slack-signature:v0=cc", "slack-trigger:4.5.6"], Time.GetUtcNow(), window, default);
+        Time.Advance(TimeSpan.FromMinutes(11));
+        var afterWindow = await Store.FirstInteractionAsync(["slack-signature:v0=aa"], Time.GetUtcNow(), Time.GetUtcNow() - TimeSpan.FromMinutes(10), default);
+
+        Assert.Equal((true, false, false, true, true), (first, sameSignature, sameTrigger, another, afterWindow));
+
+        // Kept by the signed time: a key signed long ago is forgotten by a callback signed later, whatever this node's clock says.
+        Assert.True(await other.FirstInteractionAsync(["slack-signature:v0=old"], Time.GetUtcNow().AddMinutes(-30), Time.GetUtcNow().AddMinutes(-40), default));
+        Assert.True(await other.FirstInteractionAsync(["slack-signature:v0=new"], Time.GetUtcNow(), Time.GetUtcNow().AddMinutes(-10), default));
+        Assert.True(await Store.FirstInteractionAsync(["slack-signature:v0=old"], Time.GetUtcNow().AddMinutes(-30), Time.GetUtcNow().AddMinutes(-40), default));
+
+        // A refused replay keeps none of its keys: the new signature of the refused sameTrigger was not taken either.
+        Assert.True(await Store.FirstInteractionAsync(["slack-signature:v0=bb"], Time.GetUtcNow(), Time.GetUtcNow() - TimeSpan.FromMinutes(10), default));
     }
 
     private async Task<RunRecord> RunningAsync(string runbook)
