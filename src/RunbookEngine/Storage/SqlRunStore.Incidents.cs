@@ -138,23 +138,46 @@ public sealed partial class SqlRunStore : IIncidentStore
     /// <summary>
     /// Puts each new firing alert of a delivery into an incident, in the delivery's transaction: the open incident that
     /// owns the first of its keys (in the rules' order), else a new one. Two nodes grouping related alerts at once race
-    /// on the keys' primary key; the loser finds the winner's incident when it reads the keys back, moves any key its
-    /// own new incident took over to the winner's and drops that incident, so both alerts end in one.
+    /// on the keys' primary key. The assignment runs inside a savepoint; when a new incident of ours did not get every
+    /// key it wanted, another node won one of them and has committed (the upsert waited for it), so the savepoint is
+    /// rolled back and the assignment runs again, this time seeing the winner's keys and joining it through the normal
+    /// path, which locks the winner's row and reopens it if a close got there first.
     /// </summary>
     private async Task<Dictionary<int, string>> AssignIncidentsAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyList<(int Index, IncidentGroup Group)> candidates, long now, CancellationToken cancellationToken)
     {
-        var assigned = new Dictionary<int, string>();
         if (candidates.Count == 0)
         {
-            return assigned;
+            return [];
         }
 
+        // Each retry follows a commit that took a key we wanted, so it sees at least one more owner than the last try;
+        // the bound only guards against a pathological churn of keys expiring and being taken over.
+        var keyCount = candidates.Sum(c => c.Group.Keys.Count);
+        for (var attempt = 0; ; attempt++)
+        {
+            await transaction.SaveAsync(AssignSavepoint, cancellationToken);
+            var (assigned, lost) = await TryAssignIncidentsAsync(connection, transaction, candidates, now, cancellationToken);
+            if (!lost || attempt >= keyCount + 2)
+            {
+                await transaction.ReleaseAsync(AssignSavepoint, cancellationToken);
+                return assigned;
+            }
+
+            await transaction.RollbackAsync(AssignSavepoint, cancellationToken);
+        }
+    }
+
+    private const string AssignSavepoint = "assign_incidents";
+
+    private async Task<(Dictionary<int, string> Assigned, bool Lost)> TryAssignIncidentsAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<(int Index, IncidentGroup Group)> candidates, long now, CancellationToken cancellationToken)
+    {
+        var assigned = new Dictionary<int, string>();
         var allKeys = candidates.SelectMany(c => c.Group.Keys.Select(k => k.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var owners = await KeyOwnersAsync(connection, transaction, allKeys, now, cancellationToken);
         var existing = owners.Values.ToHashSet(StringComparer.Ordinal);
         var created = new Dictionary<string, IncidentGroup>(StringComparer.Ordinal);
-        var creators = new Dictionary<string, int>(StringComparer.Ordinal);
         var wanted = new SortedDictionary<string, (string Incident, long? ExpiresAt)>(StringComparer.Ordinal);
         foreach (var (index, group) in candidates)
         {
@@ -163,7 +186,6 @@ public sealed partial class SqlRunStore : IIncidentStore
             {
                 incident = NewId();
                 created[incident] = group;
-                creators[incident] = index;
             }
 
             assigned[index] = incident;
@@ -178,8 +200,14 @@ public sealed partial class SqlRunStore : IIncidentStore
         }
 
         // Joined incidents are locked before any key is written, in the order a close takes them, so the two never deadlock;
-        // a close that got there first is undone, since the alert joining is firing.
-        await TouchIncidentsAsync(connection, transaction, [.. assigned.Values.Where(existing.Contains)], now, cancellationToken);
+        // a close that got there first is undone, since the alert joining is firing. One that vanished (retention deleted
+        // it between our read of its keys and now) is treated as unowned: the assignment runs again without it.
+        var joined = assigned.Values.Where(existing.Contains).Distinct(StringComparer.Ordinal).ToList();
+        if (await TouchIncidentsAsync(connection, transaction, joined, now, cancellationToken) < joined.Count)
+        {
+            return (assigned, true);
+        }
+
         foreach (var chunk in created.Chunk(RowsPerStatement))
         {
             var sql = new StringBuilder("INSERT INTO runbook_incidents (id, title, service, group_rule, group_key, state, opened_at, last_alert_at) VALUES ");
@@ -220,42 +248,26 @@ public sealed partial class SqlRunStore : IIncidentStore
 
         if (created.Count == 0)
         {
-            return assigned;
+            return (assigned, false);
         }
 
-        // Read back who holds each key now: another node may have won a key between our read and our write.
-        owners = await KeyOwnersAsync(connection, transaction, allKeys, now, cancellationToken);
-        foreach (var (index, group) in candidates)
-        {
-            if (group.Keys.Select(k => owners.GetValueOrDefault(k.Key)).FirstOrDefault(o => o is not null) is { } holder)
-            {
-                assigned[index] = holder;
-            }
-        }
-
-        // The winner's row is not touched here: this transaction may hold one of its keys, and a node joining it locks
-        // the row before the keys, so taking the row now could deadlock. Its last_alert_at lags by this alert, no more.
-        var kept = assigned.Values.ToHashSet(StringComparer.Ordinal);
-        foreach (var loser in created.Keys.Where(id => !kept.Contains(id)))
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE runbook_incident_keys SET incident_id = @winner WHERE incident_id = @loser; DELETE FROM runbook_incidents WHERE id = @loser",
-                new { winner = assigned[creators[loser]], loser }, transaction, cancellationToken: cancellationToken));
-        }
-
-        return assigned;
+        // Read back who holds each key a new incident wanted: another node may have won one between our read and our
+        // write, whichever key it was (not only an alert's first), and then this assignment is stale.
+        var newKeys = wanted.Where(w => created.ContainsKey(w.Value.Incident)).Select(w => w.Key).ToList();
+        var held = await KeyOwnersAsync(connection, transaction, newKeys, now, cancellationToken);
+        return (assigned, newKeys.Any(k => held.GetValueOrDefault(k) != wanted[k].Incident));
     }
 
-    private static async Task TouchIncidentsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> ids, long now, CancellationToken cancellationToken)
+    private static async Task<int> TouchIncidentsAsync(DbConnection connection, DbTransaction transaction, List<string> ids, long now, CancellationToken cancellationToken)
     {
         if (ids.Count == 0)
         {
-            return;
+            return 0;
         }
 
         var parameters = new DynamicParameters(new { now });
         var list = InList("t", ids.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal), parameters);
-        await connection.ExecuteAsync(new CommandDefinition(
+        return await connection.ExecuteAsync(new CommandDefinition(
             $"UPDATE runbook_incidents SET state = 'Open', closed_at = NULL, last_alert_at = @now WHERE id IN {list}",
             parameters, transaction, cancellationToken: cancellationToken));
     }
