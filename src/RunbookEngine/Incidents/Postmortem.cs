@@ -96,7 +96,10 @@ public sealed record Postmortem(
         }).ToList();
 
         var followUps = new List<string>();
-        foreach (var group in humanSteps.GroupBy(h => (h.Run.Runbook, h.Step.Name, h.Step.Kind)))
+        // An approval a person refused or let time out did its job; only one given is a candidate for going without.
+        foreach (var group in humanSteps
+            .Where(h => h.Step.Kind != StepKind.Approval || (h.Step.Status == StepStatus.Succeeded && IncidentFigures.IsPerson(h.Step.Actor)))
+            .GroupBy(h => (h.Run.Runbook, h.Step.Name, h.Step.Kind)))
         {
             followUps.Add(group.Key.Kind == StepKind.Approval
                 ? $"Decide whether {C(group.Key.Runbook)} still needs the approval \"{E(group.Key.Name)}\": if its record is good, let it act without one."

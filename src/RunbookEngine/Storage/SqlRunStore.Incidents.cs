@@ -86,7 +86,7 @@ public sealed partial class SqlRunStore : IIncidentStore
             return null;
         }
 
-        // Four reads by the incident, never one per alert or run, so an incident of thousands of alerts costs what one of ten does.
+        // Reads by the incident, never one per alert or run, so an incident of thousands of alerts costs what one of ten does.
         var alerts = await connection.QueryAsync<AlertRow>(new CommandDefinition(
             $"SELECT {AlertColumns} FROM runbook_alerts WHERE incident_id = @id ORDER BY received_at, id{(maxAlerts is null ? "" : " LIMIT @maxAlerts")}",
             new { id, maxAlerts }, cancellationToken: cancellationToken));
@@ -96,27 +96,34 @@ public sealed partial class SqlRunStore : IIncidentStore
             FROM runbook_alerts WHERE incident_id = @id
             """,
             new { id }, cancellationToken: cancellationToken));
+        // The rest is bounded too, so a storm of an incident costs a bounded read: its earliest decisions and runs, and of
+        // each step output only the tail an excerpt is cut from.
         var decisions = await connection.QueryAsync<(string AlertId, string Runbook, string Decision, string? RunId, string? Reason, long DecidedAt)>(new CommandDefinition(
             """
             SELECT d.alert_id, d.runbook, d.decision, d.run_id, d.reason, d.decided_at
             FROM runbook_alert_decisions d JOIN runbook_alerts a ON a.id = d.alert_id
             WHERE a.incident_id = @id ORDER BY d.decided_at, d.alert_id, d.runbook
+            LIMIT @limit
             """,
-            new { id }, cancellationToken: cancellationToken));
-        var runs = await connection.QueryAsync<RunRow>(new CommandDefinition(
+            new { id, limit = IncidentFacts.MaxDecisions }, cancellationToken: cancellationToken));
+        var runs = (await connection.QueryAsync<RunRow>(new CommandDefinition(
             $"""
             SELECT {RunColumns} FROM runbook_runs
             WHERE alert_id IN (SELECT id FROM runbook_alerts WHERE incident_id = @id)
             ORDER BY queued_at, id
+            LIMIT @limit
             """,
-            new { id }, cancellationToken: cancellationToken));
-        var steps = await connection.QueryAsync<StepRow>(new CommandDefinition(
-            $"""
-            SELECT run_id AS RunId, {StepColumns} FROM runbook_steps
-            WHERE run_id IN (SELECT r.id FROM runbook_runs r JOIN runbook_alerts a ON a.id = r.alert_id WHERE a.incident_id = @id)
-            ORDER BY run_id, sequence
-            """,
-            new { id }, cancellationToken: cancellationToken));
+            new { id, limit = IncidentFacts.MaxRuns }, cancellationToken: cancellationToken))).ToList();
+        var steps = new List<StepRow>();
+        foreach (var chunk in runs.Select(r => r.Id).Chunk(500))
+        {
+            var parameters = new DynamicParameters(new { tail = IncidentFacts.OutputTail });
+            var tailed = StepColumns.Replace("output AS Output", "CASE WHEN length(output) > @tail THEN substr(output, length(output) - @tail + 1) ELSE output END AS Output", StringComparison.Ordinal);
+            steps.AddRange(await connection.QueryAsync<StepRow>(new CommandDefinition(
+                $"SELECT run_id AS RunId, {tailed} FROM runbook_steps WHERE run_id IN {InList("r", chunk, parameters)} ORDER BY run_id, sequence",
+                parameters, cancellationToken: cancellationToken)));
+        }
+
         return new IncidentFacts(
             incident,
             [.. alerts.Select(a => a.ToRecord())],
