@@ -119,7 +119,7 @@ public sealed partial class an_incident_from_alert_to_postmortem : IAsyncLifetim
         var (prose, rows) = Normalised(markdown);
         Assert.Equal(ExpectedPostmortem.ReplaceLineEndings("\n"), prose);
         Assert.Equal(timeline.Count, rows.Count);
-        Assert.Equal(ExpectedTimeline.Select(l => l.Split(" | ")).Select(p => $"| <time> | {p[1]} | {Normalise(p[2])} |").Order(StringComparer.Ordinal), rows.Order(StringComparer.Ordinal));
+        Assert.Equal(ExpectedTimeline.Select(l => l.Split(" | ")).Select(p => $"| <time> | {p[1]} | {Normalise(RunbookEngine.Incidents.MarkdownText.Escape(p[2]))} |").Order(StringComparer.Ordinal), rows.Order(StringComparer.Ordinal));
 
         var (jsonStatus, json) = await _host.Http.SendAsync(HttpMethod.Get, $"/api/incidents/{id}/postmortem");
         Assert.Equal(200, jsonStatus);

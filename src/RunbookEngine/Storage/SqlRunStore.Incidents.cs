@@ -135,6 +135,80 @@ public sealed partial class SqlRunStore : IIncidentStore
         };
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<IncidentFacts>> GetIncidentFiguresFactsAsync(DateTimeOffset since, DateTimeOffset until, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var incidents = (await connection.QueryAsync<IncidentRow>(new CommandDefinition(
+            $"""
+            SELECT {IncidentColumns} FROM runbook_incidents i
+            WHERE i.opened_at >= @since AND i.opened_at < @until
+            ORDER BY i.opened_at DESC, i.id DESC
+            LIMIT @max
+            """,
+            new { since = since.ToUnixTimeMilliseconds(), until = until.ToUnixTimeMilliseconds(), max = Math.Max(0, max) }, cancellationToken: cancellationToken))).ToList();
+
+        var totals = new Dictionary<string, AlertTotals>(StringComparer.Ordinal);
+        var runs = new List<(string Incident, RunRow Run)>();
+        foreach (var chunk in incidents.Select(i => i.Id).Chunk(500))
+        {
+            var parameters = new DynamicParameters();
+            var list = InList("i", chunk, parameters);
+            foreach (var t in await connection.QueryAsync<(string Incident, long Count, long Unautomated, long? FirstStart, long? FirstReceived)>(new CommandDefinition(
+                $"""
+                SELECT incident_id, COUNT(*), COALESCE(SUM(CASE WHEN outcome = 'Unautomated' THEN 1 ELSE 0 END), 0), MIN(starts_at), MIN(received_at)
+                FROM runbook_alerts WHERE incident_id IN {list} GROUP BY incident_id
+                """,
+                parameters, cancellationToken: cancellationToken)))
+            {
+                totals[t.Incident] = new AlertTotals((int)t.Count, (int)t.Unautomated, FromMs(t.FirstStart), FromMs(t.FirstReceived));
+            }
+
+            var alertIncidents = (await connection.QueryAsync<(string Alert, string Incident)>(new CommandDefinition(
+                $"""
+                SELECT a.id, a.incident_id FROM runbook_alerts a
+                WHERE a.incident_id IN {list} AND EXISTS (SELECT 1 FROM runbook_runs r WHERE r.alert_id = a.id)
+                """,
+                parameters, cancellationToken: cancellationToken))).ToDictionary(a => a.Alert, a => a.Incident, StringComparer.Ordinal);
+            foreach (var alerts in alertIncidents.Keys.Chunk(500))
+            {
+                var runParameters = new DynamicParameters();
+                runs.AddRange((await connection.QueryAsync<RunRow>(new CommandDefinition(
+                    $"SELECT {RunColumns} FROM runbook_runs WHERE alert_id IN {InList("a", alerts, runParameters)}",
+                    runParameters, cancellationToken: cancellationToken))).Select(r => (alertIncidents[r.AlertId!], r)));
+            }
+        }
+
+        // As one incident's read: its earliest runs (by queue time) and their steps, whose output no figure needs.
+        var kept = runs.GroupBy(r => r.Incident, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Run).OrderBy(r => r.QueuedAt).ThenBy(r => r.Id, StringComparer.Ordinal).Take(IncidentFacts.MaxRuns).ToList(), StringComparer.Ordinal);
+        var steps = new List<StepRow>();
+        var noOutput = StepColumns.Replace("output AS Output", "'' AS Output", StringComparison.Ordinal);
+        foreach (var chunk in kept.Values.SelectMany(r => r).Select(r => r.Id).Chunk(500))
+        {
+            var parameters = new DynamicParameters();
+            steps.AddRange(await connection.QueryAsync<StepRow>(new CommandDefinition(
+                $"SELECT run_id AS RunId, {noOutput} FROM runbook_steps WHERE run_id IN {InList("s", chunk, parameters)} ORDER BY run_id, sequence",
+                parameters, cancellationToken: cancellationToken)));
+        }
+
+        var stepsByRun = steps.GroupBy(s => s.RunId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<StepOutcome>)[.. g.Select(s => s.ToOutcome())], StringComparer.Ordinal);
+        return [.. incidents.Select(i =>
+        {
+            var incidentRuns = kept.GetValueOrDefault(i.Id) ?? [];
+            return new IncidentFacts(
+                i.ToRecord(),
+                [],
+                [],
+                [.. incidentRuns.Select(r => r.ToRecord())],
+                incidentRuns.Where(r => stepsByRun.ContainsKey(r.Id)).ToDictionary(r => r.Id, r => stepsByRun[r.Id], StringComparer.Ordinal))
+            {
+                Totals = totals.GetValueOrDefault(i.Id) ?? new AlertTotals(0, 0, null, null),
+            };
+        })];
+    }
+
     private static async Task<IncidentRecord?> GetIncidentAsync(DbConnection connection, string id, CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleOrDefaultAsync<IncidentRow>(new CommandDefinition(

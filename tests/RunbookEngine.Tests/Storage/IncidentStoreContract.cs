@@ -96,6 +96,29 @@ public abstract class IncidentStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task FiguresFacts_OfAWindow_AreWhatEachIncidentsOwnReadGives()
+    {
+        var a = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-1", "g1"), Alert("alertmanager", "DiskFull", "fp-2", "g1"));
+        Time.Advance(TimeSpan.FromMinutes(1));
+        var b = await IngestAsync(Defaults, Alert("alertmanager", "CpuHot", "fp-3", "g2"));
+        await Store.ResolveAlertsAsync("alertmanager", "fp-3", null, Now, null, default);
+
+        var window = await Store.GetIncidentFiguresFactsAsync(Now.AddHours(-1), Now.AddHours(1), 1000, default);
+        var one = await Store.GetIncidentFiguresFactsAsync(Now.AddHours(-1), Now.AddHours(1), 1, default);
+
+        Assert.Equal([b[0].IncidentId, a[0].IncidentId], window.Select(f => f.Incident.Id));
+        foreach (var facts in window)
+        {
+            var own = (await Store.GetIncidentFactsAsync(facts.Incident.Id, 0, default))!;
+            Assert.Equal(IncidentFigures.Of(own), IncidentFigures.Of(facts));
+            Assert.Equal(own.Totals, facts.Totals);
+        }
+
+        Assert.Equal(b[0].IncidentId, Assert.Single(one).Incident.Id);
+        Assert.Empty(await Store.GetIncidentFiguresFactsAsync(Now.AddHours(1), Now.AddHours(2), 1000, default));
+    }
+
+    [Fact]
     public async Task Resolve_ReceivedBeforeTheAlertFiredAgain_LeavesTheNewFiringAndItsIncidentOpen()
     {
         var first = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-1", "g", startsAt: Now.AddMinutes(-10)));
