@@ -80,6 +80,35 @@ public sealed class IncidentStoreOnPostgres : IncidentStoreContract
         Assert.Empty(await Store.ListIncidentsAsync(new IncidentQuery(), default));
     }
 
+    [Fact]
+    public async Task Ingest_JoiningAnIncidentThatRetentionDeletesAtOnce_NeverPointsAtAGoneIncident()
+    {
+        // One node's retention deletes an incident's last (old) alert while another node stores a new alert of its group:
+        // the new alert ends in an incident that exists, the old one or a new one, never in the deleted one.
+        await using var other = SqlRunStore.Postgres(_database, Time);
+        var options = new IncidentOptions();
+        WebhookDelivery Delivery(int round, int n)
+        {
+            var alert = new RunbookAlert("alertmanager", "DiskFull", AlertStatus.Firing, null, new Dictionary<string, string>(), new Dictionary<string, string>(), Time.GetUtcNow(), null, $"fp-{round}-{n}");
+            var parsed = new ParsedAlert(alert, $"alertmanager:fp-{round}-{n}", $"group-{round}");
+            return new WebhookDelivery("alertmanager", null, "{}", [parsed], Incidents: [IncidentGrouping.For(parsed, options)]);
+        }
+
+        for (var round = 0; round < 8; round++)
+        {
+            await Store.IngestAsync(Delivery(round, 0), default);
+            Time.Advance(TimeSpan.FromDays(2));
+            var r = round;
+            var joining = Task.Run(() => other.IngestAsync(Delivery(r, 1), default));
+            var deleting = Task.Run(() => Store.DeleteExpiredAlertsAsync(Time.GetUtcNow().AddDays(-1), 100, default));
+            await Task.WhenAll(joining, deleting);
+
+            var incident = (await Store.GetAlertAsync((await joining)[0].Id, default))!.IncidentId;
+            Assert.NotNull(incident);
+            Assert.NotNull(await Store.GetIncidentAsync(incident, default));
+        }
+    }
+
     protected override async Task<SqlRunStore> CreateStoreAsync()
     {
         var server = await PostgresServer.SharedAsync();
