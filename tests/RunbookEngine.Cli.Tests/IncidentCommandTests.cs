@@ -51,6 +51,18 @@ public sealed partial class HostCommandTests
     }
 
     [Fact]
+    public async Task Postmortem_PrintsNoControlCharacters_ThatATerminalWouldObey()
+    {
+        const string Markdown = "# Postmortem: Disk\u001b]0;owned\u0007Full\u009b2J\n\n## Summary\n\n\tok\r\n";
+        await using var host = await FakeHost.StartAsync(200, Markdown, "text/markdown; charset=utf-8");
+
+        var markdown = await RunAsync("postmortem", "i-1", "--server", host.Url);
+
+        Assert.True(markdown.ExitCode == 0, markdown.ToString());
+        Assert.Equal("# Postmortem: Disk]0;ownedFull2J\n\n## Summary\n\n\tok\r\n", markdown.StdOut);
+    }
+
+    [Fact]
     public async Task Postmortem_OfAnUnknownIncident_SaysSo()
     {
         await using var host = await FakeHost.StartAsync(404, """{"error":"no incident 'nope'"}""");

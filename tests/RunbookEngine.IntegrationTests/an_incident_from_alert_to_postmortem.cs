@@ -115,11 +115,14 @@ public sealed partial class an_incident_from_alert_to_postmortem : IAsyncLifetim
 
         AssertFigures(detail.GetProperty("figures"), detail.GetProperty("incident"), timeline);
 
+        var (_, first) = await _host.Http.SendAsync(HttpMethod.Get, $"/api/incidents/{id}?alerts=1");
+        Assert.Equal((1, 2, 3), (first.GetProperty("alerts").GetArrayLength(), first.GetProperty("alertsOmitted").GetInt32(), first.GetProperty("figures").GetProperty("alerts").GetInt32()));
+
         var markdown = await _host.Http.GetStringAsync(new Uri($"/api/incidents/{id}/postmortem.md", UriKind.Relative));
         var (prose, rows) = Normalised(markdown);
         Assert.Equal(ExpectedPostmortem.ReplaceLineEndings("\n"), prose);
         Assert.Equal(timeline.Count, rows.Count);
-        Assert.Equal(ExpectedTimeline.Select(l => l.Split(" | ")).Select(p => $"| <time> | {p[1]} | {Normalise(p[2])} |").Order(StringComparer.Ordinal), rows.Order(StringComparer.Ordinal));
+        Assert.Equal(ExpectedTimeline.Select(l => l.Split(" | ")).Select(p => $"| <time> | {p[1]} | {Normalise(RunbookEngine.Incidents.MarkdownText.Escape(p[2]))} |").Order(StringComparer.Ordinal), rows.Order(StringComparer.Ordinal));
 
         var (jsonStatus, json) = await _host.Http.SendAsync(HttpMethod.Get, $"/api/incidents/{id}/postmortem");
         Assert.Equal(200, jsonStatus);
@@ -172,6 +175,12 @@ public sealed partial class an_incident_from_alert_to_postmortem : IAsyncLifetim
                 (400, "limit must be between 1 and 500"),
             ],
             answers);
+        foreach (var alerts in new[] { "0", "501" })
+        {
+            var (status, body) = await _host.Http.SendAsync(HttpMethod.Get, $"/api/incidents/any?alerts={alerts}");
+            Assert.Equal((400, "alerts must be between 1 and 500"), (status, body.GetProperty("error").GetString()));
+        }
+
         var (ok, empty) = await _host.Http.SendAsync(HttpMethod.Get, "/api/incidents?state=OPEN&service=checkout&since=7d&limit=5");
         Assert.Equal((200, 0), (ok, empty.GetProperty("incidents").GetArrayLength()));
     }

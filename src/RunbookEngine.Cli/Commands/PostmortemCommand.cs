@@ -30,11 +30,12 @@ internal static class PostmortemCommand
             if (code != 200)
             {
                 var error = text.Length > 0 && text[0] == '{' ? HostClient.Describe(System.Text.Json.JsonDocument.Parse(text).RootElement) : text;
-                await Console.Error.WriteLineAsync($"runbook: {server} answered {code}: {error}");
+                await Console.Error.WriteLineAsync($"runbook: {server} answered {code}: {RunbookEngine.Incidents.MarkdownText.StripControl(error)}");
                 return code is 400 or 404 ? ExitCodes.Usage : ExitCodes.Failed;
             }
 
-            await Console.Out.WriteAsync(text);
+            // The draft quotes alert labels and people's comments: a terminal must not obey an escape sequence in one.
+            await Console.Out.WriteAsync(RunbookEngine.Incidents.MarkdownText.StripControl(text));
             return ExitCodes.Ok;
         }
         catch (HttpRequestException ex)

@@ -10,6 +10,9 @@ internal static class IncidentApi
     /// <summary>The most alerts an incident's entry lists; the figures and the timeline still count them all.</summary>
     internal const int MaxAlertsListed = 500;
 
+    /// <summary>The most timeline events an incident's entry lists; <c>timelineOmitted</c> says how many more there are.</summary>
+    internal const int MaxTimelineListed = 2000;
+
     public static void MapIncidentApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
@@ -68,24 +71,33 @@ internal static class IncidentApi
         return TypedResults.Ok(new { incidents = page.Select(IncidentView.Of), next = page.Count == (limit ?? 50) ? page[^1].Id : null });
     }
 
-    private static async Task<IResult> GetAsync(string id, IncidentReport report, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string id, IncidentReport report, int? alerts, CancellationToken cancellationToken)
     {
-        if (await report.GetAsync(id, cancellationToken) is not { } detail)
+        if (alerts is < 1 or > MaxAlertsListed)
+        {
+            return TypedResults.BadRequest(new ApiError($"alerts must be between 1 and {MaxAlertsListed}"));
+        }
+
+        // The alerts read are bounded, and the timeline drawn from them capped: an incident of a storm's worth of alerts
+        // answers in the time one of a hundred does. The figures still count every alert.
+        if (await report.GetAsync(id, cancellationToken, alerts ?? MaxAlertsListed) is not { } detail)
         {
             return NotFound(id);
         }
 
         var facts = detail.Facts;
+        var total = facts.Totals?.Count ?? facts.Alerts.Count;
         var budgetSaved = await report.BudgetSavedAsync(detail, cancellationToken);
         return TypedResults.Ok(new
         {
             incident = IncidentView.Of(facts.Incident),
             figures = detail.Figures,
             budgetSaved,
-            alerts = facts.Alerts.Take(MaxAlertsListed).Select(AlertView.Of),
-            alertsOmitted = Math.Max(0, facts.Alerts.Count - MaxAlertsListed),
+            alerts = facts.Alerts.Select(AlertView.Of),
+            alertsOmitted = Math.Max(0, total - facts.Alerts.Count),
             runs = facts.Runs.Select(r => new { r.Id, r.Runbook, r.Status, r.Trigger, r.AlertId, r.RetryOf, r.QueuedAt, r.StartedAt, r.FinishedAt, r.Error }),
-            timeline = detail.Timeline,
+            timeline = detail.Timeline.Take(MaxTimelineListed),
+            timelineOmitted = Math.Max(0, detail.Timeline.Count - MaxTimelineListed),
             postmortem = $"/api/incidents/{facts.Incident.Id}/postmortem.md",
         });
     }

@@ -278,7 +278,9 @@ public sealed partial class AlertDispatcher(
     {
         var alert = record.Alert;
         var resolvedAt = alert.EndsAt ?? record.ReceivedAt;
-        var closed = await store.ResolveAlertsAsync(alert.Source, alert.Fingerprint, startsAt: null, resolvedAt, cancellationToken);
+        // Only firings stored before this resolution: it may have waited in the queue while the alert fired again, and
+        // the new firing (whose start the sender may or may not report) is not what it resolves.
+        var closed = await store.ResolveAlertsAsync(alert.Source, alert.Fingerprint, startsAt: null, resolvedAt, record.ReceivedAt, cancellationToken);
         var cancelled = new List<string>();
         foreach (var firingId in closed)
         {

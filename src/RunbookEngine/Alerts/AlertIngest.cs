@@ -59,7 +59,11 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
             try
             {
                 stored = await store.IngestAsync(
-                    new WebhookDelivery(source.Name, deliveryId, payload, accepted.Alerts, Telemetry.RunTracing.CurrentTraceParent(), unautomated, incidents), cancellationToken);
+                    new WebhookDelivery(source.Name, deliveryId, payload, accepted.Alerts, Telemetry.RunTracing.CurrentTraceParent(), unautomated, incidents)
+                    {
+                        OnGroupingFailed = ex => LogGroupingFailed(ex, source.Name),
+                    },
+                    cancellationToken);
             }
             finally
             {
@@ -106,6 +110,9 @@ public sealed partial class AlertIngest(IAlertStore store, AlertDispatcher dispa
 
     [LoggerMessage(EventId = 411, Level = LogLevel.Warning, Message = "Refused a {Source} webhook with {Status}: {Reason}")]
     private partial void LogRejected(string source, int status, string reason);
+
+    [LoggerMessage(EventId = 415, Level = LogLevel.Warning, Message = "Could not group alerts from {Source} into incidents; they were stored without an incident and stay ungrouped")]
+    private partial void LogGroupingFailed(Exception exception, string source);
 
     [LoggerMessage(EventId = 413, Level = LogLevel.Error, Message = "Could not store a {Source} webhook; answered 503 so the sender retries")]
     private partial void LogStoreDown(Exception exception, string source);

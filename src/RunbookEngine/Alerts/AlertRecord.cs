@@ -97,7 +97,14 @@ public enum AlertDecisionKind
 /// By the alerts' index, why an alert already known to match no runbook is unautomated (null for the others): such an
 /// alert is stored with its outcome and never matched again, so a storm of noise costs no writes after it is stored.
 /// </param>
-public sealed record WebhookDelivery(string Source, string? SourceDeliveryId, string Payload, IReadOnlyList<Sources.ParsedAlert> Alerts, string? TraceParent = null, IReadOnlyList<string?>? Unautomated = null, IReadOnlyList<Incidents.IncidentGroup?>? Incidents = null);
+public sealed record WebhookDelivery(string Source, string? SourceDeliveryId, string Payload, IReadOnlyList<Sources.ParsedAlert> Alerts, string? TraceParent = null, IReadOnlyList<string?>? Unautomated = null, IReadOnlyList<Incidents.IncidentGroup?>? Incidents = null)
+{
+    /// <summary>
+    /// Told why grouping failed when it did: the alerts are then stored without an incident (and stay ungrouped; nothing
+    /// groups them later) rather than lost, so the caller logs the error and still acknowledges the webhook.
+    /// </summary>
+    public Action<Exception>? OnGroupingFailed { get; init; }
+}
 
 /// <summary>One stored alert of an accepted delivery.</summary>
 /// <param name="Id">Its id.</param>

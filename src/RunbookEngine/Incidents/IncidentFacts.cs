@@ -17,6 +17,15 @@ public sealed record IncidentFacts(
     IReadOnlyList<RunRecord> Runs,
     IReadOnlyDictionary<string, IReadOnlyList<StepOutcome>> Steps)
 {
+    /// <summary>The most decisions a read of an incident holds (the earliest).</summary>
+    public const int MaxDecisions = 2000;
+
+    /// <summary>The most runs a read of an incident holds (the earliest queued); their steps come with them.</summary>
+    public const int MaxRuns = 1000;
+
+    /// <summary>How much of the end of each step's output a read holds: enough for the timeline's excerpt of its last line.</summary>
+    public const int OutputTail = 2000;
+
     /// <summary>Counts and first times over all its alerts, when <see cref="Alerts"/> holds only the earliest of them.</summary>
     public AlertTotals? Totals { get; init; }
 

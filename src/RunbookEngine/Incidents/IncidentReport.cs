@@ -7,12 +7,16 @@ namespace RunbookEngine.Incidents;
 /// <param name="budgets">Estimates the error budget saved, when SLOs are configured.</param>
 public sealed class IncidentReport(IIncidentStore store, IncidentBudgets? budgets = null)
 {
+    /// <summary>The most alerts a postmortem draft reads (the earliest); its figures still count them all.</summary>
+    public const int PostmortemAlerts = 1000;
+
     /// <summary>An incident with its facts, figures and timeline.</summary>
     /// <param name="id">The incident.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <param name="maxAlerts">
     /// Read and draw at most this many of its alerts (the earliest received), for a page that shows a bounded part of a
-    /// huge incident; null reads them all. The figures always count them all.
+    /// huge incident; null reads them all. The figures always count them all. Decisions, runs and step output are
+    /// bounded whatever this is (<see cref="IncidentFacts.MaxRuns"/>).
     /// </param>
     /// <returns>It, or null when there is no such incident.</returns>
     public async Task<IncidentDetail?> GetAsync(string id, CancellationToken cancellationToken, int? maxAlerts = null)
@@ -41,7 +45,7 @@ public sealed class IncidentReport(IIncidentStore store, IncidentBudgets? budget
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The draft, or null when there is no such incident.</returns>
     public async Task<Postmortem?> PostmortemAsync(string id, CancellationToken cancellationToken) =>
-        await GetAsync(id, cancellationToken) is { } detail ? Postmortem.Of(detail.Facts, detail.Figures, detail.Timeline) : null;
+        await GetAsync(id, cancellationToken, PostmortemAlerts) is { } detail ? Postmortem.Of(detail.Facts, detail.Figures, detail.Timeline) : null;
 }
 
 /// <summary>An incident as read: the store's facts and what is computed from them.</summary>

@@ -54,8 +54,8 @@ public sealed record Postmortem(
         var people = humanSteps.Select(h => h.Step.Actor).Where(IncidentFigures.IsPerson).Distinct(StringComparer.Ordinal).Count();
 
         var summary = new StringBuilder();
-        summary.Append(CultureInfo.InvariantCulture, $"{incident.Title}{(incident.Service is { } service ? $" on {service}" : "")}: ");
-        summary.Append(CultureInfo.InvariantCulture, $"{Count(figures.Alerts, "alert")} ({string.Join(", ", names.Take(5))}{(names.Count > 5 ? ", …" : "")}) from {string.Join(", ", sources)}, ");
+        summary.Append(CultureInfo.InvariantCulture, $"{E(incident.Title)}{(incident.Service is { } service ? $" on {E(service)}" : "")}: ");
+        summary.Append(CultureInfo.InvariantCulture, $"{Count(figures.Alerts, "alert")} ({string.Join(", ", names.Take(5).Select(E))}{(names.Count > 5 ? ", …" : "")}) from {string.Join(", ", sources.Select(E))}, ");
         summary.Append(CultureInfo.InvariantCulture, $"started {Time(figures.StartedAt)} and detected {Duration(figures.TimeToDetect)} later. ");
         summary.Append(CultureInfo.InvariantCulture, $"The automation started {Count(figures.Runs, "run")} ({figures.SucceededRuns} succeeded)");
         summary.Append(people == 0
@@ -80,9 +80,9 @@ public sealed record Postmortem(
         var automation = facts.Runs.Select(run =>
         {
             var steps = facts.Steps.GetValueOrDefault(run.Id) ?? [];
-            var done = steps.Where(s => !ToilCalculator.IsHuman(s)).Select(s => $"{s.Name} ({s.Status.ToString().ToLowerInvariant()})");
+            var done = steps.Where(s => !ToilCalculator.IsHuman(s)).Select(s => $"{E(s.Name)} ({s.Status.ToString().ToLowerInvariant()})");
             var took = run is { StartedAt: { } s, FinishedAt: { } f } ? $" in {Duration(f - s)}" : "";
-            return $"`{run.Runbook}` run {run.Id}{(run.RetryOf is { } of ? $" (retry of {of})" : "")}: {run.Status.ToString().ToLowerInvariant()}{took}; steps: {string.Join(", ", done.DefaultIfEmpty("none"))}";
+            return $"{C(run.Runbook)} run {E(run.Id)}{(run.RetryOf is { } of ? $" (retry of {E(of)})" : "")}: {run.Status.ToString().ToLowerInvariant()}{took}; steps: {string.Join(", ", done.DefaultIfEmpty("none"))}";
         }).ToList();
 
         var needed = humanSteps.Select(h =>
@@ -91,31 +91,34 @@ public sealed record Postmortem(
             var what = h.Step.Kind == StepKind.Approval ? "approval" : "manual step";
             var minutes = ToilCalculator.HumanMinutes(h.Step);
             return touched
-                ? string.Create(CultureInfo.InvariantCulture, $"`{h.Run.Runbook}` › {h.Step.Name} ({what}): {IncidentTimeline.Verdict(h.Step)} by {h.Step.Actor}, {minutes:0.##} minutes")
-                : $"`{h.Run.Runbook}` › {h.Step.Name} ({what}): {IncidentTimeline.Verdict(h.Step)}, no person answered";
+                ? string.Create(CultureInfo.InvariantCulture, $"{C(h.Run.Runbook)} › {E(h.Step.Name)} ({what}): {E(IncidentTimeline.Verdict(h.Step))} by {E(h.Step.Actor)}, {minutes:0.##} minutes")
+                : $"{C(h.Run.Runbook)} › {E(h.Step.Name)} ({what}): {E(IncidentTimeline.Verdict(h.Step))}, no person answered";
         }).ToList();
 
         var followUps = new List<string>();
-        foreach (var group in humanSteps.GroupBy(h => (h.Run.Runbook, h.Step.Name, h.Step.Kind)))
+        // An approval a person refused or let time out did its job; only one given is a candidate for going without.
+        foreach (var group in humanSteps
+            .Where(h => h.Step.Kind != StepKind.Approval || (h.Step.Status == StepStatus.Succeeded && IncidentFigures.IsPerson(h.Step.Actor)))
+            .GroupBy(h => (h.Run.Runbook, h.Step.Name, h.Step.Kind)))
         {
             followUps.Add(group.Key.Kind == StepKind.Approval
-                ? $"Decide whether `{group.Key.Runbook}` still needs the approval \"{group.Key.Name}\": if its record is good, let it act without one."
-                : $"Automate the manual step \"{group.Key.Name}\" of `{group.Key.Runbook}`.");
+                ? $"Decide whether {C(group.Key.Runbook)} still needs the approval \"{E(group.Key.Name)}\": if its record is good, let it act without one."
+                : $"Automate the manual step \"{E(group.Key.Name)}\" of {C(group.Key.Runbook)}.");
         }
 
         foreach (var name in facts.Alerts.Where(a => a.Outcome == AlertOutcome.Unautomated).Select(a => a.Alert.Name).Distinct(StringComparer.Ordinal))
         {
-            followUps.Add($"Write a runbook for the alert `{name}`: no runbook matched it, so a person handled it.");
+            followUps.Add($"Write a runbook for the alert {C(name)}: no runbook matched it, so a person handled it.");
         }
 
         foreach (var (alertId, decision) in facts.Decisions.Where(d => d.Decision.Decision != AlertDecisionKind.Started).DistinctBy(d => (d.Decision.Runbook, d.Decision.Decision)))
         {
-            followUps.Add($"Review why `{decision.Runbook}` did not run ({decision.Decision}{(decision.Reason is { Length: > 0 } r ? $": {r}" : "")}).");
+            followUps.Add($"Review why {C(decision.Runbook)} did not run ({decision.Decision}{(decision.Reason is { Length: > 0 } r ? $": {E(r)}" : "")}).");
         }
 
         foreach (var run in facts.Runs.Where(r => r.Status is RunStatus.Failed or RunStatus.TimedOut).DistinctBy(r => r.Runbook))
         {
-            followUps.Add($"Find out why `{run.Runbook}` {run.Status.ToString().ToLowerInvariant()} (run {run.Id}) and make it hold next time.");
+            followUps.Add($"Find out why {C(run.Runbook)} {run.Status.ToString().ToLowerInvariant()} (run {E(run.Id)}) and make it hold next time.");
         }
 
         return new Postmortem(incident.Id, incident.Title, summary.ToString(), impact, [.. timeline.Take(MaxTimeline)], Math.Max(0, timeline.Count - MaxTimeline),
@@ -127,8 +130,8 @@ public sealed record Postmortem(
     public string ToMarkdown()
     {
         var md = new StringBuilder();
-        md.Append(CultureInfo.InvariantCulture, $"# Postmortem: {Title}\n\n");
-        md.Append(CultureInfo.InvariantCulture, $"_A blameless draft written by RunbookEngine from incident {IncidentId}; edit it before you share it._\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"# Postmortem: {E(Title)}\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"_A blameless draft written by RunbookEngine from incident {E(IncidentId)}; edit it before you share it._\n\n");
         md.Append("## Summary\n\n").Append(Summary).Append("\n\n");
         md.Append("## Impact\n\n");
         Lines(md, Impact);
@@ -170,7 +173,11 @@ public sealed record Postmortem(
 
     private static string Count(int n, string one, string? many = null) => string.Create(CultureInfo.InvariantCulture, $"{n} {(n == 1 ? one : many ?? one + "s")}");
 
-    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
+    private static string Cell(string text) => MarkdownText.Escape(text);
+
+    private static string E(string? text) => MarkdownText.Escape(text);
+
+    private static string C(string? text) => MarkdownText.Code(text);
 
     private static void Lines(StringBuilder md, IReadOnlyList<string> lines, string? none = null)
     {

@@ -61,15 +61,17 @@ public interface IAlertStore
 
     /// <summary>
     /// Records a resolution: every firing alert of the same source and fingerprint (and start, when given) that is not
-    /// yet resolved gets the resolution time.
+    /// yet resolved gets the resolution time. Only firings stored up to <paramref name="receivedBy"/> are closed: a
+    /// resolution that waited in the queue must not close the same alert firing again after it.
     /// </summary>
     /// <param name="source">The source.</param>
     /// <param name="fingerprint">The alert's fingerprint.</param>
     /// <param name="startsAt">The start of the incident, when the source says.</param>
     /// <param name="resolvedAt">When it ended.</param>
+    /// <param name="receivedBy">When the resolution was received; null closes firings whenever they were received.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The ids of the firing alerts it closed.</returns>
-    Task<IReadOnlyList<string>> ResolveAlertsAsync(string source, string fingerprint, DateTimeOffset? startsAt, DateTimeOffset resolvedAt, CancellationToken cancellationToken);
+    Task<IReadOnlyList<string>> ResolveAlertsAsync(string source, string fingerprint, DateTimeOffset? startsAt, DateTimeOffset resolvedAt, DateTimeOffset? receivedBy, CancellationToken cancellationToken);
 
     /// <summary>An alert.</summary>
     /// <param name="id">Its id.</param>

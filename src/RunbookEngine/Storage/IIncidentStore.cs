@@ -26,4 +26,15 @@ public interface IIncidentStore
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The facts, or null when there is no such incident.</returns>
     Task<IncidentFacts?> GetIncidentFactsAsync(string id, int? maxAlerts, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What the figures of the newest incidents opened in a window are built from (no alerts listed, their totals, runs
+    /// and steps), in a few set-based queries for all of them rather than a handful per incident.
+    /// </summary>
+    /// <param name="since">Opened at or after.</param>
+    /// <param name="until">Opened before.</param>
+    /// <param name="max">At most this many, the newest.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The facts, newest incident first.</returns>
+    Task<IReadOnlyList<IncidentFacts>> GetIncidentFiguresFactsAsync(DateTimeOffset since, DateTimeOffset until, int max, CancellationToken cancellationToken);
 }

@@ -15,6 +15,8 @@ public sealed partial class SqlRunStore
     // parameters a row, and small enough that SQLite's cost per named parameter stays flat.
     private const int RowsPerStatement = 50;
 
+    private const string GroupSavepoint = "group_alerts";
+
     private const string AlertColumns = """
         id AS Id, delivery AS Delivery, source AS Source, name AS Name, status AS Status, severity AS Severity, labels AS Labels,
         annotations AS Annotations, starts_at AS StartsAt, ends_at AS EndsAt, fingerprint AS Fingerprint,
@@ -68,11 +70,26 @@ public sealed partial class SqlRunStore
         }
 
         // Grouping after the keys: a resend belongs to no incident, so it can neither join nor reopen one.
-        var incidents = delivery.Incidents is null
-            ? new Dictionary<int, string>()
-            : await AssignIncidentsAsync(connection, transaction, [.. Enumerable.Range(0, ids.Length)
-                .Where(i => delivery.Incidents[i] is not null && owners.GetValueOrDefault(delivery.Alerts[i].DedupKey) == ids[i])
-                .Select(i => (i, delivery.Incidents[i]!))], now, cancellationToken);
+        var incidents = new Dictionary<int, string>();
+        if (delivery.Incidents is not null)
+        {
+            // Grouping is worth less than the alert: when it fails, everything it wrote is rolled back and the alerts are
+            // stored ungrouped. A lost connection fails the rollback too, and then the whole delivery, as it should.
+            await transaction.SaveAsync(GroupSavepoint, cancellationToken);
+            try
+            {
+                incidents = await AssignIncidentsAsync(connection, transaction, [.. Enumerable.Range(0, ids.Length)
+                    .Where(i => delivery.Incidents[i] is not null && owners.GetValueOrDefault(delivery.Alerts[i].DedupKey) == ids[i])
+                    .Select(i => (i, delivery.Incidents[i]!))], now, cancellationToken);
+                await transaction.ReleaseAsync(GroupSavepoint, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await transaction.RollbackAsync(GroupSavepoint, cancellationToken);
+                incidents = [];
+                delivery.OnGroupingFailed?.Invoke(ex);
+            }
+        }
 
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO runbook_deliveries (id, source, received_at, source_delivery_id, payload, alerts) VALUES (@deliveryId, @Source, @now, @SourceDeliveryId, @Payload, @count)",
@@ -202,7 +219,7 @@ public sealed partial class SqlRunStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<string>> ResolveAlertsAsync(string source, string fingerprint, DateTimeOffset? startsAt, DateTimeOffset resolvedAt, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ResolveAlertsAsync(string source, string fingerprint, DateTimeOffset? startsAt, DateTimeOffset resolvedAt, DateTimeOffset? receivedBy, CancellationToken cancellationToken)
     {
         // One statement that both closes and reports: two resolutions arriving together cannot both claim an alert.
         await using var connection = await _dialect.OpenAsync(cancellationToken);
@@ -211,10 +228,10 @@ public sealed partial class SqlRunStore
             """
             UPDATE runbook_alerts SET resolved_at = @resolved
             WHERE source = @source AND fingerprint = @fingerprint AND status = 'Firing' AND resolved_at IS NULL AND outcome <> 'Duplicate'
-              AND (@starts IS NULL OR starts_at = @starts)
+              AND (@starts IS NULL OR starts_at = @starts) AND (@receivedBy IS NULL OR received_at <= @receivedBy)
             RETURNING id, incident_id
             """,
-            new { source, fingerprint, starts = startsAt?.ToUnixTimeMilliseconds(), resolved = resolvedAt.ToUnixTimeMilliseconds() },
+            new { source, fingerprint, starts = startsAt?.ToUnixTimeMilliseconds(), resolved = resolvedAt.ToUnixTimeMilliseconds(), receivedBy = receivedBy?.ToUnixTimeMilliseconds() },
             transaction, cancellationToken: cancellationToken))).ToList();
         await CloseIncidentsAsync(connection, transaction, [.. rows.Select(r => r.IncidentId).OfType<string>().Distinct(StringComparer.Ordinal)], cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -86,7 +86,7 @@ public sealed partial class SqlRunStore : IIncidentStore
             return null;
         }
 
-        // Four reads by the incident, never one per alert or run, so an incident of thousands of alerts costs what one of ten does.
+        // Reads by the incident, never one per alert or run, so an incident of thousands of alerts costs what one of ten does.
         var alerts = await connection.QueryAsync<AlertRow>(new CommandDefinition(
             $"SELECT {AlertColumns} FROM runbook_alerts WHERE incident_id = @id ORDER BY received_at, id{(maxAlerts is null ? "" : " LIMIT @maxAlerts")}",
             new { id, maxAlerts }, cancellationToken: cancellationToken));
@@ -96,27 +96,34 @@ public sealed partial class SqlRunStore : IIncidentStore
             FROM runbook_alerts WHERE incident_id = @id
             """,
             new { id }, cancellationToken: cancellationToken));
+        // The rest is bounded too, so a storm of an incident costs a bounded read: its earliest decisions and runs, and of
+        // each step output only the tail an excerpt is cut from.
         var decisions = await connection.QueryAsync<(string AlertId, string Runbook, string Decision, string? RunId, string? Reason, long DecidedAt)>(new CommandDefinition(
             """
             SELECT d.alert_id, d.runbook, d.decision, d.run_id, d.reason, d.decided_at
             FROM runbook_alert_decisions d JOIN runbook_alerts a ON a.id = d.alert_id
             WHERE a.incident_id = @id ORDER BY d.decided_at, d.alert_id, d.runbook
+            LIMIT @limit
             """,
-            new { id }, cancellationToken: cancellationToken));
-        var runs = await connection.QueryAsync<RunRow>(new CommandDefinition(
+            new { id, limit = IncidentFacts.MaxDecisions }, cancellationToken: cancellationToken));
+        var runs = (await connection.QueryAsync<RunRow>(new CommandDefinition(
             $"""
             SELECT {RunColumns} FROM runbook_runs
             WHERE alert_id IN (SELECT id FROM runbook_alerts WHERE incident_id = @id)
             ORDER BY queued_at, id
+            LIMIT @limit
             """,
-            new { id }, cancellationToken: cancellationToken));
-        var steps = await connection.QueryAsync<StepRow>(new CommandDefinition(
-            $"""
-            SELECT run_id AS RunId, {StepColumns} FROM runbook_steps
-            WHERE run_id IN (SELECT r.id FROM runbook_runs r JOIN runbook_alerts a ON a.id = r.alert_id WHERE a.incident_id = @id)
-            ORDER BY run_id, sequence
-            """,
-            new { id }, cancellationToken: cancellationToken));
+            new { id, limit = IncidentFacts.MaxRuns }, cancellationToken: cancellationToken))).ToList();
+        var steps = new List<StepRow>();
+        foreach (var chunk in runs.Select(r => r.Id).Chunk(500))
+        {
+            var parameters = new DynamicParameters(new { tail = IncidentFacts.OutputTail });
+            var tailed = StepColumns.Replace("output AS Output", "CASE WHEN length(output) > @tail THEN substr(output, length(output) - @tail + 1) ELSE output END AS Output", StringComparison.Ordinal);
+            steps.AddRange(await connection.QueryAsync<StepRow>(new CommandDefinition(
+                $"SELECT run_id AS RunId, {tailed} FROM runbook_steps WHERE run_id IN {InList("r", chunk, parameters)} ORDER BY run_id, sequence",
+                parameters, cancellationToken: cancellationToken)));
+        }
+
         return new IncidentFacts(
             incident,
             [.. alerts.Select(a => a.ToRecord())],
@@ -126,6 +133,80 @@ public sealed partial class SqlRunStore : IIncidentStore
         {
             Totals = new AlertTotals((int)totals.Count, (int)totals.Unautomated, FromMs(totals.FirstStart), FromMs(totals.FirstReceived)),
         };
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<IncidentFacts>> GetIncidentFiguresFactsAsync(DateTimeOffset since, DateTimeOffset until, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var incidents = (await connection.QueryAsync<IncidentRow>(new CommandDefinition(
+            $"""
+            SELECT {IncidentColumns} FROM runbook_incidents i
+            WHERE i.opened_at >= @since AND i.opened_at < @until
+            ORDER BY i.opened_at DESC, i.id DESC
+            LIMIT @max
+            """,
+            new { since = since.ToUnixTimeMilliseconds(), until = until.ToUnixTimeMilliseconds(), max = Math.Max(0, max) }, cancellationToken: cancellationToken))).ToList();
+
+        var totals = new Dictionary<string, AlertTotals>(StringComparer.Ordinal);
+        var runs = new List<(string Incident, RunRow Run)>();
+        foreach (var chunk in incidents.Select(i => i.Id).Chunk(500))
+        {
+            var parameters = new DynamicParameters();
+            var list = InList("i", chunk, parameters);
+            foreach (var t in await connection.QueryAsync<(string Incident, long Count, long Unautomated, long? FirstStart, long? FirstReceived)>(new CommandDefinition(
+                $"""
+                SELECT incident_id, COUNT(*), COALESCE(SUM(CASE WHEN outcome = 'Unautomated' THEN 1 ELSE 0 END), 0), MIN(starts_at), MIN(received_at)
+                FROM runbook_alerts WHERE incident_id IN {list} GROUP BY incident_id
+                """,
+                parameters, cancellationToken: cancellationToken)))
+            {
+                totals[t.Incident] = new AlertTotals((int)t.Count, (int)t.Unautomated, FromMs(t.FirstStart), FromMs(t.FirstReceived));
+            }
+
+            var alertIncidents = (await connection.QueryAsync<(string Alert, string Incident)>(new CommandDefinition(
+                $"""
+                SELECT a.id, a.incident_id FROM runbook_alerts a
+                WHERE a.incident_id IN {list} AND EXISTS (SELECT 1 FROM runbook_runs r WHERE r.alert_id = a.id)
+                """,
+                parameters, cancellationToken: cancellationToken))).ToDictionary(a => a.Alert, a => a.Incident, StringComparer.Ordinal);
+            foreach (var alerts in alertIncidents.Keys.Chunk(500))
+            {
+                var runParameters = new DynamicParameters();
+                runs.AddRange((await connection.QueryAsync<RunRow>(new CommandDefinition(
+                    $"SELECT {RunColumns} FROM runbook_runs WHERE alert_id IN {InList("a", alerts, runParameters)}",
+                    runParameters, cancellationToken: cancellationToken))).Select(r => (alertIncidents[r.AlertId!], r)));
+            }
+        }
+
+        // As one incident's read: its earliest runs (by queue time) and their steps, whose output no figure needs.
+        var kept = runs.GroupBy(r => r.Incident, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Run).OrderBy(r => r.QueuedAt).ThenBy(r => r.Id, StringComparer.Ordinal).Take(IncidentFacts.MaxRuns).ToList(), StringComparer.Ordinal);
+        var steps = new List<StepRow>();
+        var noOutput = StepColumns.Replace("output AS Output", "'' AS Output", StringComparison.Ordinal);
+        foreach (var chunk in kept.Values.SelectMany(r => r).Select(r => r.Id).Chunk(500))
+        {
+            var parameters = new DynamicParameters();
+            steps.AddRange(await connection.QueryAsync<StepRow>(new CommandDefinition(
+                $"SELECT run_id AS RunId, {noOutput} FROM runbook_steps WHERE run_id IN {InList("s", chunk, parameters)} ORDER BY run_id, sequence",
+                parameters, cancellationToken: cancellationToken)));
+        }
+
+        var stepsByRun = steps.GroupBy(s => s.RunId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<StepOutcome>)[.. g.Select(s => s.ToOutcome())], StringComparer.Ordinal);
+        return [.. incidents.Select(i =>
+        {
+            var incidentRuns = kept.GetValueOrDefault(i.Id) ?? [];
+            return new IncidentFacts(
+                i.ToRecord(),
+                [],
+                [],
+                [.. incidentRuns.Select(r => r.ToRecord())],
+                incidentRuns.Where(r => stepsByRun.ContainsKey(r.Id)).ToDictionary(r => r.Id, r => stepsByRun[r.Id], StringComparer.Ordinal))
+            {
+                Totals = totals.GetValueOrDefault(i.Id) ?? new AlertTotals(0, 0, null, null),
+            };
+        })];
     }
 
     private static async Task<IncidentRecord?> GetIncidentAsync(DbConnection connection, string id, CancellationToken cancellationToken)
@@ -138,23 +219,46 @@ public sealed partial class SqlRunStore : IIncidentStore
     /// <summary>
     /// Puts each new firing alert of a delivery into an incident, in the delivery's transaction: the open incident that
     /// owns the first of its keys (in the rules' order), else a new one. Two nodes grouping related alerts at once race
-    /// on the keys' primary key; the loser finds the winner's incident when it reads the keys back, moves any key its
-    /// own new incident took over to the winner's and drops that incident, so both alerts end in one.
+    /// on the keys' primary key. The assignment runs inside a savepoint; when a new incident of ours did not get every
+    /// key it wanted, another node won one of them and has committed (the upsert waited for it), so the savepoint is
+    /// rolled back and the assignment runs again, this time seeing the winner's keys and joining it through the normal
+    /// path, which locks the winner's row and reopens it if a close got there first.
     /// </summary>
     private async Task<Dictionary<int, string>> AssignIncidentsAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyList<(int Index, IncidentGroup Group)> candidates, long now, CancellationToken cancellationToken)
     {
-        var assigned = new Dictionary<int, string>();
         if (candidates.Count == 0)
         {
-            return assigned;
+            return [];
         }
 
+        // Each retry follows a commit that took a key we wanted, so it sees at least one more owner than the last try;
+        // the bound only guards against a pathological churn of keys expiring and being taken over.
+        var keyCount = candidates.Sum(c => c.Group.Keys.Count);
+        for (var attempt = 0; ; attempt++)
+        {
+            await transaction.SaveAsync(AssignSavepoint, cancellationToken);
+            var (assigned, lost) = await TryAssignIncidentsAsync(connection, transaction, candidates, now, cancellationToken);
+            if (!lost || attempt >= keyCount + 2)
+            {
+                await transaction.ReleaseAsync(AssignSavepoint, cancellationToken);
+                return assigned;
+            }
+
+            await transaction.RollbackAsync(AssignSavepoint, cancellationToken);
+        }
+    }
+
+    private const string AssignSavepoint = "assign_incidents";
+
+    private async Task<(Dictionary<int, string> Assigned, bool Lost)> TryAssignIncidentsAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<(int Index, IncidentGroup Group)> candidates, long now, CancellationToken cancellationToken)
+    {
+        var assigned = new Dictionary<int, string>();
         var allKeys = candidates.SelectMany(c => c.Group.Keys.Select(k => k.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var owners = await KeyOwnersAsync(connection, transaction, allKeys, now, cancellationToken);
         var existing = owners.Values.ToHashSet(StringComparer.Ordinal);
         var created = new Dictionary<string, IncidentGroup>(StringComparer.Ordinal);
-        var creators = new Dictionary<string, int>(StringComparer.Ordinal);
         var wanted = new SortedDictionary<string, (string Incident, long? ExpiresAt)>(StringComparer.Ordinal);
         foreach (var (index, group) in candidates)
         {
@@ -163,7 +267,6 @@ public sealed partial class SqlRunStore : IIncidentStore
             {
                 incident = NewId();
                 created[incident] = group;
-                creators[incident] = index;
             }
 
             assigned[index] = incident;
@@ -178,8 +281,14 @@ public sealed partial class SqlRunStore : IIncidentStore
         }
 
         // Joined incidents are locked before any key is written, in the order a close takes them, so the two never deadlock;
-        // a close that got there first is undone, since the alert joining is firing.
-        await TouchIncidentsAsync(connection, transaction, [.. assigned.Values.Where(existing.Contains)], now, cancellationToken);
+        // a close that got there first is undone, since the alert joining is firing. One that vanished (retention deleted
+        // it between our read of its keys and now) is treated as unowned: the assignment runs again without it.
+        var joined = assigned.Values.Where(existing.Contains).Distinct(StringComparer.Ordinal).ToList();
+        if (await TouchIncidentsAsync(connection, transaction, joined, now, cancellationToken) < joined.Count)
+        {
+            return (assigned, true);
+        }
+
         foreach (var chunk in created.Chunk(RowsPerStatement))
         {
             var sql = new StringBuilder("INSERT INTO runbook_incidents (id, title, service, group_rule, group_key, state, opened_at, last_alert_at) VALUES ");
@@ -220,42 +329,26 @@ public sealed partial class SqlRunStore : IIncidentStore
 
         if (created.Count == 0)
         {
-            return assigned;
+            return (assigned, false);
         }
 
-        // Read back who holds each key now: another node may have won a key between our read and our write.
-        owners = await KeyOwnersAsync(connection, transaction, allKeys, now, cancellationToken);
-        foreach (var (index, group) in candidates)
-        {
-            if (group.Keys.Select(k => owners.GetValueOrDefault(k.Key)).FirstOrDefault(o => o is not null) is { } holder)
-            {
-                assigned[index] = holder;
-            }
-        }
-
-        // The winner's row is not touched here: this transaction may hold one of its keys, and a node joining it locks
-        // the row before the keys, so taking the row now could deadlock. Its last_alert_at lags by this alert, no more.
-        var kept = assigned.Values.ToHashSet(StringComparer.Ordinal);
-        foreach (var loser in created.Keys.Where(id => !kept.Contains(id)))
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE runbook_incident_keys SET incident_id = @winner WHERE incident_id = @loser; DELETE FROM runbook_incidents WHERE id = @loser",
-                new { winner = assigned[creators[loser]], loser }, transaction, cancellationToken: cancellationToken));
-        }
-
-        return assigned;
+        // Read back who holds each key a new incident wanted: another node may have won one between our read and our
+        // write, whichever key it was (not only an alert's first), and then this assignment is stale.
+        var newKeys = wanted.Where(w => created.ContainsKey(w.Value.Incident)).Select(w => w.Key).ToList();
+        var held = await KeyOwnersAsync(connection, transaction, newKeys, now, cancellationToken);
+        return (assigned, newKeys.Any(k => held.GetValueOrDefault(k) != wanted[k].Incident));
     }
 
-    private static async Task TouchIncidentsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> ids, long now, CancellationToken cancellationToken)
+    private static async Task<int> TouchIncidentsAsync(DbConnection connection, DbTransaction transaction, List<string> ids, long now, CancellationToken cancellationToken)
     {
         if (ids.Count == 0)
         {
-            return;
+            return 0;
         }
 
         var parameters = new DynamicParameters(new { now });
         var list = InList("t", ids.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal), parameters);
-        await connection.ExecuteAsync(new CommandDefinition(
+        return await connection.ExecuteAsync(new CommandDefinition(
             $"UPDATE runbook_incidents SET state = 'Open', closed_at = NULL, last_alert_at = @now WHERE id IN {list}",
             parameters, transaction, cancellationToken: cancellationToken));
     }

@@ -106,6 +106,18 @@ public sealed partial class SqlRunStore : IRetentionStore
             return 0;
         }
 
+        // Their incidents are locked before anything is deleted, as ingest and close take them before the keys: an alert
+        // joining one of them then either commits first (and the incident stays, since the checks below run after it)
+        // or finds it gone and groups again.
+        var incidents = alerts.Select(a => a.IncidentId).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (incidents.Count > 0)
+        {
+            var lockParameters = new DynamicParameters();
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"UPDATE runbook_incidents SET last_alert_at = last_alert_at WHERE id IN {InList("l", incidents, lockParameters)}",
+                lockParameters, transaction, cancellationToken: cancellationToken));
+        }
+
         // What to automate next keeps counting them, per UTC day. Resends have another outcome and were never counted.
         foreach (var day in alerts.Where(a => a.Outcome == nameof(Alerts.AlertOutcome.Unautomated))
                      .GroupBy(a => (Day: a.ReceivedAt - (a.ReceivedAt % DayMs), a.Name, a.Source)))
@@ -143,7 +155,7 @@ public sealed partial class SqlRunStore : IRetentionStore
             $"DELETE FROM runbook_alerts WHERE id IN {list}", parameters, transaction, cancellationToken: cancellationToken));
 
         // An incident goes with its last alert: with none left it has no story to tell, and its keys must not group new alerts.
-        if (alerts.Select(a => a.IncidentId).OfType<string>().Distinct(StringComparer.Ordinal).ToList() is { Count: > 0 } incidents)
+        if (incidents.Count > 0)
         {
             var incidentParameters = new DynamicParameters();
             var incidentList = InList("i", incidents, incidentParameters);

@@ -117,6 +117,43 @@ public sealed class IncidentFiguresTests
         Assert.Equal(("30 s", "3 min 5 s", "2 h 10 min"), (Postmortem.Duration(TimeSpan.FromSeconds(30)), Postmortem.Duration(TimeSpan.FromSeconds(185)), Postmortem.Duration(TimeSpan.FromMinutes(130))));
     }
 
+    [Fact]
+    public void Postmortem_Markdown_OfHostileLabelsAndNames_RendersThemAsText()
+    {
+        const string hostile = "x\r\n## fake\u001b[31m <script>alert(1)</script> [x](javascript:alert(1)) `tick` | *b* _i_ !\u0085";
+        var story = Story();
+        var facts = story with
+        {
+            Incident = story.Incident with { Title = hostile, Service = hostile },
+            Alerts = [.. story.Alerts.Select(a => a with { Alert = a.Alert with { Name = hostile, Source = hostile } })],
+            Runs = [.. story.Runs.Select(r => r with { Runbook = "rb``x`" })],
+            Steps = story.Steps.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<StepOutcome>)[.. kv.Value.Select(st => st with { Name = hostile, Actor = st.Actor == "alice" ? hostile : st.Actor })]),
+        };
+
+        var md = Postmortem.Of(facts, IncidentFigures.Of(facts), IncidentTimeline.Of(facts)).ToMarkdown();
+
+        Assert.StartsWith("# Postmortem: x \\#\\# fake\\[31m \\<script\\>alert\\(1\\)\\</script\\> \\[x\\]\\(javascript:alert\\(1\\)\\) \\`tick\\` \\| \\*b\\* \\_i\\_ \\!", md, StringComparison.Ordinal);
+        // Inside a code span the text is shown as it is; everywhere else it must be escaped.
+        var outsideCode = System.Text.RegularExpressions.Regex.Replace(md, "(?<f>`+)(?!`).*?(?<!`)\\k<f>(?!`)", "");
+        Assert.DoesNotContain("<script>", outsideCode, StringComparison.Ordinal);
+        Assert.DoesNotContain("](javascript", outsideCode, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', md);
+        Assert.DoesNotContain('\u0085', md);
+        Assert.All(md.Split('\n').Where(l => l.StartsWith('#')), l => Assert.True(l.StartsWith("# Postmortem: ", StringComparison.Ordinal) || !l.Contains("fake", StringComparison.Ordinal), l));
+        Assert.All(md.Split('\n').Where(l => l.StartsWith('|')), l => Assert.Equal(4, l.Replace("\\|", "", StringComparison.Ordinal).Count(c => c == '|')));
+        Assert.Contains("``` rb``x` ```", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MarkdownText_CodeSpans_OutlastEveryBacktickRun_AndStripControl_KeepsOnlyLineBreaks()
+    {
+        Assert.Equal("`a`", MarkdownText.Code("a"));
+        Assert.Equal("``` a``b` ```", MarkdownText.Code("a``b`"));
+        Assert.Equal("`` `x ``", MarkdownText.Code("`x"));
+        Assert.Equal("`a\\|b c`", MarkdownText.Code("a|b\nc"));
+        Assert.Equal("a[31mb\n\tc", MarkdownText.StripControl("a\u001b[31mb\n\tc\u009b\u0007"));
+    }
+
     private static IncidentFacts Story()
     {
         var incident = new IncidentRecord("i1", "CheckoutDiskFull", "checkout", IncidentRules.GroupKey, "group-key:alertmanager:g", IncidentState.Closed, T0.AddMinutes(2), T0.AddMinutes(30), T0.AddMinutes(2), 3);

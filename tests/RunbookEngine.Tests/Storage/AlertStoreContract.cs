@@ -302,8 +302,8 @@ public abstract class AlertStoreContract : StoreContract
         var resolution = await IngestOneAsync(Parsed("r1", "fp-1", AlertStatus.Resolved));
         var resolvedAt = At("2026-11-23T07:59:30.250Z");
 
-        var closed = await Store.ResolveAlertsAsync(Alertmanager, "fp-1", null, resolvedAt, default);
-        var closedAgain = await Store.ResolveAlertsAsync(Alertmanager, "fp-1", null, resolvedAt.AddMinutes(1), default);
+        var closed = await Store.ResolveAlertsAsync(Alertmanager, "fp-1", null, resolvedAt, null, default);
+        var closedAgain = await Store.ResolveAlertsAsync(Alertmanager, "fp-1", null, resolvedAt.AddMinutes(1), null, default);
 
         Assert.Equal(firing.Id, resend.DuplicateOf);
         Assert.Equal(new[] { firing.Id, again.Id }.Order(StringComparer.Ordinal), closed.Order(StringComparer.Ordinal));
@@ -315,8 +315,8 @@ public abstract class AlertStoreContract : StoreContract
             Assert.Null((await GetAsync(untouched.Id)).ResolvedAt);
         }
 
-        Assert.Equal([otherSource.Id], await Store.ResolveAlertsAsync("grafana", "fp-1", null, resolvedAt, default));
-        Assert.Empty(await Store.ResolveAlertsAsync(Alertmanager, "fp-unknown", null, resolvedAt, default));
+        Assert.Equal([otherSource.Id], await Store.ResolveAlertsAsync("grafana", "fp-1", null, resolvedAt, null, default));
+        Assert.Empty(await Store.ResolveAlertsAsync(Alertmanager, "fp-unknown", null, resolvedAt, null, default));
     }
 
     [Fact]
@@ -326,7 +326,7 @@ public abstract class AlertStoreContract : StoreContract
         var firing = await Store.IngestAsync(Delivery([.. Enumerable.Range(0, 50).Select(i => Parsed($"f{i}", "fp-1", startsAt: Now.AddMinutes(-i - 1)))]), default);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
-            Task.Run(() => Store.ResolveAlertsAsync(Alertmanager, "fp-1", null, Now.AddSeconds(-i), default))));
+            Task.Run(() => Store.ResolveAlertsAsync(Alertmanager, "fp-1", null, Now.AddSeconds(-i), null, default))));
 
         var closed = results.SelectMany(r => r).ToList();
         Assert.Equal(firing.Select(a => a.Id).Order(StringComparer.Ordinal), closed.Order(StringComparer.Ordinal));
@@ -338,7 +338,7 @@ public abstract class AlertStoreContract : StoreContract
         var morning = await IngestOneAsync(Parsed("m", "fp-1", startsAt: At("2026-11-23T06:00:00.123Z")));
         var evening = await IngestOneAsync(Parsed("e", "fp-1", startsAt: At("2026-11-23T07:00:00Z")));
 
-        var closed = await Store.ResolveAlertsAsync(Alertmanager, "fp-1", At("2026-11-23T06:00:00.123Z"), Now, default);
+        var closed = await Store.ResolveAlertsAsync(Alertmanager, "fp-1", At("2026-11-23T06:00:00.123Z"), Now, null, default);
 
         Assert.Equal([morning.Id], closed);
         Assert.Null((await GetAsync(evening.Id)).ResolvedAt);

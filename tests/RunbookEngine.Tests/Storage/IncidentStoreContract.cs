@@ -96,21 +96,82 @@ public abstract class IncidentStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task FiguresFacts_OfAWindow_AreWhatEachIncidentsOwnReadGives()
+    {
+        var a = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-1", "g1"), Alert("alertmanager", "DiskFull", "fp-2", "g1"));
+        Time.Advance(TimeSpan.FromMinutes(1));
+        var b = await IngestAsync(Defaults, Alert("alertmanager", "CpuHot", "fp-3", "g2"));
+        await Store.ResolveAlertsAsync("alertmanager", "fp-3", null, Now, null, default);
+
+        var window = await Store.GetIncidentFiguresFactsAsync(Now.AddHours(-1), Now.AddHours(1), 1000, default);
+        var one = await Store.GetIncidentFiguresFactsAsync(Now.AddHours(-1), Now.AddHours(1), 1, default);
+
+        Assert.Equal([b[0].IncidentId, a[0].IncidentId], window.Select(f => f.Incident.Id));
+        foreach (var facts in window)
+        {
+            var own = (await Store.GetIncidentFactsAsync(facts.Incident.Id, 0, default))!;
+            Assert.Equal(IncidentFigures.Of(own), IncidentFigures.Of(facts));
+            Assert.Equal(own.Totals, facts.Totals);
+        }
+
+        Assert.Equal(b[0].IncidentId, Assert.Single(one).Incident.Id);
+        Assert.Empty(await Store.GetIncidentFiguresFactsAsync(Now.AddHours(1), Now.AddHours(2), 1000, default));
+    }
+
+    [Fact]
+    public async Task Resolve_ReceivedBeforeTheAlertFiredAgain_LeavesTheNewFiringAndItsIncidentOpen()
+    {
+        var first = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-1", "g", startsAt: Now.AddMinutes(-10)));
+        Time.Advance(TimeSpan.FromMinutes(1));
+        var resolutionReceived = Now;
+        Time.Advance(TimeSpan.FromMinutes(1));
+
+        // The resolution waited in the queue while the alert fired again with a new start.
+        var again = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-1", "g", startsAt: Now));
+        var closed = await Store.ResolveAlertsAsync("alertmanager", "fp-1", null, resolutionReceived, resolutionReceived, default);
+
+        Assert.Equal([first[0].Id], closed);
+        Assert.Equal(first[0].IncidentId, again[0].IncidentId);
+        Assert.Null((await Store.GetAlertAsync(again[0].Id, default))!.ResolvedAt);
+        Assert.Equal(IncidentState.Open, (await Store.GetIncidentAsync(first[0].IncidentId!, default))!.State);
+    }
+
+    [Fact]
+    public async Task Ingest_WhenGroupingFails_StoresTheAlertsUngrouped_AndReportsWhy()
+    {
+        // A group with no keys is a bug grouping cannot survive (it has no key to file the incident under); the alert
+        // must be stored all the same, ungrouped, and the failure reported to the caller for its log.
+        var failures = new List<Exception>();
+        var parsed = Alert("alertmanager", "DiskFull", "fp-1", "g");
+        var delivery = new WebhookDelivery("alertmanager", null, "{}", [parsed], Incidents: [new IncidentGroup("DiskFull", null, [])]) { OnGroupingFailed = failures.Add };
+
+        var stored = await Store.IngestAsync(delivery, default);
+
+        Assert.Null((await Store.GetAlertAsync(stored[0].Id, default))!.IncidentId);
+        Assert.Equal(AlertOutcome.Pending, stored[0].Outcome);
+        Assert.Single(failures);
+        Assert.Empty(await Store.ListIncidentsAsync(new IncidentQuery(), default));
+
+        var later = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-2", "g"));
+        Assert.NotNull(later[0].IncidentId);
+    }
+
+    [Fact]
     public async Task Resolve_OfTheLastAlert_ClosesTheIncidentAtItsResolution_AndALateResendDoesNotReopenIt()
     {
         var alerts = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-1", "g"), Alert("alertmanager", "DiskFull", "fp-2", "g"));
         var incident = alerts[0].IncidentId!;
 
-        await Store.ResolveAlertsAsync("alertmanager", "fp-1", null, Now.AddMinutes(1), default);
+        await Store.ResolveAlertsAsync("alertmanager", "fp-1", null, Now.AddMinutes(1), null, default);
         Assert.Equal(IncidentState.Open, (await Store.GetIncidentAsync(incident, default))!.State);
-        await Store.ResolveAlertsAsync("alertmanager", "fp-2", null, Now.AddMinutes(2), default);
+        await Store.ResolveAlertsAsync("alertmanager", "fp-2", null, Now.AddMinutes(2), null, default);
         var closed = (await Store.GetIncidentAsync(incident, default))!;
 
         Assert.Equal((IncidentState.Closed, Now.AddMinutes(2)), (closed.State, closed.ClosedAt));
 
         // Alertmanager resending the firing notification it already sent, and the resolution again.
         var resend = await Store.IngestAsync(Delivery(Defaults, [Alert("alertmanager", "DiskFull", "fp-1", "g")]), default);
-        await Store.ResolveAlertsAsync("alertmanager", "fp-2", null, Now.AddMinutes(3), default);
+        await Store.ResolveAlertsAsync("alertmanager", "fp-2", null, Now.AddMinutes(3), null, default);
 
         Assert.NotNull(resend[0].DuplicateOf);
         Assert.Null((await Store.GetAlertAsync(resend[0].Id, default))!.IncidentId);
@@ -127,7 +188,7 @@ public abstract class IncidentStoreContract : StoreContract
     {
         var alerts = await IngestAsync(Defaults, [.. Enumerable.Range(0, 8).Select(i => Alert("alertmanager", "DiskFull", $"fp-{i}", "g"))]);
 
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => Store.ResolveAlertsAsync("alertmanager", $"fp-{i}", null, Now.AddMinutes(i), default))));
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => Store.ResolveAlertsAsync("alertmanager", $"fp-{i}", null, Now.AddMinutes(i), null, default))));
 
         var incident = (await Store.GetIncidentAsync(alerts[0].IncidentId!, default))!;
         Assert.Equal((IncidentState.Closed, Now.AddMinutes(7)), (incident.State, incident.ClosedAt));
@@ -192,7 +253,7 @@ public abstract class IncidentStoreContract : StoreContract
             Time.Advance(TimeSpan.FromMinutes(1));
         }
 
-        await Store.ResolveAlertsAsync("alertmanager", "fp-0", null, Now, default);
+        await Store.ResolveAlertsAsync("alertmanager", "fp-0", null, Now, null, default);
 
         var page1 = await Store.ListIncidentsAsync(new IncidentQuery(Limit: 2), default);
         var page2 = await Store.ListIncidentsAsync(new IncidentQuery(Limit: 2, Before: page1[^1].Id), default);

@@ -234,7 +234,7 @@ public abstract class RetentionStoreContract : StoreContract
 
             if (i % 3 != 2)
             {
-                await Store.ResolveAlertsAsync(source, $"fp-{i}", null, Time.GetUtcNow().AddMinutes(i), default);
+                await Store.ResolveAlertsAsync(source, $"fp-{i}", null, Time.GetUtcNow().AddMinutes(i), null, default);
             }
 
             if (i == 20)
