@@ -104,6 +104,17 @@ public sealed class error_budgets_from_a_real_prometheus : IAsyncLifetime
         Assert.Equal(("checkout", "ok", 10.0), (gate.GetProperty("slo").GetString(), gate.GetProperty("state").GetString(), gate.GetProperty("belowPercent").GetDouble()));
         Assert.Equal(50, gate.GetProperty("budgetRemainingPercent").GetDouble(), 6);
         Assert.Equal("Auto", run.GetProperty("run").GetProperty("mode").GetString());
+
+        // The incident is credited with what the remediation saved: checkout burns at 0.5 at 99.9%, and the runbook beat
+        // its 20 manual minutes by all but the seconds it took, so 0.5 × 0.001 × (20 − TTR).
+        var (_, incident) = await Http.SendAsync(HttpMethod.Get, $"/api/incidents/{run.GetProperty("incidentId").GetString()}");
+        var saved = incident.GetProperty("budgetSaved");
+        Assert.True(saved.GetProperty("state").GetString() == "estimated", saved.ToString());
+        Assert.Equal(("checkout", runId), (saved.GetProperty("slo").GetString(), saved.GetProperty("runId").GetString()));
+        Assert.Equal(0.5, saved.GetProperty("burnRate").GetDouble(), 6);
+        var ttr = saved.GetProperty("timeToRemediateMinutes").GetDouble();
+        Assert.InRange(ttr, 0, 5);
+        Assert.Equal(0.5 * 0.001 * (20 - ttr), saved.GetProperty("budgetMinutes").GetDouble(), 9);
     }
 
     [Fact]
