@@ -740,9 +740,9 @@ public static partial class FrontMatterParser
             {
                 var key = KeyOf(keyNode);
                 var name = $"{field}.{key}";
-                if (!NotifyEvents.All.Contains(key))
+                if (!NotifyEvents.OfRunbooks.Contains(key))
                 {
-                    Error(keyNode, name, $"'{key}' is not an event that notifies; events: {string.Join(", ", NotifyEvents.All)}");
+                    Error(keyNode, name, $"'{key}' is not an event that notifies; events: {string.Join(", ", NotifyEvents.OfRunbooks)}{(NotifyEvents.All.Contains(key) ? " (incident events are routed by RunbookEngine:Notifications:Defaults, not by a runbook)" : "")}");
                     continue;
                 }
 

@@ -21,6 +21,15 @@ public static class NotifyEvents
     /// <summary>A catalog sync failed, or a runbook stopped compiling.</summary>
     public const string CatalogBroken = "catalog_broken";
 
+    /// <summary>Related alerts opened an incident (written in the transaction that stores its first alert).</summary>
+    public const string IncidentOpened = "incident_opened";
+
+    /// <summary>An incident's last alert resolved, closing it.</summary>
+    public const string IncidentClosed = "incident_closed";
+
+    /// <summary>The events a runbook's own <c>notify:</c> can route: the ones about a runbook (incidents are routed by the defaults only).</summary>
+    public static readonly string[] OfRunbooks = [Failed, TimedOut, Waiting, Succeeded, BreakerOpened, CatalogBroken];
+
     /// <summary>Every event name, in the order the docs list them.</summary>
-    public static readonly string[] All = [Failed, TimedOut, Waiting, Succeeded, BreakerOpened, CatalogBroken];
+    public static readonly string[] All = [Failed, TimedOut, Waiting, Succeeded, BreakerOpened, CatalogBroken, IncidentOpened, IncidentClosed];
 }

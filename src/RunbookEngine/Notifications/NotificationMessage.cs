@@ -18,6 +18,8 @@ public sealed record NotificationMessage(NotificationRecord Delivery, RunRecord?
         "succeeded" => $"Run of {Delivery.Runbook} succeeded",
         "breaker_opened" => $"Circuit breaker of {Delivery.Runbook} opened: its alerts start no runs",
         "catalog_broken" => Delivery.Runbook is { } name ? $"Runbook {name} stopped compiling" : "Catalog sync failed",
+        "incident_opened" => "Incident opened",
+        "incident_closed" => "Incident closed: all its alerts resolved",
         _ => $"{Delivery.Event}: {Delivery.Runbook}",
     };
 

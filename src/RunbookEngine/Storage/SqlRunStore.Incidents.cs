@@ -307,6 +307,12 @@ public sealed partial class SqlRunStore : IIncidentStore
             await connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
         }
 
+        // In the savepoint with the incident: a node that loses the race and groups again takes its notice back with it.
+        foreach (var (id, group) in created)
+        {
+            await AddNotificationAsync(connection, transaction, Scripting.FrontMatter.NotifyEvents.IncidentOpened, null, IncidentNotice(id, group.Title, group.Service), cancellationToken);
+        }
+
         foreach (var chunk in wanted.Chunk(RowsPerStatement))
         {
             var sql = new StringBuilder("INSERT INTO runbook_incident_keys (group_key, incident_id, expires_at) VALUES ");
@@ -376,7 +382,7 @@ public sealed partial class SqlRunStore : IIncidentStore
     /// locked first: two resolutions of the last two alerts, committed at once, would otherwise each still see the other
     /// alert open and leave the incident open for good.
     /// </summary>
-    private static async Task CloseIncidentsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    private async Task CloseIncidentsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
         if (ids.Count == 0)
         {
@@ -387,22 +393,31 @@ public sealed partial class SqlRunStore : IIncidentStore
         var list = InList("c", ids.Order(StringComparer.Ordinal), parameters);
         await connection.ExecuteAsync(new CommandDefinition(
             $"UPDATE runbook_incidents SET last_alert_at = last_alert_at WHERE id IN {list}", parameters, transaction, cancellationToken: cancellationToken));
-        var closed = (await connection.QueryAsync<string>(new CommandDefinition(
+        var closed = (await connection.QueryAsync<ClosedIncident>(new CommandDefinition(
             $"""
             UPDATE runbook_incidents
             SET state = 'Closed', closed_at = (SELECT MAX(a.resolved_at) FROM runbook_alerts a WHERE a.incident_id = runbook_incidents.id)
             WHERE id IN {list} AND state = 'Open'
               AND NOT EXISTS (SELECT 1 FROM runbook_alerts a WHERE a.incident_id = runbook_incidents.id AND a.resolved_at IS NULL)
-            RETURNING id
+            RETURNING id, title, service
             """,
             parameters, transaction, cancellationToken: cancellationToken))).ToList();
         if (closed.Count > 0)
         {
             var keyParameters = new DynamicParameters();
             await connection.ExecuteAsync(new CommandDefinition(
-                $"DELETE FROM runbook_incident_keys WHERE incident_id IN {InList("d", closed, keyParameters)}", keyParameters, transaction, cancellationToken: cancellationToken));
+                $"DELETE FROM runbook_incident_keys WHERE incident_id IN {InList("d", closed.Select(c => c.Id), keyParameters)}", keyParameters, transaction, cancellationToken: cancellationToken));
+            foreach (var incident in closed)
+            {
+                await AddNotificationAsync(connection, transaction, Scripting.FrontMatter.NotifyEvents.IncidentClosed, null, IncidentNotice(incident.Id, incident.Title, incident.Service), cancellationToken);
+            }
         }
     }
+
+    private static string IncidentNotice(string id, string title, string? service) =>
+        $"{title}{(service is null ? "" : $" on {service}")}: incident {id}, /incidents/{id}";
+
+    private sealed record ClosedIncident(string Id, string Title, string? Service);
 
     private sealed class IncidentRow
     {

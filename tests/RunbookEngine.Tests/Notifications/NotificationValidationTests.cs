@@ -70,7 +70,7 @@ public sealed class NotificationValidationTests
             "RunbookEngine:Notifications:Channels:chat:BotToken must be set: the Slack app's bot token (xoxb-...) with the chat:write scope",
             "RunbookEngine:Notifications:Channels:chat:Channel must be set: the Slack channel's id (C0123456789), from its details",
             "RunbookEngine:Notifications:Channels:pager:Kind must be webhook, slack, teams or email",
-            "RunbookEngine:Notifications:Defaults:failing is not an event; use failed, timed_out, waiting, succeeded, breaker_opened, catalog_broken",
+            "RunbookEngine:Notifications:Defaults:failing is not an event; use failed, timed_out, waiting, succeeded, breaker_opened, catalog_broken, incident_opened, incident_closed",
             "RunbookEngine:Notifications:Defaults:failed names channel 'oncall', which is not configured under RunbookEngine:Notifications:Channels",
         ], failures);
     }

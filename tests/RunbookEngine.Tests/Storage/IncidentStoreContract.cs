@@ -184,6 +184,22 @@ public abstract class IncidentStoreContract : StoreContract
     }
 
     [Fact]
+    public async Task Opening_and_closing_an_incident_each_write_one_notification_with_the_incident()
+    {
+        var alerts = await IngestAsync(Defaults, Alert("alertmanager", "DiskFull", "fp-1", "g"), Alert("alertmanager", "DiskFull", "fp-2", "g"));
+        var incident = alerts[0].IncidentId!;
+        await Store.ResolveAlertsAsync("alertmanager", "fp-1", null, Now.AddMinutes(1), null, default);
+        await Store.ResolveAlertsAsync("alertmanager", "fp-2", null, Now.AddMinutes(2), null, default);
+        await Store.IngestAsync(Delivery(Defaults, [Alert("alertmanager", "DiskFull", "fp-1", "g")]), default);
+
+        var notices = (await Store.ListNotificationsAsync(null, 50, default)).Where(n => n.Event.StartsWith("incident_", StringComparison.Ordinal)).OrderBy(n => n.Event, StringComparer.Ordinal).ToList();
+
+        Assert.Equal(["incident_closed", "incident_opened"], notices.Select(n => n.Event));
+        Assert.All(notices, n => Assert.Equal($"DiskFull: incident {incident}, /incidents/{incident}", n.Detail));
+        Assert.All(notices, n => Assert.Null(n.Runbook));
+    }
+
+    [Fact]
     public async Task Resolve_OfTheLastTwoAlertsAtOnce_ClosesTheIncident()
     {
         var alerts = await IngestAsync(Defaults, [.. Enumerable.Range(0, 8).Select(i => Alert("alertmanager", "DiskFull", $"fp-{i}", "g"))]);
