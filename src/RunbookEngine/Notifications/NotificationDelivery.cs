@@ -178,8 +178,10 @@ internal sealed partial class NotificationDelivery(
         return new NotificationMessage(delivery, run, waiting, link);
     }
 
-    [LoggerMessage(EventId = 1800, Level = LogLevel.Debug, Message = "Notification {Event} of {Runbook} (run {RunId}) routed to {Channels} channels")]
-    private partial void LogRouted(string @event, string? runbook, string? runId, int channels);
+    // {Run}, not {RunId}: a line with RunId is read as written in the run's own scope, which carries its version; this
+    // one is written by the outbox, which knows the run only by id.
+    [LoggerMessage(EventId = 1800, Level = LogLevel.Debug, Message = "Notification {Event} of {Runbook} (run {Run}) routed to {Channels} channels")]
+    private partial void LogRouted(string @event, string? runbook, string? run, int channels);
 
     [LoggerMessage(EventId = 1801, Level = LogLevel.Information, Message = "Notification {Event} of {Runbook} delivered to {Channel} (attempt {Attempt})")]
     private partial void LogDelivered(string @event, string? runbook, string channel, int attempt);
